@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: MIT
+# One export list per library (a symbol per line, '#' comments) generates the
+# linker version script (.map) and the Windows-style .def (STYLE.md 6).
+function(hetmem_export_list target list version)
+  file(STRINGS ${list} lines)
+  set(syms "")
+  set(defs "")
+  foreach(l IN LISTS lines)
+    string(STRIP "${l}" l)
+    if(l STREQUAL "" OR l MATCHES "^#")
+      continue()
+    endif()
+    string(APPEND syms "    ${l};\n")
+    string(APPEND defs "    ${l}\n")
+  endforeach()
+  set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
+  file(WRITE ${map} "${version} {\n  global:\n${syms}  local:\n    *;\n};\n")
+  file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/${target}.def "LIBRARY ${target}\nEXPORTS\n${defs}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
+  target_link_options(${target} PRIVATE "LINKER:--version-script=${map}" "LINKER:--no-undefined")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${map})
+endfunction()
+
+# hetmem_pkgconfig(file name description libs requires)
+function(hetmem_pkgconfig file name desc libs requires)
+  set(pc ${CMAKE_BINARY_DIR}/pkgconfig/${file}.pc)
+  # Relocatable: the prefix is found from the .pc file's own place, so that
+  # `cmake --install build --prefix DIR` gives a working file for any DIR.
+  string(REGEX REPLACE "[^/]+" ".." up "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+  file(WRITE ${pc}
+"prefix=\${pcfiledir}/${up}
+libdir=\${prefix}/${CMAKE_INSTALL_LIBDIR}
+includedir=\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}
+
+Name: ${name}
+Description: ${desc}
+Version: ${PROJECT_VERSION}
+Requires.private: ${requires}
+Libs: -L\${libdir} ${libs}
+Cflags: -I\${includedir}
+")
+  install(FILES ${pc} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endfunction()

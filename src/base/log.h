@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// Logging for every layer: off by default, switched on by HETMEM_LOG=level
+// (error|warn|info|debug or 0..4), MEMKIND_DEBUG=1 (info) or UMF_LOG
+// (level:error|warning|info|debug, as UMF spells it). Messages never allocate
+// (formatted on the stack, one write(2) each), are rate-limited and have a
+// recursion guard, so the allocator itself may log.
+#ifndef HETMEM_BASE_LOG_H
+#define HETMEM_BASE_LOG_H
+
+#include <stdbool.h>
+
+typedef enum log_level_t {
+    LOG_LEVEL_OFF = 0,
+    LOG_LEVEL_ERROR = 1,
+    LOG_LEVEL_WARN = 2,
+    LOG_LEVEL_INFO = 3,
+    LOG_LEVEL_DEBUG = 4,
+} log_level_t;
+
+/// The level in force, read from the environment once (thread-safe).
+log_level_t log_level(void);
+
+/// Overrides the level (tests, tools with a -v flag).
+void log_set_level(log_level_t level);
+
+/// Writes one line "hetmem <LEVEL> [func] message" to stderr.
+void log_write(log_level_t level, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/// Like log_write, but once per process for a given `once` flag: for
+/// configuration errors (a malformed environment variable) that would
+/// otherwise repeat on every call.
+void log_write_once(bool *once, log_level_t level, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define LOG_AT(lvl, ...)                                                                          \
+    do {                                                                                           \
+        if (log_level() >= (lvl))                                                                  \
+            log_write((lvl), __func__, __VA_ARGS__);                                               \
+    } while (0)
+
+#define LOG_ERR(...) LOG_AT(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define LOG_WARN(...) LOG_AT(LOG_LEVEL_WARN, __VA_ARGS__)
+#define LOG_INFO(...) LOG_AT(LOG_LEVEL_INFO, __VA_ARGS__)
+#if HETMEM_DEBUG > 0
+#define LOG_DEBUG(...) LOG_AT(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#else
+#define LOG_DEBUG(...)                                                                             \
+    do {                                                                                           \
+    } while (0)
+#endif
+
+#endif // HETMEM_BASE_LOG_H

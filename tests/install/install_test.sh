@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# install_test.sh BUILD_DIR SRC_DIR EXPORTS: `cmake --install` into a fresh
+# prefix, compile consumer.c against it through pkg-config (hetmem and umf),
+# run it, and compare the dynamic symbols of libhetmem.so.1 with the list.
+set -euo pipefail
+build=$1 src=$2 exports=$3
+prefix=$(mktemp -d /tmp/hetmem-install.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+pcdir=$(dirname "$(find "$prefix" -name hetmem.pc | head -n1)")
+[ -n "$pcdir" ] || { echo "FAIL: no hetmem.pc installed"; exit 1; }
+export PKG_CONFIG_PATH=$pcdir
+for pc in hetmem umf; do
+  cflags=$(pkg-config --cflags "$pc") libs=$(pkg-config --libs "$pc")
+  ${CC:-cc} -std=c99 -Wall -Werror $cflags "$src/consumer.c" -o "$prefix/consumer-$pc" $libs
+  libdir=$(pkg-config --variable=libdir "$pc")
+  LD_LIBRARY_PATH=$libdir "$prefix/consumer-$pc"
+  # The program must really have loaded the installed library.
+  LD_LIBRARY_PATH=$libdir ldd "$prefix/consumer-$pc" | grep -q "$libdir/lib" ||
+    { echo "FAIL: consumer-$pc did not resolve to $libdir"; exit 1; }
+done
+lib=$(find "$prefix" -name 'libhetmem.so.1' | head -n1)
+[ -n "$lib" ] || { echo "FAIL: no libhetmem.so.1"; exit 1; }
+[ "$(readlink "$(dirname "$lib")/libumf.so")" = libhetmem.so.1 ] || { echo "FAIL: libumf.so link"; exit 1; }
+want=$(grep -vE '^[[:space:]]*(#|$)' "$exports" | sort -u)
+have=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sed 's/@.*//' | grep -v '^HETMEM_' | sort -u)
+if [ "$want" != "$have" ]; then
+  echo "FAIL: exported symbols differ from $exports:"; diff <(echo "$want") <(echo "$have") || true; exit 1
+fi
+test -x "$prefix/bin/hetmem-info" || { echo "FAIL: hetmem-info not installed"; exit 1; }
+echo "install_prefix: ok ($(echo "$want" | wc -l) symbols exported)"
