@@ -1,8 +1,14 @@
 # SPDX-License-Identifier: MIT
-# One export list per library (a symbol per line, '#' comments) generates the
-# linker version script (.map) and the Windows-style .def (STYLE.md 6).
-function(hetmem_export_list target list version)
-  file(STRINGS ${list} lines)
+# Export lists (a symbol per line, '#' comments; one file per layer, so each
+# layer lists its own public functions) generate one linker version script
+# (.map) and one .def per library (STYLE.md 6).
+function(hetmem_export_list target version)
+  set(lines "")
+  foreach(list IN LISTS ARGN)
+    file(STRINGS ${list} l)
+    list(APPEND lines ${l})
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
+  endforeach()
   set(syms "")
   set(defs "")
   foreach(l IN LISTS lines)
@@ -16,7 +22,6 @@ function(hetmem_export_list target list version)
   set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
   file(WRITE ${map} "${version} {\n  global:\n${syms}  local:\n    *;\n};\n")
   file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/${target}.def "LIBRARY ${target}\nEXPORTS\n${defs}")
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${list})
   target_link_options(${target} PRIVATE "LINKER:--version-script=${map}" "LINKER:--no-undefined")
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${map})
 endfunction()

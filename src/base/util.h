@@ -13,6 +13,10 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define CACHE_LINE 64
 
+/// Marks a definition as part of a library's public ABI (the build hides
+/// everything else; the layer's *.exports file must list it too).
+#define HETMEM_EXPORT __attribute__((visibility("default")))
+
 static inline bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
 /// Rounds up to a power-of-two alignment; false on overflow.

@@ -10,15 +10,20 @@
 //   class      what kind of memory a node is: DRAM, HBM, CXL/far, PMEM/KMEM
 //              (rule: docs/topology.md and topo_classify.c)
 //   tier       the kernel's memory tier (memory_tiering), lower is faster;
-//              derived from the class and HMAT when the kernel has none
+//              where the kernel has none, derived the way Linux 6.12 derives
+//              it (nodes with CPUs 4, others from HMAT; docs/topology.md)
 #ifndef HETMEM_TOPOLOGY_TOPO_H
 #define HETMEM_TOPOLOGY_TOPO_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/nodeset.h"
+
+/// "No node": perf_initiator of a node without HMAT figures.
+#define TOPO_NODE_NONE UINT_MAX
 
 typedef enum topo_class_t {
     TOPO_CLASS_DRAM = 0,
@@ -46,7 +51,8 @@ typedef struct topo_node_t {
     nodeset_t cpus;            // CPUs of the node (empty for CPU-less nodes)
     uint64_t capacity;         // bytes (MemTotal of the node)
     topo_perf_t perf;          // from the best (closest) initiator; zeros without HMAT
-    unsigned perf_initiator;   // the initiator node perf was measured from
+    unsigned perf_initiator;   // the initiator node perf was measured from, or
+                               // TOPO_NODE_NONE without figures
     uint64_t hugepages_2m;     // nr_hugepages of 2 MiB pages on this node
     uint64_t hugepages_1g;     // nr_hugepages of 1 GiB pages on this node
     bool dax_kmem;             // memory of a dax device bound to the kmem driver
@@ -90,6 +96,13 @@ bool topo_has_hmat(void);
 
 /// The HBW threshold in MB/s in force (MEMKIND_HBW_THRESHOLD, default 204800).
 uint64_t topo_hbw_threshold(void);
+
+/// Overrides that topo_init rejected as malformed (and ignored), as a set of
+/// TOPO_ENV_* bits, so that tools can say which one; 0 when all were fine.
+#define TOPO_ENV_HBW_NODES 1u
+#define TOPO_ENV_DAX_KMEM_NODES 2u
+#define TOPO_ENV_HBW_THRESHOLD 4u
+unsigned topo_env_rejected(void);
 
 /// Nodes of a class (HBM nodes include MEMKIND_HBW_NODES; PMEM nodes include
 /// MEMKIND_DAX_KMEM_NODES).
