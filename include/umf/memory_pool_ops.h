@@ -5,14 +5,16 @@
 #define UMF_MEMORY_POOL_OPS_H 1
 
 #include <umf/base.h>
+#include <umf/memory_pool.h>
 #include <umf/memory_provider.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/// A memory pool implementation; every member is required.
-typedef struct umf_memory_pool_ops_t {
+/// A memory pool implementation; every member is required. (The typedef
+/// umf_memory_pool_ops_t is in memory_pool.h, so that C99 sees it once.)
+struct umf_memory_pool_ops_t {
     /// UMF_VERSION_CURRENT of the headers the pool was built with.
     uint32_t version;
     /// Creates the pool's state over a provider.
@@ -27,7 +29,7 @@ typedef struct umf_memory_pool_ops_t {
     umf_result_t (*free)(void *pool, void *ptr);
     /// The calling thread's last allocation error in this pool.
     umf_result_t (*get_last_allocation_error)(void *pool);
-} umf_memory_pool_ops_t;
+};
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+// The memory pool API (umfPool*, umfFree, umfPoolByPtr): creation with the
+// tracking provider, argument checks that every pool gets (NULL handles,
+// calloc overflow, alignments), dispatch to the pool implementation, and
+// release of whatever a pool still holds when it is destroyed.
+#include <errno.h>
+#include <stdatomic.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "os/meta.h"
+#include "pools/pool_internal.h"
+#include "providers/provider_internal.h"
+#include "tracker/tracker.h"
+
+// Errors found here, before the implementation is called, are reported by
+// umfPoolGetLastAllocationError through this per-thread record. It is
+// written only on failure paths; a NULL from the implementation clears it
+// so that the implementation's own record speaks.
+static __thread struct {
+    umf_memory_pool_handle_t pool;
+    umf_result_t result;
+} glue_error;
+
+static void *fail(umf_memory_pool_handle_t pool, umf_result_t r) {
+    glue_error.pool = pool;
+    glue_error.result = r;
+    return NULL;
+}
+
+static inline void *checked(umf_memory_pool_handle_t pool, void *p) {
+    if (unlikely(!p))
+        glue_error.pool = NULL;
+    return p;
+}
+
+static bool pool_ops_valid(const umf_memory_pool_ops_t *ops) {
+    if (UMF_MAJOR_VERSION(ops->version) != UMF_MAJOR_VERSION(UMF_VERSION_CURRENT) ||
+        UMF_MINOR_VERSION(ops->version) < 10 ||
+        UMF_MINOR_VERSION(ops->version) > UMF_MINOR_VERSION(UMF_VERSION_CURRENT)) {
+        LOG_ERR("unsupported pool ops version %u.%u", UMF_MAJOR_VERSION(ops->version),
+                UMF_MINOR_VERSION(ops->version));
+        return false;
+    }
+    if (!ops->initialize || !ops->finalize || !ops->malloc || !ops->calloc || !ops->realloc ||
+        !ops->aligned_malloc || !ops->malloc_usable_size || !ops->free ||
+        !ops->get_last_allocation_error) {
+        LOG_ERR("pool ops table lacks a required operation");
+        return false;
+    }
+    return true;
+}
+
+HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
+                                         umf_memory_provider_handle_t provider, void *params,
+                                         umf_pool_create_flags_t flags,
+                                         umf_memory_pool_handle_t *hPool) {
+    if (!ops || !provider || !hPool) {
+        LOG_ERR("NULL %s", !ops ? "ops" : !provider ? "provider" : "hPool");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (flags & ~(umf_pool_create_flags_t)(UMF_POOL_CREATE_FLAG_OWN_PROVIDER |
+                                           UMF_POOL_CREATE_FLAG_DISABLE_TRACKING)) {
+        LOG_ERR("unknown pool flags 0x%x", flags);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (!pool_ops_valid(ops))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+
+    umf_result_t r;
+    struct umf_memory_pool_t *pool = meta_alloc(sizeof *pool);
+    if (!pool)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    pool->ops = *ops;
+    pool->provider = provider;
+    pool->flags = flags;
+    atomic_init(&pool->tag, NULL);
+    if (flags & UMF_POOL_CREATE_FLAG_DISABLE_TRACKING) {
+        pool->upstream = provider;
+    } else {
+        r = pool_tracking_provider_create(provider, pool, &pool->upstream);
+        if (r != UMF_RESULT_SUCCESS)
+            goto err_free_pool;
+    }
+    r = ops->initialize(pool->upstream, params, &pool->priv);
+    if (r != UMF_RESULT_SUCCESS) {
+        LOG_INFO("pool initialize failed: %d", (int)r);
+        goto err_destroy_tracking;
+    }
+    *hPool = pool;
+    return UMF_RESULT_SUCCESS;
+
+err_destroy_tracking:
+    if (pool->upstream != provider)
+        umfMemoryProviderDestroy(pool->upstream);
+err_free_pool:
+    meta_free(pool, sizeof *pool);
+    return r;
+}
+
+typedef struct leftovers_t {
+    tracker_entry_t *v;
+    size_t n, cap;
+} leftovers_t;
+
+static void collect(const tracker_entry_t *e, void *arg) {
+    leftovers_t *l = arg;
+    if (l->n < l->cap)
+        l->v[l->n++] = *e;
+}
+
+// Ranges the implementation did not give back (the proxy pool keeps no
+// list of its allocations; a user pool may leak) go back to the provider
+// here, so that destroying a pool with live allocations releases them.
+static void release_leftovers(umf_memory_pool_handle_t pool) {
+    size_t n = tracker_for_each_of_pool(pool, NULL, NULL);
+    if (n == 0)
+        return;
+    leftovers_t l = {meta_alloc(n * sizeof(tracker_entry_t)), 0, n};
+    if (!l.v) {
+        LOG_ERR("out of memory releasing %zu ranges of a destroyed pool", n);
+        return;
+    }
+    tracker_for_each_of_pool(pool, collect, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        tracker_remove(l.v[i].start, NULL);
+        umfMemoryProviderFree(pool->provider, (void *)l.v[i].start, l.v[i].size);
+    }
+    LOG_INFO("released %zu ranges still held by a destroyed pool", l.n);
+    meta_free(l.v, n * sizeof(tracker_entry_t));
+}
+
+HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
+    if (!hPool)
+        return;
+    hPool->ops.finalize(hPool->priv);
+    if (hPool->upstream != hPool->provider) {
+        release_leftovers(hPool);
+        umfMemoryProviderDestroy(hPool->upstream);
+    }
+    if (hPool->flags & UMF_POOL_CREATE_FLAG_OWN_PROVIDER)
+        umfMemoryProviderDestroy(hPool->provider);
+    if (glue_error.pool == hPool)
+        glue_error.pool = NULL;
+    meta_free(hPool, sizeof *hPool);
+}
+
+#define CHECK_POOL_NULL(h)                                                                         \
+    do {                                                                                           \
+        if (unlikely(!(h))) {                                                                      \
+            LOG_ERR("NULL pool handle");                                                           \
+            return NULL;                                                                           \
+        }                                                                                          \
+    } while (0)
+
+HETMEM_EXPORT void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
+    CHECK_POOL_NULL(hPool);
+    return checked(hPool, hPool->ops.malloc(hPool->priv, size));
+}
+
+HETMEM_EXPORT void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size,
+                                         size_t alignment) {
+    CHECK_POOL_NULL(hPool);
+    if (alignment == 0)
+        return checked(hPool, hPool->ops.malloc(hPool->priv, size));
+    if (!is_pow2(alignment)) {
+        LOG_ERR("alignment %zu is not a power of two", alignment);
+        return fail(hPool, UMF_RESULT_ERROR_INVALID_ALIGNMENT);
+    }
+    return checked(hPool, hPool->ops.aligned_malloc(hPool->priv, size, alignment));
+}
+
+HETMEM_EXPORT void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, size_t size) {
+    CHECK_POOL_NULL(hPool);
+    size_t total;
+    if (!mul_checked(num, size, &total)) {
+        LOG_ERR("calloc(%zu, %zu) overflows", num, size);
+        return fail(hPool, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    return checked(hPool, hPool->ops.calloc(hPool->priv, num, size));
+}
+
+HETMEM_EXPORT void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, size_t size) {
+    CHECK_POOL_NULL(hPool);
+    return checked(hPool, hPool->ops.realloc(hPool->priv, ptr, size));
+}
+
+HETMEM_EXPORT size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, void *ptr) {
+    if (!hPool) {
+        LOG_ERR("NULL pool handle");
+        return 0;
+    }
+    if (!ptr)
+        return 0;
+    return hPool->ops.malloc_usable_size(hPool->priv, ptr);
+}
+
+HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
+    if (unlikely(!hPool)) {
+        LOG_ERR("NULL pool handle");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    return hPool->ops.free(hPool->priv, ptr);
+}
+
+HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    tracker_entry_t e;
+    if (!tracker_find(ptr, &e)) {
+        LOG_INFO("umfFree(%p): not memory of a tracked pool, ignored", ptr);
+        return UMF_RESULT_SUCCESS; // documented: does nothing otherwise
+    }
+    umf_memory_pool_handle_t pool = e.pool;
+    return pool->ops.free(pool->priv, ptr);
+}
+
+HETMEM_EXPORT umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_t hPool) {
+    if (!hPool)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (glue_error.pool == hPool)
+        return glue_error.result;
+    return hPool->ops.get_last_allocation_error(hPool->priv);
+}
+
+HETMEM_EXPORT umf_memory_pool_handle_t umfPoolByPtr(const void *ptr) {
+    tracker_entry_t e;
+    if (!ptr || !tracker_find(ptr, &e))
+        return NULL;
+    return e.pool;
+}
+
+HETMEM_EXPORT umf_result_t umfPoolGetMemoryProvider(umf_memory_pool_handle_t hPool,
+                                                    umf_memory_provider_handle_t *hProvider) {
+    if (!hPool || !hProvider) {
+        LOG_ERR("NULL %s", !hPool ? "hPool" : "hProvider");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *hProvider = hPool->provider;
+    return UMF_RESULT_SUCCESS;
+}
+
+HETMEM_EXPORT umf_result_t umfPoolSetTag(umf_memory_pool_handle_t hPool, void *tag,
+                                         void **oldTag) {
+    if (!hPool) {
+        LOG_ERR("NULL pool handle");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    void *old = atomic_exchange_explicit(&hPool->tag, tag, memory_order_acq_rel);
+    if (oldTag)
+        *oldTag = old;
+    return UMF_RESULT_SUCCESS;
+}
+
+HETMEM_EXPORT umf_result_t umfPoolGetTag(umf_memory_pool_handle_t hPool, void **tag) {
+    if (!hPool || !tag) {
+        LOG_ERR("NULL %s", !hPool ? "hPool" : "tag");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *tag = atomic_load_explicit(&hPool->tag, memory_order_acquire);
+    return UMF_RESULT_SUCCESS;
+}

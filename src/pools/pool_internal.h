@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// Internal view of pool handles (pool.c, the tracking provider, the IPC
+// layer and the front ends that build on pools).
+#ifndef HETMEM_POOLS_POOL_INTERNAL_H
+#define HETMEM_POOLS_POOL_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include <umf/memory_pool.h>
+#include <umf/memory_pool_ops.h>
+
+/// A pool handle. Everything but `tag` is immutable between umfPoolCreate
+/// and umfPoolDestroy, so the fast paths read it without synchronization.
+struct umf_memory_pool_t {
+    void *priv;                              // the implementation's state
+    umf_memory_pool_ops_t ops;               // copied at creation
+    umf_memory_provider_handle_t provider;   // the provider the user gave
+    umf_memory_provider_handle_t upstream;   // what the implementation allocates from:
+                                             // the tracking wrapper, or `provider`
+                                             // with UMF_POOL_CREATE_FLAG_DISABLE_TRACKING
+    umf_pool_create_flags_t flags;
+    _Atomic(void *) tag;                     // umfPoolSetTag / umfPoolGetTag
+};
+
+/// Wraps `upstream` in a provider that registers every range it hands out
+/// in the address map (tracker) as owned by `pool`, and unregisters it on
+/// free; split/merge keep the map in step. Returns a provider handle.
+umf_result_t pool_tracking_provider_create(umf_memory_provider_handle_t upstream,
+                                           umf_memory_pool_handle_t pool,
+                                           umf_memory_provider_handle_t *out);
+
+#endif // HETMEM_POOLS_POOL_INTERNAL_H

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// Internal view of provider handles, shared by the provider glue
+// (provider.c), the pools layer and the providers themselves.
+#ifndef HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
+#define HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
+
+#include <stdint.h>
+
+#include <umf/memory_provider.h>
+
+/// A provider handle: the ops table (copied at creation, so the caller's
+/// table need not outlive the provider) and the implementation's state.
+/// Immutable after umfMemoryProviderCreate returns; safe to share.
+struct umf_memory_provider_t {
+    umf_memory_provider_ops_t ops;
+    void *priv;
+};
+
+/// Records `provider` as the calling thread's last failed provider when
+/// `r` is not success (umfGetLastFailedMemoryProvider), and returns r.
+umf_result_t provider_note_result(umf_memory_provider_handle_t provider, umf_result_t r);
+
+/// Per-thread native error record that each of our providers keeps for
+/// get_last_native_error: a provider-specific code, the errno behind it
+/// and a message built on demand.
+typedef struct provider_native_error_t {
+    int32_t code;
+    int err; // errno value, 0 if none
+    char msg[128];
+} provider_native_error_t;
+
+/// Sets the calling thread's native error of one provider family (`slot`
+/// is a static per family) and returns UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC.
+umf_result_t provider_set_native_error(provider_native_error_t *slot, int32_t code, int err,
+                                       const char *what);
+
+/// Maps an errno value from the OS layer to a umf_result_t (ENOMEM ->
+/// OUT_OF_HOST_MEMORY, EINVAL -> INVALID_ARGUMENT, ...).
+umf_result_t provider_errno_to_result(int err);
+
+/// umf_mem_protection_flags_t -> OS_PROT_* (src/os). Returns false for
+/// an invalid combination (0, unknown bits, or NONE with other bits).
+int provider_protection_to_os(unsigned protection, int *os_prot);
+
+#endif // HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
