@@ -62,7 +62,9 @@ typedef struct topo_node_t {
 } topo_node_t;
 
 /// Discovers the topology on first call (later calls return the cached
-/// result). Returns 0 or an errno value (ENOENT: no sysfs; EINVAL: a
+/// result). Returns 0 or an errno value (ENOENT: no NUMA node found; EIO:
+/// hwloc failed to load; ENOMEM; EDEADLK: called from inside the discovery
+/// itself, e.g. by an allocation hwloc makes; EINVAL: a
 /// malformed MEMKIND_HBW_NODES / MEMKIND_DAX_KMEM_NODES / MEMKIND_HBW_THRESHOLD,
 /// logged once; the topology is still usable, without that override).
 int topo_init(void);
