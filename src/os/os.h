@@ -122,6 +122,10 @@ int os_file_is_chardev(int fd, bool *is_chr);
 /// Grows the file to at least `size` bytes: fallocate(2), falling back to
 /// ftruncate(2) where the filesystem does not support fallocate.
 int os_file_extend(int fd, uint64_t size);
+/// Grows the file to at least `size` bytes with ftruncate(2) only: the new
+/// range stays sparse (no blocks are allocated, punched holes stay holes).
+/// Never shrinks.
+int os_file_truncate(int fd, uint64_t size);
 /// Frees the blocks of [off, off+len) (FALLOC_FL_PUNCH_HOLE|KEEP_SIZE).
 int os_file_punch_hole(int fd, uint64_t off, uint64_t len);
 int os_file_unlink(const char *path);

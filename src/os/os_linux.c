@@ -399,6 +399,18 @@ int os_file_extend(int fd, uint64_t size) {
     return ftruncate(fd, (off_t)size) ? errno : 0;
 }
 
+int os_file_truncate(int fd, uint64_t size) {
+    uint64_t cur;
+    int r = os_file_size(fd, &cur);
+    if (r)
+        return r;
+    if (cur >= size)
+        return 0;
+    if (size > (uint64_t)INT64_MAX)
+        return EFBIG;
+    return ftruncate(fd, (off_t)size) ? errno : 0;
+}
+
 int os_file_punch_hole(int fd, uint64_t off, uint64_t len) {
     if (len == 0)
         return 0;

@@ -173,6 +173,13 @@ static void shm_and_files(void **state) {
     assert_int_equal(os_file_tmp(dir, &fd), 0);
     assert_int_equal(os_file_extend(fd, 1 << 20), 0);
     assert_int_equal(os_file_punch_hole(fd, 0, 4096), 0);
+    assert_int_equal(os_file_truncate(fd, 4 << 20), 0); // grows sparsely
+    uint64_t sz = 0;
+    assert_int_equal(os_file_size(fd, &sz), 0);
+    assert_int_equal(sz, 4 << 20);
+    assert_int_equal(os_file_truncate(fd, 1), 0); // never shrinks
+    assert_int_equal(os_file_size(fd, &sz), 0);
+    assert_int_equal(sz, 4 << 20);
     bool chr = true;
     assert_int_equal(os_file_is_chardev(fd, &chr), 0);
     assert_false(chr);

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// hetmem extensions of the UMF OS memory provider (umf/providers/
+// provider_os_memory.h): settings UMF 0.11 has no parameter for. The
+// memkind HUGETLB kinds are built on them.
+#ifndef HETMEM_PROVIDER_OS_EXT_H
+#define HETMEM_PROVIDER_OS_EXT_H 1
+
+#include <stddef.h>
+
+#include <umf/providers/provider_os_memory.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Makes the OS provider map explicit huge pages (hugetlbfs pool, not THP).
+///
+/// With a huge page size set, every allocation is rounded up to that size
+/// and aligned to it, umfMemoryProviderGetMinPageSize and
+/// umfMemoryProviderGetRecommendedPageSize report it, NUMA parts (SPLIT,
+/// INTERLEAVE part_size) are counted in huge pages, and shared visibility
+/// uses a memfd created with MFD_HUGETLB (a shm name is then refused with
+/// UMF_RESULT_ERROR_NOT_SUPPORTED at creation: /dev/shm holds no hugetlb
+/// pages). When the kernel's pool has no free huge page of that size (on
+/// the bound nodes, for BIND and SPLIT and INTERLEAVE with parts), the
+/// allocation fails with UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY.
+///
+/// @param hParams the OS provider params
+/// @param page_size 0 (no huge pages, the default), 2 MiB (2097152) or
+///        1 GiB (1073741824)
+/// @return UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_INVALID_ARGUMENT for a
+///         NULL handle or another size
+umf_result_t
+hetmem_os_provider_params_set_huge_pages(umf_os_memory_provider_params_handle_t hParams,
+                                         size_t page_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // HETMEM_PROVIDER_OS_EXT_H
