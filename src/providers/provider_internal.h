@@ -4,6 +4,7 @@
 #ifndef HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
 #define HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <umf/memory_provider.h>
@@ -41,5 +42,29 @@ umf_result_t provider_errno_to_result(int err);
 /// umf_mem_protection_flags_t -> OS_PROT_* (src/os). Returns false for
 /// an invalid combination (0, unknown bits, or NONE with other bits).
 int provider_protection_to_os(unsigned protection, int *os_prot);
+
+// Backing lookup of the coarse providers (file, devdax). The IPC layer turns
+// an allocation into a handle (path, offset, size) with it. Both keep their
+// offsets as "address - base of the mapping" over a range_alloc region.
+
+/// Where an allocation of a file or devdax provider lives.
+typedef struct provider_backing_t {
+    const char *path;   // the file or device path (owned by the provider)
+    int fd;             // the provider's open descriptor (owned by the provider)
+    uint64_t offset;    // file/device offset of the allocation's first byte
+    uintptr_t start;    // the allocation's first byte
+    size_t size;        // the allocation's size
+    bool shared;        // MAP_SHARED (another process may map the same bytes)
+} provider_backing_t;
+
+/// For a pointer inside a live allocation of a file provider (created from
+/// umfFileMemoryProviderOps), fills *out. Returns 0, ENOENT (not allocated
+/// there) or EINVAL (not a file provider).
+int provider_file_backing(struct umf_memory_provider_t *provider, const void *ptr,
+                          provider_backing_t *out);
+
+/// The same for a devdax provider (umfDevDaxMemoryProviderOps).
+int provider_devdax_backing(struct umf_memory_provider_t *provider, const void *ptr,
+                            provider_backing_t *out);
 
 #endif // HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
