@@ -7,11 +7,15 @@
 // metadata for this block".
 //
 // Concurrency: lookups are lock-free (no lock, no write to shared memory)
-// and may run concurrently with inserts and removes from any thread;
-// inserts and removes are serialized internally. A lookup returns a copy of
-// the entry that was consistent at one instant (validated with a sequence
-// counter), so a concurrent remove can never hand out a torn or recycled
-// entry. Ranges never overlap; sizes are > 0.
+// and may run concurrently with inserts, removes and resizes from any
+// thread; those are serialized internally by one mutex. A lookup returns a
+// copy of one registered range's entry, never a torn or recycled one
+// (recycling is validated with a generation counter; see tracker.c). A
+// range that stays registered during a lookup is always found; a lookup
+// racing with the add, remove or resize of the range that holds ptr returns
+// either that range's entry (before or after the change) or nothing.
+// Ranges never overlap; sizes are > 0; ranges lie below 2^56 (the x86-64
+// user address space, 5-level paging included).
 #ifndef HETMEM_TRACKER_TRACKER_H
 #define HETMEM_TRACKER_TRACKER_H
 
@@ -28,8 +32,9 @@ typedef struct tracker_entry_t {
     void *meta;      // the pool engine's own metadata for the range (may be NULL)
 } tracker_entry_t;
 
-/// Registers [e->start, e->start + e->size). Returns 0, EINVAL (size 0 or
-/// the range wraps), EEXIST (overlaps a registered range) or ENOMEM.
+/// Registers [e->start, e->start + e->size). Returns 0, EINVAL (e NULL,
+/// size 0, or the range wraps or reaches past 2^56), EEXIST (overlaps a
+/// registered range) or ENOMEM (the map is unchanged).
 int tracker_add(const tracker_entry_t *e);
 
 /// Unregisters the range that starts exactly at `start`; its entry is copied
@@ -37,16 +42,19 @@ int tracker_add(const tracker_entry_t *e);
 int tracker_remove(uintptr_t start, tracker_entry_t *removed);
 
 /// Finds the range containing ptr (start <= ptr < start + size). Lock-free.
-/// Returns true and fills *out, or false for a pointer in no range.
+/// Returns true and fills *out, or false (and leaves *out alone) for a
+/// pointer in no range, including any pointer >= 2^56.
 bool tracker_find(const void *ptr, tracker_entry_t *out);
 
 /// Replaces the size of the range that starts at `start` (used when a pool
 /// grows or shrinks a range in place, or by split/merge). The new range must
-/// not overlap another. Returns 0, ENOENT or EEXIST.
+/// not overlap another. Returns 0, ENOENT, EEXIST or EINVAL (new_size 0,
+/// or the range would wrap or reach past 2^56); allocates nothing.
 int tracker_resize(uintptr_t start, size_t new_size);
 
-/// Calls fn for every range owned by `pool` (to release them at pool
-/// destruction). fn must not call tracker functions. Returns the count.
+/// Calls fn (when not NULL) for every range owned by `pool`, in address
+/// order (to release them at pool destruction). O(number of ranges), under
+/// the writers' lock: fn must not call tracker functions. Returns the count.
 size_t tracker_for_each_of_pool(void *pool, void (*fn)(const tracker_entry_t *e, void *arg),
                                 void *arg);
 
