@@ -15,7 +15,7 @@ pkgs=(
   ndctl daxctl e2fsprogs util-linux
   # sanitizer runtimes come with gcc (libasan8, libtsan2, libubsan1)
   libasan8 libtsan2 libubsan1
-  ca-certificates
+  ca-certificates debian-archive-keyring
 )
 extra=("$@")
 

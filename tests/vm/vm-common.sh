@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the globals are used by the scripts that source this
 # SPDX-License-Identifier: MIT
 # Shared helpers of the hetmem guest harness (sourced by fetch-kernel,
 # build-initramfs and run-guest; bash only, never run in the guest).
@@ -6,6 +7,8 @@
 #   HETMEM_VM_CACHE     cache directory (default ${XDG_CACHE_HOME:-$HOME/.cache}/hetmem-vm)
 #   HETMEM_VM_VERBOSE   1: show kernel log, qemu command line and build steps
 
+# depmod, modprobe and mke2fs live in sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 vm_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vm_cache=${HETMEM_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hetmem-vm}
 vm_verbose=${HETMEM_VM_VERBOSE:-0}
@@ -17,7 +20,7 @@ VM_SKIP=77
 vm_log() { printf 'hetmem-vm: %s\n' "$*" >&2; }
 vm_debug() { if [[ $vm_verbose == 1 ]]; then vm_log "$@"; fi; }
 vm_die() { vm_log "error: $*"; exit 1; }
-vm_skip() { printf 'SKIP: hetmem-vm: %s\n' "$*"; exit "$VM_SKIP"; }
+vm_skip() { printf 'SKIP: hetmem-vm: %s\n' "$*" >&2; exit "$VM_SKIP"; }
 
 # vm_lock FILE: take an exclusive flock on FILE for the rest of the shell
 # (fd 9), so that parallel ctest jobs do not download/build the same thing.
