@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: MIT
+// The heap engine's entry points (heap.h): creation and destruction, the
+// malloc and free fast paths, large and direct blocks, aligned allocation,
+// calloc, realloc in place, usable size, purge and statistics.
+//
+// Fast paths. malloc of up to 1 KiB: find the thread's local (TLS pointer,
+// slot[id], uid check), class from a per-heap table, pop a block from the
+// class's cache and bump a thread-owned counter - no atomic RMW, no lock,
+// no shared line. free: page map (two loads) -> span; if the slab's owner
+// is this thread, push the block on the class's cache and bump a counter,
+// else hand it to the slab's remote channel (heap_slab.c).
+#include <string.h>
+
+#include "base/log.h"
+#include "heap/heap_internal.h"
+#include "os/meta.h"
+#include "os/os.h"
+
+// The calling thread's last allocation error, for every heap at once (as
+// UMF's pools keep it): written on failure paths only.
+static __thread umf_result_t last_error;
+
+void heap_set_error(umf_result_t r) { last_error = r; }
+umf_result_t heap_last_error(void) { return last_error; }
+
+static void *fail(umf_result_t r) {
+    last_error = r;
+    return NULL;
+}
+
+void heap_config_default(heap_config_t *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->chunk_size = (size_t)2 << 20;
+    cfg->slab_size = (size_t)64 << 10;
+    cfg->min_class_size = 8;
+    cfg->max_small_size = (size_t)32 << 10;
+    cfg->max_pooled_size = SIZE_MAX;
+    cfg->slab_cache = 1;
+    cfg->keep_all_memory = false;
+    cfg->decay_ms = 1000;
+    cfg->retain_max = (size_t)64 << 20;
+}
+
+// ---- creation ------------------------------------------------------------------------
+
+// The provider's minimum page size bounds what can be purged (purges are
+// rounded inwards to it); chunks are rounded up to it so that the provider
+// always gets whole pages. The heap registers itself last, so that no
+// thread can find a half-made heap through its id.
+umf_result_t heap_create(umf_memory_provider_handle_t provider, const heap_config_t *cfg,
+                         heap_t **out) {
+    if (!provider || !cfg || !out)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    heap_t *h = meta_alloc(sizeof *h);
+    if (!h)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    h->cfg = *cfg;
+    h->provider = provider;
+    size_t ps = 0;
+    if (umfMemoryProviderGetMinPageSize(provider, NULL, &ps) != UMF_RESULT_SUCCESS ||
+        ps < HEAP_PAGE)
+        ps = HEAP_PAGE;
+    while (!is_pow2(ps))
+        ps += ps & -ps; // round up to a power of two
+    h->prov_page = ps;
+    size_t cb = cfg->chunk_size ? cfg->chunk_size : (size_t)2 << 20;
+    if (!align_up_checked(cb, ps, &h->chunk_bytes)) {
+        meta_free(h, sizeof *h);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    h->decay_ns = cfg->decay_ms * 1000000u;
+    h->max_pooled = cfg->max_pooled_size;
+    // Only the OS provider is known to hand out zeroed memory; fixed, file
+    // and user providers may return old contents.
+    const char *name = umfMemoryProviderGetName(provider);
+    h->fresh_zero = name && strcmp(name, "OS") == 0;
+    heap_classes_setup(h);
+    for (unsigned c = 0; c < HEAP_NCLASSES; c++)
+        atomic_init(&h->orphan_frees[c], 0);
+    pthread_mutex_init(&h->lock, NULL);
+    if (heap_registry_add(h) != 0) {
+        pthread_mutex_destroy(&h->lock);
+        meta_free(h, sizeof *h);
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    *out = h;
+    return UMF_RESULT_SUCCESS;
+}
+
+// Locals of live threads are freed here too: their slot (uid) no longer
+// matches any heap, so those threads never follow it again.
+void heap_destroy(heap_t *h) {
+    if (!h)
+        return;
+    heap_registry_remove(h); // exiting threads no longer find its locals
+    pthread_mutex_lock(&h->lock);
+    heap_pages_release_all(h);
+    for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
+        next = tl->next_all;
+        for (unsigned c = 0; c < HEAP_NCLASSES; c++)
+            meta_free(tl->bins[c].items, tl->bins[c].max * sizeof(void *));
+        meta_free(tl, sizeof *tl);
+    }
+    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_destroy(&h->lock);
+    meta_free(h, sizeof *h);
+}
+
+void *heap_user(const heap_t *h) { return h->cfg.user; }
+
+// ---- allocation --------------------------------------------------------------------------
+
+// Blocks above the small classes: a page-heap extent, or a direct chunk
+// above max_pooled. `zero`: the caller wants zeroed memory.
+static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
+    umf_result_t err = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    heap_span_t *s;
+    size_t bytes;
+    pthread_mutex_lock(&h->lock);
+    if (size > h->max_pooled) {
+        s = heap_direct_alloc(h, size, align, &err);
+    } else {
+        size_t np;
+        if (!align_up_checked(size ? size : 1, HEAP_PAGE, &np) ||
+            (np >> HEAP_PAGE_SHIFT) > UINT32_MAX) {
+            pthread_mutex_unlock(&h->lock);
+            return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+        }
+        s = heap_pages_alloc(h, np >> HEAP_PAGE_SHIFT, align, &err);
+        if (s) {
+            s->kind = HEAP_SPAN_LARGE;
+            (void)heap_pagemap_set(s->base, 1, s);
+            h->large_bytes += (size_t)s->npages << HEAP_PAGE_SHIFT;
+            h->large_allocs++;
+        }
+        heap_decay_locked(h, os_now_ns(), false);
+    }
+    bool zeroed = s && (s->flags & HEAP_SPAN_ZEROED);
+    if (s)
+        s->flags &= (uint8_t)~HEAP_SPAN_ZEROED; // handed out: dirty from now on
+    pthread_mutex_unlock(&h->lock);
+    if (!s)
+        return fail(err);
+    bytes = size;
+    if (zero && !zeroed)
+        memset((void *)s->base, 0, bytes);
+    return (void *)s->base;
+}
+
+// A block of class cls from tl's cache, refilled from the slabs when empty.
+static void *small_alloc(heap_t *h, heap_local_t *tl, unsigned cls) {
+    heap_bin_t *b = &tl->bins[cls];
+    void *p;
+    if (likely(b->n))
+        p = b->items[--b->n];
+    else if (!(p = heap_bin_refill(h, tl, cls)))
+        return NULL;
+    counter_add(&b->n_alloc, 1);
+    return p;
+}
+
+// Everything the malloc fast path does not do: the first allocation of a
+// thread in this heap (makes or adopts a local), sizes above 1 KiB, an
+// empty cache, large and direct blocks, calloc. Kept out of line so that
+// heap_malloc needs no stack frame.
+__attribute__((noinline)) static void *alloc_slow(heap_t *h, heap_local_t *tl, size_t size,
+                                                  bool zero) {
+    unsigned cls = heap_class_of(h, size);
+    if (cls == HEAP_CLASS_NONE)
+        return large_alloc(h, size, 0, zero);
+    if (!tl && !(tl = heap_local_acquire(h)))
+        return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    void *p = small_alloc(h, tl, cls);
+    if (p && zero)
+        memset(p, 0, size);
+    return p;
+}
+
+// The fast path: a matching slot always holds a local (slots start with
+// uid 0, which no heap has), so tl is never NULL here.
+void *heap_malloc(heap_t *h, size_t size) {
+    heap_tls_t *t = heap_tls_self;
+    uint32_t id = h->id;
+    if (likely(id < t->cap && size <= HEAP_SMALL_TABLE_MAX)) {
+        heap_slot_t *sl = &t->slots[id];
+        if (likely(sl->uid == h->uid)) {
+            heap_bin_t *b = &sl->tl->bins[h->cls_small[(size + 7) >> 3]];
+            uint32_t n = b->n;
+            if (likely(n != 0)) {
+                b->n = --n;
+                counter_add(&b->n_alloc, 1);
+                return b->items[n];
+            }
+        }
+    }
+    return alloc_slow(h, heap_local_find(h), size, false);
+}
+
+// Small blocks are always cleared (they are reused without a record of
+// what they held); large and direct ones only when their pages are not
+// known to be zero (fresh from the OS provider, or purged with
+// purge_force).
+void *heap_calloc(heap_t *h, size_t num, size_t size) {
+    size_t total;
+    if (!mul_checked(num, size, &total))
+        return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    return alloc_slow(h, heap_local_find(h), total, true);
+}
+
+// Alignments up to a page come from a small class whose size is a
+// multiple of the alignment (no over-allocation, the pointer is a block
+// start); larger ones from an aligned extent (the page heap carves an
+// aligned run, or asks the provider for an aligned chunk).
+void *heap_aligned_malloc(heap_t *h, size_t size, size_t align) {
+    if (align <= 8)
+        return heap_malloc(h, size);
+    if (!is_pow2(align))
+        return fail(UMF_RESULT_ERROR_INVALID_ALIGNMENT);
+    if (align <= HEAP_PAGE && size <= h->max_small) {
+        // Slabs are page aligned: a class whose size is a multiple of the
+        // alignment gives aligned blocks.
+        unsigned c = heap_class_of(h, size ? size : 1);
+        while (c <= h->max_cls && (heap_class_size[c] & (align - 1)))
+            c++;
+        if (c <= h->max_cls) {
+            heap_local_t *tl = heap_local_find(h);
+            if (!tl && !(tl = heap_local_acquire(h)))
+                return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+            return small_alloc(h, tl, c);
+        }
+    }
+    return large_alloc(h, size, align, false);
+}
+
+// ---- free ------------------------------------------------------------------------------
+
+__attribute__((noinline, cold)) static umf_result_t bad_pointer(const void *p,
+                                                                   const char *what) {
+    LOG_ERR("%s %p: not a live block of this pool", what, p);
+    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+}
+
+// The block index of p in slab s, or UINT32_MAX when p is not a block start.
+static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
+    uint64_t off = (uintptr_t)p - s->base;
+    uint32_t idx = (uint32_t)((off * s->recip) >> 32);
+    if (unlikely(idx >= s->cap || (uint64_t)idx * s->bsize != off))
+        return UINT32_MAX;
+    return idx;
+}
+
+// The free fast path trusts that p is a block start (as glibc and mimalloc
+// do); debug builds check it first. A double free is caught when the block
+// goes back to its slab's bitmap (flush, remote collection).
+
+// Frees that are not slab blocks: large extents go back to the page heap
+// (merged with free neighbours), direct blocks to the provider. The kind
+// and base are re-read under the lock, so a racing double free of a large
+// block is caught, not applied twice.
+__attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap_span_t *s) {
+    if (!p)
+        return UMF_RESULT_SUCCESS;
+    if (!s || s->heap != h)
+        return bad_pointer(p, "free of");
+    umf_result_t r = UMF_RESULT_SUCCESS;
+    pthread_mutex_lock(&h->lock);
+    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
+        h->large_bytes -= (size_t)s->npages << HEAP_PAGE_SHIFT;
+        h->large_frees++;
+        (void)heap_pagemap_set(s->base, 1, NULL);
+        heap_pages_free(h, s); // registers the merged free span's edges
+        heap_decay_locked(h, os_now_ns(), false);
+    } else if (s->kind == HEAP_SPAN_DIRECT && s->base == (uintptr_t)p) {
+        r = heap_direct_free(h, s);
+    } else {
+        r = bad_pointer(p, "free of");
+    }
+    pthread_mutex_unlock(&h->lock);
+    return r;
+}
+
+// slab_heap == h is the one test that both recognises a slab block and
+// checks that it belongs to this heap. The owner check reads the slab's
+// local and that local's thread: equal to this thread's identity only for
+// the thread that owns the slab (orphans have NULL).
+umf_result_t heap_free(heap_t *h, void *p) {
+    heap_span_t *s = heap_pagemap_get((uintptr_t)p);
+    if (likely(s != NULL && s->slab_heap == h)) {
+#if HETMEM_DEBUG > 0
+        if (unlikely(slab_index(s, p) == UINT32_MAX))
+            return bad_pointer(p, "free of");
+#endif
+        heap_local_t *tl = load_relaxed(&s->owner);
+        if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
+            heap_bin_t *b = &tl->bins[s->cls];
+            uint32_t n = b->n;
+            if (unlikely(n >= b->max))
+                return heap_bin_flush_push(tl, b, p); // a tail call: no frame here
+            b->items[n] = p;
+            b->n = n + 1;
+            counter_add(&b->n_free, 1);
+            return UMF_RESULT_SUCCESS;
+        }
+        uint32_t idx = slab_index(s, p); // validated: it indexes the remote bitmap
+        if (unlikely(idx == UINT32_MAX))
+            return bad_pointer(p, "free of");
+        return heap_slab_remote_free(h, s, idx);
+    }
+    return free_slow(h, p, s);
+}
+
+size_t heap_usable_size(heap_t *h, const void *p) {
+    heap_span_t *s = p ? heap_pagemap_get((uintptr_t)p) : NULL;
+    if (!s || s->heap != h)
+        return 0;
+    if (s->slab_heap == h)
+        return slab_index(s, p) == UINT32_MAX ? 0 : s->bsize;
+    if ((s->kind == HEAP_SPAN_LARGE || s->kind == HEAP_SPAN_DIRECT) && s->base == (uintptr_t)p)
+        return (size_t)s->npages << HEAP_PAGE_SHIFT;
+    return 0;
+}
+
+// ---- realloc ------------------------------------------------------------------------------
+
+// Resizes a large block in place (lock taken here). true when it now holds
+// `size` bytes.
+static bool large_resize(heap_t *h, heap_span_t *s, size_t size) {
+    size_t np = ALIGN_UP(size, HEAP_PAGE) >> HEAP_PAGE_SHIFT;
+    if (np == s->npages)
+        return true;
+    bool ok = true;
+    pthread_mutex_lock(&h->lock);
+    size_t before = (size_t)s->npages << HEAP_PAGE_SHIFT;
+    if (np < s->npages)
+        heap_pages_shrink(h, s, np);
+    else
+        ok = np <= UINT32_MAX && heap_pages_grow(h, s, np);
+    h->large_bytes = h->large_bytes - before + ((size_t)s->npages << HEAP_PAGE_SHIFT);
+    pthread_mutex_unlock(&h->lock);
+    return ok;
+}
+
+// In place whenever possible: a slab block keeps its block while the new
+// size fits the class (shrinking never moves); a large extent grows into a
+// free neighbour or gives its tail back; a direct block stays while the new
+// size fits its pages. Only a move touches the memory (the copy).
+void *heap_realloc(heap_t *h, void *p, size_t size) {
+    if (!p)
+        return heap_malloc(h, size);
+    if (size == 0) {
+        (void)heap_free(h, p);
+        return NULL;
+    }
+    if (unlikely(size > (size_t)PTRDIFF_MAX)) // no object can be that large; also keeps
+        return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY); // the page rounding below exact
+    heap_span_t *s = heap_pagemap_get((uintptr_t)p);
+    if (!s || s->heap != h) {
+        bad_pointer(p, "realloc of");
+        return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    size_t old;
+    if (s->slab_heap == h) {
+        if (slab_index(s, p) == UINT32_MAX) {
+            bad_pointer(p, "realloc of");
+            return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        old = s->bsize;
+        if (size <= old)
+            return p; // fits (shrinking never moves: no copy, no touch)
+    } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
+        old = (size_t)s->npages << HEAP_PAGE_SHIFT;
+        if (size <= h->max_pooled && large_resize(h, s, size))
+            return p;
+    } else if (s->kind == HEAP_SPAN_DIRECT && s->base == (uintptr_t)p) {
+        old = (size_t)s->npages << HEAP_PAGE_SHIFT;
+        if (size <= old)
+            return p;
+    } else {
+        bad_pointer(p, "realloc of");
+        return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    }
+    void *q = heap_malloc(h, size);
+    if (!q)
+        return NULL; // p stays valid
+    memcpy(q, p, old < size ? old : size);
+    (void)heap_free(h, p);
+    return q;
+}
+
+// ---- purge and statistics -------------------------------------------------------------
+
+void heap_purge(heap_t *h, bool force) {
+    heap_local_t *tl = heap_local_find(h);
+    if (tl) {
+        heap_local_flush(tl);
+        heap_local_collect(h, tl, false);
+        heap_local_trim(h, tl, true, false);
+    }
+    pthread_mutex_lock(&h->lock);
+    heap_purge_all_locked(h, force);
+    pthread_mutex_unlock(&h->lock);
+}
+
+// Blocks of class c handed out minus freed, over all locals (lock held).
+static int64_t class_live(heap_t *h, unsigned c, uint64_t *allocs, uint64_t *frees) {
+    uint64_t a = 0, f = load_relaxed(&h->orphan_frees[c]);
+    for (heap_local_t *tl = h->locals; tl; tl = tl->next_all) {
+        a += load_relaxed(&tl->bins[c].n_alloc);
+        f += load_relaxed(&tl->bins[c].n_free);
+    }
+    if (allocs)
+        *allocs = a;
+    if (frees)
+        *frees = f;
+    return (int64_t)(a - f);
+}
+
+// Small blocks are counted per thread and class (n_alloc by the owner,
+// n_free by whichever thread freed) and summed here; the sum is exact once
+// the threads are quiet. Frees by threads without a local in the heap go to
+// the per-heap orphan_frees atomics.
+void heap_stats(heap_t *h, heap_stats_t *st) {
+    memset(st, 0, sizeof *st);
+    pthread_mutex_lock(&h->lock);
+    int64_t small = 0;
+    for (unsigned c = 0; c < HEAP_NCLASSES; c++)
+        small += class_live(h, c, NULL, NULL) * (int64_t)heap_class_size[c];
+    st->allocated = (small > 0 ? (size_t)small : 0) + h->large_bytes + h->direct_bytes;
+    st->active = h->active;
+    st->resident = h->resident;
+    st->cached = h->cached;
+    st->purged = h->purged;
+    st->chunks = h->nchunks;
+    st->provider_allocs = h->prov_allocs;
+    st->provider_frees = h->prov_frees;
+    pthread_mutex_unlock(&h->lock);
+}
+
+void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out) {
+    memset(out, 0, sizeof *out);
+    if (cls >= HEAP_NCLASSES)
+        return;
+    pthread_mutex_lock(&h->lock);
+    out->block_size = h->cls[cls].bsize;
+    out->slab_size = (size_t)h->cls[cls].npages << HEAP_PAGE_SHIFT;
+    (void)class_live(h, cls, &out->allocs, &out->frees);
+    out->slabs = h->slabs_now[cls];
+    out->peak_slabs = h->slabs_peak[cls];
+    pthread_mutex_unlock(&h->lock);
+}
+
+void heap_large_stats(heap_t *h, heap_large_stats_t *out) {
+    pthread_mutex_lock(&h->lock);
+    out->allocs = h->large_allocs;
+    out->frees = h->large_frees;
+    out->direct_allocs = h->direct_allocs;
+    out->direct_frees = h->direct_frees;
+    pthread_mutex_unlock(&h->lock);
+}
+
+// ---- UMF pool ops over the engine ----------------------------------------------------------
+
+// Each op is a tail call into the engine (one jmp on the way in).
+static void *op_malloc(void *pool, size_t size) { return heap_malloc(pool, size); }
+static void *op_calloc(void *pool, size_t n, size_t size) { return heap_calloc(pool, n, size); }
+static void *op_realloc(void *pool, void *p, size_t size) { return heap_realloc(pool, p, size); }
+static void *op_aligned(void *pool, size_t size, size_t align) {
+    return heap_aligned_malloc(pool, size, align);
+}
+static size_t op_usable(void *pool, void *p) { return heap_usable_size(pool, p); }
+static umf_result_t op_free(void *pool, void *p) { return heap_free(pool, p); }
+static umf_result_t op_last_error(void *pool) {
+    (void)pool;
+    return heap_last_error();
+}
+
+void heap_pool_ops_fill(umf_memory_pool_ops_t *ops) {
+    ops->malloc = op_malloc;
+    ops->calloc = op_calloc;
+    ops->realloc = op_realloc;
+    ops->aligned_malloc = op_aligned;
+    ops->malloc_usable_size = op_usable;
+    ops->free = op_free;
+    ops->get_last_allocation_error = op_last_error;
+}

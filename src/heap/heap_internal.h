@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+// The heap engine's types and the inline pieces of its fast paths, shared by
+// the files of src/heap (nothing outside src/heap includes this).
+//
+// Glossary
+//   page     4 KiB, the unit of the page map and of every span, whatever
+//            the provider's own page size (which only limits purging).
+//   chunk    one provider allocation (heap_chunk_t). Its page-aligned part
+//            is carved into spans; a chunk goes back to the provider whole.
+//   span     a run of pages of one chunk with a descriptor (heap_span_t):
+//            FREE (cached, in the page heap's bins), SLAB (blocks of one size
+//            class), LARGE (one block of whole pages) or DIRECT (a chunk
+//            that is one block, for sizes above max_pooled_size).
+//   page map one process-wide radix table page -> span (heap_pagemap.c).
+//            It is the engine's view of the address map: a free finds its
+//            slab with two loads, whatever alignment the provider gave.
+//   class    a block size; classes 0..44 run 8, 16..128 by 16, then four
+//            per power of two up to 64 KiB.
+//   local    heap_local_t: one thread's state in one heap: per class a
+//            small LIFO cache of free blocks (the tcache), the current slab
+//            and lists of its other slabs.
+//   owner    the local that allocates from a slab. Only the owner thread
+//            touches a slab's local bitmap; other threads free through the
+//            slab's remote bitmap (heap_slab.c explains the protocol).
+//   orphan   a local whose thread exited; kept whole in its heap, adopted
+//            by the next thread that needs a local there.
+//
+// Lock order (outer first): registry_lock (heap_tls.c) > heap_t.lock >
+// pagemap lock > meta_alloc's locks. Provider calls happen under heap_t.lock.
+#ifndef HETMEM_HEAP_HEAP_INTERNAL_H
+#define HETMEM_HEAP_HEAP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+#include "heap/heap.h"
+
+#define HEAP_PAGE_SHIFT 12
+#define HEAP_PAGE ((size_t)1 << HEAP_PAGE_SHIFT)
+#define HEAP_NCLASSES 45            // 8 B .. 64 KiB
+#define HEAP_CLASS_NONE HEAP_NCLASSES // "not small": its bin never has a slab
+#define HEAP_SMALL_TABLE_MAX 1024   // sizes served by the per-heap lookup table
+#define HEAP_MAX_SLAB_BLOCKS 65536  // keeps the index math exact (heap_classes.c)
+#define HEAP_FREE_BINS 64
+
+// Relaxed atomics named by their order (STYLE.md 5). Counters that only
+// their owner thread writes are bumped with a load and a store, which on
+// x86-64 is a plain add to memory, yet stays a race-free atomic access for
+// the readers that merge statistics.
+#define load_relaxed(p) atomic_load_explicit((p), memory_order_relaxed)
+#define store_relaxed(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+#define load_acquire(p) atomic_load_explicit((p), memory_order_acquire)
+#define store_release(p, v) atomic_store_explicit((p), (v), memory_order_release)
+static inline void counter_add(_Atomic uint64_t *c, uint64_t n) {
+    store_relaxed(c, load_relaxed(c) + n);
+}
+
+typedef enum heap_span_kind_t {
+    HEAP_SPAN_FREE = 0,
+    HEAP_SPAN_SLAB = 1,
+    HEAP_SPAN_LARGE = 2,
+    HEAP_SPAN_DIRECT = 3,
+    HEAP_SPAN_DEAD = 4, // recycled descriptor: describes nothing
+} heap_span_kind_t;
+
+// Where a slab is in its owner's lists (owner thread only).
+typedef enum heap_slab_state_t {
+    HEAP_SLAB_CUR = 0,   // the bin's current slab
+    HEAP_SLAB_AVAIL = 1, // in the bin's avail list: has free blocks
+    HEAP_SLAB_FULL = 2,  // in no list: every block is out
+    HEAP_SLAB_EMPTY = 3, // in the bin's empty cache: no block is out
+} heap_slab_state_t;
+
+// Free-span flags.
+enum { HEAP_SPAN_ZEROED = 1, HEAP_SPAN_PURGED = 2 };
+
+struct heap_local_t;
+struct heap_chunk_t;
+
+/// A span descriptor (metadata memory, never in the managed memory).
+/// Three cache lines: what the fast paths read (one line per malloc/free),
+/// slow-path bookkeeping, and what remote freeing threads write - so that
+/// remote frees do not bounce the owner's line.
+/// Lifetime: descriptors are recycled within their heap and freed only by
+/// heap_destroy, so a stale page-map slot always points to a descriptor of
+/// the same heap (read only under the heap lock, see heap_pages.c).
+typedef struct heap_span_t {
+    // --- line 0: everything the malloc and free fast paths read ---
+    uintptr_t base;            // first byte (page aligned)
+    struct heap_t *slab_heap;  // the heap while a SLAB, else NULL (fast check)
+    uint32_t npages;           // pages in the span; protected by heap lock
+    uint8_t kind;              // heap_span_kind_t; protected by heap lock
+    uint8_t cls;               // SLAB: class index
+    uint8_t state;             // SLAB: heap_slab_state_t (owner only)
+    uint8_t flags;             // FREE/LARGE/DIRECT: HEAP_SPAN_ZEROED|PURGED (heap lock)
+    uint32_t bsize;            // SLAB: block size
+    uint32_t recip;            // SLAB: ceil(2^32 / bsize), index = off * recip >> 32
+    uint32_t wi;               // SLAB: words below wi of `local` are all zero (owner)
+    int32_t used;              // SLAB: blocks not in `local` (owner only)
+    uint32_t cap;              // SLAB: blocks in the slab
+    uint32_t nwords;           // SLAB: 64-bit words per bitmap
+    uint64_t *local;           // SLAB: bit set = block free here (owner only)
+    _Atomic(struct heap_local_t *) owner; // SLAB: owning local (fixed while a slab)
+    // --- line 1: slow paths, owner / heap-lock bookkeeping ---
+    struct heap_t *heap;        // the heap that owns the descriptor (immutable)
+    _Atomic uint64_t *remote;   // SLAB: bit set = freed by another thread
+    struct heap_chunk_t *chunk; // the chunk the span lies in (heap lock)
+    struct heap_span_t *next;   // FREE: bin list (heap lock); SLAB: avail/empty list (owner)
+    struct heap_span_t *prev;
+    uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
+    uint64_t *bits;             // both bitmaps in one meta block (kept when recycled)
+    uint32_t bits_words;        // words allocated at `bits`
+    // --- line 2: written by threads that free blocks they do not own ---
+    _Alignas(64) _Atomic int64_t remote_count;     // remote frees announced, not collected
+    _Atomic(struct heap_span_t *) remote_next;      // link in the owner's remote list
+} heap_span_t;
+
+/// One provider allocation.
+typedef struct heap_chunk_t {
+    void *raw;               // what the provider returned (for its free)
+    size_t raw_size;         // what was asked (for its free and the limit)
+    uintptr_t base;          // first page used (page aligned, inside raw)
+    size_t npages;           // pages used
+    size_t free_pages;       // pages in FREE spans (== npages: the chunk is idle)
+    struct heap_chunk_t *next, *prev; // the heap's chunk list (heap lock)
+    bool direct;             // one DIRECT span
+} heap_chunk_t;
+
+/// Per size class state of a local: one cache line (the fast paths index
+/// bins with a shift and touch only this line and `items`).
+/// `items[0 .. n)` are free blocks of slabs this local owns, most recently
+/// freed last (malloc pops the hottest); they are taken from the slabs'
+/// bitmaps in batches (refill) and given back in batches (flush), so the
+/// slabs count them as in use.
+typedef struct heap_bin_t {
+    void **items;              // LIFO of cached blocks (meta memory, made on first use)
+    uint32_t n;                // blocks in items
+    uint32_t max;              // capacity of items (0 until made)
+    _Atomic uint64_t n_alloc;  // blocks handed out (owner writes, stats read)
+    _Atomic uint64_t n_free;   // blocks freed by this thread (local or remote)
+    heap_span_t *cur;          // slab refills come from (or the sentinel); never NULL
+    heap_span_t *avail;        // other owned slabs with free blocks (doubly linked)
+    uint64_t pad[2];
+} heap_bin_t;
+_Static_assert(sizeof(heap_bin_t) == 64, "heap_bin_t is one line, indexed by shifting");
+
+/// Cached empty slabs of one class (owner only).
+typedef struct heap_empty_t {
+    heap_span_t *list; // singly linked through next
+    uint32_t n;
+} heap_empty_t;
+
+/// One thread's state in one heap. Created on a thread's first allocation
+/// in the heap, orphaned at thread exit, adopted by a later thread, freed by
+/// heap_destroy. Everything but `remote_slabs` and the counters' reads is
+/// touched by the owner thread only (or, for an orphan, by whoever holds
+/// the heap lock with the orphan taken off the orphan list).
+typedef struct heap_local_t {
+    heap_bin_t bins[HEAP_NCLASSES + 1]; // +1: HEAP_CLASS_NONE, always the sentinel
+    heap_empty_t empty[HEAP_NCLASSES];  // empty slab caches
+    struct heap_t *heap;
+    _Atomic(void *) thread;             // owner's heap_tls_t, NULL while orphaned
+    struct heap_local_t *next_all;      // heap->locals (heap lock)
+    struct heap_local_t *next_orphan;   // heap->orphans (heap lock)
+    uint64_t next_decay;                // ns: next look at the empty caches
+    _Alignas(64) _Atomic(heap_span_t *) remote_slabs; // MPSC stack of slabs with remote frees
+} heap_local_t;
+
+/// Per class parameters of one heap (immutable after heap_create).
+typedef struct heap_class_t {
+    uint32_t bsize, recip, npages, cap, nwords;
+} heap_class_t;
+
+struct heap_limit_t {
+    _Atomic size_t used;
+    size_t max;
+};
+
+/// A block of descriptors carved from one meta_alloc block.
+typedef struct heap_desc_block_t {
+    struct heap_desc_block_t *next;
+} heap_desc_block_t;
+
+struct heap_t {
+    // --- read-only after creation: the fast paths read these ---
+    uint32_t id;               // index in the registry and in threads' slot arrays
+    uint64_t uid;              // unique for the process's life (slot validity)
+    size_t max_small;          // largest small size (0: no small classes)
+    uint8_t cls_small[HEAP_SMALL_TABLE_MAX / 8 + 1]; // (size+7)>>3 -> class
+    uint8_t min_cls, max_cls;  // class range served (max_cls < min_cls: none)
+    size_t max_pooled;         // above: direct
+    heap_class_t cls[HEAP_NCLASSES];
+    umf_memory_provider_handle_t provider;
+    heap_config_t cfg;
+    size_t prov_page;          // provider's minimum page size (purge granularity)
+    size_t chunk_bytes;        // cfg.chunk_size rounded to pages
+    uint64_t decay_ns;
+    bool fresh_zero;           // fresh provider memory reads as zero (OS provider)
+
+    // --- everything below: protected by lock ---
+    _Alignas(64) pthread_mutex_t lock;
+    heap_span_t *bins[HEAP_FREE_BINS]; // free spans by size
+    uint64_t bins_nonempty;            // bit b: bins[b] has a span
+    heap_chunk_t *chunks;              // every chunk held, direct ones included
+    heap_span_t *free_descs;           // recycled descriptors
+    heap_desc_block_t *desc_blocks;    // where descriptors come from
+    heap_span_t *desc_bump;            // unused descriptors of the newest block
+    size_t desc_left;
+    heap_local_t *locals;              // all locals (for stats and destroy)
+    heap_local_t *orphans;             // locals of exited threads
+    bool misaligned_provider;          // the provider ignored an alignment once
+    uint64_t next_decay;               // ns
+    size_t resident, active, cached, purged, nchunks;
+    size_t large_bytes, direct_bytes;  // usable bytes of live large/direct blocks
+    uint64_t prov_allocs, prov_frees;
+    uint64_t large_allocs, large_frees, direct_allocs, direct_frees;
+    size_t slabs_now[HEAP_NCLASSES], slabs_peak[HEAP_NCLASSES];
+    _Atomic uint64_t orphan_frees[HEAP_NCLASSES]; // remote frees by threads with no local
+};
+
+// ---- classes (heap_classes.c) ----
+extern const uint32_t heap_class_size[HEAP_NCLASSES];
+/// The class of a size in 1 .. 64 KiB (no per-heap clamp).
+static inline unsigned heap_size_class(size_t size) {
+    if (size <= 128)
+        return size <= 8 ? 0 : (unsigned)((size + 15) >> 4);
+    size_t s = size - 1;
+    unsigned b = 63u - (unsigned)__builtin_clzll(s);
+    return 9 + 4 * (b - 7) + (unsigned)((s >> (b - 2)) & 3);
+}
+/// Fills h->cls, h->cls_small, min/max_cls from h->cfg. false: bad config.
+bool heap_classes_setup(heap_t *h);
+/// The class for size in h, or HEAP_CLASS_NONE when it is not small.
+static inline unsigned heap_class_of(const heap_t *h, size_t size) {
+    if (size <= HEAP_SMALL_TABLE_MAX)
+        return h->cls_small[(size + 7) >> 3];
+    if (size > h->max_small)
+        return HEAP_CLASS_NONE;
+    unsigned c = heap_size_class(size);
+    return c < h->min_cls ? h->min_cls : c;
+}
+
+// ---- page map (heap_pagemap.c) ----
+#define HEAP_PM_KEY_BITS 36 // 48-bit user addresses
+#define HEAP_PM_L2_BITS 18
+#define HEAP_PM_L2_MASK (((uintptr_t)1 << HEAP_PM_L2_BITS) - 1)
+#define HEAP_PM_ROOT_ENTRIES ((size_t)1 << (HEAP_PM_KEY_BITS - HEAP_PM_L2_BITS))
+extern _Atomic uintptr_t heap_pm_root[HEAP_PM_ROOT_ENTRIES];
+/// The span registered for the page holding `a`, or NULL. Lock-free.
+static inline heap_span_t *heap_pagemap_get(uintptr_t a) {
+    uintptr_t r = a >> (HEAP_PAGE_SHIFT + HEAP_PM_L2_BITS);
+    if (unlikely(r >= HEAP_PM_ROOT_ENTRIES))
+        return NULL;
+    uintptr_t leaf = load_acquire(&heap_pm_root[r]);
+    if (unlikely(!leaf))
+        return NULL;
+    return (heap_span_t *)load_relaxed(
+        &((_Atomic uintptr_t *)leaf)[(a >> HEAP_PAGE_SHIFT) & HEAP_PM_L2_MASK]);
+}
+/// Points pages [first, first+n) at s (NULL clears). false without memory
+/// for a leaf (nothing is changed then) or outside the 48-bit range.
+bool heap_pagemap_set(uintptr_t first_page_addr, size_t npages, heap_span_t *s);
+
+// ---- threads (heap_tls.c) ----
+typedef struct heap_slot_t {
+    uint64_t uid;
+    heap_local_t *tl;
+} heap_slot_t;
+/// Per thread: slot[id] is this thread's local in the heap with that id
+/// while slot.uid matches the heap's uid.
+typedef struct heap_tls_t {
+    uint32_t cap;
+    uint32_t pad;
+    heap_slot_t slots[];
+} heap_tls_t;
+extern __thread heap_tls_t *heap_tls_self __attribute__((tls_model("initial-exec")));
+/// The calling thread's local in h, or NULL (then heap_local_acquire).
+static inline heap_local_t *heap_local_find(const heap_t *h) {
+    heap_tls_t *t = heap_tls_self;
+    uint32_t id = h->id;
+    if (likely(id < t->cap)) {
+        heap_slot_t *sl = &t->slots[id];
+        if (likely(sl->uid == h->uid))
+            return sl->tl;
+    }
+    return NULL;
+}
+heap_local_t *heap_local_acquire(heap_t *h);
+int heap_registry_add(heap_t *h);
+void heap_registry_remove(heap_t *h);
+
+// ---- slabs (heap_slab.c) ----
+extern heap_span_t heap_sentinel; // the empty slab every bin starts with
+void *heap_small_refill(heap_t *h, heap_local_t *tl, unsigned cls);
+umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx);
+/// Drains tl's remote list; `locked`: the caller holds h->lock.
+void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked);
+/// Releases the empty slabs tl caches (all, or those idle past the decay).
+void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked);
+/// Orphan handling at thread exit and in the decay pass (lock held).
+void heap_local_orphan_locked(heap_t *h, heap_local_t *tl);
+void heap_orphans_trim_locked(heap_t *h);
+
+/// Cache refill and flush (heap_slab.c), behind the fast paths.
+void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls);
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p);
+/// Gives every cached block of tl back to its slab (thread exit, purge).
+void heap_local_flush(heap_local_t *tl);
+
+// ---- page heap (heap_pages.c); all with h->lock held ----
+heap_span_t *heap_pages_alloc(heap_t *h, size_t npages, size_t align, umf_result_t *err);
+void heap_pages_free(heap_t *h, heap_span_t *s);
+bool heap_pages_grow(heap_t *h, heap_span_t *s, size_t npages);
+void heap_pages_shrink(heap_t *h, heap_span_t *s, size_t npages);
+heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_t *err);
+umf_result_t heap_direct_free(heap_t *h, heap_span_t *s);
+void heap_decay_locked(heap_t *h, uint64_t now, bool force);
+void heap_purge_all_locked(heap_t *h, bool force);
+void heap_pages_release_all(heap_t *h); // heap_destroy
+heap_span_t *heap_desc_new(heap_t *h);
+void heap_desc_delete(heap_t *h, heap_span_t *s);
+/// Sets the calling thread's last allocation error.
+void heap_set_error(umf_result_t r);
+
+#endif // HETMEM_HEAP_HEAP_INTERNAL_H

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+// Slabs and their owners: slab set-up from the page heap, refill and flush
+// of the per-thread block caches (the bins behind the malloc and free fast
+// paths), slab state changes, remote frees and their collection, the
+// per-thread cache of empty slabs, and the handling of orphaned locals
+// (threads that exited).
+//
+// A slab keeps two bitmaps in metadata memory, one bit per block:
+//   local   bit set = the block is free in the slab; only the owner thread
+//           reads or writes it. Refill takes the lowest set bits (from word
+//           `wi` on) into the bin's cache; flush sets them again.
+//   remote  bit set = another thread freed the block; written with
+//           atomic_fetch_or, taken by the owner with atomic_exchange.
+// `used` counts the blocks whose local bit is clear: live blocks, blocks
+// in the owner's cache and remote frees not yet collected.
+//
+// Remote-free protocol (freeing thread F, owner O, slab S, local L):
+//   F1  prev = fetch_add(S.remote_count, 1)          (acq_rel)
+//   F2  if prev == 0: push S on L.remote_slabs        (CAS, release)
+//   F3  fetch_or(S.remote[word], bit)                 (release; F's last touch of S)
+//   O1  list = exchange(L.remote_slabs, NULL)         (acquire)
+//   O2  for S in list: n = bits taken by exchange;  rest = fetch_sub(count, n) - n
+//   O3  rest > 0 (a freer between F1 and F3): O pushes S back itself.
+// Invariants: count >= bits set but not collected, so rest >= 0; S is on
+// the list at most once (only the 0 -> 1 transition pushes, and only O
+// brings the count back down); a freer between F1 and F3 frees a block
+// that O still counts in `used`, so a slab with used == 0 has no freer in
+// flight and may be recycled. The slab's owner never changes while it is a
+// slab, so F may read it without a lock.
+#include <string.h>
+
+#include "base/log.h"
+#include "heap/heap_internal.h"
+#include "os/meta.h"
+#include "os/os.h"
+
+static uint64_t sentinel_word; // always 0: every pop from the sentinel fails
+heap_span_t heap_sentinel = {.local = &sentinel_word, .nwords = 1, .state = HEAP_SLAB_CUR};
+
+// ---- owner lists ------------------------------------------------------------------
+
+static void avail_push(heap_bin_t *b, heap_span_t *s) {
+    s->prev = NULL;
+    s->next = b->avail;
+    if (s->next)
+        s->next->prev = s;
+    b->avail = s;
+}
+
+static void avail_remove(heap_bin_t *b, heap_span_t *s) {
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        b->avail = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+}
+
+static void remote_push(heap_local_t *tl, heap_span_t *s) {
+    heap_span_t *head = load_relaxed(&tl->remote_slabs);
+    do {
+        store_relaxed(&s->remote_next, head);
+    } while (!atomic_compare_exchange_weak_explicit(&tl->remote_slabs, &head, s,
+                                                    memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+// ---- slab life ---------------------------------------------------------------------
+
+// A new slab of class cls owned by tl (h->lock held): pages from the page
+// heap, bitmaps from metadata memory (kept with the descriptor when it is
+// recycled, so a steady state allocates none), every page registered so
+// that any block's page leads to the slab. slab_heap is set last: from
+// then on the free fast path accepts the slab's blocks.
+static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_result_t *err) {
+    const heap_class_t *k = &h->cls[cls];
+    heap_span_t *s = heap_pages_alloc(h, k->npages, 0, err);
+    if (!s)
+        return NULL;
+    // local words padded to a cache line so that remote frees do not
+    // share a line with the owner's bitmap.
+    uint32_t lw = (k->nwords + 7) & ~7u;
+    uint32_t need = 2 * lw;
+    if (s->bits_words < need) {
+        meta_free(s->bits, s->bits_words * sizeof(uint64_t));
+        s->bits = meta_alloc(need * sizeof(uint64_t));
+        s->bits_words = s->bits ? need : 0;
+        if (!s->bits) {
+            heap_pages_free(h, s);
+            *err = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+            return NULL;
+        }
+    }
+    s->local = s->bits;
+    s->remote = (_Atomic uint64_t *)(s->bits + lw);
+    memset(s->local, 0xff, (k->cap / 64) * sizeof(uint64_t));
+    if (k->cap % 64)
+        s->local[k->cap / 64] = ((uint64_t)1 << (k->cap % 64)) - 1;
+    for (uint32_t w = 0; w < k->nwords; w++)
+        store_relaxed(&s->remote[w], 0);
+    s->kind = HEAP_SPAN_SLAB;
+    s->cls = (uint8_t)cls;
+    s->bsize = k->bsize;
+    s->recip = k->recip;
+    s->cap = k->cap;
+    s->nwords = k->nwords;
+    s->wi = 0;
+    s->used = 0;
+    s->state = HEAP_SLAB_CUR;
+    s->next = s->prev = NULL;
+    atomic_store_explicit(&s->remote_count, 0, memory_order_relaxed);
+    store_relaxed(&s->remote_next, NULL);
+    store_relaxed(&s->owner, tl);
+    (void)heap_pagemap_set(s->base, s->npages, s); // leaves exist: the chunk set them
+    s->slab_heap = h;
+    if (++h->slabs_now[cls] > h->slabs_peak[cls])
+        h->slabs_peak[cls] = h->slabs_now[cls];
+    return s;
+}
+
+// Gives an empty slab back to the page heap (h->lock held).
+static void slab_release_locked(heap_t *h, heap_span_t *s) {
+    h->slabs_now[s->cls]--;
+    s->slab_heap = NULL;
+    store_relaxed(&s->owner, NULL);
+    heap_pages_free(h, s);
+}
+
+// An empty slab that is not current: kept in the per-class empty cache of
+// its owner (at most cfg.slab_cache, the disjoint pool's Capacity) for
+// quick reuse, else given back to the page heap, where the decay applies.
+static void slab_retire(heap_t *h, heap_local_t *tl, heap_span_t *s, bool locked) {
+    heap_empty_t *e = &tl->empty[s->cls];
+    if (e->n < h->cfg.slab_cache) {
+        s->state = HEAP_SLAB_EMPTY;
+        s->stamp = os_now_ns();
+        s->next = e->list;
+        e->list = s;
+        e->n++;
+        return;
+    }
+    if (!locked)
+        pthread_mutex_lock(&h->lock);
+    slab_release_locked(h, s);
+    if (!locked)
+        pthread_mutex_unlock(&h->lock);
+}
+
+// Gives block p of slab s back to s's bitmap (owner only).
+static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool locked) {
+    uint32_t idx = (uint32_t)((((uintptr_t)p - s->base) * s->recip) >> 32);
+    uint32_t w = idx >> 6;
+    uint64_t m = (uint64_t)1 << (idx & 63);
+    if (unlikely(s->local[w] & m)) {
+        LOG_ERR("double free of %p (a %u-byte block)", p, s->bsize);
+        return;
+    }
+    s->local[w] |= m;
+    if (w < s->wi)
+        s->wi = w;
+    s->used--;
+    heap_bin_t *b = &tl->bins[s->cls];
+    if (s->state == HEAP_SLAB_FULL) {
+        s->state = HEAP_SLAB_AVAIL;
+        avail_push(b, s);
+    }
+    if (s->used == 0 && s->state == HEAP_SLAB_AVAIL) {
+        avail_remove(b, s);
+        slab_retire(h, tl, s, locked);
+    }
+}
+
+// Returns the oldest half of a full cache to the slabs, then caches p.
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p) {
+    uint32_t k = b->max / 2 ? b->max / 2 : 1;
+    if (k > b->n)
+        k = b->n;
+    for (uint32_t i = 0; i < k; i++) {
+        heap_span_t *s = heap_pagemap_get((uintptr_t)b->items[i]);
+        slab_put(tl->heap, tl, s, b->items[i], false);
+    }
+    memmove(b->items, b->items + k, (b->n - k) * sizeof(void *));
+    b->n -= k;
+    counter_add(&b->n_free, 1);
+    if (b->n < b->max) {
+        b->items[b->n++] = p;
+    } else { // max 0 cannot happen for an owned slab, but stay safe
+        slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)p), p, false);
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+// Empties every cache of tl into its slabs.
+static void local_flush(heap_local_t *tl, bool locked) {
+    for (unsigned c = 0; c < HEAP_NCLASSES; c++) {
+        heap_bin_t *b = &tl->bins[c];
+        for (uint32_t i = 0; i < b->n; i++)
+            slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)b->items[i]), b->items[i],
+                     locked);
+        b->n = 0;
+    }
+}
+
+void heap_local_flush(heap_local_t *tl) { local_flush(tl, false); }
+
+// ---- remote frees ------------------------------------------------------------------
+
+// A free by a thread that does not own the slab: steps F1-F3 above, then
+// the count for the statistics (in the freeing thread's own local, or the
+// heap's orphan_frees when it has none - no local is made for a free).
+umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
+    unsigned cls = s->cls; // read before F3: S may be recycled after it
+    heap_local_t *owner = load_relaxed(&s->owner);
+    if (atomic_fetch_add_explicit(&s->remote_count, 1, memory_order_acq_rel) == 0)
+        remote_push(owner, s);
+    uint64_t bit = (uint64_t)1 << (idx & 63);
+    uint64_t old = atomic_fetch_or_explicit(&s->remote[idx >> 6], bit, memory_order_release);
+    if (unlikely(old & bit))
+        LOG_ERR("double free of block %u of a %u-byte slab", idx, s->bsize);
+    heap_local_t *me = heap_local_find(h);
+    if (me)
+        counter_add(&me->bins[cls].n_free, 1);
+    else
+        atomic_fetch_add_explicit(&h->orphan_frees[cls], 1, memory_order_relaxed);
+    return UMF_RESULT_SUCCESS;
+}
+
+// Steps O1-O3: takes tl's list of slabs with remote frees and moves their
+// remote bits into the local bitmaps; slabs that became non-full join the
+// avail list, slabs that became empty are retired.
+void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
+    heap_span_t *list = atomic_exchange_explicit(&tl->remote_slabs, NULL, memory_order_acquire);
+    while (list) {
+        heap_span_t *s = list;
+        list = load_relaxed(&s->remote_next);
+        int64_t n = 0;
+        for (uint32_t w = 0; w < s->nwords; w++) {
+            if (!load_relaxed(&s->remote[w]))
+                continue;
+            uint64_t x = atomic_exchange_explicit(&s->remote[w], 0, memory_order_acquire);
+            s->local[w] |= x;
+            n += __builtin_popcountll(x);
+            if (x && w < s->wi)
+                s->wi = w;
+        }
+        s->used -= (int32_t)n;
+        int64_t rest =
+            atomic_fetch_sub_explicit(&s->remote_count, n, memory_order_acq_rel) - n;
+        if (rest > 0)
+            remote_push(tl, s); // a freer is between F1 and F3: look again later
+        heap_bin_t *b = &tl->bins[s->cls];
+        if (n && s->state == HEAP_SLAB_FULL) {
+            s->state = HEAP_SLAB_AVAIL;
+            avail_push(b, s);
+        }
+        if (s->used == 0 && rest == 0 && s->state == HEAP_SLAB_AVAIL) {
+            avail_remove(b, s);
+            slab_retire(h, tl, s, locked);
+        }
+    }
+}
+
+// ---- refill -----------------------------------------------------------------------
+
+// Blocks a bin caches: about 16 KiB worth, 2 to 64.
+static uint32_t bin_max(uint32_t bsize) {
+    uint32_t m = (16u << 10) / bsize;
+    return m < 2 ? 2 : m > 64 ? 64 : m;
+}
+
+// Moves up to `want` free blocks of s into b's cache (lowest first).
+// Returns true when s ran out of free blocks.
+static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
+    uint32_t wi = s->wi, n = b->n;
+    while (n < want && wi < s->nwords) {
+        uint64_t w = s->local[wi];
+        if (!w) {
+            wi++;
+            continue;
+        }
+        size_t idx = (size_t)wi * 64 + (unsigned)__builtin_ctzll(w);
+        s->local[wi] = w & (w - 1);
+        b->items[n++] = (void *)(s->base + idx * s->bsize);
+    }
+    s->used += (int32_t)(n - b->n);
+    b->n = n;
+    s->wi = wi < s->nwords ? wi : s->nwords - 1;
+    return wi >= s->nwords;
+}
+
+// Fills half of an empty cache from the current slab; when the slab is
+// exhausted: first the remote frees are collected (once), then the next
+// slab with free blocks, a cached empty slab, or a new slab (the only step
+// that takes the heap lock; it also runs the rate-limited decay and the
+// trim of this thread's empty caches). Returns one block.
+void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
+    heap_bin_t *b = &tl->bins[cls];
+    if (!b->items) {
+        uint32_t max = bin_max(h->cls[cls].bsize);
+        b->items = meta_alloc(max * sizeof(void *));
+        if (!b->items) {
+            heap_set_error(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+            return NULL;
+        }
+        b->max = max;
+    }
+    uint32_t want = b->max / 2 ? b->max / 2 : 1;
+    bool collected = false;
+    for (;;) {
+        heap_span_t *s = b->cur;
+        if (s != &heap_sentinel && (!slab_take(s, b, want) || b->n))
+            break; // got blocks (the slab may have more)
+        if (!collected && load_relaxed(&tl->remote_slabs)) {
+            collected = true;
+            heap_local_collect(h, tl, false);
+            continue; // the current slab may have blocks again
+        }
+        if (s != &heap_sentinel)
+            s->state = HEAP_SLAB_FULL;
+        b->cur = &heap_sentinel;
+        if ((s = b->avail) != NULL) {
+            avail_remove(b, s);
+        } else if ((s = tl->empty[cls].list) != NULL) {
+            tl->empty[cls].list = s->next;
+            s->next = NULL;
+            tl->empty[cls].n--;
+        } else {
+            umf_result_t err = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+            uint64_t now = os_now_ns();
+            pthread_mutex_lock(&h->lock);
+            s = slab_new(h, tl, cls, &err);
+            if (now >= tl->next_decay) {
+                tl->next_decay = now + h->decay_ns / 2;
+                heap_local_trim(h, tl, false, true);
+            }
+            heap_decay_locked(h, now, false);
+            pthread_mutex_unlock(&h->lock);
+            if (!s) {
+                heap_set_error(err);
+                return NULL;
+            }
+        }
+        s->state = HEAP_SLAB_CUR;
+        b->cur = s;
+    }
+    return b->items[--b->n];
+}
+
+// ---- empty caches and orphans -------------------------------------------------------------
+
+// Gives the page heap the empty slabs tl caches: all of them, or those
+// idle for a decay period. Owner only (or an orphan under the lock).
+void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked) {
+    uint64_t now = all ? 0 : os_now_ns();
+    bool have_lock = locked;
+    for (unsigned c = 0; c < HEAP_NCLASSES; c++) {
+        heap_empty_t *e = &tl->empty[c];
+        heap_span_t **pp = &e->list;
+        while (*pp) {
+            heap_span_t *s = *pp;
+            if (!all && now - s->stamp < h->decay_ns) {
+                pp = &s->next;
+                continue;
+            }
+            *pp = s->next;
+            e->n--;
+            if (!have_lock) {
+                pthread_mutex_lock(&h->lock);
+                have_lock = true;
+            }
+            slab_release_locked(h, s);
+        }
+    }
+    if (have_lock && !locked)
+        pthread_mutex_unlock(&h->lock);
+}
+
+// Thread exit: everything cached goes back to the slabs, remote frees are
+// collected, empty slabs released; the slabs with live blocks stay with the
+// local, which waits on h->orphans for a thread to adopt it.
+void heap_local_orphan_locked(heap_t *h, heap_local_t *tl) {
+    local_flush(tl, true);
+    heap_local_collect(h, tl, true);
+    heap_local_trim(h, tl, true, true);
+    store_relaxed(&tl->thread, NULL);
+    tl->next_orphan = h->orphans;
+    h->orphans = tl;
+}
+
+// Frees what the locals of exited threads no longer use: remote frees are
+// collected, empty slabs (current ones included) go back to the page heap.
+// The caller holds h->lock, which makes the orphans its own.
+void heap_orphans_trim_locked(heap_t *h) {
+    for (heap_local_t *tl = h->orphans; tl; tl = tl->next_orphan) {
+        heap_local_collect(h, tl, true);
+        heap_local_trim(h, tl, true, true);
+        for (unsigned c = 0; c < HEAP_NCLASSES; c++) {
+            heap_span_t *s = tl->bins[c].cur;
+            if (s != &heap_sentinel && s->used == 0 && !load_relaxed(&tl->remote_slabs)) {
+                tl->bins[c].cur = &heap_sentinel;
+                slab_release_locked(h, s);
+            }
+        }
+    }
+}

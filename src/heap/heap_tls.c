@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// Threads and heaps: the registry that gives each live heap a small id and
+// a process-unique uid, the per-thread slot array that finds "my local in
+// this heap" in O(1) (slot[id], valid while slot.uid == heap.uid, so a slot
+// left behind by a destroyed heap is never followed), local creation and
+// adoption of orphans, and the thread-exit destructor that orphans a
+// thread's locals instead of freeing or leaking their slabs.
+//
+// Thread identity: a thread's heap_tls_t is allocated on its first local
+// and freed when the thread exits; its address is what heap_local_t.thread
+// holds and what the free fast path compares with heap_tls_self. Threads
+// without one point heap_tls_self at `tls_empty` (no slots), which no local
+// ever names.
+#include <string.h>
+
+#include "base/log.h"
+#include "heap/heap_internal.h"
+#include "os/meta.h"
+
+// First size of a thread's slot array; it doubles when a heap id needs it.
+#define HEAP_TLS_INLINE 16
+
+static heap_tls_t tls_empty = {0, 0};
+__thread heap_tls_t *heap_tls_self __attribute__((tls_model("initial-exec"))) = &tls_empty;
+
+static size_t tls_bytes(uint32_t cap) { return sizeof(heap_tls_t) + cap * sizeof(heap_slot_t); }
+
+// ---- registry -------------------------------------------------------------------------
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static heap_t **registry;      // protected by: registry_lock; [id] = live heap or NULL
+static uint32_t registry_cap;  // protected by: registry_lock
+static uint64_t registry_uid;  // protected by: registry_lock; last uid given
+
+int heap_registry_add(heap_t *h) {
+    pthread_mutex_lock(&registry_lock);
+    uint32_t id = 0;
+    while (id < registry_cap && registry[id])
+        id++;
+    if (id == registry_cap) {
+        uint32_t cap = registry_cap ? registry_cap * 2 : 64;
+        heap_t **r = meta_alloc(cap * sizeof(heap_t *));
+        if (!r) {
+            pthread_mutex_unlock(&registry_lock);
+            return -1;
+        }
+        if (registry)
+            memcpy(r, registry, registry_cap * sizeof(heap_t *));
+        meta_free(registry, registry_cap * sizeof(heap_t *));
+        registry = r;
+        registry_cap = cap;
+    }
+    registry[id] = h;
+    h->id = id;
+    h->uid = ++registry_uid;
+    pthread_mutex_unlock(&registry_lock);
+    return 0;
+}
+
+void heap_registry_remove(heap_t *h) {
+    pthread_mutex_lock(&registry_lock);
+    if (h->id < registry_cap && registry[h->id] == h)
+        registry[h->id] = NULL;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+// ---- thread exit -------------------------------------------------------------------------
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_key_once = PTHREAD_ONCE_INIT;
+static bool tls_key_ok;
+
+// Runs at thread exit with the thread's heap_tls_t: each local of a heap
+// that is still alive becomes an orphan of that heap.
+static void tls_destructor(void *arg) {
+    heap_tls_t *t = arg;
+    if (heap_tls_self == t)
+        heap_tls_self = &tls_empty;
+    pthread_mutex_lock(&registry_lock);
+    for (uint32_t id = 0; id < t->cap; id++) {
+        heap_slot_t *sl = &t->slots[id];
+        if (!sl->uid || id >= registry_cap)
+            continue;
+        heap_t *h = registry[id];
+        if (!h || h->uid != sl->uid)
+            continue; // that heap was destroyed: its locals are gone
+        pthread_mutex_lock(&h->lock);
+        heap_local_orphan_locked(h, sl->tl);
+        pthread_mutex_unlock(&h->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    meta_free(t, tls_bytes(t->cap));
+}
+
+static void tls_key_init(void) { tls_key_ok = pthread_key_create(&tls_key, tls_destructor) == 0; }
+
+// Makes the calling thread's slot array hold index `id`. The heap_tls_t is
+// reallocated when it grows, which changes the thread's identity: every
+// local the thread owns in a live heap is re-pointed to the new block
+// before the old one is freed.
+static heap_tls_t *tls_reserve(uint32_t id) {
+    heap_tls_t *t = heap_tls_self;
+    if (id < t->cap)
+        return t;
+    pthread_once(&tls_key_once, tls_key_init);
+    if (!tls_key_ok)
+        return NULL;
+    uint32_t cap = t->cap ? t->cap : HEAP_TLS_INLINE;
+    while (cap <= id)
+        cap *= 2;
+    heap_tls_t *n = meta_alloc(tls_bytes(cap));
+    if (!n)
+        return NULL;
+    n->cap = cap;
+    if (t != &tls_empty) {
+        memcpy(n->slots, t->slots, t->cap * sizeof(heap_slot_t));
+        // Locals of live heaps name the old block as their thread: move
+        // them to the new one (the owner is us, so no one else compares).
+        pthread_mutex_lock(&registry_lock);
+        for (uint32_t i = 0; i < t->cap; i++) {
+            heap_slot_t *sl = &t->slots[i];
+            if (sl->uid && i < registry_cap && registry[i] && registry[i]->uid == sl->uid)
+                store_relaxed(&sl->tl->thread, (void *)n);
+        }
+        pthread_mutex_unlock(&registry_lock);
+        meta_free(t, tls_bytes(t->cap));
+    }
+    heap_tls_self = n;
+    if (pthread_setspecific(tls_key, n) != 0)
+        LOG_WARN("cannot register the thread-exit hook; locals will not be orphaned");
+    return n;
+}
+
+// ---- locals ---------------------------------------------------------------------------------
+
+static heap_local_t *local_new(heap_t *h) {
+    heap_local_t *tl = meta_alloc(sizeof *tl);
+    if (!tl)
+        return NULL;
+    for (unsigned c = 0; c <= HEAP_NCLASSES; c++)
+        tl->bins[c].cur = &heap_sentinel;
+    tl->heap = h;
+    atomic_init(&tl->remote_slabs, NULL);
+    tl->next_all = h->locals;
+    h->locals = tl;
+    return tl;
+}
+
+heap_local_t *heap_local_acquire(heap_t *h) {
+    heap_tls_t *t = tls_reserve(h->id);
+    if (!t)
+        return NULL;
+    pthread_mutex_lock(&h->lock);
+    heap_local_t *tl = h->orphans;
+    if (tl)
+        h->orphans = tl->next_orphan;
+    else
+        tl = local_new(h);
+    if (tl) {
+        tl->next_orphan = NULL;
+        store_relaxed(&tl->thread, (void *)t);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (!tl)
+        return NULL;
+    t->slots[h->id].uid = h->uid;
+    t->slots[h->id].tl = tl;
+    return tl;
+}

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: MIT
+// The jemalloc pool (umfJemallocPoolOps, umf/pools/pool_jemalloc.h): each
+// pool is a few jemalloc arenas whose extent hooks take coarse memory from
+// the pool's provider. This file loads libjemalloc at run time, creates and
+// destroys the arenas, implements the hooks and the pool operations;
+// pool_jemalloc_tcache.c decides which arena and tcache a thread uses.
+//
+// Why dlopen (docs/jemalloc-pool.md): Debian's libjemalloc.so.2 has no
+// symbol prefix, so linking it would make it the whole process's malloc.
+// Loaded RTLD_LOCAL it interposes nothing; RTLD_DEEPBIND keeps its own
+// internal calls (mallctl, malloc_conf) bound to itself even when another
+// jemalloc is in the global scope. Sanitizer runtimes refuse RTLD_DEEPBIND
+// (google/sanitizers#611), so under one we load without it.
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <umf/memory_pool_ops.h>
+#include <umf/pools/pool_jemalloc.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "os/meta.h"
+#include "pools/pool_jemalloc_internal.h"
+
+// ---- params (a hetmem extension; UMF 0.11 documents none) --------------------
+
+#define PARAMS_MAGIC 0x6a656d70u // "jemp": tells our params from a stray pointer
+
+struct hetmem_jemalloc_pool_params_t {
+    uint32_t magic;
+    size_t num_arenas; // 0: one per online CPU, at most POOL_JEMALLOC_DEFAULT_MAX_ARENAS
+    bool tcache;       // explicit per-thread tcaches (default) or none
+};
+
+HETMEM_EXPORT umf_result_t
+hetmem_jemalloc_pool_params_create(hetmem_jemalloc_pool_params_handle_t *hParams) {
+    if (!hParams) {
+        LOG_ERR("NULL hParams");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    struct hetmem_jemalloc_pool_params_t *p = meta_alloc(sizeof *p);
+    if (!p)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    p->magic = PARAMS_MAGIC;
+    p->num_arenas = 0;
+    p->tcache = true;
+    *hParams = p;
+    return UMF_RESULT_SUCCESS;
+}
+
+HETMEM_EXPORT umf_result_t
+hetmem_jemalloc_pool_params_destroy(hetmem_jemalloc_pool_params_handle_t hParams) {
+    if (!hParams)
+        return UMF_RESULT_SUCCESS;
+    hParams->magic = 0;
+    meta_free(hParams, sizeof *hParams);
+    return UMF_RESULT_SUCCESS;
+}
+
+HETMEM_EXPORT umf_result_t
+hetmem_jemalloc_pool_params_set_num_arenas(hetmem_jemalloc_pool_params_handle_t hParams,
+                                           size_t numArenas) {
+    if (!hParams || numArenas > POOL_JEMALLOC_MAX_ARENAS) {
+        LOG_ERR("%s", !hParams ? "NULL hParams" : "too many arenas");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->num_arenas = numArenas;
+    return UMF_RESULT_SUCCESS;
+}
+
+HETMEM_EXPORT umf_result_t
+hetmem_jemalloc_pool_params_set_tcache(hetmem_jemalloc_pool_params_handle_t hParams,
+                                       bool enable) {
+    if (!hParams) {
+        LOG_ERR("NULL hParams");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    hParams->tcache = enable;
+    return UMF_RESULT_SUCCESS;
+}
+
+#if POOL_JEMALLOC_AVAILABLE
+
+// ---- loading libjemalloc -----------------------------------------------------
+
+#define JEMALLOC_SONAME "libjemalloc.so.2"
+
+pool_jemalloc_api_t pool_jemalloc_api;
+#define je pool_jemalloc_api
+
+static int (*je_nametomib)(const char *name, size_t *mibp, size_t *miblenp);
+static int (*je_bymib)(const size_t *mib, size_t miblen, void *oldp, size_t *oldlenp, void *newp,
+                       size_t newlen);
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static umf_result_t load_result = UMF_RESULT_ERROR_UNKNOWN; // written once, under load_once
+static bool metadata_off_provider;   // experimental.arenas_create_ext is usable
+static size_t destroy_mib[3];        // "arena.0.destroy"; [1] is the arena index
+static size_t destroy_miblen;
+static size_t purge_mib[3];          // "arena.0.purge"
+static size_t purge_miblen;
+
+// jemalloc 5.3's arena_config_t (include/jemalloc/internal/arena_types.h),
+// the argument of experimental.arenas_create_ext. Used only when the loaded
+// library reports version 5.3.
+typedef struct je_arena_config_t {
+    extent_hooks_t *extent_hooks;
+    bool metadata_use_hooks;
+} je_arena_config_t;
+
+static bool sanitizer_runtime_present(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return true;
+#else
+    // The program may be sanitized even when hetmem is not.
+    static const char *const rt[] = {"__asan_init", "__tsan_init", "__msan_init",
+                                     "__hwasan_init"};
+    for (size_t i = 0; i < ARRAY_SIZE(rt); i++)
+        if (dlsym(RTLD_DEFAULT, rt[i]))
+            return true;
+    return false;
+#endif
+}
+
+static bool resolve(void *h, const char *name, void *fnp) {
+    void *f = dlsym(h, name);
+    if (!f) {
+        LOG_ERR("%s lacks %s", JEMALLOC_SONAME, name);
+        return false;
+    }
+    memcpy(fnp, &f, sizeof f); // object pointer to function pointer, as POSIX allows
+    return true;
+}
+
+static void load(void) {
+    load_result = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
+    const char *path = secure_getenv("HETMEM_JEMALLOC_LIBRARY");
+    if (!path || !*path)
+        path = JEMALLOC_SONAME;
+    int flags = RTLD_NOW | RTLD_LOCAL;
+    if (sanitizer_runtime_present())
+        LOG_INFO("sanitizer runtime present: loading %s without RTLD_DEEPBIND", path);
+    else
+        flags |= RTLD_DEEPBIND;
+    void *h = dlopen(path, flags);
+    if (!h) {
+        const char *err = dlerror();
+        if (err && strstr(err, "static TLS"))
+            LOG_ERR("cannot load %s: %s. Debian's jemalloc uses initial-exec TLS; run the "
+                    "program with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096 "
+                    "(docs/jemalloc-pool.md)",
+                    path, err);
+        else
+            LOG_ERR("cannot load %s: %s (install libjemalloc2)", path, err ? err : "?");
+        return;
+    }
+    // Never dlclose: jemalloc has registered fork handlers and a TSD key
+    // destructor that must stay mapped for the life of the process.
+    if (!resolve(h, "mallocx", &je.mallocx) || !resolve(h, "dallocx", &je.dallocx) ||
+        !resolve(h, "rallocx", &je.rallocx) || !resolve(h, "xallocx", &je.xallocx) ||
+        !resolve(h, "sallocx", &je.sallocx) || !resolve(h, "mallctl", &je.mallctl) ||
+        !resolve(h, "mallctlnametomib", &je_nametomib) ||
+        !resolve(h, "mallctlbymib", &je_bymib))
+        return;
+    const char *version = NULL;
+    size_t sz = sizeof version;
+    if (je.mallctl("version", &version, &sz, NULL, 0) != 0 || !version ||
+        strncmp(version, "5.", 2) != 0) {
+        LOG_ERR("%s: unsupported jemalloc version %s (need 5.x)", path,
+                version ? version : "?");
+        return;
+    }
+    destroy_miblen = ARRAY_SIZE(destroy_mib);
+    purge_miblen = ARRAY_SIZE(purge_mib);
+    if (je_nametomib("arena.0.destroy", destroy_mib, &destroy_miblen) != 0 ||
+        je_nametomib("arena.0.purge", purge_mib, &purge_miblen) != 0) {
+        LOG_ERR("%s: no arena.<i>.destroy or arena.<i>.purge", path);
+        return;
+    }
+    // Arena metadata (jemalloc's "base") off the provider's memory when the
+    // library can: hetmem keeps bookkeeping out of the memory it manages
+    // (DESIGN.md), and a small fixed buffer is not eaten by 2 MiB base blocks.
+    size_t mib[2], miblen = ARRAY_SIZE(mib);
+    metadata_off_provider = !getenv("JE_DEBUG_META_HOOKS") &&
+        strncmp(version, "5.3.", 4) == 0 &&
+        je_nametomib("experimental.arenas_create_ext", mib, &miblen) == 0;
+    LOG_INFO("loaded jemalloc %s from %s (%s, metadata %s)", version, path,
+             (flags & RTLD_DEEPBIND) ? "RTLD_LOCAL|RTLD_DEEPBIND" : "RTLD_LOCAL",
+             metadata_off_provider ? "in host memory" : "in provider memory");
+    load_result = UMF_RESULT_SUCCESS;
+}
+
+// ---- extent hooks: jemalloc's coarse memory comes from the provider -----------
+// jemalloc calls these with its own locks held and marks itself reentrant;
+// they call only the provider (and through it the tracker). A bool hook
+// returns false on success, as jemalloc expects.
+
+static inline pool_jemalloc_t *pool_of(extent_hooks_t *h) { return (pool_jemalloc_t *)h; }
+
+// Set when the provider refused memory to a hook running in this thread
+// (hooks run synchronously in the allocating thread).
+static __thread bool provider_refused;
+
+// Large zeroed extents: a forced purge makes the pages read back as zeros
+// without touching them (the provider contract); otherwise write zeros.
+#define ZERO_BY_PURGE_MIN (2u << 20)
+
+static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment,
+                        bool *zero, bool *commit, unsigned arena_ind) {
+    (void)arena_ind;
+    if (new_addr) // growing in place: a provider cannot place memory at an address
+        return NULL;
+    pool_jemalloc_t *jp = pool_of(h);
+    void *p = NULL;
+    umf_result_t r = umfMemoryProviderAlloc(jp->provider, size, alignment, &p);
+    if (r != UMF_RESULT_SUCCESS || !p) {
+        LOG_DEBUG("provider refused %zu bytes aligned %zu: %d", size, alignment, (int)r);
+        provider_refused = true;
+        return NULL;
+    }
+    if (*zero && (size < ZERO_BY_PURGE_MIN ||
+                  umfMemoryProviderPurgeForce(jp->provider, p, size) != UMF_RESULT_SUCCESS))
+        memset(p, 0, size);
+    *commit = true; // provider memory is always committed
+    return p;
+}
+
+static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed,
+                        unsigned arena_ind) {
+    (void)committed, (void)arena_ind;
+    if (getenv("JE_DEBUG_NODALLOC")) return true;
+    return umfMemoryProviderFree(pool_of(h)->provider, addr, size) != UMF_RESULT_SUCCESS;
+}
+
+static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed,
+                         unsigned arena_ind) {
+    (void)committed, (void)arena_ind;
+    if (umfMemoryProviderFree(pool_of(h)->provider, addr, size) != UMF_RESULT_SUCCESS)
+        LOG_ERR("provider did not take back %p+%zu at arena destroy", addr, size);
+}
+
+static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t offset,
+                        size_t length, unsigned arena_ind) {
+    (void)h, (void)addr, (void)size, (void)offset, (void)length, (void)arena_ind;
+    return false; // nothing was ever decommitted
+}
+
+// Opting out (true) makes jemalloc purge instead; a provider has no way to
+// decommit and recommit a range while keeping it allocated.
+static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t offset,
+                          size_t length, unsigned arena_ind) {
+    (void)h, (void)addr, (void)size, (void)offset, (void)length, (void)arena_ind;
+    return true;
+}
+
+static bool hook_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t offset,
+                            size_t length, unsigned arena_ind) {
+    (void)size, (void)arena_ind;
+    return umfMemoryProviderPurgeLazy(pool_of(h)->provider, (char *)addr + offset, length) !=
+           UMF_RESULT_SUCCESS;
+}
+
+static bool hook_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t offset,
+                              size_t length, unsigned arena_ind) {
+    (void)size, (void)arena_ind;
+    return umfMemoryProviderPurgeForce(pool_of(h)->provider, (char *)addr + offset, length) !=
+           UMF_RESULT_SUCCESS;
+}
+
+static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a, size_t size_b,
+                       bool committed, unsigned arena_ind) {
+    (void)size_b, (void)committed, (void)arena_ind;
+    return umfMemoryProviderAllocationSplit(pool_of(h)->provider, addr, size, size_a) !=
+           UMF_RESULT_SUCCESS;
+}
+
+static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a, void *addr_b,
+                       size_t size_b, bool committed, unsigned arena_ind) {
+    (void)committed, (void)arena_ind;
+    return umfMemoryProviderAllocationMerge(pool_of(h)->provider, addr_a, addr_b,
+                                            size_a + size_b) != UMF_RESULT_SUCCESS;
+}
+
+static const extent_hooks_t hooks_template = {
+    .alloc = hook_alloc,
+    .dalloc = hook_dalloc,
+    .destroy = hook_destroy,
+    .commit = hook_commit,
+    .decommit = hook_decommit,
+    .purge_lazy = hook_purge_lazy,
+    .purge_forced = hook_purge_forced,
+    .split = hook_split,
+    .merge = hook_merge,
+};
+
+// ---- arenas --------------------------------------------------------------------
+
+static int arena_create(pool_jemalloc_t *jp, unsigned *ind) {
+    size_t sz = sizeof *ind;
+    if (metadata_off_provider) {
+        je_arena_config_t cfg = {&jp->hooks, false};
+        return je.mallctl("experimental.arenas_create_ext", ind, &sz, &cfg, sizeof cfg);
+    }
+    extent_hooks_t *hp = &jp->hooks;
+    return je.mallctl("arenas.create", ind, &sz, &hp, sizeof hp);
+}
+
+// Discards the arena's allocations, gives every extent back through the
+// dalloc/destroy hooks and frees its metadata. Its tcaches must be gone.
+static void arena_destroy(unsigned ind) {
+    size_t mib[ARRAY_SIZE(destroy_mib)];
+    memcpy(mib, destroy_mib, sizeof mib);
+    mib[1] = ind;
+    int e = je_bymib(mib, destroy_miblen, NULL, NULL, NULL, 0);
+    if (e)
+        LOG_ERR("arena.%u.destroy failed: %d", ind, e);
+}
+
+// Returns the arena's unused pages to the provider now (dirty and muzzy
+// extents are coalesced and go through the dalloc hook).
+static void arena_purge(unsigned ind) {
+    size_t mib[ARRAY_SIZE(purge_mib)];
+    memcpy(mib, purge_mib, sizeof mib);
+    mib[1] = ind;
+    int e = je_bymib(mib, purge_miblen, NULL, NULL, NULL, 0);
+    if (e)
+        LOG_ERR("arena.%u.purge failed: %d", ind, e);
+}
+
+static unsigned default_num_arenas(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n > POOL_JEMALLOC_DEFAULT_MAX_ARENAS ? POOL_JEMALLOC_DEFAULT_MAX_ARENAS : (unsigned)n;
+}
+
+// ---- pool operations ---------------------------------------------------------------
+
+// The calling thread's last allocation error, for the pool it names.
+static __thread struct {
+    uint64_t uid;
+    umf_result_t result;
+} last_error;
+
+static void *fail(pool_jemalloc_t *jp, umf_result_t r) {
+    last_error.uid = jp->uid;
+    last_error.result = r;
+    return NULL;
+}
+
+static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, void *params,
+                                  void **out) {
+    const struct hetmem_jemalloc_pool_params_t *in = params;
+    if (!provider || !out || (in && in->magic != PARAMS_MAGIC)) {
+        LOG_ERR("%s", !provider || !out ? "NULL argument"
+                                        : "params are not hetmem_jemalloc_pool_params");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    pthread_once(&load_once, load);
+    if (load_result != UMF_RESULT_SUCCESS)
+        return load_result;
+
+    umf_result_t r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    pool_jemalloc_t *jp = meta_alloc(sizeof *jp);
+    if (!jp)
+        return r;
+    jp->hooks = hooks_template;
+    jp->provider = provider;
+    jp->use_tcache = in ? in->tcache : true;
+    unsigned want = in && in->num_arenas ? (unsigned)in->num_arenas : default_num_arenas();
+    if (getenv("JE_DEBUG_NOTCACHE")) jp->use_tcache = false;
+    if (getenv("JE_DEBUG_NARENAS")) want = (unsigned)atoi(getenv("JE_DEBUG_NARENAS"));
+    for (jp->narenas = 0; jp->narenas < want; jp->narenas++) {
+        int e = arena_create(jp, &jp->arenas[jp->narenas]);
+        if (e) {
+            // jemalloc has at most 4095 arenas in a process: settle for fewer.
+            LOG_INFO("arena %u of %u not created: %d", jp->narenas + 1, want, e);
+            break;
+        }
+    }
+    if (jp->narenas == 0)
+        goto err_free;
+    if (pool_jemalloc_registry_add(jp) != 0)
+        goto err_arenas;
+    LOG_INFO("jemalloc pool: %u arenas, %s", jp->narenas,
+             jp->use_tcache ? "explicit tcaches" : "no tcache");
+    *out = jp;
+    return UMF_RESULT_SUCCESS;
+
+err_arenas:
+    for (unsigned i = 0; i < jp->narenas; i++)
+        arena_destroy(jp->arenas[i]);
+err_free:
+    meta_free(jp, sizeof *jp);
+    return r;
+}
+
+static void jp_finalize(void *pool) {
+    pool_jemalloc_t *jp = pool;
+    pool_jemalloc_registry_remove(jp); // flushes and destroys the tcaches first
+    for (unsigned i = 0; i < jp->narenas; i++)
+        arena_destroy(jp->arenas[i]);
+    if (last_error.uid == jp->uid)
+        last_error.uid = 0;
+    meta_free(jp, sizeof *jp);
+}
+
+// When the provider ran out: jemalloc keeps freed extents dirty (for
+// dirty_decay_ms, 10 s by default) and coalesces them only when it purges,
+// so a request can fail while the pool holds plenty of free memory - with a
+// fixed-size provider that is the normal case. Give that memory back
+// (flush this thread's tcache, purge every arena of the pool) and tell the
+// caller to retry once. Other threads' tcaches are theirs to flush.
+static __attribute__((noinline)) bool reclaim_after_refusal(pool_jemalloc_t *jp) {
+    if (!provider_refused)
+        return false; // failed for another reason (size too large, no metadata)
+    provider_refused = false;
+    pool_jemalloc_thread_flush(jp);
+    for (unsigned i = 0; i < jp->narenas; i++)
+        arena_purge(jp->arenas[i]);
+    LOG_INFO("provider ran out: purged the pool's %u arenas and retrying", jp->narenas);
+    return true;
+}
+
+// mallocx with this thread's arena and tcache of the pool, plus `extra`.
+static inline void *pool_alloc(pool_jemalloc_t *jp, size_t size, int extra) {
+    void *p = je.mallocx(size, pool_jemalloc_thread_flags(jp)->alloc | extra);
+    if (unlikely(!p)) {
+        if (reclaim_after_refusal(jp))
+            p = je.mallocx(size, pool_jemalloc_thread_flags(jp)->alloc | extra);
+        if (!p)
+            return fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    return p;
+}
+
+static void *jp_malloc(void *pool, size_t size) {
+    // mallocx(0) is undefined; like malloc(0), hand out a unique minimal block.
+    return pool_alloc(pool, size ? size : 1, 0);
+}
+
+static void *jp_aligned_malloc(void *pool, size_t size, size_t alignment) {
+    pool_jemalloc_t *jp = pool;
+    if (alignment == 0)
+        return pool_alloc(jp, size ? size : 1, 0);
+    if (!is_pow2(alignment)) {
+        LOG_ERR("alignment %zu is not a power of two", alignment);
+        return fail(jp, UMF_RESULT_ERROR_INVALID_ALIGNMENT);
+    }
+    return pool_alloc(jp, size ? size : 1, MALLOCX_ALIGN(alignment));
+}
+
+static void *jp_calloc(void *pool, size_t num, size_t size) {
+    pool_jemalloc_t *jp = pool;
+    size_t total;
+    if (!mul_checked(num, size, &total)) {
+        LOG_ERR("calloc(%zu, %zu) overflows", num, size);
+        return fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    return pool_alloc(jp, total ? total : 1, MALLOCX_ZERO);
+}
+
+static umf_result_t jp_free(void *pool, void *ptr) {
+    if (ptr) // dallocx finds the arena itself: frees from any thread work
+        je.dallocx(ptr, pool_jemalloc_thread_flags(pool)->free);
+    return UMF_RESULT_SUCCESS;
+}
+
+static void *jp_realloc(void *pool, void *ptr, size_t size) {
+    pool_jemalloc_t *jp = pool;
+    if (!ptr)
+        return jp_malloc(pool, size);
+    if (size == 0) { // UMF: realloc to 0 frees
+        jp_free(pool, ptr);
+        return NULL;
+    }
+    // Moves within this thread's arena of the pool when it cannot grow in
+    // place; on failure the old block is untouched.
+    void *p = je.rallocx(ptr, size, pool_jemalloc_thread_flags(jp)->alloc);
+    if (unlikely(!p)) {
+        if (reclaim_after_refusal(jp))
+            p = je.rallocx(ptr, size, pool_jemalloc_thread_flags(jp)->alloc);
+        if (!p)
+            return fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    }
+    return p;
+}
+
+static size_t jp_usable_size(void *pool, void *ptr) {
+    (void)pool;
+    return ptr ? je.sallocx(ptr, 0) : 0;
+}
+
+static umf_result_t jp_last_allocation_error(void *pool) {
+    pool_jemalloc_t *jp = pool;
+    return last_error.uid == jp->uid ? last_error.result : UMF_RESULT_SUCCESS;
+}
+
+#else // !POOL_JEMALLOC_AVAILABLE
+
+// Built without jemalloc: the operations exist (umfJemallocPoolOps is API)
+// but no pool can be created, so only initialize is ever called.
+
+static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, void *params,
+                                  void **out) {
+    (void)provider, (void)params, (void)out;
+#if HETMEM_WITH_JEMALLOC
+    LOG_ERR("hetmem was built without jemalloc/jemalloc.h (install libjemalloc-dev)");
+    return UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
+#else
+    LOG_ERR("hetmem was built with HETMEM_WITH_JEMALLOC=OFF");
+    return UMF_RESULT_ERROR_NOT_SUPPORTED;
+#endif
+}
+
+static void jp_finalize(void *pool) { (void)pool; }
+static void *jp_malloc(void *pool, size_t size) { return (void)pool, (void)size, NULL; }
+static void *jp_aligned_malloc(void *pool, size_t size, size_t alignment) {
+    return (void)pool, (void)size, (void)alignment, NULL;
+}
+static void *jp_calloc(void *pool, size_t num, size_t size) {
+    return (void)pool, (void)num, (void)size, NULL;
+}
+static void *jp_realloc(void *pool, void *ptr, size_t size) {
+    return (void)pool, (void)ptr, (void)size, NULL;
+}
+static size_t jp_usable_size(void *pool, void *ptr) { return (void)pool, (void)ptr, 0; }
+static umf_result_t jp_free(void *pool, void *ptr) {
+    return (void)pool, (void)ptr, UMF_RESULT_ERROR_NOT_SUPPORTED;
+}
+static umf_result_t jp_last_allocation_error(void *pool) {
+    return (void)pool, UMF_RESULT_ERROR_NOT_SUPPORTED;
+}
+
+#endif // POOL_JEMALLOC_AVAILABLE
+
+static umf_memory_pool_ops_t jemalloc_ops = {
+    .version = UMF_VERSION_CURRENT,
+    .initialize = jp_initialize,
+    .finalize = jp_finalize,
+    .malloc = jp_malloc,
+    .calloc = jp_calloc,
+    .realloc = jp_realloc,
+    .aligned_malloc = jp_aligned_malloc,
+    .malloc_usable_size = jp_usable_size,
+    .free = jp_free,
+    .get_last_allocation_error = jp_last_allocation_error,
+};
+
+HETMEM_EXPORT umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return &jemalloc_ops; }

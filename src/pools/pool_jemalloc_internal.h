@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// Internal view of the jemalloc pool, shared by pool_jemalloc.c (loading
+// libjemalloc, arenas, extent hooks, the ops table) and
+// pool_jemalloc_tcache.c (per-thread arena choice and explicit tcaches).
+//
+// Glossary:
+//   arena   - a jemalloc arena created by arenas.create for one pool; its
+//             extent hooks get coarse memory from the pool's provider.
+//   tcache  - an explicit jemalloc thread cache (tcache.create). It is not
+//             thread-safe: one thread at a time uses it, with one pool only
+//             (a tcache hands out whatever it caches, whatever the arena).
+//   slot    - a thread's cached choice for one pool: arena + tcache, as the
+//             mallocx/dallocx flags. The fast path is one TLS compare.
+#ifndef HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
+#define HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <umf/memory_provider.h>
+
+#if HETMEM_WITH_JEMALLOC && HETMEM_HAVE_JEMALLOC_H
+#define POOL_JEMALLOC_AVAILABLE 1
+#include <jemalloc/jemalloc.h>
+#else
+#define POOL_JEMALLOC_AVAILABLE 0
+#endif
+
+/// Most arenas one pool may have (hetmem_jemalloc_pool_params_set_num_arenas).
+#define POOL_JEMALLOC_MAX_ARENAS 64
+/// Arenas per pool by default: one per online CPU, at most this many.
+#define POOL_JEMALLOC_DEFAULT_MAX_ARENAS 8
+/// The "no explicit tcache" marker in a slot and in tcache arrays.
+#define POOL_JEMALLOC_NO_TCACHE UINT32_MAX
+
+#if POOL_JEMALLOC_AVAILABLE
+
+/// The jemalloc entry points, resolved with dlsym from the library loaded
+/// RTLD_LOCAL (never from the global scope). Written once, under
+/// pthread_once, before any pool exists; read-only afterwards.
+typedef struct pool_jemalloc_api_t {
+    void *(*mallocx)(size_t size, int flags);
+    void (*dallocx)(void *ptr, int flags);
+    void *(*rallocx)(void *ptr, size_t size, int flags);
+    size_t (*xallocx)(void *ptr, size_t size, size_t extra, int flags);
+    size_t (*sallocx)(const void *ptr, int flags);
+    int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
+} pool_jemalloc_api_t;
+
+extern pool_jemalloc_api_t pool_jemalloc_api;
+
+/// One pool. `hooks` comes first: jemalloc keeps the pointer we give to
+/// arenas.create and passes it back to every hook, so the hook finds its
+/// pool by a cast. Everything but the tcache lists is immutable between
+/// initialize and finalize.
+typedef struct pool_jemalloc_t {
+    extent_hooks_t hooks;                  // must stay the first member
+    umf_memory_provider_handle_t provider; // the tracking wrapper (or the user's)
+    uint64_t uid;                          // never reused: stale TLS slots cannot match
+    bool use_tcache;                       // explicit tcaches, or MALLOCX_TCACHE_NONE
+    unsigned narenas;
+    unsigned arenas[POOL_JEMALLOC_MAX_ARENAS];
+
+    // Explicit tcaches created for this pool. `all` lists every one (pool
+    // destroy flushes and destroys them), `idle` those no thread holds.
+    // protected by: the registry lock (pool_jemalloc_tcache.c)
+    uint32_t *tc_all, *tc_idle;
+    size_t tc_count, tc_idle_count, tc_cap;
+    struct pool_jemalloc_t *reg_prev, *reg_next; // the live-pool registry
+} pool_jemalloc_t;
+
+/// A thread's mallocx / dallocx flags for a pool (arena and tcache).
+typedef struct pool_jemalloc_flags_t {
+    int alloc; // MALLOCX_ARENA(a) | MALLOCX_TCACHE(t) or MALLOCX_TCACHE_NONE
+    int free;  // MALLOCX_TCACHE(t) or MALLOCX_TCACHE_NONE
+} pool_jemalloc_flags_t;
+
+/// A thread's slot: which pool it serves (uid, 0 when empty), the flags to
+/// use, and the explicit tcache the thread borrowed from that pool.
+/// Direct-mapped by uid; a thread owns its slots (no synchronization).
+typedef struct pool_jemalloc_slot_t {
+    uint64_t uid;
+    pool_jemalloc_flags_t flags;
+    uint32_t tcache; // POOL_JEMALLOC_NO_TCACHE when none
+} pool_jemalloc_slot_t;
+
+#define POOL_JEMALLOC_SLOTS 8 // a power of two
+extern __thread pool_jemalloc_slot_t pool_jemalloc_slots[POOL_JEMALLOC_SLOTS];
+
+/// Registers a new pool (assigns its uid). Returns 0 or ENOMEM.
+int pool_jemalloc_registry_add(pool_jemalloc_t *jp);
+
+/// Unregisters a pool, then flushes and destroys all of its tcaches; after
+/// this no thread's slot can hand it out again. Call before destroying the
+/// pool's arenas (jemalloc requires tcaches flushed before arena.<i>.destroy).
+void pool_jemalloc_registry_remove(pool_jemalloc_t *jp);
+
+/// Flushes the calling thread's tcache of `jp` (if it holds one): its
+/// cached blocks go back to their arenas.
+void pool_jemalloc_thread_flush(pool_jemalloc_t *jp);
+
+/// Slow path of pool_jemalloc_thread_flags: gives the slot back to the pool
+/// it served (if that pool is alive), picks this thread's arena of `jp` and
+/// borrows or creates a tcache. Never fails: without a tcache the flags say
+/// MALLOCX_TCACHE_NONE.
+const pool_jemalloc_flags_t *pool_jemalloc_slot_fill(pool_jemalloc_t *jp,
+                                                     pool_jemalloc_slot_t *slot);
+
+/// The calling thread's flags for `jp`: one TLS compare when the thread has
+/// used the pool before.
+static inline const pool_jemalloc_flags_t *pool_jemalloc_thread_flags(pool_jemalloc_t *jp) {
+    pool_jemalloc_slot_t *s = &pool_jemalloc_slots[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
+    if (__builtin_expect(s->uid == jp->uid, 1))
+        return &s->flags;
+    return pool_jemalloc_slot_fill(jp, s);
+}
+
+#endif // POOL_JEMALLOC_AVAILABLE
+
+#endif // HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
