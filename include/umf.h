@@ -4,10 +4,14 @@
 #define UMF_UNIFIED_MEMORY_FRAMEWORK_H 1
 
 #include <umf/base.h>
+#include <umf/ipc.h>
 #include <umf/memory_pool.h>
 #include <umf/memory_pool_ops.h>
 #include <umf/memory_provider.h>
 #include <umf/memory_provider_ops.h>
+#include <umf/mempolicy.h>
+#include <umf/memspace.h>
+#include <umf/memtarget.h>
 
 #ifdef __cplusplus
 extern "C" {

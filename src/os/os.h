@@ -139,4 +139,62 @@ int os_gettid(void);
 /// Monotonic clock in nanoseconds.
 uint64_t os_now_ns(void);
 
+// ---- processes and descriptors of other processes (the IPC layer) --------
+
+/// The calling process id (getpid).
+int os_getpid(void);
+
+/// Whether process `pid` exists: kill(pid, 0). Returns 0 when it does (also
+/// when the kernel answers EPERM: it exists but is not ours to signal),
+/// ESRCH when it does not, EINVAL for pid <= 0.
+int os_process_alive(int pid);
+
+/// pidfd_open(2) (Linux 5.3+): a descriptor (close-on-exec) that refers to
+/// process `pid` for as long as it is open, even if the pid is reused.
+/// ESRCH: no such process; ENOSYS: an older kernel.
+int os_pidfd_open(int pid, int *pidfd);
+
+/// pidfd_getfd(2) (Linux 5.6+): a duplicate (close-on-exec) of descriptor
+/// `targetfd` of the process `pidfd` refers to: the same open file, with the
+/// access mode that process opened it with. Needs ptrace-attach permission
+/// over that process (the same user, unless Yama's ptrace_scope restricts
+/// it to descendants; root; CAP_SYS_PTRACE): EPERM otherwise. EBADF: the
+/// process has no such descriptor. ENOSYS: an older kernel.
+int os_pidfd_getfd(int pidfd, int targetfd, int *fd);
+
+/// Opens /proc/PID/fd/N: the object descriptor N of process `pid` refers to,
+/// opened anew (read-write when `writable`, close-on-exec) with the caller's
+/// credentials checked against it. Needs ptrace-read permission over the
+/// process (the same user or root; Yama does not restrict reads). ENOENT:
+/// no such process or descriptor.
+int os_proc_fd_open(int pid, int fd, bool writable, int *out);
+
+/// A duplicate of descriptor `fd` of process `pid`: pidfd_getfd first
+/// (race-free: the pidfd pins the process), then /proc/PID/fd/N when that is
+/// refused (EPERM, ENOSYS). Returns 0, ESRCH (no such process) or the
+/// error of the last way tried.
+int os_fd_from_process(int pid, int fd, bool writable, int *out);
+
+/// What an open descriptor is (fstat): its identity and type.
+typedef struct os_file_id_t {
+    uint64_t dev;  // st_dev: the filesystem
+    uint64_t ino;  // st_ino: the file in it
+    uint64_t rdev; // st_rdev: the device number of a device file (else 0)
+    uint64_t size; // st_size (0 for devices: see os_devdax_geometry)
+    bool regular;  // S_ISREG (regular files, memfds, /dev/shm files)
+    bool chardev;  // S_ISCHR (device DAX)
+} os_file_id_t;
+
+int os_file_identity(int fd, os_file_id_t *out);
+
+/// The identity of the object descriptor N of process `pid` refers to, by
+/// stat(2) of /proc/PID/fd/N (ptrace-read permission, as os_proc_fd_open).
+int os_proc_fd_identity(int pid, int fd, os_file_id_t *out);
+
+/// The size and the mapping alignment of a device DAX character device,
+/// read from sysfs (/sys/dev/char/MAJ:MIN/size and .../align; a kernel
+/// without the align file gives 2 MiB, the devdax default). EINVAL: fd is
+/// not a character device; ENOENT: not a device DAX.
+int os_devdax_geometry(int fd, uint64_t *size, uint64_t *align);
+
 #endif // HETMEM_OS_OS_H

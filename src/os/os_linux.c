@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/mman.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -442,4 +444,147 @@ uint64_t os_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// ---- processes and descriptors of other processes -------------------------
+
+int os_getpid(void) { return (int)getpid(); }
+
+int os_process_alive(int pid) {
+    if (pid <= 0)
+        return EINVAL;
+    if (kill((pid_t)pid, 0) == 0)
+        return 0;
+    return errno == EPERM ? 0 : errno;
+}
+
+int os_pidfd_open(int pid, int *pidfd) {
+    if (pid <= 0 || !pidfd)
+        return EINVAL;
+#ifdef SYS_pidfd_open
+    long r = syscall(SYS_pidfd_open, (pid_t)pid, 0u); // pidfds are close-on-exec
+    if (r < 0)
+        return errno;
+    *pidfd = (int)r;
+    return 0;
+#else
+    return ENOSYS;
+#endif
+}
+
+int os_pidfd_getfd(int pidfd, int targetfd, int *fd) {
+    if (pidfd < 0 || targetfd < 0 || !fd)
+        return EINVAL;
+#ifdef SYS_pidfd_getfd
+    long r = syscall(SYS_pidfd_getfd, pidfd, targetfd, 0u); // the new fd is close-on-exec
+    if (r < 0)
+        return errno;
+    *fd = (int)r;
+    return 0;
+#else
+    return ENOSYS;
+#endif
+}
+
+int os_proc_fd_open(int pid, int fd, bool writable, int *out) {
+    char path[64];
+    if (pid <= 0 || fd < 0 || !out)
+        return EINVAL;
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    int r = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (r < 0)
+        return errno;
+    *out = r;
+    return 0;
+}
+
+int os_fd_from_process(int pid, int fd, bool writable, int *out) {
+    int pidfd = -1, err;
+    if (pid <= 0 || fd < 0 || !out)
+        return EINVAL;
+    err = os_pidfd_open(pid, &pidfd);
+    if (err == 0) {
+        err = os_pidfd_getfd(pidfd, fd, out);
+        close(pidfd);
+        if (err == 0 || (err != EPERM && err != ENOSYS && err != EACCES))
+            return err;
+    } else if (err != ENOSYS && err != EPERM) {
+        return err; // ESRCH: the process is gone
+    }
+    return os_proc_fd_open(pid, fd, writable, out);
+}
+
+static void file_id_of(const struct stat *st, os_file_id_t *out) {
+    out->dev = (uint64_t)st->st_dev;
+    out->ino = (uint64_t)st->st_ino;
+    out->rdev = S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? (uint64_t)st->st_rdev : 0;
+    out->regular = S_ISREG(st->st_mode);
+    out->chardev = S_ISCHR(st->st_mode);
+    out->size = out->regular ? (uint64_t)st->st_size : 0;
+}
+
+int os_file_identity(int fd, os_file_id_t *out) {
+    struct stat st;
+    if (!out)
+        return EINVAL;
+    if (fstat(fd, &st))
+        return errno;
+    file_id_of(&st, out);
+    return 0;
+}
+
+int os_proc_fd_identity(int pid, int fd, os_file_id_t *out) {
+    char path[64];
+    struct stat st;
+    if (pid <= 0 || fd < 0 || !out)
+        return EINVAL;
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    if (stat(path, &st))
+        return errno;
+    file_id_of(&st, out);
+    return 0;
+}
+
+// One unsigned decimal number from a sysfs file.
+static int read_u64_file(const char *path, uint64_t *v) {
+    char buf[64];
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return errno;
+    ssize_t n = read(f, buf, sizeof buf - 1);
+    int e = n < 0 ? errno : 0;
+    close(f);
+    if (e)
+        return e;
+    buf[n > 0 ? n : 0] = 0;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(buf, &end, 0);
+    if (end == buf || errno)
+        return EINVAL;
+    *v = x;
+    return 0;
+}
+
+int os_devdax_geometry(int fd, uint64_t *size, uint64_t *align) {
+    struct stat st;
+    char path[96];
+    if (!size || !align)
+        return EINVAL;
+    if (fstat(fd, &st))
+        return errno;
+    if (!S_ISCHR(st.st_mode))
+        return EINVAL;
+    unsigned ma = major(st.st_rdev), mi = minor(st.st_rdev);
+    snprintf(path, sizeof path, "/sys/dev/char/%u:%u/size", ma, mi);
+    uint64_t s, a = (uint64_t)2 << 20;
+    int e = read_u64_file(path, &s);
+    if (e)
+        return e == ENOENT ? ENOENT : e;
+    snprintf(path, sizeof path, "/sys/dev/char/%u:%u/align", ma, mi);
+    if (read_u64_file(path, &a) != 0 || a == 0 || !is_pow2((size_t)a))
+        a = (uint64_t)2 << 20;
+    *size = s;
+    *align = a;
+    return 0;
 }

@@ -32,6 +32,11 @@
 // with its errno: ENODEV on Linux 6.12 (vfs_fallocate refuses character
 // devices; checked in the `dax` guest, tests/vm/devdax). MADV_DONTNEED
 // would "succeed" and the old bytes would come back on the next touch.
+//
+// IPC: a handle names the device by path and by the exporter's descriptor
+// (identity: its device number), an offset and a size; the opener maps the
+// device range rounded out to the device's alignment, bounded by the size
+// sysfs gives (provider_os_shared.c has the checks).
 #include <errno.h>
 #include <string.h>
 
@@ -43,6 +48,7 @@
 #include "os/meta.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
+#include "providers/provider_os_internal.h" // the IPC plumbing the coarse providers share
 #include "providers/range_alloc.h"
 
 #define DEVDAX_PAGE ((size_t)2 << 20)
@@ -62,6 +68,7 @@ typedef struct devdax_provider_t {
     uintptr_t base;  // device offset X is at base + X
     size_t size;     // bytes mapped
     size_t page;     // allocation alignment for alignment 0, min page size
+    int prot;        // OS_PROT_* of the mapping (and of IPC mappings it opens)
     range_alloc_t *ranges;
 } devdax_provider_t;
 
@@ -138,6 +145,7 @@ HETMEM_EXPORT umf_result_t umfDevDaxMemoryProviderParamsSetProtection(
 // ---- ops --------------------------------------------------------------------
 
 static void destroy(devdax_provider_t *dp) {
+    provider_ipc_unexport(dp, 0, SIZE_MAX);
     if (dp->ranges)
         range_alloc_destroy(dp->ranges);
     if (dp->base)
@@ -188,6 +196,7 @@ static umf_result_t devdax_initialize(void *params, void **provider) {
     if (!dp)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     dp->fd = -1;
+    dp->prot = prot;
     dp->size = in->size;
     dp->page = in->size % DEVDAX_PAGE == 0 ? DEVDAX_PAGE : os_page_size();
     umf_result_t r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
@@ -258,6 +267,13 @@ static umf_result_t devdax_free(void *provider, void *ptr, size_t size) {
     devdax_provider_t *dp = provider;
     if (!ptr)
         return UMF_RESULT_SUCCESS;
+    // IPC handles of the range become stale before the range can be reused.
+    if (provider_ipc_exporting()) {
+        size_t len = size;
+        if (len == 0 && range_alloc_find(dp->ranges, (uintptr_t)ptr, NULL, &len) != 0)
+            len = 1;
+        provider_ipc_unexport(dp, (uintptr_t)ptr, len);
+    }
     if (range_alloc_free(dp->ranges, (uintptr_t)ptr, size)) {
         LOG_ERR("devdax provider: %p (size %zu) is not an allocation of this provider", ptr,
                 size);
@@ -339,6 +355,56 @@ static umf_result_t devdax_allocation_merge(void *provider, void *lowPtr, void *
     return UMF_RESULT_SUCCESS;
 }
 
+// ---- IPC ----------------------------------------------------------------------
+
+// [ptr, ptr+size) must lie in one allocation; device offset X is at base + X.
+static umf_result_t devdax_ipc_get(void *provider, const void *ptr, size_t size, void *data) {
+    devdax_provider_t *dp = provider;
+    uintptr_t a = (uintptr_t)ptr, start;
+    size_t len;
+    if (size == 0 || range_alloc_find(dp->ranges, a, &start, &len) != 0 ||
+        size > start + len - a) {
+        LOG_ERR("devdax provider: IPC handle of %p+%zu: not an allocation of this provider",
+                ptr, size);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t plen = strlen(dp->path);
+    if (plen >= PROVIDER_IPC_PATH_MAX)
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    os_file_id_t id;
+    uint64_t dev_size, align;
+    int e = os_file_identity(dp->fd, &id);
+    if (e)
+        return provider_errno_to_result(e);
+    if (os_devdax_geometry(dp->fd, &dev_size, &align) != 0)
+        align = dp->page; // no sysfs: the alignment the provider assumed
+    provider_ipc_data_t d;
+    memset(&d, 0, sizeof d);
+    d.magic = PROVIDER_IPC_MAGIC;
+    d.version = PROVIDER_IPC_VERSION;
+    d.kind = PROVIDER_IPC_DEVDAX;
+    d.pid = os_getpid();
+    d.fd = dp->fd;
+    d.dev = id.dev;
+    d.ino = id.ino;
+    d.rdev = id.rdev;
+    d.off = a - dp->base;
+    d.size = size;
+    d.align = align;
+    memcpy(d.path, dp->path, plen + 1);
+    umf_result_t r = provider_ipc_export(dp, a, size, &d);
+    if (r == UMF_RESULT_SUCCESS)
+        memcpy(data, &d, sizeof d);
+    return r;
+}
+
+// Any devdax provider opens handles of any device DAX (its own device is
+// not involved), with its own protection.
+static umf_result_t devdax_ipc_open(void *provider, void *data, void **ptr) {
+    devdax_provider_t *dp = provider;
+    return provider_ipc_open(data, 1u << PROVIDER_IPC_DEVDAX, dp->prot, ptr);
+}
+
 static umf_memory_provider_ops_t devdax_ops = {
     .version = UMF_VERSION_CURRENT,
     .initialize = devdax_initialize,
@@ -355,6 +421,14 @@ static umf_memory_provider_ops_t devdax_ops = {
             .purge_force = devdax_purge_force,
             .allocation_merge = devdax_allocation_merge,
             .allocation_split = devdax_allocation_split,
+        },
+    .ipc =
+        {
+            .get_ipc_handle_size = provider_ipc_handle_size,
+            .get_ipc_handle = devdax_ipc_get,
+            .put_ipc_handle = provider_ipc_put,
+            .open_ipc_handle = devdax_ipc_open,
+            .close_ipc_handle = provider_ipc_close,
         },
 };
 

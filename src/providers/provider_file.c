@@ -27,6 +27,11 @@
 //
 // Purge: see file_purge_force; purge_lazy is NOT_SUPPORTED (MADV_FREE only
 // works on private anonymous memory, and a file mapping has no lazy discard).
+//
+// IPC (shared visibility only): a handle names the file by path and by the
+// exporter's descriptor, an offset and a size; the opener maps the same
+// file range (provider_os_shared.c has the checks). Freeing a range ends
+// the exports of it: offsets are reused by later allocations.
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,6 +45,7 @@
 #include "os/meta.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
+#include "providers/provider_os_internal.h" // the IPC plumbing the coarse providers share
 #include "providers/range_alloc.h"
 
 #define RESERVE_BYTES ((size_t)64 << 30) // address space reserved per provider
@@ -229,6 +235,7 @@ static umf_result_t open_error(int e) {
 }
 
 static void destroy(file_provider_t *fp) {
+    provider_ipc_unexport(fp, 0, SIZE_MAX);
     if (fp->ranges)
         range_alloc_destroy(fp->ranges);
     if (fp->base)
@@ -359,6 +366,13 @@ static umf_result_t file_free(void *provider, void *ptr, size_t size) {
     file_provider_t *fp = provider;
     if (!ptr)
         return UMF_RESULT_SUCCESS;
+    // IPC handles of the range become stale before the range can be reused.
+    if (provider_ipc_exporting()) {
+        size_t len = size;
+        if (len == 0 && range_alloc_find(fp->ranges, (uintptr_t)ptr, NULL, &len) != 0)
+            len = 1;
+        provider_ipc_unexport(fp, (uintptr_t)ptr, len);
+    }
     if (range_alloc_free(fp->ranges, (uintptr_t)ptr, size)) {
         LOG_ERR("file provider: %p (size %zu) is not an allocation of this provider", ptr, size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -458,6 +472,58 @@ static umf_result_t file_allocation_merge(void *provider, void *lowPtr, void *hi
     return UMF_RESULT_SUCCESS;
 }
 
+// ---- IPC ----------------------------------------------------------------------
+
+// [ptr, ptr+size) must lie in one allocation (or a part of one that
+// allocation_split made); file offset X is at base + X.
+static umf_result_t file_ipc_get(void *provider, const void *ptr, size_t size, void *data) {
+    file_provider_t *fp = provider;
+    if (!fp->shared) {
+        LOG_ERR("file provider: IPC needs shared visibility (UMF_MEM_MAP_SHARED)");
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    uintptr_t a = (uintptr_t)ptr, start;
+    size_t len;
+    if (size == 0 || range_alloc_find(fp->ranges, a, &start, &len) != 0 ||
+        size > start + len - a) {
+        LOG_ERR("file provider: IPC handle of %p+%zu: not an allocation of this provider", ptr,
+                size);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    size_t plen = strlen(fp->path);
+    if (plen >= PROVIDER_IPC_PATH_MAX) {
+        LOG_ERR("file provider: the path of %.64s... is too long for an IPC handle", fp->path);
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    os_file_id_t id;
+    int e = os_file_identity(fp->fd, &id);
+    if (e)
+        return provider_errno_to_result(e);
+    provider_ipc_data_t d;
+    memset(&d, 0, sizeof d);
+    d.magic = PROVIDER_IPC_MAGIC;
+    d.version = PROVIDER_IPC_VERSION;
+    d.kind = PROVIDER_IPC_FILE;
+    d.pid = os_getpid();
+    d.fd = fp->fd;
+    d.dev = id.dev;
+    d.ino = id.ino;
+    d.off = a - fp->base;
+    d.size = size;
+    d.align = os_page_size();
+    memcpy(d.path, fp->path, plen + 1);
+    umf_result_t r = provider_ipc_export(fp, a, size, &d);
+    if (r == UMF_RESULT_SUCCESS)
+        memcpy(data, &d, sizeof d);
+    return r;
+}
+
+// The opener's own protection applies; its file is not involved.
+static umf_result_t file_ipc_open(void *provider, void *data, void **ptr) {
+    file_provider_t *fp = provider;
+    return provider_ipc_open(data, 1u << PROVIDER_IPC_FILE, fp->prot, ptr);
+}
+
 static umf_memory_provider_ops_t file_ops = {
     .version = UMF_VERSION_CURRENT,
     .initialize = file_initialize,
@@ -474,6 +540,14 @@ static umf_memory_provider_ops_t file_ops = {
             .purge_force = file_purge_force,
             .allocation_merge = file_allocation_merge,
             .allocation_split = file_allocation_split,
+        },
+    .ipc =
+        {
+            .get_ipc_handle_size = provider_ipc_handle_size,
+            .get_ipc_handle = file_ipc_get,
+            .put_ipc_handle = provider_ipc_put,
+            .open_ipc_handle = file_ipc_open,
+            .close_ipc_handle = provider_ipc_close,
         },
 };
 

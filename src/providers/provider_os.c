@@ -11,7 +11,9 @@
 // the fresh mapping, with MPOL_MF_STRICT):
 //   DEFAULT     no call: the thread's policy applies at fault time
 //   BIND        MPOL_BIND over the list
-//   INTERLEAVE  part_size 0: MPOL_INTERLEAVE over the list (page by page);
+//   INTERLEAVE  part_size 0: MPOL_INTERLEAVE over the list (page by page),
+//               or MPOL_WEIGHTED_INTERLEAVE with the hetmem extension
+//               (Linux 6.9+, else plain interleave);
 //               part_size > 0: parts of part_size bytes (rounded up to
 //               pages), each MPOL_BIND to one node, round-robin in list order
 //   PREFERRED   one node: MPOL_PREFERRED; several: MPOL_PREFERRED_MANY
@@ -125,6 +127,26 @@ static unsigned interleave_first(provider_os_t *p, size_t len) {
     return (unsigned)((pos / p->part_size) % p->list_len);
 }
 
+// Page-wise INTERLEAVE: MPOL_WEIGHTED_INTERLEAVE when asked for
+// (hetmem_os_provider_params_set_weighted_interleave) and the kernel has it,
+// else MPOL_INTERLEAVE. The weights are the kernel's (sysfs), not ours.
+static umf_result_t bind_interleave(provider_os_t *p, void *addr, size_t len) {
+    if (!atomic_load_explicit(&p->weighted, memory_order_relaxed))
+        return bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
+    if (unlikely(fail_bind_err))
+        return bind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes); // takes the test error
+    int err = os_mbind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes, OS_MBIND_STRICT);
+    if (err != EINVAL)
+        return err ? bind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes) // records it
+                   : UMF_RESULT_SUCCESS;
+    // EINVAL: the kernel lacks MPOL_WEIGHTED_INTERLEAVE (before 6.9) - if it
+    // takes MPOL_INTERLEAVE over the same nodes, interleave plainly from now on.
+    umf_result_t r = bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
+    if (r == UMF_RESULT_SUCCESS && atomic_exchange(&p->weighted, false))
+        LOG_WARN("MPOL_WEIGHTED_INTERLEAVE unsupported; interleaving without weights");
+    return r;
+}
+
 // Applies the provider's NUMA mode to a fresh mapping (no page present).
 static umf_result_t apply_policy(provider_os_t *p, void *addr, size_t len, unsigned first) {
     switch (p->mode) {
@@ -132,7 +154,7 @@ static umf_result_t apply_policy(provider_os_t *p, void *addr, size_t len, unsig
     case UMF_NUMA_MODE_BIND: return bind(addr, len, OS_MPOL_BIND, &p->nodes);
     case UMF_NUMA_MODE_INTERLEAVE:
         if (p->part_size == 0)
-            return bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
+            return bind_interleave(p, addr, len);
         return for_each_piece(p, len, first, bind_piece, addr);
     case UMF_NUMA_MODE_SPLIT: return for_each_piece(p, len, 0, bind_piece, addr);
     case UMF_NUMA_MODE_LOCAL: return bind(addr, len, OS_MPOL_LOCAL, NULL);
@@ -306,6 +328,7 @@ static umf_result_t os_initialize(void *params, void **provider) {
     p->mode = in->numa_mode;
     atomic_init(&p->interleave_pos, 0);
     atomic_init(&p->preferred_many, true);
+    atomic_init(&p->weighted, in->weighted_interleave);
     nodeset_zero(&p->nodes);
     if (in->numa_list_len) {
         p->list = meta_alloc((size_t)in->numa_list_len * sizeof *p->list);
@@ -532,8 +555,9 @@ static umf_result_t os_allocation_merge(void *provider, void *lowPtr, void *high
 
 // ---- the ops table ---------------------------------------------------------------------
 
-// IPC operations stay NULL until the IPC layer builds handles from
-// provider_os_shared_lookup (fd or shm name, offset, size).
+// IPC (provider_os_shared.c): handles of shared memory name the memfd
+// (taken from the exporter) or the shm file, an offset and a size; any OS
+// provider opens them, with its own protection.
 static umf_memory_provider_ops_t os_ops = {
     .version = UMF_VERSION_CURRENT,
     .initialize = os_initialize,
@@ -550,6 +574,14 @@ static umf_memory_provider_ops_t os_ops = {
             .purge_force = os_purge_force,
             .allocation_merge = os_allocation_merge,
             .allocation_split = os_allocation_split,
+        },
+    .ipc =
+        {
+            .get_ipc_handle_size = provider_ipc_handle_size,
+            .get_ipc_handle = provider_os_ipc_get,
+            .put_ipc_handle = provider_ipc_put,
+            .open_ipc_handle = provider_os_ipc_open,
+            .close_ipc_handle = provider_ipc_close,
         },
 };
 

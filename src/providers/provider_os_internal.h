@@ -45,6 +45,8 @@ struct umf_os_memory_provider_params_t {
     umf_numa_split_partition_t *partitions; // partitions_len entries, or NULL
     unsigned partitions_len;
     size_t huge_page_size;                  // 0, 2 MiB or 1 GiB (hetmem extension)
+    bool weighted_interleave;               // INTERLEAVE as MPOL_WEIGHTED_INTERLEAVE
+                                            // (hetmem extension)
 };
 
 /// One extent of shared memory (see the glossary).
@@ -83,6 +85,10 @@ typedef struct provider_os_t {
     // PREFERRED with several nodes: cleared once the kernel rejects
     // MPOL_PREFERRED_MANY (before 5.15); then the first node is preferred.
     atomic_bool preferred_many;
+    // INTERLEAVE (page-wise) with MPOL_WEIGHTED_INTERLEAVE: set at initialize
+    // when asked for, cleared once the kernel rejects the mode (before 6.9);
+    // then plain MPOL_INTERLEAVE is used.
+    atomic_bool weighted;
 
     // Shared visibility. fd and shm_name are immutable after initialize.
     int fd;                 // memfd or /dev/shm/NAME; -1 when private
@@ -159,5 +165,117 @@ umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
 /// Test support: the calling thread's next NUMA binding fails with `err`
 /// (0 disarms). Lets single-node machines exercise the bind-failure path.
 void provider_os_fail_next_bind_for_testing(int err);
+
+// ---- IPC (provider_os_shared.c) ---------------------------------------------
+// The IPC operations of the OS provider (shared visibility), and what the
+// file and devdax providers share with it: one layout of provider IPC data,
+// the process-wide export table that tells an opener whether an export is
+// still alive, the checks an opener makes, and the registry of mappings
+// made by opens (so that a close unmaps exactly what an open mapped).
+//
+// Liveness: every export (get_ipc_handle) takes a slot of the export table,
+// a memfd of 16-byte slots {id, digest}, readable by any process that may
+// take the exporter's descriptors (only the exporter writes it). The slot holds
+// the export's id (never reused) while the exported range lives; freeing
+// any part of the range, or destroying the provider, clears it. An opener
+// maps the exporter's table read-only and requires the id, and the digest
+// of the handle's (kind, object, offset, size, alignment, pid) - so a stale
+// or altered handle is refused before anything of it is mapped.
+
+#define PROVIDER_IPC_MAGIC 0x43504948u // "HIPC"
+#define PROVIDER_IPC_VERSION 1u
+#define PROVIDER_IPC_PATH_MAX 4096u    // PATH_MAX, with the NUL
+
+/// The backing object an IPC handle names.
+typedef enum provider_ipc_kind_t {
+    PROVIDER_IPC_MEMFD = 1,  // OS provider, shared, no shm name: the fd itself
+    PROVIDER_IPC_SHM = 2,    // OS provider, shared, /dev/shm/NAME
+    PROVIDER_IPC_FILE = 3,   // file provider, shared visibility
+    PROVIDER_IPC_DEVDAX = 4, // devdax provider
+} provider_ipc_kind_t;
+
+/// The provider part of an IPC handle of the OS, file and devdax providers
+/// (get_ipc_handle_size gives its size). Plain data in the sender's byte
+/// order; the opener copies it and checks every field before use.
+typedef struct provider_ipc_data_t {
+    uint32_t magic;          // PROVIDER_IPC_MAGIC
+    uint32_t version;        // PROVIDER_IPC_VERSION
+    uint32_t kind;           // provider_ipc_kind_t
+    int32_t pid;             // the exporting process
+    int32_t fd;              // its descriptor of the backing object
+    int32_t table_fd;        // its descriptor of the export table
+    uint64_t dev, ino, rdev; // identity of the object (rdev: of a device)
+    uint64_t off;            // offset of the exported range in the object
+    uint64_t size;           // bytes of the exported range (> 0)
+    uint64_t align;          // mapping granularity: the page, the huge page
+                             // or the device DAX alignment (a power of two)
+    uint64_t table_dev, table_ino; // identity of the export table
+    uint64_t slot;           // the export's slot in the table
+    uint64_t export_id;      // what the slot holds while the export lives
+    uint64_t digest;         // what the slot's digest word holds
+    char path[PROVIDER_IPC_PATH_MAX]; // shm name, file path or device path; "" for memfd
+} provider_ipc_data_t;
+
+/// Registers the export of [start, start+len) of `owner` (a provider's
+/// state) described by *d (kind, object identity, off, size filled in) and
+/// fills the table fields of *d. An export of the same range with the same
+/// description is reused (same id, so two handles of one allocation are the
+/// same handle). OUT_OF_HOST_MEMORY when the table is full.
+umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
+                                 provider_ipc_data_t *d);
+
+/// Ends every export of `owner` that overlaps [start, start+len): called
+/// when that memory is freed (len SIZE_MAX: all of owner's, at finalize).
+/// Cheap when nothing is exported.
+void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len);
+
+/// True while this process has any live export (a relaxed read: for
+/// skipping work on free paths, not for decisions that need the lock).
+bool provider_ipc_exporting(void);
+
+/// Copies provider IPC data from a handle and checks what can be checked
+/// without the kernel: magic, version, a kind in `kinds` (a mask of
+/// 1 << kind), pid, descriptors, size and offset ranges, a power-of-two
+/// alignment, a NUL-terminated path fitting the kind. INVALID_ARGUMENT
+/// (with the reason logged) otherwise.
+umf_result_t provider_ipc_load(const void *raw, unsigned kinds, provider_ipc_data_t *out);
+
+/// Whether the object behind descriptor d->fd of the exporting process is
+/// `id` (the object this process opened), and the export is alive in the
+/// exporter's table. INVALID_ARGUMENT for a process that is gone, a handle
+/// that does not match or an export that ended.
+umf_result_t provider_ipc_verify(const provider_ipc_data_t *d, const os_file_id_t *id);
+
+/// Maps the exported range of `fd` (an object of `obj_size` bytes; the
+/// range must lie inside it) with protection `prot` and returns the address
+/// of its first byte; the mapping is rounded out to d->align. Recorded for
+/// provider_ipc_unmap.
+umf_result_t provider_ipc_map(const provider_ipc_data_t *d, int fd, uint64_t obj_size, int prot,
+                              void **ptr);
+
+/// The whole open of provider_ipc_data_t: load (kinds as for
+/// provider_ipc_load), obtain the object, verify, map with `prot`.
+umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void **ptr);
+
+/// Unmaps what provider_ipc_map mapped at ptr. INVALID_ARGUMENT for any
+/// other pointer (nothing is unmapped).
+umf_result_t provider_ipc_unmap(void *ptr);
+
+/// An errno value of an open -> result: the handle's fault (INVALID_ARGUMENT)
+/// for everything but ENOMEM and ENOSYS.
+umf_result_t provider_ipc_errno_result(int err);
+
+// The IPC operations the three providers share.
+umf_result_t provider_ipc_handle_size(void *provider, size_t *size);
+umf_result_t provider_ipc_put(void *provider, void *data);
+umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size);
+
+/// True when the provider's IPC data is provider_ipc_data_t (one of ours):
+/// the IPC layer then also checks the handle header against it.
+bool provider_ipc_is_native(const struct umf_memory_provider_t *provider);
+
+// The OS provider's own (provider_os_shared.c).
+umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, void *data);
+umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr);
 
 #endif // HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The OS memory provider's params builder (umfOsMemoryProviderParams*, UMF
-// 0.11 provider_os_memory.h) and the hetmem huge page extension
-// (hetmem/provider_os_ext.h). Setters check what a value alone can tell;
-// provider_os_params_check checks the combination when the provider is
-// created (the setters may be called in any order).
+// 0.11 provider_os_memory.h) and the hetmem huge page and weighted
+// interleave extensions (hetmem/provider_os_ext.h). Setters check what a
+// value alone can tell; provider_os_params_check checks the combination
+// when the provider is created (the setters may be called in any order).
 #include <string.h>
 
 #include <hetmem/provider_os_ext.h>
@@ -221,6 +221,16 @@ hetmem_os_provider_params_set_huge_pages(umf_os_memory_provider_params_handle_t 
     return UMF_RESULT_SUCCESS;
 }
 
+// hetmem extension (hetmem/provider_os_ext.h): UMF 0.11 has no weighted
+// interleave (Linux 6.9+); hmctl -w needs one. Checked against the mode
+// and part size by provider_os_params_check.
+HETMEM_EXPORT umf_result_t hetmem_os_provider_params_set_weighted_interleave(
+    umf_os_memory_provider_params_handle_t hParams, bool weighted) {
+    CHECK_PARAMS(hParams);
+    hParams->weighted_interleave = weighted;
+    return UMF_RESULT_SUCCESS;
+}
+
 static bool in_list(const struct umf_os_memory_provider_params_t *p, unsigned node) {
     for (unsigned i = 0; i < p->numa_list_len; i++)
         if (p->numa_list[i] == node)
@@ -280,6 +290,12 @@ umf_result_t provider_os_params_check(const struct umf_os_memory_provider_params
                     p->partitions[i].weight, p->partitions[i].target);
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;
         }
+    }
+    if (p->weighted_interleave &&
+        (p->numa_mode != UMF_NUMA_MODE_INTERLEAVE || p->part_size != 0)) {
+        // The kernel's weighted interleave is page by page over a node set.
+        LOG_ERR("weighted interleave needs UMF_NUMA_MODE_INTERLEAVE with part size 0");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (p->huge_page_size && p->visibility == UMF_MEM_MAP_SHARED && p->shm_name) {
         // /dev/shm is tmpfs: a named shm file cannot hold hugetlb pages.

@@ -4,6 +4,10 @@
 // increasing file offsets, and the extent map that remembers the file
 // offset of every allocation (and of the parts allocation_split makes), so
 // that the IPC layer can describe memory as (fd or name, offset, size).
+// The second half of the file is IPC: the OS provider's IPC operations and
+// what the file and devdax providers share with them (the export table,
+// the checks of an opener, the registry of opened mappings; design in
+// provider_os_internal.h).
 //
 // The extent map is a sorted array of disjoint extents in meta memory,
 // guarded by the provider's mutex; lookups are binary searches. The same
@@ -12,6 +16,7 @@
 // is bound (see alloc below). Offsets are never reused: a freed range is a
 // hole punched in the file, which frees its memory.
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -60,6 +65,7 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
 }
 
 void provider_os_shared_fini(provider_os_t *p) {
+    provider_ipc_unexport(p, 0, SIZE_MAX); // handles of this provider are stale from now
     if (p->fd >= 0)
         (void)os_file_close(p->fd);
     p->fd = -1;
@@ -277,6 +283,8 @@ umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
         r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
         goto out;
     }
+    // IPC handles of any part of the range are stale before the range goes.
+    provider_ipc_unexport(p, a, len);
     int err = os_unmap(addr, len);
     if (err) {
         r = provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
@@ -379,4 +387,534 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
     }
     pthread_mutex_unlock(&p->lock);
     return r;
+}
+
+// ==== IPC ========================================================================
+// (provider_os_internal.h, "IPC", has the design: data layout, export table,
+// what an opener checks.) The OS provider's operations come last; the rest
+// is shared with the file and devdax providers.
+
+#define XT_SLOTS 32768u // live exports per process (512 KiB of table, sparse)
+
+// One slot of the export table (shared memory, read by openers).
+typedef struct xt_slot_t {
+    _Atomic uint64_t id;     // 0: free; else the live export's id
+    _Atomic uint64_t digest; // digest of the export's description
+} xt_slot_t;
+
+// Who holds slot i (private; ent[i] is valid while slots[i].id != 0).
+typedef struct xt_entry_t {
+    const void *owner; // the exporting provider's state
+    uintptr_t start;
+    size_t len;
+    uint32_t next_free; // free list: index + 1; 0 ends it
+} xt_entry_t;
+
+// The table. Created on the first export; a fork child starts without one
+// (the mapping is MADV_DONTFORK and the child closes the descriptor), so a
+// child never ends its parent's exports.
+static struct {
+    pthread_mutex_t lock;   // protects everything but `live`
+    bool ready;
+    bool atfork;            // the fork handlers are registered
+    int fd;
+    uint64_t dev, ino;
+    xt_slot_t *slots;       // XT_SLOTS slots, MAP_SHARED of fd
+    xt_entry_t *ent;        // XT_SLOTS entries, meta memory (kept in a fork child)
+    uint32_t hwm;           // slots used so far
+    uint32_t free_head;
+    uint64_t next_id;       // ids are never reused
+    _Atomic size_t live;    // live exports: the unexport fast path reads it
+} xt = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+static void xt_prepare(void) { pthread_mutex_lock(&xt.lock); }
+static void xt_parent(void) { pthread_mutex_unlock(&xt.lock); }
+// Async-signal-safe work only: no meta calls (another thread may have held
+// a meta lock at the fork); `ent` stays allocated for the child's own use.
+static void xt_child(void) {
+    if (xt.ready)
+        (void)os_file_close(xt.fd);
+    xt.ready = false;
+    xt.fd = -1;
+    xt.slots = NULL;
+    xt.hwm = xt.free_head = 0;
+    atomic_store_explicit(&xt.live, 0, memory_order_relaxed);
+    pthread_mutex_init(&xt.lock, NULL);
+}
+
+// Called with xt.lock held. Returns 0 or an errno value.
+static int xt_create(void) {
+    const size_t bytes = (size_t)XT_SLOTS * sizeof(xt_slot_t);
+    int fd, err;
+    void *m = NULL;
+    os_file_id_t id;
+    if (!xt.ent && !(xt.ent = meta_alloc((size_t)XT_SLOTS * sizeof *xt.ent)))
+        return ENOMEM;
+    if ((err = os_memfd_create("hetmem_ipc_exports", 0, &fd)) != 0)
+        return err;
+    if ((err = os_file_truncate(fd, bytes)) != 0 || (err = os_file_identity(fd, &id)) != 0 ||
+        (err = os_map_fd(NULL, bytes, OS_PROT_READ | OS_PROT_WRITE, OS_MAP_SHARED, fd, 0, &m)) !=
+            0) {
+        (void)os_file_close(fd);
+        return err;
+    }
+    (void)os_madvise(m, bytes, OS_ADV_DONTFORK);
+    if (!xt.atfork && pthread_atfork(xt_prepare, xt_parent, xt_child) == 0)
+        xt.atfork = true;
+    xt.fd = fd;
+    xt.dev = id.dev;
+    xt.ino = id.ino;
+    xt.slots = m;
+    xt.ready = true;
+    return 0;
+}
+
+// A 64-bit mix of what an export describes (a consistency check between a
+// handle and the table, not a cryptographic seal).
+static uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v + UINT64_C(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    return h ^ (h >> 32);
+}
+
+static uint64_t digest_of(const provider_ipc_data_t *d) {
+    uint64_t h = mix(0, d->kind);
+    h = mix(h, d->dev);
+    h = mix(h, d->ino);
+    h = mix(h, d->rdev);
+    h = mix(h, d->off);
+    h = mix(h, d->size);
+    h = mix(h, d->align);
+    return mix(h, (uint64_t)(uint32_t)d->pid);
+}
+
+umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
+                                 provider_ipc_data_t *d) {
+    umf_result_t r = UMF_RESULT_SUCCESS;
+    uint32_t i;
+    uint64_t id;
+    d->digest = digest_of(d);
+    pthread_mutex_lock(&xt.lock);
+    if (!xt.ready) {
+        int err = xt_create();
+        if (err) {
+            LOG_ERR("cannot create the IPC export table: error %d", err);
+            r = err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
+                              : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
+                                                         "creating the IPC export table failed");
+            goto out;
+        }
+    }
+    // The same range exported again with the same description: same export.
+    for (i = 0; i < xt.hwm; i++) {
+        id = atomic_load_explicit(&xt.slots[i].id, memory_order_relaxed);
+        if (id && xt.ent[i].owner == owner && xt.ent[i].start == start && xt.ent[i].len == len &&
+            atomic_load_explicit(&xt.slots[i].digest, memory_order_relaxed) == d->digest)
+            goto fill;
+    }
+    if (xt.free_head) {
+        i = xt.free_head - 1;
+        xt.free_head = xt.ent[i].next_free;
+    } else if (xt.hwm < XT_SLOTS) {
+        i = xt.hwm++;
+    } else {
+        LOG_ERR("the IPC export table is full (%u live exports)", XT_SLOTS);
+        r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        goto out;
+    }
+    id = ++xt.next_id;
+    xt.ent[i] = (xt_entry_t){.owner = owner, .start = start, .len = len};
+    atomic_store_explicit(&xt.slots[i].digest, d->digest, memory_order_relaxed);
+    atomic_store_explicit(&xt.slots[i].id, id, memory_order_release); // publishes the digest
+    atomic_fetch_add_explicit(&xt.live, 1, memory_order_relaxed);
+fill:
+    d->table_fd = xt.fd;
+    d->table_dev = xt.dev;
+    d->table_ino = xt.ino;
+    d->slot = i;
+    d->export_id = id;
+out:
+    pthread_mutex_unlock(&xt.lock);
+    return r;
+}
+
+bool provider_ipc_exporting(void) {
+    return atomic_load_explicit(&xt.live, memory_order_relaxed) != 0;
+}
+
+void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len) {
+    if (!provider_ipc_exporting())
+        return;
+    uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
+    pthread_mutex_lock(&xt.lock);
+    for (uint32_t i = 0; xt.ready && i < xt.hwm; i++) {
+        xt_entry_t *e = &xt.ent[i];
+        if (!atomic_load_explicit(&xt.slots[i].id, memory_order_relaxed) || e->owner != owner ||
+            e->start >= end || start >= e->start + e->len)
+            continue;
+        atomic_store_explicit(&xt.slots[i].id, 0, memory_order_release);
+        e->owner = NULL;
+        e->next_free = xt.free_head;
+        xt.free_head = i + 1;
+        atomic_fetch_sub_explicit(&xt.live, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&xt.lock);
+}
+
+// ---- opening: checks ------------------------------------------------------------
+
+umf_result_t provider_ipc_errno_result(int err) {
+    switch (err) {
+    case 0: return UMF_RESULT_SUCCESS;
+    case ENOMEM: return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    case ENOSYS: return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    default: return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+}
+
+static umf_result_t bad_handle(const char *why) {
+    LOG_ERR("IPC handle refused: %s", why);
+    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+}
+
+static bool shm_name_ok(const char *n) {
+    size_t len = strlen(n);
+    return len > 0 && len <= PROVIDER_OS_SHM_NAME_MAX && !strchr(n, '/') && strcmp(n, ".") &&
+           strcmp(n, "..");
+}
+
+umf_result_t provider_ipc_load(const void *raw, unsigned kinds, provider_ipc_data_t *out) {
+    provider_ipc_data_t d;
+    if (!raw || !out)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    memcpy(&d, raw, sizeof d); // check a private copy: the sender's buffer may change
+    if (d.magic != PROVIDER_IPC_MAGIC || d.version != PROVIDER_IPC_VERSION)
+        return bad_handle("not hetmem provider IPC data (magic or version)");
+    if (d.kind < PROVIDER_IPC_MEMFD || d.kind > PROVIDER_IPC_DEVDAX || !(kinds & (1u << d.kind)))
+        return bad_handle("the backing object is of a kind this provider does not open");
+    if (d.pid <= 0 || d.fd < 0 || d.table_fd < 0)
+        return bad_handle("invalid process or descriptor numbers");
+    if (d.size == 0 || d.off > (uint64_t)INT64_MAX || d.size > (uint64_t)INT64_MAX - d.off)
+        return bad_handle("invalid offset or size");
+    if (!is_pow2((size_t)d.align) || d.align < os_page_size() || d.align > ((uint64_t)1 << 30))
+        return bad_handle("invalid mapping alignment");
+    if (d.slot >= XT_SLOTS || d.export_id == 0)
+        return bad_handle("invalid export slot");
+    if (!memchr(d.path, 0, sizeof d.path))
+        return bad_handle("unterminated path");
+    bool ok;
+    switch (d.kind) {
+    case PROVIDER_IPC_MEMFD: ok = d.path[0] == 0; break;
+    case PROVIDER_IPC_SHM: ok = shm_name_ok(d.path); break;
+    default: ok = d.path[0] != 0; break; // FILE, DEVDAX: a path (maybe relative)
+    }
+    if (!ok)
+        return bad_handle("the path does not fit the kind of object");
+    *out = d;
+    return UMF_RESULT_SUCCESS;
+}
+
+static bool same_object(const provider_ipc_data_t *d, const os_file_id_t *id) {
+    if (d->kind == PROVIDER_IPC_DEVDAX)
+        return id->chardev && id->rdev == d->rdev; // the device, through any node of it
+    return id->regular && id->dev == d->dev && id->ino == d->ino;
+}
+
+// The identity of descriptor fd of process pid: stat of /proc/PID/fd/N, or
+// (where /proc is not readable) a duplicate taken with pidfd_getfd.
+static int holder_identity(int pid, int fd, os_file_id_t *id) {
+    int err = os_proc_fd_identity(pid, fd, id);
+    if (err == 0 || err == ENOENT || err == ESRCH)
+        return err;
+    int dup;
+    if ((err = os_fd_from_process(pid, fd, false, &dup)) != 0)
+        return err;
+    err = os_file_identity(dup, id);
+    (void)os_file_close(dup);
+    return err;
+}
+
+// The export's slot in the exporter's table: the table must be the one the
+// handle names (identity), large enough (its real size), and hold the id
+// and digest (read id, digest, id: a slot recycled meanwhile fails).
+static umf_result_t check_slot(const provider_ipc_data_t *d) {
+    int tfd, err = os_fd_from_process(d->pid, d->table_fd, false, &tfd);
+    if (err) {
+        LOG_ERR("IPC handle refused: cannot read the export table of process %d: error %d%s",
+                d->pid, err, err == ESRCH ? " (the process is gone)" : "");
+        return provider_ipc_errno_result(err);
+    }
+    umf_result_t r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    size_t ps = os_page_size();
+    uint64_t at = d->slot * sizeof(xt_slot_t), page = ALIGN_DOWN(at, ps);
+    os_file_id_t id;
+    void *m = NULL;
+    if (os_file_identity(tfd, &id) != 0 || !id.regular || id.dev != d->table_dev ||
+        id.ino != d->table_ino || id.size < page + ps) {
+        r = bad_handle("the export table is not the one the handle names");
+    } else if ((err = os_map_fd(NULL, ps, OS_PROT_READ, OS_MAP_SHARED, tfd, page, &m)) != 0) {
+        LOG_ERR("cannot map the export table of process %d: error %d", d->pid, err);
+        r = provider_ipc_errno_result(err);
+    } else {
+        const xt_slot_t *s = (const xt_slot_t *)((char *)m + (at - page));
+        uint64_t a = atomic_load_explicit(&s->id, memory_order_acquire);
+        uint64_t dg = atomic_load_explicit(&s->digest, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        uint64_t b = atomic_load_explicit(&s->id, memory_order_relaxed);
+        if (a != d->export_id || b != a)
+            r = bad_handle("stale: the exported memory was freed (or its provider destroyed)");
+        else if (dg != d->digest || d->digest != digest_of(d))
+            r = bad_handle("the handle does not describe the memory that was exported");
+        else
+            r = UMF_RESULT_SUCCESS;
+        (void)os_unmap(m, ps);
+    }
+    (void)os_file_close(tfd);
+    return r;
+}
+
+umf_result_t provider_ipc_verify(const provider_ipc_data_t *d, const os_file_id_t *id) {
+    if (!same_object(d, id))
+        return bad_handle("the object opened is not the one the handle names");
+    if (d->kind != PROVIDER_IPC_MEMFD) {
+        // A name or path reaches whatever this process may open; require
+        // the exporter to hold that very object, so that a handle can only
+        // hand over memory its sender has.
+        os_file_id_t held;
+        int err = holder_identity(d->pid, d->fd, &held);
+        if (err) {
+            LOG_ERR("IPC handle refused: cannot see descriptor %d of process %d: error %d",
+                    d->fd, d->pid, err);
+            return provider_ipc_errno_result(err);
+        }
+        if (!same_object(d, &held))
+            return bad_handle("the exporting process does not hold that object");
+    }
+    return check_slot(d);
+}
+
+// ---- opening: mapping, and the registry of what was mapped ----------------------
+
+typedef struct opened_t {
+    uintptr_t ptr;  // what open returned
+    uintptr_t map;  // the mapping (ptr rounded down to the alignment)
+    size_t len;
+} opened_t;
+
+static struct {
+    pthread_mutex_t lock;
+    opened_t *v; // protected by: lock
+    size_t n, cap;
+} opened = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static bool opened_add(opened_t o) {
+    bool ok = true;
+    pthread_mutex_lock(&opened.lock);
+    if (opened.n == opened.cap) {
+        size_t cap = opened.cap ? opened.cap * 2 : EXT_MIN_CAP;
+        opened_t *v = meta_alloc(cap * sizeof *v);
+        if (!v) {
+            ok = false;
+            goto out;
+        }
+        if (opened.n)
+            memcpy(v, opened.v, opened.n * sizeof *v);
+        meta_free(opened.v, opened.cap * sizeof *v);
+        opened.v = v;
+        opened.cap = cap;
+    }
+    opened.v[opened.n++] = o;
+out:
+    pthread_mutex_unlock(&opened.lock);
+    return ok;
+}
+
+umf_result_t provider_ipc_map(const provider_ipc_data_t *d, int fd, uint64_t obj_size, int prot,
+                              void **ptr) {
+    if (d->off > obj_size || d->size > obj_size - d->off)
+        return bad_handle("the range lies beyond the end of the object");
+    uint64_t moff = ALIGN_DOWN(d->off, d->align), delta = d->off - moff;
+    size_t len;
+    if (delta + d->size > SIZE_MAX || !align_up_checked((size_t)(delta + d->size), d->align, &len))
+        return bad_handle("the range is too large");
+    void *m;
+    int err = os_map_fd(NULL, len, prot, OS_MAP_SHARED, fd, moff, &m);
+    if (err) {
+        LOG_ERR("mapping %zu bytes of an IPC object at offset %llu failed: error %d", len,
+                (unsigned long long)moff, err);
+        return provider_ipc_errno_result(err);
+    }
+    // Huge page and device DAX mappings come aligned from the kernel; a
+    // handle claiming an alignment the object does not have is refused.
+    if (!IS_ALIGNED((uintptr_t)m, d->align)) {
+        (void)os_unmap(m, len);
+        return bad_handle("the object cannot be mapped at the handle's alignment");
+    }
+    opened_t o = {.ptr = (uintptr_t)m + (uintptr_t)delta, .map = (uintptr_t)m, .len = len};
+    if (!opened_add(o)) {
+        (void)os_unmap(m, len);
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    *ptr = (void *)o.ptr;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t provider_ipc_unmap(void *ptr) {
+    opened_t o = {0};
+    bool found = false;
+    pthread_mutex_lock(&opened.lock);
+    for (size_t i = 0; i < opened.n; i++) {
+        if (opened.v[i].ptr == (uintptr_t)ptr) {
+            o = opened.v[i];
+            opened.v[i] = opened.v[--opened.n];
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&opened.lock);
+    if (!found) {
+        LOG_ERR("close of %p: not memory opened from an IPC handle", ptr);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    int err = os_unmap((void *)o.map, o.len);
+    if (err)
+        return provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
+                                        "unmapping IPC memory failed");
+    return UMF_RESULT_SUCCESS;
+}
+
+// Takes the object a handle names: the memfd from the exporter; the shm
+// file by name; a file or device by path, or - when the path does not lead
+// to that object here (a relative path, a renamed file) - from the
+// exporter. Every way ends with the identity check of provider_ipc_verify.
+static int obtain(const provider_ipc_data_t *d, bool writable, int *fd, os_file_id_t *id) {
+    int err;
+    switch (d->kind) {
+    case PROVIDER_IPC_MEMFD: err = os_fd_from_process(d->pid, d->fd, writable, fd); break;
+    case PROVIDER_IPC_SHM: err = os_shm_open(d->path, false, false, fd); break;
+    default:
+        err = os_file_open_existing(d->path, writable, fd);
+        if (err == 0 && (os_file_identity(*fd, id) != 0 || !same_object(d, id))) {
+            (void)os_file_close(*fd);
+            err = ESTALE;
+        }
+        if (err)
+            err = os_fd_from_process(d->pid, d->fd, writable, fd);
+        break;
+    }
+    if (err)
+        return err;
+    if ((err = os_file_identity(*fd, id)) != 0)
+        (void)os_file_close(*fd);
+    return err;
+}
+
+umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void **ptr) {
+    provider_ipc_data_t d;
+    umf_result_t r = provider_ipc_load(raw, kinds, &d);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    int fd, err;
+    os_file_id_t id;
+    if ((err = obtain(&d, (prot & OS_PROT_WRITE) != 0, &fd, &id)) != 0) {
+        LOG_ERR("IPC handle refused: cannot open %s of process %d: error %d%s",
+                d.path[0] ? d.path : "the memfd", d.pid, err,
+                err == ESRCH ? " (the process is gone)" : "");
+        return provider_ipc_errno_result(err);
+    }
+    uint64_t size = id.size, align;
+    r = provider_ipc_verify(&d, &id);
+    if (r == UMF_RESULT_SUCCESS && d.kind == PROVIDER_IPC_DEVDAX) {
+        // A device's size is not in stat: sysfs has it, and its alignment.
+        if ((err = os_devdax_geometry(fd, &size, &align)) != 0)
+            r = bad_handle("the device is not a device DAX");
+        else if (d.align < align)
+            r = bad_handle("the alignment is below the device's");
+    }
+    if (r == UMF_RESULT_SUCCESS)
+        r = provider_ipc_map(&d, fd, size, prot, ptr);
+    (void)os_file_close(fd);
+    return r;
+}
+
+// ---- the operations the three providers share ------------------------------------
+
+umf_result_t provider_ipc_handle_size(void *provider, size_t *size) {
+    (void)provider;
+    if (!size)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    *size = sizeof(provider_ipc_data_t);
+    return UMF_RESULT_SUCCESS;
+}
+
+// The export lives until its memory is freed (UMF's semantics: handles sent
+// earlier stay valid), so there is nothing to release; data made by another
+// process is refused.
+umf_result_t provider_ipc_put(void *provider, void *data) {
+    (void)provider;
+    provider_ipc_data_t d;
+    umf_result_t r = provider_ipc_load(data, ~0u, &d);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    if (d.pid != os_getpid())
+        return bad_handle("put of IPC data made by another process");
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size) {
+    (void)provider;
+    (void)size; // the registry knows what was mapped
+    return provider_ipc_unmap(ptr);
+}
+
+bool provider_ipc_is_native(const struct umf_memory_provider_t *provider) {
+    return provider && provider->ops.ipc.get_ipc_handle_size == provider_ipc_handle_size;
+}
+
+// ---- the OS provider's operations --------------------------------------------------
+
+// Shared visibility only: private memory has no object another process
+// could map. The range must lie in one extent (an allocation, or a part of
+// one that allocation_split made).
+umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, void *data) {
+    provider_os_t *p = provider;
+    if (!p->shared) {
+        LOG_ERR("IPC needs shared visibility (UMF_MEM_MAP_SHARED); this OS provider is private");
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    provider_os_shared_ref_t ref;
+    if (size == 0 || provider_os_shared_lookup(p, ptr, &ref) != UMF_RESULT_SUCCESS ||
+        size > ref.avail) {
+        LOG_ERR("IPC handle of %p+%zu: not an allocation of this provider", ptr, size);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    os_file_id_t id;
+    int err = os_file_identity(p->fd, &id);
+    if (err)
+        return provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
+                                        "fstat of the shared memory file failed");
+    provider_ipc_data_t d;
+    memset(&d, 0, sizeof d);
+    d.magic = PROVIDER_IPC_MAGIC;
+    d.version = PROVIDER_IPC_VERSION;
+    d.kind = p->shm_name ? PROVIDER_IPC_SHM : PROVIDER_IPC_MEMFD;
+    d.pid = os_getpid();
+    d.fd = p->fd;
+    d.dev = id.dev;
+    d.ino = id.ino;
+    d.off = ref.off;
+    d.size = size;
+    d.align = p->unit;
+    if (p->shm_name)
+        memcpy(d.path, p->shm_name, strlen(p->shm_name) + 1); // <= PROVIDER_OS_SHM_NAME_MAX
+    umf_result_t r = provider_ipc_export(p, (uintptr_t)ptr, size, &d);
+    if (r == UMF_RESULT_SUCCESS)
+        memcpy(data, &d, sizeof d);
+    return r;
+}
+
+umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr) {
+    provider_os_t *p = provider;
+    return provider_ipc_open(data, 1u << PROVIDER_IPC_MEMFD | 1u << PROVIDER_IPC_SHM, p->prot,
+                             ptr);
 }

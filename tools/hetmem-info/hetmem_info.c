@@ -19,6 +19,7 @@ static const info_section_t sections[] = {
     {"machine", info_machine_text, info_machine_json},
     {"nodes", info_nodes_text, info_nodes_json},
     {"distances", info_distances_text, info_distances_json},
+    {"memspaces", info_memspaces_text, info_memspaces_json},
 };
 
 static void usage(FILE *out, const char *prog) {
@@ -27,7 +28,8 @@ static void usage(FILE *out, const char *prog) {
             "Shows the machine's memory as hetmem sees it: every NUMA node with its\n"
             "class (DRAM, HBM, CXL, PMEM), memory tier, CPUs, capacity and free memory,\n"
             "HMAT bandwidth and latency from the best initiator, huge pages (2 MiB and\n"
-            "1 GiB, total/free), the dax device of a DAX KMEM node, and the distances.\n"
+            "1 GiB, total/free), the dax device of a DAX KMEM node, the distances, and\n"
+            "the nodes each predefined UMF memspace resolves to.\n"
             "\n"
             "  -j, --json     print one JSON object instead of tables\n"
             "  -h, --help     print this help and exit\n"

@@ -23,5 +23,7 @@ void info_nodes_text(FILE *out);
 void info_nodes_json(json_out_t *j);
 void info_distances_text(FILE *out);
 void info_distances_json(json_out_t *j);
+void info_memspaces_text(FILE *out);
+void info_memspaces_json(json_out_t *j);
 
 #endif // HETMEM_TOOLS_HETMEM_INFO_H

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// Opening and closing IPC handles (umfOpenIPCHandle, umfCloseIPCHandle): the
+// receiver's side. A handle is data from another process, so everything in
+// it is checked before the provider sees it, on a private copy (the
+// caller's buffer may be shared memory that changes under us):
+//
+//   header    magic, version, header size, provider part size (the
+//             handler's provider's size), pid, base_size > 0, offset <
+//             base_size, a NUL-terminated provider name, the checksum
+//   provider  the name is the handler's provider's (a FILE handle is never
+//             given to the OS provider); for our providers the part's own
+//             size equals base_size
+//   process   the sender is alive (the provider checks more: the object,
+//             the export)
+//
+// The open cache: one mapping per (provider, sender pid, base, base_size,
+// provider data), reference counted. A second open of the same allocation
+// - the same handle, or another handle of it with another offset - returns
+// the same mapping; the last umfCloseIPCHandle unmaps it. A list under one
+// mutex, held across the provider's open, so that two threads opening the
+// same handle map it once (opens are rare and slow anyway: system calls).
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "ipc/ipc_internal.h"
+#include "os/meta.h"
+#include "os/os.h"
+#include "pools/pool_internal.h"
+#include "providers/provider_internal.h"
+#include "providers/provider_os_internal.h"
+
+// One mapping of the cache.
+typedef struct opened_t {
+    struct opened_t *next;
+    umf_memory_provider_handle_t provider; // opened it; closes it
+    struct umf_ipc_data_t *key;            // the handle's copy (offset, checksum ignored)
+    size_t key_size;
+    uintptr_t map;                         // the allocation's first byte here
+    size_t refs;
+} opened_t;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static opened_t *cache; // protected by: cache_lock
+
+static umf_result_t refuse(const char *why) {
+    LOG_ERR("IPC handle refused: %s", why);
+    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+}
+
+// The header checks of the file comment, on the copy `h` of `total` bytes.
+static umf_result_t check(umf_memory_provider_handle_t provider, const struct umf_ipc_data_t *h,
+                          size_t total) {
+    if (h->checksum != ipc_checksum(h, total))
+        return refuse("checksum mismatch (a truncated or corrupted handle)");
+    if (h->pid <= 0)
+        return refuse("no sender process");
+    if (h->base_size == 0 || h->offset >= h->base_size || h->base + h->base_size < h->base)
+        return refuse("the offset is outside the allocation");
+    if (!memchr(h->provider_name, 0, sizeof h->provider_name))
+        return refuse("unterminated provider name");
+    const char *name = umfMemoryProviderGetName(provider);
+    if (!name || strcmp(name, h->provider_name) != 0) {
+        LOG_ERR("IPC handle refused: it is a handle of the %.63s provider, the handler's "
+                "provider is %s",
+                h->provider_name, name ? name : "unnamed");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (provider_ipc_is_native(provider)) {
+        // Only the size is read here (the part is sizeof(provider_ipc_data_t)
+        // bytes: checked by the caller); the provider checks the rest.
+        uint64_t size;
+        memcpy(&size, h->provider_data + offsetof(provider_ipc_data_t, size), sizeof size);
+        if (size != h->base_size)
+            return refuse("the header and the provider data disagree on the size");
+    }
+    int err = os_process_alive(h->pid);
+    if (err == ESRCH)
+        return refuse("the sending process is gone");
+    return UMF_RESULT_SUCCESS;
+}
+
+// Same allocation: everything but the offset (and the checksum, which
+// covers the offset).
+static bool same_key(const opened_t *o, umf_memory_provider_handle_t provider,
+                     const struct umf_ipc_data_t *h, size_t total) {
+    if (o->provider != provider || o->key_size != total)
+        return false;
+    const struct umf_ipc_data_t *k = o->key;
+    return k->pid == h->pid && k->base == h->base && k->base_size == h->base_size &&
+           memcmp(k->provider_data, h->provider_data, h->provider_data_size) == 0;
+}
+
+umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void *handle,
+                                   size_t len, void **ptr) {
+    if (!handler || !handle || !ptr) {
+        LOG_ERR("NULL %s", !handler ? "handler" : !handle ? "handle" : "ptr");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_memory_provider_handle_t provider = ((umf_memory_pool_handle_t)handler)->provider;
+    struct umf_ipc_data_t hdr;
+    if (len < sizeof hdr)
+        return refuse("shorter than a handle header");
+    memcpy(&hdr, handle, sizeof hdr);
+    if (hdr.magic != IPC_HANDLE_MAGIC || hdr.version != IPC_HANDLE_VERSION ||
+        hdr.header_size != sizeof hdr)
+        return refuse("not a hetmem IPC handle of this version (magic, version, header size)");
+    size_t part;
+    umf_result_t r = umfMemoryProviderGetIPCHandleSize(provider, &part);
+    if (r != UMF_RESULT_SUCCESS)
+        return r; // NOT_SUPPORTED: the handler's provider has no IPC
+    if (hdr.provider_data_size != part || part > IPC_PROVIDER_DATA_MAX)
+        return refuse("the provider part has the wrong size (truncated, or another provider)");
+    size_t total = sizeof hdr + part;
+    if (len < total)
+        return refuse("truncated: fewer bytes than the handle says it has");
+    struct umf_ipc_data_t *h = meta_alloc(total);
+    if (!h)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    memcpy(h, handle, total);
+    if (memcmp(h, &hdr, sizeof hdr) != 0) { // the buffer changed while we copied it
+        r = refuse("the handle changed while it was read");
+        goto out_free;
+    }
+    if ((r = check(provider, h, total)) != UMF_RESULT_SUCCESS)
+        goto out_free;
+
+    pthread_mutex_lock(&cache_lock);
+    for (opened_t *o = cache; o; o = o->next) {
+        if (same_key(o, provider, h, total)) {
+            o->refs++;
+            *ptr = (void *)(o->map + (uintptr_t)h->offset);
+            pthread_mutex_unlock(&cache_lock);
+            r = UMF_RESULT_SUCCESS;
+            goto out_free;
+        }
+    }
+    opened_t *o = meta_alloc(sizeof *o);
+    void *map = NULL;
+    if (!o) {
+        r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    } else if ((r = umfMemoryProviderOpenIPCHandle(provider, h->provider_data, &map)) ==
+               UMF_RESULT_SUCCESS) {
+        *o = (opened_t){.next = cache, .provider = provider, .key = h, .key_size = total,
+                        .map = (uintptr_t)map, .refs = 1};
+        cache = o;
+        *ptr = (char *)map + h->offset;
+        h = NULL; // the cache keeps the copy as its key
+    } else {
+        meta_free(o, sizeof *o);
+    }
+    pthread_mutex_unlock(&cache_lock);
+out_free:
+    if (h)
+        meta_free(h, total);
+    return r;
+}
+
+HETMEM_EXPORT umf_result_t umfOpenIPCHandle(umf_ipc_handler_handle_t hIPCHandler,
+                                            umf_ipc_handle_t ipcHandle, void **ptr) {
+    // The length is not part of UMF's call: the handle's own sizes are
+    // trusted once its header checks out (docs/memspaces-ipc.md).
+    return ipc_open_handle_sized(hIPCHandler, ipcHandle, SIZE_MAX, ptr);
+}
+
+HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
+    if (!ptr) {
+        LOG_ERR("NULL ptr");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    uintptr_t p = (uintptr_t)ptr;
+    opened_t *gone = NULL;
+    bool found = false;
+    pthread_mutex_lock(&cache_lock);
+    for (opened_t **pp = &cache; *pp; pp = &(*pp)->next) {
+        opened_t *o = *pp;
+        if (p >= o->map && p - o->map < o->key->base_size) {
+            found = true;
+            if (--o->refs == 0) {
+                *pp = o->next;
+                gone = o;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    if (!found) {
+        LOG_ERR("%p is not memory of an open IPC handle", ptr);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t r = UMF_RESULT_SUCCESS;
+    if (gone) { // the last close: unmap
+        r = umfMemoryProviderCloseIPCHandle(gone->provider, (void *)gone->map,
+                                            gone->key->base_size);
+        meta_free(gone->key, gone->key_size);
+        meta_free(gone, sizeof *gone);
+    }
+    return r;
+}
+
+size_t ipc_open_cache_count(void) {
+    size_t n = 0;
+    pthread_mutex_lock(&cache_lock);
+    for (opened_t *o = cache; o; o = o->next)
+        n++;
+    pthread_mutex_unlock(&cache_lock);
+    return n;
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// Internal view of the memspace layer (src/memspace): memory targets,
+// memspaces, policies and the predefined memspaces, shared by the files of
+// the layer and by hetmem-info and the tests.
+//
+// Glossary
+//   target      a NUMA node with memory (the only kind of memory target)
+//   memspace    an ordered set of targets, no node twice; the order is the
+//               node list order of providers made from it
+//   predefined  a memspace the library computes from the topology on first
+//               use and owns (HostAll, HighestCapacity, HighestBandwidth,
+//               LowestLatency); immutable, never freed before exit
+//   initiator   the NUMA node of the CPU that first asked for a predefined
+//               memspace: HMAT figures are read as seen from it
+#ifndef HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
+#define HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <umf/memspace.h>
+#include <umf/mempolicy.h>
+#include <umf/memtarget.h>
+
+#include "base/nodeset.h"
+#include "topology/topo.h"
+
+/// A memory target. Each lives in its own meta block, so that a handle a
+/// caller holds stays valid while other targets are added or removed.
+struct umf_memtarget_t {
+    umf_memtarget_type_t type; // UMF_MEMTARGET_TYPE_NUMA
+    unsigned id;               // the NUMA node id
+};
+
+/// A memspace: `n` targets in order (targets[0 .. n-1]), in an array of
+/// `cap` slots in meta memory. Not thread-safe (as in UMF) except the
+/// predefined ones, which never change after they are published.
+struct umf_memspace_t {
+    struct umf_memtarget_t **targets;
+    size_t n;
+    size_t cap;
+    bool predefined; // owned by memspace_predefined.c: Destroy and changes refused
+};
+
+/// A policy: its binding and the settings that belong to it.
+struct umf_mempolicy_t {
+    umf_mempolicy_membind_t type;
+    size_t part_size;                        // INTERLEAVE: bytes per part, 0: pages
+    umf_mempolicy_split_partition_t *parts;  // SPLIT: parts_len entries or NULL
+    size_t parts_len;
+};
+
+// ---- memtarget.c ------------------------------------------------------------------
+
+/// A NUMA target for node `id` (not checked against the topology).
+umf_result_t memtarget_create_numa(unsigned id, struct umf_memtarget_t **out);
+
+umf_result_t memtarget_clone(const struct umf_memtarget_t *t, struct umf_memtarget_t **out);
+
+void memtarget_destroy(struct umf_memtarget_t *t);
+
+/// Same kind and same node.
+bool memtarget_equal(const struct umf_memtarget_t *a, const struct umf_memtarget_t *b);
+
+// ---- memspace.c --------------------------------------------------------------------
+
+/// An empty, non-predefined memspace.
+umf_result_t memspace_create(struct umf_memspace_t **out);
+
+/// A memspace of the nodes of `nodes`, in ascending id order.
+umf_result_t memspace_from_nodeset(const nodeset_t *nodes, struct umf_memspace_t **out);
+
+/// Frees a memspace whatever its kind (predefined ones at test reset only).
+void memspace_free(struct umf_memspace_t *ms);
+
+/// True when a target for node `id` is in the memspace.
+bool memspace_has_node(const struct umf_memspace_t *ms, unsigned id);
+
+// ---- memspace_predefined.c: computed once, on first use ----------------------------
+
+typedef enum memspace_predefined_t {
+    MEMSPACE_HOST_ALL,
+    MEMSPACE_HIGHEST_CAPACITY,
+    MEMSPACE_HIGHEST_BANDWIDTH,
+    MEMSPACE_LOWEST_LATENCY,
+    MEMSPACE_PREDEFINED_COUNT
+} memspace_predefined_t;
+
+/// How a predefined memspace picks its nodes: fills *out (never empty) and
+/// returns true, or returns false with *reason (a string literal) saying why
+/// the memspace does not exist on this machine. Topology is initialized.
+typedef bool (*memspace_select_fn)(nodeset_t *out, const char **reason);
+
+/// The predefined memspace `which`, computed on first call (thread-safe,
+/// once per process; a call made while computing - from an allocation the
+/// topology discovery makes - gets NULL), or NULL with the reason logged.
+umf_const_memspace_handle_t memspace_predefined_get(memspace_predefined_t which);
+
+/// "HostAll", "HighestCapacity", "HighestBandwidth", "LowestLatency".
+const char *memspace_predefined_name(memspace_predefined_t which);
+
+/// Why `which` is NULL (after memspace_predefined_get), or NULL when it exists.
+const char *memspace_predefined_reason(memspace_predefined_t which);
+
+/// The initiator node HighestBandwidth and LowestLatency were computed for
+/// (valid once either was computed), or TOPO_NODE_NONE.
+unsigned memspace_predefined_initiator(void);
+
+/// Test support: forgets every predefined memspace (the next call computes
+/// it again, e.g. on another fake topology). Not thread-safe; handles
+/// returned before become invalid.
+void memspace_predefined_reset_for_testing(void);
+
+/// The HMAT rule of HighestBandwidth and LowestLatency: the nodes whose
+/// `metric` (0: no figure) is the best - highest when `highest`, else
+/// lowest - as seen from the calling CPU's node. Where that initiator has
+/// no figures at all (e.g. a CPU node that HMAT leaves out), each node's
+/// figures from its own best initiator are used, and that is logged.
+bool memspace_select_by_perf(bool highest, uint64_t (*metric)(const topo_perf_t *p),
+                             nodeset_t *out, const char **reason);
+
+// The selection rules, one per file (policy_*.c).
+bool memspace_select_host_all(nodeset_t *out, const char **reason);
+bool memspace_select_highest_capacity(nodeset_t *out, const char **reason);
+bool memspace_select_highest_bw(nodeset_t *out, const char **reason);
+bool memspace_select_lowest_latency(nodeset_t *out, const char **reason);
+
+#endif // HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H

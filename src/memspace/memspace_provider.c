@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// Providers and pools made from a memspace and a policy
+// (umfMemoryProviderCreateFromMemspace, umfPoolCreateFromMemspace): an OS
+// memory provider whose node list is the memspace's nodes, in memspace
+// order, and whose NUMA mode is the policy's (table in mempolicy.c). This
+// file only fills the OS provider's params: the provider does the binding,
+// so memory from a memspace behaves exactly like memory from an OS provider
+// configured by hand.
+//
+// Pools: the proxy pool for now, one provider allocation per malloc, so a
+// pool's memory follows the policy allocation by allocation.
+// TODO(#7): use the scalable pool (the heap engine) once it is committed;
+// only memspace_pool_ops() changes.
+#include <string.h>
+
+#include <umf/pools/pool_proxy.h>
+#include <umf/providers/provider_os_memory.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "memspace/memspace_internal.h"
+#include "os/meta.h"
+
+static const umf_memory_pool_ops_t *memspace_pool_ops(void) { return umfProxyPoolOps(); }
+
+// The policy's binding as an OS provider mode (the table in mempolicy.c).
+static umf_numa_mode_t mode_of(umf_const_mempolicy_handle_t policy) {
+    if (!policy)
+        return UMF_NUMA_MODE_BIND; // one node or several: BIND to all of them
+    switch (policy->type) {
+    case UMF_MEMPOLICY_INTERLEAVE: return UMF_NUMA_MODE_INTERLEAVE;
+    case UMF_MEMPOLICY_PREFERRED: return UMF_NUMA_MODE_PREFERRED;
+    case UMF_MEMPOLICY_SPLIT: return UMF_NUMA_MODE_SPLIT;
+    case UMF_MEMPOLICY_BIND: break;
+    }
+    return UMF_NUMA_MODE_BIND;
+}
+
+// Every target is a NUMA node (the only kind), and every partition of a
+// SPLIT policy must name one of them: a share for a node outside the
+// memspace would put memory where the memspace says it must not be.
+static umf_result_t check(umf_const_memspace_handle_t ms, umf_const_mempolicy_handle_t policy) {
+    if (ms->n == 0) {
+        LOG_ERR("the memspace is empty");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    for (size_t i = 0; i < ms->n; i++) {
+        if (ms->targets[i]->type != UMF_MEMTARGET_TYPE_NUMA) {
+            LOG_ERR("memory target %zu is not a NUMA node", i);
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        }
+    }
+    if (ms->n > NODESET_MAX) {
+        LOG_ERR("%zu targets (at most %u)", ms->n, NODESET_MAX);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (policy && policy->type == UMF_MEMPOLICY_SPLIT) {
+        for (size_t i = 0; i < policy->parts_len; i++) {
+            if (!memspace_has_node(ms, policy->parts[i].target)) {
+                LOG_ERR("split partition %zu names NUMA node %u, which is not in the memspace", i,
+                        policy->parts[i].target);
+                return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+            }
+        }
+    }
+    return UMF_RESULT_SUCCESS;
+}
+
+// The params for the memspace and policy. The setters copy what they are
+// given, so `list` is freed by the caller right after.
+static umf_result_t fill_params(umf_os_memory_provider_params_handle_t params,
+                                umf_const_memspace_handle_t ms,
+                                umf_const_mempolicy_handle_t policy, unsigned *list) {
+    for (size_t i = 0; i < ms->n; i++)
+        list[i] = ms->targets[i]->id;
+    umf_numa_mode_t mode = mode_of(policy);
+    umf_result_t r = umfOsMemoryProviderParamsSetNumaMode(params, mode);
+    if (r == UMF_RESULT_SUCCESS)
+        r = umfOsMemoryProviderParamsSetNumaList(params, list, (unsigned)ms->n);
+    if (r == UMF_RESULT_SUCCESS && mode == UMF_NUMA_MODE_INTERLEAVE)
+        r = umfOsMemoryProviderParamsSetPartSize(params, policy->part_size);
+    if (r == UMF_RESULT_SUCCESS && mode == UMF_NUMA_MODE_SPLIT && policy->parts_len)
+        r = umfOsMemoryProviderParamsSetPartitions(
+            params, (umf_numa_split_partition_t *)policy->parts, (unsigned)policy->parts_len);
+    return r;
+}
+
+HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
+    umf_const_memspace_handle_t hMemspace, umf_const_mempolicy_handle_t hPolicy,
+    umf_memory_provider_handle_t *hProvider) {
+    if (!hMemspace || !hProvider) {
+        LOG_ERR("NULL %s", !hMemspace ? "hMemspace" : "hProvider");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t r = check(hMemspace, hPolicy);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    unsigned *list = meta_alloc(hMemspace->n * sizeof *list);
+    if (!list)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    umf_os_memory_provider_params_handle_t params = NULL;
+    r = umfOsMemoryProviderParamsCreate(&params);
+    if (r != UMF_RESULT_SUCCESS)
+        goto out_free_list;
+    r = fill_params(params, hMemspace, hPolicy, list);
+    if (r != UMF_RESULT_SUCCESS) {
+        LOG_ERR("the policy cannot be expressed as OS provider params: %d", (int)r);
+        goto out_destroy_params;
+    }
+    r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, hProvider);
+    if (r != UMF_RESULT_SUCCESS)
+        LOG_INFO("creating the OS provider for a memspace of %zu node(s) failed: %d",
+                 hMemspace->n, (int)r);
+
+out_destroy_params:
+    umfOsMemoryProviderParamsDestroy(params);
+out_free_list:
+    meta_free(list, hMemspace->n * sizeof *list);
+    return r;
+}
+
+HETMEM_EXPORT umf_result_t umfPoolCreateFromMemspace(umf_const_memspace_handle_t hMemspace,
+                                                     umf_const_mempolicy_handle_t hPolicy,
+                                                     umf_memory_pool_handle_t *hPool) {
+    if (!hMemspace || !hPool) {
+        LOG_ERR("NULL %s", !hMemspace ? "hMemspace" : "hPool");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_memory_provider_handle_t provider = NULL;
+    umf_result_t r = umfMemoryProviderCreateFromMemspace(hMemspace, hPolicy, &provider);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    // OWN_PROVIDER: umfPoolDestroy destroys the provider made here.
+    r = umfPoolCreate(memspace_pool_ops(), provider, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
+                      hPool);
+    if (r != UMF_RESULT_SUCCESS)
+        umfMemoryProviderDestroy(provider);
+    return r;
+}
