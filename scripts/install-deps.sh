@@ -10,7 +10,7 @@ pkgs=(
   cmake make gcc pkg-config libc6-dev
   libhwloc-dev libnuma-dev libcmocka-dev libjemalloc-dev
   # tools used by tests and the guest harness (tests/vm)
-  numactl hwloc-nox
+  numactl hwloc-nox groff-base
   qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils zstd
   ndctl daxctl e2fsprogs util-linux
   # sanitizer runtimes come with gcc (libasan8, libtsan2, libubsan1)

@@ -5,6 +5,7 @@
 #ifndef HETMEM_PROVIDER_OS_EXT_H
 #define HETMEM_PROVIDER_OS_EXT_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <umf/providers/provider_os_memory.h>
@@ -33,6 +34,28 @@ extern "C" {
 umf_result_t
 hetmem_os_provider_params_set_huge_pages(umf_os_memory_provider_params_handle_t hParams,
                                          size_t page_size);
+
+/// Makes UMF_NUMA_MODE_INTERLEAVE weighted: the provider binds its memory
+/// with MPOL_WEIGHTED_INTERLEAVE (Linux 6.9+) instead of MPOL_INTERLEAVE,
+/// so that pages are spread over the node list page by page in proportion
+/// to the kernel's per-node weights,
+/// /sys/kernel/mm/mempolicy/weighted_interleave/nodeN (system-wide values
+/// that the administrator sets; they default to 1, or on kernels with the
+/// "auto" mode (6.16+) to shares derived from HMAT bandwidth).
+///
+/// It applies to UMF_NUMA_MODE_INTERLEAVE with a part size of 0 (page-wise
+/// interleave) only: with another mode or a part size, provider creation
+/// fails with UMF_RESULT_ERROR_INVALID_ARGUMENT. On a kernel without
+/// MPOL_WEIGHTED_INTERLEAVE (mbind answers EINVAL) the provider falls back
+/// to plain interleave over the same nodes and logs a warning once.
+///
+/// @param hParams the OS provider params
+/// @param weighted true for weighted interleave, false (the default) for
+///        plain interleave
+/// @return UMF_RESULT_SUCCESS, or UMF_RESULT_ERROR_INVALID_ARGUMENT for a
+///         NULL handle
+umf_result_t hetmem_os_provider_params_set_weighted_interleave(
+    umf_os_memory_provider_params_handle_t hParams, bool weighted);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// The hmalloc pool: one UMF pool per process, created lazily and
+// thread-safely (pthread_once) on the first allocation, over the OS
+// provider with the NUMA mode that hm_policy() read from the environment
+// (hmctl). Without hmctl the provider binds nothing and the pool behaves
+// like malloc. The choice of pool engine is made here and nowhere else.
+//
+// The pool is never destroyed: other threads and atexit handlers may still
+// allocate and free, and the process's exit returns its memory.
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <hetmem/provider_os_ext.h>
+#include <umf/memory_provider.h>
+#include <umf/pools/pool_scalable.h>
+#include <umf/providers/provider_os_memory.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "frontend/hmalloc/hm_internal.h"
+#include "frontend/hmalloc/hm_policy.h"
+
+// The engine of the hmalloc pool, chosen here only: the heap engine behind
+// UMF's scalable pool, with its defaults (2 MiB requests to the provider,
+// per-thread caches, cross-thread frees, decay that gives unused memory
+// back). hmalloc(0) returns a unique pointer there, as malloc(0) does.
+static const umf_memory_pool_ops_t *pool_ops(void) { return umfScalablePoolOps(); }
+
+static void *pool_params(void) { return NULL; } // the engine's defaults
+
+// The OS provider's view of a policy. PREFERRED with one node is
+// MPOL_PREFERRED and with several MPOL_PREFERRED_MANY (the provider
+// decides by the list's length), so -p and -P map to the same mode.
+static umf_numa_mode_t provider_mode(hm_mode_t m) {
+    switch (m) {
+    case HM_MODE_BIND: return UMF_NUMA_MODE_BIND;
+    case HM_MODE_PREFERRED:
+    case HM_MODE_PREFERRED_MANY: return UMF_NUMA_MODE_PREFERRED;
+    case HM_MODE_INTERLEAVE:
+    case HM_MODE_WEIGHTED_INTERLEAVE: return UMF_NUMA_MODE_INTERLEAVE;
+    case HM_MODE_DEFAULT: break;
+    }
+    return UMF_NUMA_MODE_DEFAULT;
+}
+
+static umf_result_t provider_create(const hm_policy_t *pol, umf_memory_provider_handle_t *out) {
+    umf_os_memory_provider_params_handle_t params;
+    umf_result_t r = umfOsMemoryProviderParamsCreate(&params);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    r = umfOsMemoryProviderParamsSetNumaMode(params, provider_mode(pol->mode));
+    if (r == UMF_RESULT_SUCCESS && pol->mode != HM_MODE_DEFAULT) {
+        unsigned list[NODESET_MAX], n = 0; // 4 KiB: pool creation runs once
+        for (int i = nodeset_next(&pol->nodes, 0); i >= 0;
+             i = nodeset_next(&pol->nodes, (unsigned)i + 1))
+            list[n++] = (unsigned)i;
+        r = umfOsMemoryProviderParamsSetNumaList(params, list, n);
+    }
+    if (r == UMF_RESULT_SUCCESS && pol->mode == HM_MODE_WEIGHTED_INTERLEAVE)
+        r = hetmem_os_provider_params_set_weighted_interleave(params, true);
+    if (r == UMF_RESULT_SUCCESS)
+        r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, out);
+    umfOsMemoryProviderParamsDestroy(params);
+    return r;
+}
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+// Published once, by pool_init (release); read with acquire on every call.
+static _Atomic(umf_memory_pool_handle_t) the_pool;
+
+static void pool_init(void) {
+    const hm_policy_t *pol = hm_policy();
+    umf_memory_provider_handle_t provider;
+    umf_memory_pool_handle_t pool;
+    umf_result_t r = provider_create(pol, &provider);
+    if (r != UMF_RESULT_SUCCESS) {
+        LOG_ERR("cannot create the hmalloc pool's provider (%s policy): result %d",
+                hm_mode_name(pol->mode), (int)r);
+        return;
+    }
+    // Tracked (the default), so that hfree finds the pool of a pointer in
+    // the address map and can tell a foreign pointer.
+    r = umfPoolCreate(pool_ops(), provider, pool_params(), UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
+                      &pool);
+    if (r != UMF_RESULT_SUCCESS) {
+        LOG_ERR("cannot create the hmalloc pool: result %d", (int)r);
+        umfMemoryProviderDestroy(provider);
+        return;
+    }
+    atomic_store_explicit(&the_pool, pool, memory_order_release);
+}
+
+umf_memory_pool_handle_t hm_pool(void) {
+    umf_memory_pool_handle_t pool = atomic_load_explicit(&the_pool, memory_order_acquire);
+    if (likely(pool))
+        return pool;
+    pthread_once(&pool_once, pool_init);
+    return atomic_load_explicit(&the_pool, memory_order_acquire);
+}
+
+umf_memory_pool_handle_t hm_pool_created(void) {
+    return atomic_load_explicit(&the_pool, memory_order_acquire);
+}
