@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+// User-defined kinds: the memkind_arena_* operations (memkind_arena(3)) and
+// the memkind_default_* helpers (memkind_default(3)) that a program puts in
+// its struct memkind_ops, and the provider that gets memory for such a
+// kind through the kind's own operations.
+//
+// In memkind these drive jemalloc arenas whose extent hooks call the
+// kind's mmap (or memkind_default_mmap with the kind's get_mmap_flags,
+// mbind and madvise operations). Here a user kind gets one hetmem heap - a
+// pool of the heap engine, or of the jemalloc pool with
+// MEMKIND_HEAP_MANAGER=JEMALLOC (mk_pool.c decides) - over a provider
+// (kindops below) that calls the same operations, or the program's
+// jemalloc-style extent hooks when memkind_arena_create_map got some. The
+// heap keeps its metadata out of band, so the kind's memory holds only the
+// program's data. Arena indices are informative: one heap per kind, with
+// per-thread caches instead of arenas.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <umf/memory_provider_ops.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "frontend/memkind/mk_internal.h"
+#include "os/meta.h"
+#include "os/os.h"
+#include "topology/topo.h"
+
+// ---- memkind_default_* ---------------------------------------------------------------
+
+// MAP_* flags as the OS layer's flags (private anonymous is the default).
+static int os_flags_of(int flags) {
+    int f = 0;
+    if (flags & MAP_SHARED)
+        f |= OS_MAP_SHARED;
+    if (flags & MAP_HUGETLB)
+        f |= ((flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK) == 30 ? OS_MAP_HUGE_1G : OS_MAP_HUGE_2M;
+    if (flags & MAP_NORESERVE)
+        f |= OS_MAP_NORESERVE;
+    if (flags & MAP_POPULATE)
+        f |= OS_MAP_POPULATE;
+    return f;
+}
+
+static size_t kind_page(struct memkind *kind) {
+    int flags = 0;
+    if (kind && kind->ops && kind->ops->get_mmap_flags &&
+        kind->ops->get_mmap_flags(kind, &flags) == 0 && (flags & MAP_HUGETLB))
+        return ((flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK) == 30 ? (size_t)1 << 30 : MK_HUGE_2M;
+    return os_page_size();
+}
+
+// The kind's own operations, through local pointers (the calls are the
+// kind's, not the kernel's: scripts/check_layers.sh looks for the latter).
+static int run_bind_op(struct memkind *kind, void *p, size_t size) {
+    int (*op)(struct memkind *, void *, size_t) = kind && kind->ops ? kind->ops->mbind : NULL;
+    return op ? op(kind, p, size) : 0;
+}
+
+static int run_advice_op(struct memkind *kind, void *p, size_t size) {
+    int (*op)(struct memkind *, void *, size_t) = kind && kind->ops ? kind->ops->madvise : NULL;
+    return op ? op(kind, p, size) : 0;
+}
+
+static void *run_map_op(struct memkind *kind, void *addr, size_t size) {
+    void *(*op)(struct memkind *, void *, size_t) = kind->ops->mmap;
+    return op(kind, addr, size);
+}
+
+// memkind_default_mmap with an alignment (the provider's requests).
+static void *default_mmap(struct memkind *kind, void *addr, size_t size, size_t align) {
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    if (kind && kind->ops && kind->ops->get_mmap_flags && kind->ops->get_mmap_flags(kind, &flags))
+        return MAP_FAILED;
+    void *p;
+    if (os_map_anon(addr, size, align, OS_PROT_READ | OS_PROT_WRITE, os_flags_of(flags), &p))
+        return MAP_FAILED;
+    if (run_bind_op(kind, p, size)) {
+        os_unmap(p, size);
+        return MAP_FAILED;
+    }
+    if (run_advice_op(kind, p, size)) {
+        os_unmap(p, size);
+        return MAP_FAILED;
+    }
+    return p;
+}
+
+HETMEM_EXPORT void *memkind_default_mmap(struct memkind *kind, void *addr, size_t size) {
+    return default_mmap(kind, addr, size, 0);
+}
+
+HETMEM_EXPORT void *kind_mmap(struct memkind *kind, void *addr, size_t size) {
+    if (kind && kind->ops && kind->ops->mmap)
+        return run_map_op(kind, addr, size);
+    return memkind_default_mmap(kind, addr, size);
+}
+
+HETMEM_EXPORT int memkind_default_mbind(struct memkind *kind, void *ptr, size_t size) {
+    if (!kind || !kind->ops || !kind->ops->get_mbind_mode || !kind->ops->get_mbind_nodemask)
+        return MEMKIND_ERROR_BADOPS;
+    unsigned long mask[NODESET_WORDS] = {0};
+    int mode;
+    int err = kind->ops->get_mbind_nodemask(kind, mask, NODESET_MAX);
+    if (err == 0)
+        err = kind->ops->get_mbind_mode(kind, &mode);
+    if (err)
+        return err;
+    nodeset_t set;
+    nodeset_zero(&set);
+    for (unsigned n = 0; n < NODESET_MAX; n++)
+        if (mask[n / (8 * sizeof(long))] >> (n % (8 * sizeof(long))) & 1ul)
+            nodeset_set(&set, n);
+    if (os_mbind(ptr, size, (os_mpol_t)mode, &set, 0)) {
+        LOG_ERR("kind %s: binding %p+%zu (mode %d) failed", kind->name, ptr, size, mode);
+        return MEMKIND_ERROR_MBIND;
+    }
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_default_get_mmap_flags(struct memkind *kind, int *flags) {
+    (void)kind;
+    if (!flags)
+        return MEMKIND_ERROR_INVALID;
+    *flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    return MEMKIND_SUCCESS;
+}
+
+static int set_mode(int *mode, os_mpol_t m) {
+    if (!mode)
+        return MEMKIND_ERROR_INVALID;
+    *mode = (int)m;
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_default_get_mbind_mode(struct memkind *kind, int *mode) {
+    (void)kind;
+    return set_mode(mode, OS_MPOL_BIND);
+}
+
+HETMEM_EXPORT int memkind_preferred_get_mbind_mode(struct memkind *kind, int *mode) {
+    (void)kind;
+    return set_mode(mode, OS_MPOL_PREFERRED);
+}
+
+HETMEM_EXPORT int memkind_interleave_get_mbind_mode(struct memkind *kind, int *mode) {
+    (void)kind;
+    return set_mode(mode, OS_MPOL_INTERLEAVE);
+}
+
+HETMEM_EXPORT int memkind_default_get_mbind_nodemask(struct memkind *kind, unsigned long *nodemask,
+                                                     unsigned long maxnode) {
+    (void)kind;
+    if (!nodemask)
+        return MEMKIND_ERROR_INVALID;
+    int e = topo_init();
+    if (e && e != EINVAL)
+        return MEMKIND_ERROR_UNAVAILABLE;
+    const nodeset_t *all = topo_all_nodes();
+    const unsigned bits = 8 * sizeof(unsigned long);
+    memset(nodemask, 0, ((maxnode + bits - 1) / bits) * sizeof(unsigned long));
+    for (int n = nodeset_next(all, 0); n >= 0 && (unsigned long)n < maxnode;
+         n = nodeset_next(all, (unsigned)n + 1))
+        nodemask[(unsigned)n / bits] |= 1ul << ((unsigned)n % bits);
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_nohugepage_madvise(struct memkind *kind, void *addr, size_t size) {
+    (void)kind;
+    return os_madvise(addr, size, OS_ADV_NOHUGEPAGE) ? MEMKIND_ERROR_OPERATION_FAILED
+                                                     : MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_posix_check_alignment(struct memkind *kind, size_t alignment) {
+    (void)kind;
+    return is_pow2(alignment) && alignment % sizeof(void *) == 0 ? 0 : EINVAL;
+}
+
+HETMEM_EXPORT void memkind_default_init_once(void) {}
+
+HETMEM_EXPORT int memkind_default_create(struct memkind *kind, struct memkind_ops *ops,
+                                         const char *name) {
+    if (!kind || !ops || !name)
+        return MEMKIND_ERROR_INVALID;
+    kind->ops = ops;
+    snprintf(kind->name, sizeof kind->name, "%s", name);
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_default_destroy(struct memkind *kind) {
+    (void)kind;
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT void *memkind_default_malloc(struct memkind *kind, size_t size) {
+    (void)kind;
+    return mk_op_malloc(MEMKIND_DEFAULT, size);
+}
+
+HETMEM_EXPORT void *memkind_default_calloc(struct memkind *kind, size_t num, size_t size) {
+    (void)kind;
+    return mk_op_calloc(MEMKIND_DEFAULT, num, size);
+}
+
+HETMEM_EXPORT int memkind_default_posix_memalign(struct memkind *kind, void **memptr,
+                                                 size_t alignment, size_t size) {
+    (void)kind;
+    return mk_op_posix_memalign(MEMKIND_DEFAULT, memptr, alignment, size);
+}
+
+HETMEM_EXPORT void *memkind_default_realloc(struct memkind *kind, void *ptr, size_t size) {
+    (void)kind;
+    return mk_op_realloc(MEMKIND_DEFAULT, ptr, size);
+}
+
+HETMEM_EXPORT void memkind_default_free(struct memkind *kind, void *ptr) { mk_op_free(kind, ptr); }
+
+HETMEM_EXPORT size_t memkind_default_malloc_usable_size(struct memkind *kind, void *ptr) {
+    return mk_op_usable_size(kind, ptr);
+}
+
+// ---- the provider over a kind's operations ---------------------------------------------
+
+typedef struct kindops_t {
+    struct memkind *kind;
+    extent_hooks_t *hooks; // NULL: kind_mmap
+    size_t page;
+    unsigned arena;
+} kindops_t;
+
+static umf_result_t kindops_initialize(void *params, void **provider) {
+    const mk_provider_cfg_t *cfg = params;
+    if (!cfg || !cfg->kind || !provider)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    kindops_t *k = meta_alloc(sizeof *k);
+    if (!k)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    k->kind = cfg->kind;
+    k->hooks = cfg->hooks;
+    k->page = kind_page(cfg->kind);
+    k->arena = cfg->kind->arena_zero;
+    *provider = k;
+    return UMF_RESULT_SUCCESS;
+}
+
+static void kindops_finalize(void *provider) { meta_free(provider, sizeof(kindops_t)); }
+
+static umf_result_t kindops_alloc(void *provider, size_t size, size_t alignment, void **ptr) {
+    kindops_t *k = provider;
+    if (!size || !ptr || (alignment & (alignment - 1)))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    size_t align = alignment > k->page ? alignment : k->page;
+    void *p;
+    if (k->hooks) {
+        bool zero = false, commit = true;
+        p = k->hooks->alloc ? k->hooks->alloc(k->hooks, NULL, size, align, &zero, &commit, k->arena)
+                            : NULL;
+        if (!p)
+            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    } else if (!k->kind->ops->mmap) {
+        p = default_mmap(k->kind, NULL, size, align);
+        if (p == MAP_FAILED)
+            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    } else {
+        p = run_map_op(k->kind, NULL, size);
+        if (!p || p == MAP_FAILED)
+            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+        if ((uintptr_t)p % align) {
+            LOG_ERR("kind %s: its mmap returned %p, not aligned to %zu", k->kind->name, p, align);
+            os_unmap(p, size);
+            return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
+        }
+    }
+    *ptr = p;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t kindops_free(void *provider, void *ptr, size_t size) {
+    kindops_t *k = provider;
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    if (k->hooks) {
+        // dalloc returning true opts out (jemalloc retains the extent): then
+        // destroy is the hook that gives it back.
+        if ((!k->hooks->dalloc || k->hooks->dalloc(k->hooks, ptr, size, true, k->arena)) &&
+            k->hooks->destroy)
+            k->hooks->destroy(k->hooks, ptr, size, true, k->arena);
+        return UMF_RESULT_SUCCESS;
+    }
+    return os_unmap(ptr, size) ? UMF_RESULT_ERROR_INVALID_ARGUMENT : UMF_RESULT_SUCCESS;
+}
+
+static void kindops_last_native_error(void *provider, const char **msg, int32_t *err) {
+    (void)provider;
+    if (msg)
+        *msg = "memkind kind operation failed";
+    if (err)
+        *err = 0;
+}
+
+static umf_result_t kindops_page_size(void *provider, size_t size, size_t *ps) {
+    (void)size;
+    if (!ps)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    *ps = ((kindops_t *)provider)->page;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t kindops_min_page_size(void *provider, void *ptr, size_t *ps) {
+    (void)ptr;
+    return kindops_page_size(provider, 0, ps);
+}
+
+static const char *kindops_name(void *provider) {
+    (void)provider;
+    return "memkind_kind_ops";
+}
+
+static umf_result_t purge(kindops_t *k, void *ptr, size_t size, bool force) {
+    if (k->hooks) {
+        extent_purge_t *f = force ? k->hooks->purge_forced : k->hooks->purge_lazy;
+        if (!f)
+            return UMF_RESULT_ERROR_NOT_SUPPORTED;
+        return f(k->hooks, ptr, size, 0, size, k->arena) ? UMF_RESULT_ERROR_NOT_SUPPORTED
+                                                         : UMF_RESULT_SUCCESS;
+    }
+    int e = os_madvise(ptr, size, force ? OS_ADV_DONTNEED : OS_ADV_FREE);
+    return e ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t kindops_purge_lazy(void *provider, void *ptr, size_t size) {
+    return purge(provider, ptr, size, false);
+}
+
+static umf_result_t kindops_purge_force(void *provider, void *ptr, size_t size) {
+    return purge(provider, ptr, size, true);
+}
+
+// Mappings can be unmapped in any page-aligned parts, so without hooks a
+// split or merge needs no work; with hooks the hooks decide.
+static umf_result_t kindops_split(void *provider, void *ptr, size_t total, size_t first) {
+    kindops_t *k = provider;
+    if (!k->hooks)
+        return UMF_RESULT_SUCCESS;
+    if (!k->hooks->split ||
+        k->hooks->split(k->hooks, ptr, total, first, total - first, true, k->arena))
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_result_t kindops_merge(void *provider, void *low, void *high, size_t total) {
+    kindops_t *k = provider;
+    if (!k->hooks)
+        return UMF_RESULT_SUCCESS;
+    size_t first = (size_t)((char *)high - (char *)low);
+    if (!k->hooks->merge ||
+        k->hooks->merge(k->hooks, low, first, high, total - first, true, k->arena))
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    return UMF_RESULT_SUCCESS;
+}
+
+static umf_memory_provider_ops_t kindops_ops = {
+    .version = UMF_VERSION_CURRENT,
+    .initialize = kindops_initialize,
+    .finalize = kindops_finalize,
+    .alloc = kindops_alloc,
+    .free = kindops_free,
+    .get_last_native_error = kindops_last_native_error,
+    .get_recommended_page_size = kindops_page_size,
+    .get_min_page_size = kindops_min_page_size,
+    .get_name = kindops_name,
+    .ext = {.purge_lazy = kindops_purge_lazy,
+            .purge_force = kindops_purge_force,
+            .allocation_merge = kindops_merge,
+            .allocation_split = kindops_split},
+};
+
+umf_memory_provider_ops_t *mk_kindops_provider_ops(void) { return &kindops_ops; }
+
+// ---- memkind_arena_* -----------------------------------------------------------------------
+
+HETMEM_EXPORT int memkind_arena_create_map(struct memkind *kind, extent_hooks_t *hooks) {
+    if (!kind || !kind->ops)
+        return MEMKIND_ERROR_INVALID;
+    int err = mk_env_status();
+    if (err != MEMKIND_SUCCESS)
+        return err;
+    if (kind->arena_map_len == 0) {
+        kind->arena_map_len = 1;
+        kind->arena_map_mask = 0;
+    }
+    mk_heap_t *h = mk_heap_peek(kind);
+    if (h) { // created before (lazily, or a second call): new hooks before first use only
+        if (h->type == MK_TYPE_ARENA && !mk_slot_pool(&h->slots[0]))
+            h->hooks = hooks;
+        return MEMKIND_SUCCESS;
+    }
+    h = mk_heap_new(kind, MK_TYPE_ARENA);
+    if (!h)
+        return MEMKIND_ERROR_ARENAS_CREATE;
+    h->hooks = hooks;
+    if (!mk_heap_install(kind, h))
+        meta_free(h, sizeof *h); // another thread was first
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_arena_create(struct memkind *kind, struct memkind_ops *ops,
+                                       const char *name) {
+    int err = memkind_default_create(kind, ops, name);
+    if (err == MEMKIND_SUCCESS)
+        err = memkind_arena_create_map(kind, NULL);
+    return err;
+}
+
+HETMEM_EXPORT int memkind_arena_destroy(struct memkind *kind) {
+    if (kind)
+        mk_heap_destroy(kind);
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_arena_finalize(struct memkind *kind) {
+    return memkind_arena_destroy(kind);
+}
+
+HETMEM_EXPORT void memkind_arena_init(struct memkind *kind) {
+    int err = memkind_arena_create_map(kind, NULL);
+    if (err != MEMKIND_SUCCESS)
+        LOG_ERR("memkind_arena_init(%s): %d", kind ? kind->name : "NULL", err);
+}
+
+HETMEM_EXPORT void *memkind_arena_malloc(struct memkind *kind, size_t size) {
+    return mk_op_malloc(kind, size);
+}
+
+HETMEM_EXPORT void *memkind_arena_calloc(struct memkind *kind, size_t num, size_t size) {
+    return mk_op_calloc(kind, num, size);
+}
+
+HETMEM_EXPORT void *memkind_arena_pmem_calloc(struct memkind *kind, size_t num, size_t size) {
+    return mk_op_calloc(kind, num, size);
+}
+
+HETMEM_EXPORT int memkind_arena_posix_memalign(struct memkind *kind, void **memptr,
+                                               size_t alignment, size_t size) {
+    return mk_op_posix_memalign(kind, memptr, alignment, size);
+}
+
+HETMEM_EXPORT void *memkind_arena_realloc(struct memkind *kind, void *ptr, size_t size) {
+    return mk_op_realloc(kind, ptr, size);
+}
+
+HETMEM_EXPORT void *memkind_arena_realloc_with_kind_detect(void *ptr, size_t size) {
+    struct memkind *kind = mk_kind_of(ptr, NULL);
+    if (!kind) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return mk_op_realloc(kind, ptr, size);
+}
+
+HETMEM_EXPORT void memkind_arena_free(struct memkind *kind, void *ptr) { mk_op_free(kind, ptr); }
+
+HETMEM_EXPORT void memkind_arena_free_with_kind_detect(void *ptr) { mk_op_free(NULL, ptr); }
+
+HETMEM_EXPORT size_t memkind_arena_malloc_usable_size(void *ptr) {
+    return mk_op_usable_size(NULL, ptr);
+}
+
+HETMEM_EXPORT struct memkind *memkind_arena_detect_kind(void *ptr) { return mk_kind_of(ptr, NULL); }
+
+HETMEM_EXPORT int memkind_thread_get_arena(struct memkind *kind, unsigned int *arena, size_t size) {
+    (void)size;
+    if (!kind || !arena)
+        return MEMKIND_ERROR_INVALID;
+    // Fibonacci hash of the thread id over the kind's arena count.
+    unsigned h = (unsigned)((uint64_t)(unsigned)os_gettid() * 0x9E3779B97F4A7C15ull >> 40);
+    *arena = kind->arena_zero + (h & kind->arena_map_mask);
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_bijective_get_arena(struct memkind *kind, unsigned int *arena,
+                                              size_t size) {
+    (void)size;
+    if (!kind || !arena)
+        return MEMKIND_ERROR_INVALID;
+    *arena = kind->arena_zero;
+    return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_arena_update_memory_usage_policy(struct memkind *kind,
+                                                           memkind_mem_usage_policy policy) {
+    if (!kind)
+        return MEMKIND_ERROR_INVALID;
+    return mk_op_update_policy(kind, policy);
+}

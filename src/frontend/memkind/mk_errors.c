@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// The memkind front end's one error conversion table (STYLE.md 4): core
+// results and errno values in, memkind codes and errno out, and the text of
+// every code for memkind_error_message.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "frontend/memkind/mk_internal.h"
+
+int mk_error_from_umf(umf_result_t r) {
+    switch (r) {
+        case UMF_RESULT_SUCCESS: return MEMKIND_SUCCESS;
+        case UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY: return MEMKIND_ERROR_MALLOC;
+        case UMF_RESULT_ERROR_INVALID_ARGUMENT:
+        case UMF_RESULT_ERROR_INVALID_ALIGNMENT: return MEMKIND_ERROR_INVALID;
+        case UMF_RESULT_ERROR_NOT_SUPPORTED:
+        case UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE: return MEMKIND_ERROR_UNAVAILABLE;
+        case UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC: return MEMKIND_ERROR_MMAP;
+        case UMF_RESULT_ERROR_USER_SPECIFIC: return MEMKIND_ERROR_OPERATION_FAILED;
+        default: return MEMKIND_ERROR_RUNTIME;
+    }
+}
+
+int mk_error_from_errno(int err) {
+    switch (err) {
+        case 0: return MEMKIND_SUCCESS;
+        case ENOMEM: return MEMKIND_ERROR_MALLOC;
+        case EINVAL:
+        case ENOENT:
+        case ENOTDIR:
+        case EACCES:
+        case EPERM:
+        case EROFS:
+        case ENAMETOOLONG:
+        case ELOOP:
+        case EISDIR: return MEMKIND_ERROR_INVALID;
+        case ENODEV:
+        case EOPNOTSUPP: return MEMKIND_ERROR_UNAVAILABLE;
+        default: return MEMKIND_ERROR_RUNTIME;
+    }
+}
+
+int mk_errno_from_umf(umf_result_t r) {
+    switch (r) {
+        case UMF_RESULT_ERROR_INVALID_ALIGNMENT:
+        case UMF_RESULT_ERROR_INVALID_ARGUMENT: return EINVAL;
+        default: return ENOMEM;
+    }
+}
+
+static const struct {
+    int code;
+    const char *text;
+} messages[] = {
+    {MEMKIND_SUCCESS, "<memkind> Success"},
+    {MEMKIND_ERROR_UNAVAILABLE, "<memkind> Requested memory kind is not available"},
+    {MEMKIND_ERROR_MBIND, "<memkind> Binding memory to NUMA nodes (mbind) failed"},
+    {MEMKIND_ERROR_MMAP, "<memkind> Mapping memory (mmap) failed"},
+    {MEMKIND_ERROR_MALLOC, "<memkind> Allocating internal memory failed"},
+    {MEMKIND_ERROR_ENVIRON, "<memkind> Error parsing environment variable (MEMKIND_*)"},
+    {MEMKIND_ERROR_INVALID, "<memkind> Invalid input arguments to memkind routine"},
+    {MEMKIND_ERROR_BADOPS, "<memkind> memkind_ops structure is missing or malformed"},
+    {MEMKIND_ERROR_HUGETLB, "<memkind> Unable to allocate huge pages"},
+    {MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE, "<memkind> Requested memory type is not available"},
+    {MEMKIND_ERROR_OPERATION_FAILED, "<memkind> Operation failed"},
+    {MEMKIND_ERROR_ARENAS_CREATE, "<memkind> Creating the kind's heap (arenas) failed"},
+    {MEMKIND_ERROR_RUNTIME, "<memkind> Unspecified run-time error"},
+    {EINVAL, "<memkind> Alignment must be a power of two and a multiple of sizeof(void *)"},
+    {ENOMEM, "<memkind> Not enough memory of the kind to satisfy the request"},
+};
+
+HETMEM_EXPORT void memkind_error_message(int err, char *msg, size_t size) {
+    if (!msg || size == 0)
+        return;
+    if (err == MEMKIND_ERROR_TOOMANY) {
+        snprintf(msg, size,
+                 "<memkind> Attempted to initialize more than maximum (%d) number of kinds",
+                 MEMKIND_MAX_KIND);
+        return;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(messages); i++) {
+        if (messages[i].code == err) {
+            snprintf(msg, size, "%s", messages[i].text);
+            return;
+        }
+    }
+    snprintf(msg, size, "<memkind> Undefined error number: %d", err);
+}

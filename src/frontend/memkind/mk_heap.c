@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: MIT
+// Heaps (hetmem's state of a kind: its pools, one per locality domain) and
+// the heap management API: memkind_malloc, calloc, realloc,
+// posix_memalign, free, malloc_usable_size, defrag_reallocate,
+// detect_kind, set_allow_zero_allocs, with the decorator hooks.
+//
+// Dispatch, as in memkind: every call runs the kind's init_once (if any)
+// and then the kind's operation (kind->ops). Our kinds' operations are the
+// mk_op_* functions below; so are memkind_arena_* (mk_arena.c), which lets
+// a user kind built from struct memkind_ops allocate from a heap of ours.
+//
+// Freeing finds the block's pool in the one address map (umfPoolByPtr), and
+// the pool's tag is its kind: memkind_free(kind, p) and memkind_free(NULL, p)
+// are the same lookup plus the pool's free, so a NULL kind costs nothing
+// extra, and a block freed with the wrong kind still goes to its own pool.
+//
+// errno: allocation failures set ENOMEM (EINVAL for a NULL kind or a
+// pointer that is not memkind memory); memkind_posix_memalign leaves errno
+// and *memptr untouched on error.
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "frontend/memkind/mk_internal.h"
+#include "os/meta.h"
+#include "os/os.h"
+#include "topology/topo.h"
+
+// ---- decorators (memkind(3), DECORATORS) ------------------------------------
+// Weak references: called when the program defines them. The kind is passed
+// by value to the _post hooks, as memkind's library does.
+extern void memkind_malloc_pre(struct memkind **, size_t *) __attribute__((weak));
+extern void memkind_malloc_post(struct memkind *, size_t, void **) __attribute__((weak));
+extern void memkind_calloc_pre(struct memkind **, size_t *, size_t *) __attribute__((weak));
+extern void memkind_calloc_post(struct memkind *, size_t, size_t, void **) __attribute__((weak));
+extern void memkind_posix_memalign_pre(struct memkind **, void **, size_t *, size_t *)
+    __attribute__((weak));
+extern void memkind_posix_memalign_post(struct memkind *, void **, size_t, size_t, int *)
+    __attribute__((weak));
+extern void memkind_realloc_pre(struct memkind **, void **, size_t *) __attribute__((weak));
+extern void memkind_realloc_post(struct memkind *, void *, size_t, void **) __attribute__((weak));
+extern void memkind_free_pre(struct memkind **, void **) __attribute__((weak));
+extern void memkind_free_post(struct memkind *, void *) __attribute__((weak));
+
+// ---- heaps ----------------------------------------------------------------------
+
+// Every heap, for statistics and the background purge. protected by: heaps_lock
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+typedef struct heap_link_t {
+    mk_heap_t *heap;
+    struct heap_link_t *next;
+} heap_link_t;
+static heap_link_t *heaps;
+
+static inline mk_heap_t *load_heap(struct memkind *kind) {
+    return __atomic_load_n((mk_heap_t **)&kind->hetmem_heap, __ATOMIC_ACQUIRE);
+}
+
+mk_heap_t *mk_heap_peek(struct memkind *kind) { return kind ? load_heap(kind) : NULL; }
+
+mk_heap_t *mk_heap_new(struct memkind *kind, mk_type_t type) {
+    mk_heap_t *h = meta_alloc(sizeof *h);
+    if (!h)
+        return NULL;
+    h->kind = kind;
+    h->type = type;
+    h->fd = -1;
+    h->nslots = 1;
+    pthread_mutex_init(&h->lock, NULL);
+    for (unsigned i = 0; i < NODESET_MAX; i++)
+        h->slot_of_node[i] = -1;
+    return h;
+}
+
+static void heap_free_meta(mk_heap_t *h) {
+    pthread_mutex_destroy(&h->lock);
+    meta_free(h, sizeof *h);
+}
+
+bool mk_heap_install(struct memkind *kind, mk_heap_t *h) {
+    heap_link_t *l = meta_alloc(sizeof *l);
+    if (!l)
+        return false;
+    mk_heap_t *expected = NULL;
+    pthread_mutex_lock(&heaps_lock);
+    if (!__atomic_compare_exchange_n((mk_heap_t **)&kind->hetmem_heap, &expected, h, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_unlock(&heaps_lock);
+        meta_free(l, sizeof *l);
+        return false;
+    }
+    l->heap = h;
+    l->next = heaps;
+    heaps = l;
+    pthread_mutex_unlock(&heaps_lock);
+    return true;
+}
+
+mk_heap_t *mk_heap_get(struct memkind *kind) {
+    mk_heap_t *h = load_heap(kind);
+    if (likely(h))
+        return h;
+    if (mk_kind_is_static(kind)) {
+        h = mk_static_heap_build(kind);
+    } else {
+        // A user kind whose operations call ours without having created a
+        // heap (memkind_arena_create_map): a heap over kind_mmap.
+        h = mk_heap_new(kind, MK_TYPE_ARENA);
+        if (h)
+            h->status = mk_env_status();
+    }
+    if (!h)
+        return NULL;
+    if (!mk_heap_install(kind, h))
+        heap_free_meta(h); // another thread installed one first
+    return load_heap(kind);
+}
+
+void mk_heap_destroy(struct memkind *kind) {
+    pthread_mutex_lock(&heaps_lock);
+    mk_heap_t *h = load_heap(kind);
+    if (!h) {
+        pthread_mutex_unlock(&heaps_lock);
+        return;
+    }
+    for (heap_link_t **pp = &heaps; *pp; pp = &(*pp)->next) {
+        if ((*pp)->heap == h) {
+            heap_link_t *l = *pp;
+            *pp = l->next;
+            meta_free(l, sizeof *l);
+            break;
+        }
+    }
+    __atomic_store_n((mk_heap_t **)&kind->hetmem_heap, NULL, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&heaps_lock);
+    for (unsigned i = 0; i < h->nslots; i++) {
+        umf_memory_pool_handle_t p = atomic_exchange(&h->slots[i].pool, NULL);
+        if (p)
+            umfPoolDestroy(p);
+    }
+    if (h->fd >= 0)
+        os_file_close(h->fd); // a pmem kind's temporary file: its space goes back now
+    heap_free_meta(h);
+}
+
+void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg) {
+    pthread_mutex_lock(&heaps_lock);
+    for (heap_link_t *l = heaps; l; l = l->next)
+        fn(l->heap, arg);
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+// The provider and pool configuration of a heap's slot.
+static void slot_cfg(const mk_heap_t *h, const mk_slot_t *s, mk_provider_cfg_t *pc,
+                     mk_pool_cfg_t *cfg) {
+    memset(pc, 0, sizeof *pc);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->policy = h->policy;
+    switch (h->type) {
+        case MK_TYPE_STATIC:
+            pc->src = MK_SRC_OS;
+            pc->mode = h->desc->mode;
+            pc->nodes = s->nodes;
+            pc->huge_page = h->desc->hugetlb ? MK_HUGE_2M : 0;
+            pc->nohugepage = h->desc->mode == UMF_NUMA_MODE_INTERLEAVE;
+            pc->check_free = h->desc->mode == UMF_NUMA_MODE_BIND && !h->desc->hugetlb;
+            break;
+        case MK_TYPE_PMEM:
+            pc->src = MK_SRC_FILE;
+            pc->path = h->path;
+            pc->limit = h->limit;
+            break;
+        case MK_TYPE_FIXED:
+            pc->src = MK_SRC_FIXED;
+            pc->addr = h->fixed_addr;
+            pc->size = h->fixed_size;
+            cfg->keep_all = true; // never purge (madvise) the caller's buffer
+            cfg->granularity =
+                h->fixed_size >= ((size_t)4 << 20) ? (size_t)256 << 10 : (size_t)64 << 10;
+            break;
+        case MK_TYPE_ARENA:
+            pc->src = MK_SRC_KIND_OPS;
+            pc->kind = h->kind;
+            pc->hooks = h->hooks;
+            break;
+    }
+}
+
+// Creates a slot's pool (first use). Returns the pool or NULL with *err.
+static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err) {
+    pthread_mutex_lock(&h->lock);
+    umf_memory_pool_handle_t pool = mk_slot_pool(s);
+    if (!pool) {
+        mk_provider_cfg_t pc;
+        mk_pool_cfg_t cfg;
+        slot_cfg(h, s, &pc, &cfg);
+        umf_memory_provider_handle_t prov;
+        umf_result_t r = mk_provider_create(&pc, &prov);
+        if (r == UMF_RESULT_SUCCESS)
+            r = mk_pool_create(&cfg, prov, h->kind, &pool);
+        if (r == UMF_RESULT_SUCCESS) {
+            atomic_store_explicit(&s->pool, pool, memory_order_release);
+            LOG_INFO("kind %s: pool created (%s)", h->kind->name, mk_pool_manager_name());
+            if (mk_env()->bg_thread_limit >= 0) // MEMKIND_BACKGROUND_THREAD_LIMIT enables it
+                mk_bg_threads_set(true);
+        } else {
+            pool = NULL;
+            *err = mk_error_from_umf(r);
+            if (pc.huge_page && *err == MEMKIND_ERROR_UNAVAILABLE)
+                *err = MEMKIND_ERROR_HUGETLB;
+            LOG_INFO("kind %s: creating its pool failed (%d)", h->kind->name, *err);
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    return pool;
+}
+
+mk_slot_t *mk_heap_slot(mk_heap_t *h) {
+    if (likely(!h->local))
+        return &h->slots[0];
+    int i = h->slot_of_node[topo_current_node() % NODESET_MAX];
+    return &h->slots[i >= 0 ? i : 0];
+}
+
+umf_memory_pool_handle_t mk_heap_pool(mk_heap_t *h, int *err) {
+    mk_slot_t *s = mk_heap_slot(h);
+    umf_memory_pool_handle_t pool = mk_slot_pool(s);
+    if (likely(pool))
+        return pool;
+    if (h->status != MEMKIND_SUCCESS || s->status != MEMKIND_SUCCESS) {
+        *err = h->status != MEMKIND_SUCCESS ? h->status : s->status;
+        return NULL;
+    }
+    return slot_create(h, s, err);
+}
+
+int mk_heap_check(struct memkind *kind) {
+    mk_heap_t *h = mk_heap_get(kind);
+    if (!h)
+        return MEMKIND_ERROR_MALLOC;
+    if (h->status != MEMKIND_SUCCESS)
+        return h->status;
+    return mk_heap_slot(h)->status;
+}
+
+struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
+    umf_memory_pool_handle_t p = ptr ? umfPoolByPtr(ptr) : NULL;
+    void *tag = NULL;
+    if (p)
+        umfPoolGetTag(p, &tag);
+    if (pool)
+        *pool = tag ? p : NULL;
+    return tag;
+}
+
+// ---- the operations of our kinds (and of memkind_arena_*) -----------------------
+
+// The pool to allocate from, or NULL with errno set.
+static inline umf_memory_pool_handle_t pool_for(struct memkind *kind) {
+    mk_heap_t *h = mk_heap_get(kind);
+    if (unlikely(!h)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int err = MEMKIND_SUCCESS;
+    umf_memory_pool_handle_t pool = mk_heap_pool(h, &err);
+    if (unlikely(!pool)) {
+        LOG_INFO("kind %s cannot allocate (%d)", kind->name, err);
+        errno = ENOMEM;
+    }
+    return pool;
+}
+
+static inline void *failed(umf_memory_pool_handle_t pool) {
+    errno = mk_errno_from_umf(umfPoolGetLastAllocationError(pool));
+    if (errno != EINVAL)
+        errno = ENOMEM;
+    return NULL;
+}
+
+void *mk_op_malloc(struct memkind *kind, size_t size) {
+    if (unlikely(size == 0)) {
+        if (!kind->allow_zero_allocs)
+            return NULL;
+        size = 1;
+    }
+    umf_memory_pool_handle_t pool = pool_for(kind);
+    if (unlikely(!pool))
+        return NULL;
+    void *p = umfPoolMalloc(pool, size);
+    return likely(p) ? p : failed(pool);
+}
+
+void *mk_op_calloc(struct memkind *kind, size_t num, size_t size) {
+    size_t total;
+    if (!mul_checked(num, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (unlikely(total == 0)) {
+        if (!kind->allow_zero_allocs)
+            return NULL;
+        num = size = 1;
+    }
+    umf_memory_pool_handle_t pool = pool_for(kind);
+    if (unlikely(!pool))
+        return NULL;
+    void *p = umfPoolCalloc(pool, num, size);
+    return likely(p) ? p : failed(pool);
+}
+
+static inline bool alignment_ok(size_t alignment) {
+    return is_pow2(alignment) && alignment % sizeof(void *) == 0;
+}
+
+int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, size_t size) {
+    int saved = errno;
+    int err = 0;
+    if (!memptr || !alignment_ok(alignment)) {
+        err = EINVAL;
+    } else if (size == 0 && !kind->allow_zero_allocs) {
+        *memptr = NULL;
+    } else {
+        umf_memory_pool_handle_t pool = pool_for(kind);
+        void *p = pool ? umfPoolAlignedMalloc(pool, size ? size : 1, alignment) : NULL;
+        if (p)
+            *memptr = p;
+        else
+            err = ENOMEM;
+    }
+    errno = saved;
+    return err;
+}
+
+static void heap_after_free(umf_memory_pool_handle_t pool, struct memkind *kind) {
+    mk_heap_t *h = load_heap(kind);
+    if (h && __atomic_load_n(&h->policy, __ATOMIC_RELAXED) == MEMKIND_MEM_USAGE_POLICY_CONSERVATIVE)
+        mk_pool_purge(pool); // minimize memory usage at all costs
+}
+
+void mk_op_free(struct memkind *kind, void *ptr) {
+    (void)kind; // the block's own pool frees it, whatever kind was given
+    if (!ptr)
+        return;
+    umf_memory_pool_handle_t pool;
+    struct memkind *owner = mk_kind_of(ptr, &pool);
+    if (unlikely(!owner)) {
+        LOG_ERR("free of %p: not memory of a memkind kind, ignored", ptr);
+        return;
+    }
+    umfPoolFree(pool, ptr);
+    heap_after_free(pool, owner);
+}
+
+void *mk_op_realloc(struct memkind *kind, void *ptr, size_t size) {
+    if (!ptr)
+        return mk_op_malloc(kind, size);
+    if (size == 0) {
+        mk_op_free(kind, ptr);
+        return NULL;
+    }
+    umf_memory_pool_handle_t old_pool;
+    struct memkind *owner = mk_kind_of(ptr, &old_pool);
+    if (unlikely(!owner)) {
+        LOG_ERR("realloc of %p: not memory of a memkind kind", ptr);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (owner == kind) { // in place when the pool can (any of the kind's pools)
+        void *p = umfPoolRealloc(old_pool, ptr, size);
+        return p ? p : failed(old_pool);
+    }
+    // Into another kind: allocate there, copy, free here.
+    void *p = mk_op_malloc(kind, size);
+    if (!p)
+        return NULL;
+    size_t old = umfPoolMallocUsableSize(old_pool, ptr);
+    memcpy(p, ptr, old < size ? old : size);
+    umfPoolFree(old_pool, ptr);
+    heap_after_free(old_pool, owner);
+    return p;
+}
+
+size_t mk_op_usable_size(struct memkind *kind, void *ptr) {
+    (void)kind;
+    umf_memory_pool_handle_t pool;
+    if (!ptr || !mk_kind_of(ptr, &pool))
+        return 0;
+    return umfPoolMallocUsableSize(pool, ptr);
+}
+
+void *mk_op_defrag(struct memkind *kind, void *ptr) {
+    (void)kind;
+    umf_memory_pool_handle_t pool;
+    if (!ptr || !mk_kind_of(ptr, &pool) || !mk_pool_defrag_hint(pool, ptr))
+        return NULL;
+    size_t size = umfPoolMallocUsableSize(pool, ptr);
+    void *p = umfPoolMalloc(pool, size);
+    if (!p)
+        return NULL;
+    memcpy(p, ptr, size);
+    umfPoolFree(pool, ptr);
+    return p;
+}
+
+int mk_op_update_policy(struct memkind *kind, memkind_mem_usage_policy policy) {
+    if ((unsigned)policy >= MEMKIND_MEM_USAGE_POLICY_MAX_VALUE)
+        return MEMKIND_ERROR_INVALID;
+    mk_heap_t *h = mk_heap_get(kind);
+    if (!h)
+        return MEMKIND_ERROR_MALLOC;
+    __atomic_store_n(&h->policy, policy, __ATOMIC_RELAXED); // read by every free
+    return MEMKIND_SUCCESS;
+}
+
+// ---- the API ----------------------------------------------------------------------
+
+static inline void run_init_once(struct memkind *kind) {
+    if (kind->ops && kind->ops->init_once)
+        pthread_once(&kind->init_once, kind->ops->init_once);
+}
+
+static inline bool kind_ok(struct memkind *kind) { return kind && kind->ops; }
+
+HETMEM_EXPORT void *memkind_malloc(memkind_t kind, size_t size) {
+    void *r = NULL;
+    if (memkind_malloc_pre)
+        memkind_malloc_pre(&kind, &size);
+    if (unlikely(!kind_ok(kind) || !kind->ops->malloc)) {
+        errno = EINVAL;
+    } else {
+        run_init_once(kind);
+        if (likely(size != 0 || kind->allow_zero_allocs))
+            r = kind->ops->malloc(kind, size);
+    }
+    if (memkind_malloc_post)
+        memkind_malloc_post(kind, size, &r);
+    return r;
+}
+
+HETMEM_EXPORT void *memkind_calloc(memkind_t kind, size_t num, size_t size) {
+    void *r = NULL;
+    if (memkind_calloc_pre)
+        memkind_calloc_pre(&kind, &num, &size);
+    size_t total;
+    if (unlikely(!kind_ok(kind) || !kind->ops->calloc)) {
+        errno = EINVAL;
+    } else if (!mul_checked(num, size, &total)) {
+        errno = ENOMEM;
+    } else {
+        run_init_once(kind);
+        if (likely(total != 0 || kind->allow_zero_allocs))
+            r = kind->ops->calloc(kind, num, size);
+    }
+    if (memkind_calloc_post)
+        memkind_calloc_post(kind, num, size, &r);
+    return r;
+}
+
+HETMEM_EXPORT int memkind_posix_memalign(memkind_t kind, void **memptr, size_t alignment,
+                                         size_t size) {
+    int saved = errno;
+    int err;
+    if (memkind_posix_memalign_pre)
+        memkind_posix_memalign_pre(&kind, memptr, &alignment, &size);
+    if (!kind_ok(kind) || !kind->ops->posix_memalign || !memptr || !alignment_ok(alignment)) {
+        err = EINVAL;
+    } else if (size == 0 && !kind->allow_zero_allocs) {
+        *memptr = NULL;
+        err = 0;
+    } else {
+        run_init_once(kind);
+        err = kind->ops->posix_memalign(kind, memptr, alignment, size);
+    }
+    if (memkind_posix_memalign_post)
+        memkind_posix_memalign_post(kind, memptr, alignment, size, &err);
+    errno = saved;
+    return err;
+}
+
+HETMEM_EXPORT void *memkind_realloc(memkind_t kind, void *ptr, size_t size) {
+    void *r = NULL;
+    if (memkind_realloc_pre)
+        memkind_realloc_pre(&kind, &ptr, &size);
+    struct memkind *k = kind;
+    if (!k && ptr)
+        k = mk_kind_of(ptr, NULL); // NULL kind: the block's own kind
+    if (unlikely(!kind_ok(k) || !k->ops->realloc)) {
+        errno = EINVAL; // both NULL, or ptr is not memkind memory
+    } else {
+        run_init_once(k);
+        r = k->ops->realloc(k, ptr, size);
+    }
+    if (memkind_realloc_post)
+        memkind_realloc_post(kind, ptr, size, &r);
+    return r;
+}
+
+// Frees through the owner's own free operation when it has one of its own
+// (a user kind), else straight into the block's pool.
+static void free_any(void *ptr) {
+    umf_memory_pool_handle_t pool;
+    struct memkind *owner = mk_kind_of(ptr, &pool);
+    if (unlikely(!owner)) {
+        LOG_ERR("memkind_free(NULL, %p): not memory of a memkind kind, ignored", ptr);
+        return;
+    }
+    void (*f)(struct memkind *, void *) = owner->ops ? owner->ops->free : NULL;
+    if (f && f != mk_op_free && f != memkind_arena_free && f != memkind_default_free) {
+        f(owner, ptr);
+        return;
+    }
+    umfPoolFree(pool, ptr);
+    heap_after_free(pool, owner);
+}
+
+HETMEM_EXPORT void memkind_free(memkind_t kind, void *ptr) {
+    if (memkind_free_pre)
+        memkind_free_pre(&kind, &ptr);
+    if (ptr) {
+        if (!kind || !kind->ops || !kind->ops->free) {
+            free_any(ptr);
+        } else {
+            run_init_once(kind);
+            kind->ops->free(kind, ptr);
+        }
+    }
+    if (memkind_free_post)
+        memkind_free_post(kind, ptr);
+}
+
+HETMEM_EXPORT size_t memkind_malloc_usable_size(memkind_t kind, void *ptr) {
+    if (!ptr)
+        return 0;
+    if (kind && kind->ops && kind->ops->malloc_usable_size &&
+        kind->ops->malloc_usable_size != mk_op_usable_size)
+        return kind->ops->malloc_usable_size(kind, ptr);
+    return mk_op_usable_size(kind, ptr);
+}
+
+HETMEM_EXPORT void *memkind_defrag_reallocate(memkind_t kind, void *ptr) {
+    if (!ptr)
+        return NULL;
+    if (!kind)
+        kind = mk_kind_of(ptr, NULL);
+    if (!kind_ok(kind))
+        return NULL;
+    if (kind->ops->defrag_reallocate)
+        return kind->ops->defrag_reallocate(kind, ptr);
+    return mk_op_defrag(kind, ptr);
+}
+
+HETMEM_EXPORT memkind_t memkind_detect_kind(void *ptr) { return mk_kind_of(ptr, NULL); }
+
+HETMEM_EXPORT void memkind_set_allow_zero_allocs(memkind_t kind, bool allow_zero_allocs) {
+    if (kind)
+        kind->allow_zero_allocs = allow_zero_allocs;
+}
+
+HETMEM_EXPORT void memkind_init(memkind_t kind, bool check_numa) {
+    (void)check_numa;
+    if (kind_ok(kind))
+        run_init_once(kind);
+}

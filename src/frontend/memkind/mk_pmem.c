@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+// File-backed and fixed kinds: memkind_config_*, memkind_create_pmem,
+// memkind_create_pmem_with_config, memkind_check_dax_path and
+// memkind_create_fixed (memkind(3), KIND MANAGEMENT).
+//
+// A pmem kind's memory is an unlinked temporary file in the given
+// directory (os_file_tmp: O_TMPFILE, or mkstemp + unlink), so it never
+// appears in a listing and its space goes back when the kind is destroyed
+// or the process ends. The core file provider opens it through
+// /proc/self/fd/N and maps it shared, so purging punches holes and gives
+// file space back; file space is taken only as the heap grows. The guard
+// (mk_provider.c) keeps the bytes held from the file within max_size
+// (rounded up to 2 MiB); the heap engine keeps its metadata out of band,
+// so all of max_size is for allocations. The pool is created at once so
+// that a directory the provider cannot use is reported by the create call.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "frontend/memkind/mk_internal.h"
+#include "os/meta.h"
+#include "os/os.h"
+
+// ---- configuration -------------------------------------------------------------
+
+HETMEM_EXPORT struct memkind_config *memkind_config_new(void) {
+    struct memkind_config *cfg = meta_alloc(sizeof *cfg);
+    if (cfg)
+        cfg->policy = MEMKIND_MEM_USAGE_POLICY_DEFAULT;
+    return cfg;
+}
+
+HETMEM_EXPORT void memkind_config_delete(struct memkind_config *cfg) {
+    if (cfg)
+        meta_free(cfg, sizeof *cfg);
+}
+
+HETMEM_EXPORT void memkind_config_set_path(struct memkind_config *cfg, const char *pmem_dir) {
+    if (cfg)
+        cfg->pmem_dir = pmem_dir;
+}
+
+HETMEM_EXPORT void memkind_config_set_size(struct memkind_config *cfg, size_t pmem_size) {
+    if (cfg)
+        cfg->pmem_size = pmem_size;
+}
+
+HETMEM_EXPORT void memkind_config_set_memory_usage_policy(struct memkind_config *cfg,
+                                                          memkind_mem_usage_policy policy) {
+    if (cfg)
+        cfg->policy = policy;
+}
+
+// ---- created kinds -----------------------------------------------------------------
+
+// A new kind structure with our created-kind operations, registered.
+static int new_kind(const char *prefix, unsigned id, struct memkind **out) {
+    struct memkind *k = meta_alloc(sizeof *k);
+    if (!k)
+        return MEMKIND_ERROR_MALLOC;
+    k->ops = &mk_created_ops;
+    pthread_once_t once = PTHREAD_ONCE_INIT;
+    k->init_once = once;
+    snprintf(k->name, sizeof k->name, "%s%08x", prefix, id);
+    int err = mk_registry_add(k);
+    if (err != MEMKIND_SUCCESS) {
+        meta_free(k, sizeof *k);
+        return err;
+    }
+    *out = k;
+    return MEMKIND_SUCCESS;
+}
+
+// Installs the heap and creates its pool; on failure undoes everything.
+static int finish(struct memkind *k, mk_heap_t *h, memkind_t *kind) {
+    if (!mk_heap_install(k, h)) {
+        if (h->fd >= 0)
+            os_file_close(h->fd);
+        meta_free(h, sizeof *h);
+        mk_registry_remove(k);
+        meta_free(k, sizeof *k);
+        return MEMKIND_ERROR_MALLOC;
+    }
+    int err = MEMKIND_SUCCESS;
+    if (!mk_heap_pool(h, &err)) {
+        memkind_destroy_kind(k);
+        return err != MEMKIND_SUCCESS ? err : MEMKIND_ERROR_RUNTIME;
+    }
+    *kind = k;
+    return MEMKIND_SUCCESS;
+}
+
+static int create_pmem(const char *dir, size_t max_size, memkind_mem_usage_policy policy,
+                       memkind_t *kind) {
+    if (!dir || !kind || (max_size && max_size < MEMKIND_PMEM_MIN_SIZE) ||
+        (unsigned)policy >= MEMKIND_MEM_USAGE_POLICY_MAX_VALUE || strlen(dir) >= 256) {
+        LOG_ERR("memkind_create_pmem: invalid %s",
+                !dir || !kind                                            ? "NULL argument"
+                : (unsigned)policy >= MEMKIND_MEM_USAGE_POLICY_MAX_VALUE ? "policy"
+                : strlen(dir) >= 256                                     ? "directory (too long)"
+                                     : "size (below MEMKIND_PMEM_MIN_SIZE)");
+        return MEMKIND_ERROR_INVALID;
+    }
+    int err = mk_env_status();
+    if (err != MEMKIND_SUCCESS)
+        return err;
+    size_t limit = 0;
+    if (max_size && !align_up_checked(max_size, MK_HUGE_2M, &limit))
+        return MEMKIND_ERROR_INVALID;
+    int fd;
+    int e = os_file_tmp(dir, &fd);
+    if (e) {
+        LOG_ERR("memkind_create_pmem: cannot create a temporary file in %s (errno %d)", dir, e);
+        errno = e; // memkind(3): the system call's errno is kept
+        return mk_error_from_errno(e);
+    }
+    struct memkind *k;
+    if ((err = new_kind("pmem", (unsigned)fd, &k)) != MEMKIND_SUCCESS) {
+        os_file_close(fd);
+        return err;
+    }
+    mk_heap_t *h = mk_heap_new(k, MK_TYPE_PMEM);
+    if (!h) {
+        os_file_close(fd);
+        mk_registry_remove(k);
+        meta_free(k, sizeof *k);
+        return MEMKIND_ERROR_MALLOC;
+    }
+    h->fd = fd;
+    snprintf(h->path, sizeof h->path, "/proc/self/fd/%d", fd);
+    snprintf(h->dir, sizeof h->dir, "%s", dir);
+    h->limit = limit;
+    h->policy = policy;
+    return finish(k, h, kind);
+}
+
+HETMEM_EXPORT int memkind_create_pmem(const char *dir, size_t max_size, memkind_t *kind) {
+    return create_pmem(dir, max_size, MEMKIND_MEM_USAGE_POLICY_DEFAULT, kind);
+}
+
+HETMEM_EXPORT int memkind_create_pmem_with_config(struct memkind_config *cfg, memkind_t *kind) {
+    if (!cfg)
+        return MEMKIND_ERROR_INVALID;
+    return create_pmem(cfg->pmem_dir, cfg->pmem_size, cfg->policy, kind);
+}
+
+HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind) {
+    if (!addr || size == 0 || !kind) {
+        LOG_ERR("memkind_create_fixed: %s", !kind ? "NULL kind" : "empty area");
+        return MEMKIND_ERROR_INVALID;
+    }
+    int err = mk_env_status();
+    if (err != MEMKIND_SUCCESS)
+        return err;
+    static _Atomic unsigned fixed_ids;
+    struct memkind *k;
+    if ((err = new_kind("fixed", atomic_fetch_add(&fixed_ids, 1), &k)) != MEMKIND_SUCCESS)
+        return err;
+    mk_heap_t *h = mk_heap_new(k, MK_TYPE_FIXED);
+    if (!h) {
+        mk_registry_remove(k);
+        meta_free(k, sizeof *k);
+        return MEMKIND_ERROR_MALLOC;
+    }
+    h->fixed_addr = addr;
+    h->fixed_size = size;
+    return finish(k, h, kind);
+}
+
+// ---- DAX ---------------------------------------------------------------------------
+
+// A file in the directory is on a DAX mapping when the kernel accepts
+// MAP_SYNC for it (fs-dax only), which is what memkind checks too.
+HETMEM_EXPORT int memkind_check_dax_path(const char *pmem_dir) {
+    if (!pmem_dir || !pmem_dir[0])
+        return MEMKIND_ERROR_INVALID;
+    int fd;
+    int e = os_file_tmp(pmem_dir, &fd);
+    if (e) {
+        LOG_INFO("memkind_check_dax_path(%s): no temporary file (errno %d)", pmem_dir, e);
+        return mk_error_from_errno(e);
+    }
+    size_t len = os_page_size();
+    void *p = NULL;
+    e = os_file_extend(fd, len);
+    if (e == 0)
+        e = os_map_fd(NULL, len, OS_PROT_READ | OS_PROT_WRITE, OS_MAP_SHARED | OS_MAP_SYNC, fd, 0,
+                      &p);
+    if (e == 0)
+        os_unmap(p, len);
+    os_file_close(fd);
+    LOG_INFO("memkind_check_dax_path(%s): %s (errno %d)", pmem_dir, e ? "not DAX" : "DAX", e);
+    return e ? MEMKIND_ERROR_INVALID : MEMKIND_SUCCESS;
+}

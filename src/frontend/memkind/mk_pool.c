@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+// The one place where the memkind front end chooses and tunes a pool, and
+// the engine queries it needs (statistics, defragmentation hint, purge).
+//
+// Choice (MEMKIND_HEAP_MANAGER, memkind(3)):
+//   unset, TBB   the heap engine as the scalable pool (src/heap), tuned by
+//                MEMKIND_HOG_MEMORY (keep all memory). The CONSERVATIVE
+//                usage policy is not a pool choice: mk_heap.c purges the
+//                pool after each free of such a kind, so that the policy
+//                can change at any time (memkind_arena_update_memory_usage_policy)
+//   JEMALLOC     the jemalloc pool (src/pools) when hetmem was built with it,
+//                with MEMKIND_ARENA_NUM_PER_KIND arenas (at most 64);
+//                otherwise the heap engine, with a log line
+// While a pool implementation is not linked into the library (the engine
+// and the jemalloc pool are optional layers), the references below are
+// weak and the proxy pool (one provider allocation per block) stands in.
+#include <stdatomic.h>
+#include <string.h>
+
+#include <umf/memory_pool_ops.h>
+#include <umf/pools/pool_jemalloc.h>
+#include <umf/pools/pool_proxy.h>
+#include <umf/pools/pool_scalable.h>
+
+#include "base/log.h"
+#include "frontend/memkind/mk_internal.h"
+#include "heap/heap.h"
+#include "pools/pool_internal.h"
+
+// Optional layers: resolved when linked in, NULL otherwise (hidden, so a
+// missing one is never bound to another library's copy at run time).
+#define MK_OPTIONAL __attribute__((weak, visibility("hidden")))
+MK_OPTIONAL umf_memory_pool_ops_t *umfScalablePoolOps(void);
+MK_OPTIONAL umf_result_t umfScalablePoolParamsCreate(umf_scalable_pool_params_handle_t *h);
+MK_OPTIONAL umf_result_t umfScalablePoolParamsDestroy(umf_scalable_pool_params_handle_t h);
+MK_OPTIONAL umf_result_t umfScalablePoolParamsSetGranularity(umf_scalable_pool_params_handle_t h,
+                                                             size_t granularity);
+MK_OPTIONAL umf_result_t umfScalablePoolParamsSetKeepAllMemory(umf_scalable_pool_params_handle_t h,
+                                                               bool keep);
+MK_OPTIONAL umf_memory_pool_ops_t *umfJemallocPoolOps(void);
+MK_OPTIONAL umf_result_t
+hetmem_jemalloc_pool_params_create(hetmem_jemalloc_pool_params_handle_t *h);
+MK_OPTIONAL umf_result_t
+hetmem_jemalloc_pool_params_destroy(hetmem_jemalloc_pool_params_handle_t h);
+MK_OPTIONAL umf_result_t
+hetmem_jemalloc_pool_params_set_num_arenas(hetmem_jemalloc_pool_params_handle_t h, size_t n);
+MK_OPTIONAL void heap_pool_ops_fill(umf_memory_pool_ops_t *ops);
+MK_OPTIONAL void heap_stats(heap_t *h, heap_stats_t *st);
+MK_OPTIONAL void heap_purge(heap_t *h, bool force);
+MK_OPTIONAL unsigned heap_class_count(const heap_t *h);
+MK_OPTIONAL void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out);
+MK_OPTIONAL void heap_large_stats(heap_t *h, heap_large_stats_t *out);
+/// Requested from the heap engine (TODO(#8)): true when the slab holding
+/// ptr is used less than the average slab of its size class, so that
+/// moving the block helps to free that slab (jemalloc's
+/// experimental.utilization hint).
+MK_OPTIONAL bool heap_defrag_hint(heap_t *h, const void *ptr);
+
+typedef enum { POOL_PROXY, POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
+
+// Which implementation serves a kind of this configuration.
+static pool_kind_t choose(const mk_pool_cfg_t *cfg) {
+    const mk_env_t *env = mk_env();
+    if (env->heap_manager == MK_HEAP_JEMALLOC) {
+        if (umfJemallocPoolOps)
+            return POOL_JEMALLOC;
+        static bool once;
+        log_write_once(&once, LOG_LEVEL_INFO, __func__,
+                       "MEMKIND_HEAP_MANAGER=JEMALLOC: hetmem was built without the jemalloc "
+                       "pool; using the heap engine");
+    }
+    if (umfScalablePoolOps && umfScalablePoolParamsCreate)
+        return POOL_SCALABLE;
+    return POOL_PROXY;
+}
+
+// The implementation the last pool was created with (-1: none yet).
+static _Atomic int last_used = -1;
+
+const char *mk_pool_manager_name(void) {
+    static const char *const names[] = {"proxy", "scalable (hetmem heap engine)", "jemalloc"};
+    mk_pool_cfg_t cfg = {0};
+    int used = atomic_load_explicit(&last_used, memory_order_relaxed);
+    return names[used >= 0 ? used : (int)choose(&cfg)];
+}
+
+static umf_result_t create_with(pool_kind_t which, const mk_pool_cfg_t *cfg,
+                                umf_memory_provider_handle_t provider,
+                                umf_memory_pool_handle_t *pool) {
+    umf_result_t r = UMF_RESULT_SUCCESS;
+    const umf_pool_create_flags_t flags = UMF_POOL_CREATE_FLAG_OWN_PROVIDER;
+    switch (which) {
+        case POOL_SCALABLE: {
+            umf_scalable_pool_params_handle_t p;
+            r = umfScalablePoolParamsCreate(&p);
+            if (r != UMF_RESULT_SUCCESS)
+                break;
+            if (cfg->keep_all || mk_env()->hog_memory)
+                r = umfScalablePoolParamsSetKeepAllMemory(p, true);
+            if (r == UMF_RESULT_SUCCESS && cfg->granularity)
+                r = umfScalablePoolParamsSetGranularity(p, cfg->granularity);
+            if (r == UMF_RESULT_SUCCESS)
+                r = umfPoolCreate(umfScalablePoolOps(), provider, p, flags, pool);
+            umfScalablePoolParamsDestroy(p);
+            break;
+        }
+        case POOL_JEMALLOC: {
+            // MEMKIND_ARENA_NUM_PER_KIND is jemalloc's arena count (at most 64 here).
+            hetmem_jemalloc_pool_params_handle_t p = NULL;
+            unsigned arenas = mk_env()->arena_num;
+            if (arenas && hetmem_jemalloc_pool_params_create &&
+                hetmem_jemalloc_pool_params_create(&p) == UMF_RESULT_SUCCESS)
+                hetmem_jemalloc_pool_params_set_num_arenas(p, arenas > 64 ? 64 : arenas);
+            r = umfPoolCreate(umfJemallocPoolOps(), provider, p, flags, pool);
+            if (p)
+                hetmem_jemalloc_pool_params_destroy(p);
+            break;
+        }
+        case POOL_PROXY: r = umfPoolCreate(umfProxyPoolOps(), provider, NULL, flags, pool); break;
+    }
+    return r;
+}
+
+umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle_t provider,
+                            struct memkind *kind, umf_memory_pool_handle_t *out) {
+    umf_memory_pool_handle_t pool = NULL;
+    pool_kind_t which = choose(cfg);
+    umf_result_t r = create_with(which, cfg, provider, &pool);
+    if (which == POOL_JEMALLOC &&
+        (r == UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE || r == UMF_RESULT_ERROR_NOT_SUPPORTED)) {
+        static bool once;
+        log_write_once(&once, LOG_LEVEL_INFO, __func__,
+                       "MEMKIND_HEAP_MANAGER=JEMALLOC: the jemalloc pool is unavailable (%d); "
+                       "using the heap engine",
+                       (int)r);
+        which = umfScalablePoolOps && umfScalablePoolParamsCreate ? POOL_SCALABLE : POOL_PROXY;
+        r = create_with(which, cfg, provider, &pool);
+    }
+    if (r != UMF_RESULT_SUCCESS) {
+        // umfPoolCreate owns the provider only once it succeeds
+        umfMemoryProviderDestroy(provider);
+        return r;
+    }
+    atomic_store_explicit(&last_used, (int)which, memory_order_relaxed);
+    umfPoolSetTag(pool, kind, NULL);
+    *out = pool;
+    return UMF_RESULT_SUCCESS;
+}
+
+// The heap engine state of a pool, or NULL when the pool is not one of the
+// engine's pools (compared by the allocation function the engine installs).
+static heap_t *engine_of(umf_memory_pool_handle_t pool) {
+    static _Atomic(void *) engine_malloc;
+    if (!pool || !heap_pool_ops_fill)
+        return NULL;
+    void *m = atomic_load_explicit(&engine_malloc, memory_order_relaxed);
+    if (!m) {
+        umf_memory_pool_ops_t ops;
+        memset(&ops, 0, sizeof ops);
+        heap_pool_ops_fill(&ops);
+        m = (void *)ops.malloc;
+        atomic_store_explicit(&engine_malloc, m, memory_order_relaxed);
+    }
+    return (void *)pool->ops.malloc == m ? (heap_t *)pool->priv : NULL;
+}
+
+void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
+    memset(out, 0, sizeof *out);
+    heap_t *h = engine_of(pool);
+    if (h && heap_stats) {
+        heap_stats_t st;
+        heap_stats(h, &st);
+        out->allocated = st.allocated;
+        out->active = st.active;
+        out->resident = st.resident;
+        return;
+    }
+    // Another pool: what the guard under it holds from the provider.
+    umf_memory_provider_handle_t prov = NULL;
+    mk_provider_counts_t c;
+    if (umfPoolGetMemoryProvider(pool, &prov) != UMF_RESULT_SUCCESS)
+        return;
+    mk_provider_counts(prov, &c);
+    out->allocated = out->active = out->resident = c.held;
+}
+
+int mk_pool_defrag_hint(umf_memory_pool_handle_t pool, void *ptr) {
+    heap_t *h = engine_of(pool);
+    if (h && heap_defrag_hint)
+        return heap_defrag_hint(h, ptr) ? 1 : 0;
+    return 0;
+}
+
+void mk_pool_purge(umf_memory_pool_handle_t pool) {
+    heap_t *h = engine_of(pool);
+    if (h && heap_purge)
+        heap_purge(h, false);
+}
+
+unsigned mk_pool_class_count(umf_memory_pool_handle_t pool) {
+    heap_t *h = engine_of(pool);
+    return h && heap_class_count && heap_class_stats ? heap_class_count(h) : 0;
+}
+
+bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_stats_t *out) {
+    heap_t *h = engine_of(pool);
+    if (!h || !heap_class_stats || !heap_class_count || cls >= heap_class_count(h))
+        return false;
+    heap_class_stats_t st;
+    heap_class_stats(h, cls, &st);
+    *out = (mk_class_stats_t){
+        .block_size = st.block_size, .slabs = st.slabs, .allocs = st.allocs, .frees = st.frees};
+    return true;
+}
+
+bool mk_pool_large_stats(umf_memory_pool_handle_t pool, uint64_t *allocs, uint64_t *frees) {
+    heap_t *h = engine_of(pool);
+    if (!h || !heap_large_stats)
+        return false;
+    heap_large_stats_t st;
+    heap_large_stats(h, &st);
+    *allocs = st.allocs + st.direct_allocs;
+    *frees = st.frees + st.direct_frees;
+    return true;
+}

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: MIT
+// Statistics (memkind_update_cached_stats, memkind_get_stat,
+// memkind_stats_print) and the background purging thread
+// (memkind_set_bg_threads, MEMKIND_BACKGROUND_THREAD_LIMIT).
+//
+// The figures come from the engine's per-pool statistics (mk_pool_stats:
+// the heap engine's merged per-thread counters; for another pool, the
+// bytes its guard holds from the provider):
+//   RESIDENT   bytes held from the provider and not returned
+//   ACTIVE     bytes of slabs, extents and direct blocks in use
+//   ALLOCATED  bytes in live blocks (usable sizes)
+// memkind_get_stat reports the snapshot of the last
+// memkind_update_cached_stats, per kind or summed over every kind (NULL).
+//
+// memkind_stats_print snapshots everything under the heap list's lock into
+// meta memory, then writes without any lock (the callback may allocate),
+// as text or JSON, honouring every MEMKIND_STAT_PRINT_* option.
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "frontend/memkind/mk_internal.h"
+#include "os/meta.h"
+
+// ---- cached statistics -----------------------------------------------------------
+
+static void heap_live(mk_heap_t *h, mk_pool_stats_t *sum) {
+    memset(sum, 0, sizeof *sum);
+    for (unsigned i = 0; i < h->nslots; i++) {
+        umf_memory_pool_handle_t p = mk_slot_pool(&h->slots[i]);
+        if (!p)
+            continue;
+        mk_pool_stats_t st;
+        mk_pool_stats(p, &st);
+        sum->allocated += st.allocated;
+        sum->active += st.active;
+        sum->resident += st.resident;
+    }
+}
+
+static void update_one(mk_heap_t *h, void *arg) {
+    (void)arg;
+    mk_pool_stats_t st;
+    heap_live(h, &st);
+    __atomic_store_n(&h->cached.allocated, st.allocated, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached.active, st.active, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached.resident, st.resident, __ATOMIC_RELAXED);
+}
+
+HETMEM_EXPORT int memkind_update_cached_stats(void) {
+    mk_heaps_for_each(update_one, NULL);
+    return MEMKIND_SUCCESS;
+}
+
+static size_t cached(const mk_heap_t *h, memkind_stat_type stat) {
+    switch (stat) {
+        case MEMKIND_STAT_TYPE_RESIDENT:
+            return __atomic_load_n(&h->cached.resident, __ATOMIC_RELAXED);
+        case MEMKIND_STAT_TYPE_ACTIVE: return __atomic_load_n(&h->cached.active, __ATOMIC_RELAXED);
+        default: return __atomic_load_n(&h->cached.allocated, __ATOMIC_RELAXED);
+    }
+}
+
+int mk_op_get_stat(memkind_t kind, memkind_stat_type stat, size_t *value) {
+    if ((unsigned)stat >= MEMKIND_STAT_TYPE_MAX_VALUE || !value)
+        return MEMKIND_ERROR_INVALID;
+    mk_heap_t *h = mk_heap_peek(kind);
+    *value = h ? cached(h, stat) : 0;
+    return MEMKIND_SUCCESS;
+}
+
+typedef struct sum_arg_t {
+    memkind_stat_type stat;
+    size_t sum;
+} sum_arg_t;
+
+static void sum_one(mk_heap_t *h, void *arg) {
+    sum_arg_t *a = arg;
+    a->sum += cached(h, a->stat);
+}
+
+HETMEM_EXPORT int memkind_get_stat(memkind_t kind, memkind_stat_type stat, size_t *value) {
+    if ((unsigned)stat >= MEMKIND_STAT_TYPE_MAX_VALUE || !value) {
+        LOG_ERR("memkind_get_stat: invalid %s", !value ? "value pointer" : "statistic");
+        return MEMKIND_ERROR_INVALID;
+    }
+    if (!kind) {
+        sum_arg_t a = {.stat = stat};
+        mk_heaps_for_each(sum_one, &a);
+        *value = a.sum;
+        return MEMKIND_SUCCESS;
+    }
+    if (!kind->ops)
+        return MEMKIND_ERROR_INVALID;
+    if (kind->ops->get_stat)
+        return kind->ops->get_stat(kind, stat, value);
+    return mk_op_get_stat(kind, stat, value);
+}
+
+// ---- printing -----------------------------------------------------------------------
+
+#define MAX_BINS 64
+
+typedef struct kind_snap_t {
+    char name[MEMKIND_NAME_LENGTH_PRIV];
+    mk_pool_stats_t st;
+    unsigned pools;
+    unsigned nbins;
+    mk_class_stats_t bins[MAX_BINS];
+    bool have_large;
+    uint64_t large_allocs, large_frees;
+    mk_provider_counts_t prov;
+} kind_snap_t;
+
+typedef struct snap_t {
+    kind_snap_t *v;
+    size_t n, cap;
+} snap_t;
+
+static void count_one(mk_heap_t *h, void *arg) {
+    (void)h;
+    (*(size_t *)arg)++;
+}
+
+static void snap_one(mk_heap_t *h, void *arg) {
+    snap_t *s = arg;
+    if (s->n == s->cap)
+        return;
+    kind_snap_t *k = &s->v[s->n++];
+    snprintf(k->name, sizeof k->name, "%s", h->kind->name);
+    heap_live(h, &k->st);
+    for (unsigned i = 0; i < h->nslots; i++) {
+        umf_memory_pool_handle_t p = mk_slot_pool(&h->slots[i]);
+        if (!p)
+            continue;
+        k->pools++;
+        unsigned n = mk_pool_class_count(p);
+        for (unsigned c = 0; c < n && c < MAX_BINS; c++) {
+            mk_class_stats_t cs;
+            if (!mk_pool_class_stats(p, c, &cs))
+                continue;
+            k->bins[c].block_size = cs.block_size;
+            k->bins[c].slabs += cs.slabs;
+            k->bins[c].allocs += cs.allocs;
+            k->bins[c].frees += cs.frees;
+            if (c + 1 > k->nbins)
+                k->nbins = c + 1;
+        }
+        uint64_t a, f;
+        if (mk_pool_large_stats(p, &a, &f)) {
+            k->have_large = true;
+            k->large_allocs += a;
+            k->large_frees += f;
+        }
+        umf_memory_provider_handle_t prov;
+        if (umfPoolGetMemoryProvider(p, &prov) == UMF_RESULT_SUCCESS) {
+            mk_provider_counts_t c;
+            mk_provider_counts(prov, &c);
+            k->prov.held += c.held;
+            k->prov.peak += c.peak;
+            k->prov.refused += c.refused;
+        }
+    }
+}
+
+typedef struct out_t {
+    void (*cb)(void *, const char *);
+    void *opaque;
+} out_t;
+
+static void emit(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(out_t *o, const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    o->cb(o->opaque, buf);
+}
+
+// The default writer: stderr, with write(2) (no stdio inside the library).
+static void write_stderr(void *opaque, const char *s) {
+    (void)opaque;
+    size_t len = strlen(s);
+    while (len) {
+        ssize_t w = write(2, s, len);
+        if (w <= 0)
+            return;
+        s += w;
+        len -= (size_t)w;
+    }
+}
+
+static bool bg_running(void);
+
+static void print_text(out_t *o, const snap_t *s, unsigned opts) {
+    const mk_env_t *env = mk_env();
+    emit(o, "___ Begin memkind statistics (hetmem) ___\n");
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_GENERAL)) {
+        emit(o, "Version: %d.%d.%d (memkind API), heap manager: %s\n", MK_VERSION_MAJOR,
+             MK_VERSION_MINOR, MK_VERSION_PATCH, mk_pool_manager_name());
+        emit(o,
+             "Kinds registered: %u, arenas per kind: %u, hog memory: %s, background thread: %s\n",
+             mk_registry_count(), env->arena_num, env->hog_memory ? "yes" : "no",
+             bg_running() ? "on" : "off");
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) {
+        mk_pool_stats_t t = {0};
+        for (size_t i = 0; i < s->n; i++) {
+            t.allocated += s->v[i].st.allocated;
+            t.active += s->v[i].st.active;
+            t.resident += s->v[i].st.resident;
+        }
+        emit(o, "Merged (all kinds): allocated: %zu, active: %zu, resident: %zu\n", t.allocated,
+             t.active, t.resident);
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_DESTROYED_MERGED_ARENA))
+        emit(o, "Destroyed kinds: their memory was returned at destruction (nothing retained)\n");
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_ARENA)) {
+        for (size_t i = 0; i < s->n; i++) {
+            const kind_snap_t *k = &s->v[i];
+            emit(o, "kind %s: pools: %u, allocated: %zu, active: %zu, resident: %zu\n", k->name,
+                 k->pools, k->st.allocated, k->st.active, k->st.resident);
+            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_BINS) && k->nbins) {
+                emit(o, "  bins:      size     allocs      frees      slabs\n");
+                for (unsigned c = 0; c < k->nbins; c++)
+                    if (k->bins[c].allocs)
+                        emit(o, "  %14zu %10llu %10llu %10zu\n", k->bins[c].block_size,
+                             (unsigned long long)k->bins[c].allocs,
+                             (unsigned long long)k->bins[c].frees, k->bins[c].slabs);
+            }
+            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_LARGE) && k->have_large)
+                emit(o, "  large: allocs: %llu, frees: %llu\n", (unsigned long long)k->large_allocs,
+                     (unsigned long long)k->large_frees);
+            if (!(opts & MEMKIND_STAT_PRINT_OMIT_EXTENT))
+                emit(o, "  extents: held from provider: %zu, peak: %zu, refused: %llu\n",
+                     k->prov.held, k->prov.peak, (unsigned long long)k->prov.refused);
+        }
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MUTEX))
+        emit(o, "Mutexes: no lock statistics are kept (fast paths take no lock)\n");
+    emit(o, "--- End memkind statistics ---\n");
+}
+
+// Kind names are [A-Za-z0-9_] (ours) or user text: escape for JSON.
+static void json_name(char *dst, size_t len, const char *src) {
+    size_t j = 0;
+    for (size_t i = 0; src[i] && j + 7 < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c == '"' || c == '\\') {
+            dst[j++] = '\\';
+            dst[j++] = (char)c;
+        } else if (c < 0x20) {
+            j += (size_t)snprintf(dst + j, len - j, "\\u%04x", c);
+        } else {
+            dst[j++] = (char)c;
+        }
+    }
+    dst[j] = '\0';
+}
+
+static void print_json(out_t *o, const snap_t *s, unsigned opts) {
+    const mk_env_t *env = mk_env();
+    emit(o, "{\"memkind\": {");
+    const char *sep = "";
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_GENERAL)) {
+        emit(o,
+             "\"version\": \"%d.%d.%d\", \"heap_manager\": \"%s\", \"kinds_registered\": %u, "
+             "\"arenas_per_kind\": %u, \"hog_memory\": %s, \"background_thread\": %s",
+             MK_VERSION_MAJOR, MK_VERSION_MINOR, MK_VERSION_PATCH, mk_pool_manager_name(),
+             mk_registry_count(), env->arena_num, env->hog_memory ? "true" : "false",
+             bg_running() ? "true" : "false");
+        sep = ", ";
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) {
+        mk_pool_stats_t t = {0};
+        for (size_t i = 0; i < s->n; i++) {
+            t.allocated += s->v[i].st.allocated;
+            t.active += s->v[i].st.active;
+            t.resident += s->v[i].st.resident;
+        }
+        emit(o, "%s\"merged\": {\"allocated\": %zu, \"active\": %zu, \"resident\": %zu}", sep,
+             t.allocated, t.active, t.resident);
+        sep = ", ";
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_DESTROYED_MERGED_ARENA)) {
+        emit(o, "%s\"destroyed_merged\": {\"allocated\": 0, \"active\": 0, \"resident\": 0}", sep);
+        sep = ", ";
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_ARENA)) {
+        emit(o, "%s\"kinds\": [", sep);
+        for (size_t i = 0; i < s->n; i++) {
+            const kind_snap_t *k = &s->v[i];
+            char name[MEMKIND_NAME_LENGTH_PRIV * 6 + 8];
+            json_name(name, sizeof name, k->name);
+            emit(o,
+                 "%s{\"name\": \"%s\", \"pools\": %u, \"allocated\": %zu, \"active\": %zu, "
+                 "\"resident\": %zu",
+                 i ? ", " : "", name, k->pools, k->st.allocated, k->st.active, k->st.resident);
+            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_BINS)) {
+                emit(o, ", \"bins\": [");
+                bool first = true;
+                for (unsigned c = 0; c < k->nbins; c++) {
+                    if (!k->bins[c].allocs)
+                        continue;
+                    emit(o, "%s{\"size\": %zu, \"allocs\": %llu, \"frees\": %llu, \"slabs\": %zu}",
+                         first ? "" : ", ", k->bins[c].block_size,
+                         (unsigned long long)k->bins[c].allocs,
+                         (unsigned long long)k->bins[c].frees, k->bins[c].slabs);
+                    first = false;
+                }
+                emit(o, "]");
+            }
+            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_LARGE))
+                emit(o, ", \"large\": {\"allocs\": %llu, \"frees\": %llu}",
+                     (unsigned long long)k->large_allocs, (unsigned long long)k->large_frees);
+            if (!(opts & MEMKIND_STAT_PRINT_OMIT_EXTENT))
+                emit(o, ", \"extents\": {\"held\": %zu, \"peak\": %zu, \"refused\": %llu}",
+                     k->prov.held, k->prov.peak, (unsigned long long)k->prov.refused);
+            emit(o, "}");
+        }
+        emit(o, "]");
+        sep = ", ";
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MUTEX))
+        emit(o, "%s\"mutexes\": {}", sep);
+    emit(o, "}}\n");
+}
+
+#define ALL_OPTS 0x1ffu
+
+HETMEM_EXPORT int memkind_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
+                                      memkind_stat_print_opt opts) {
+    if ((unsigned)opts & ~ALL_OPTS) {
+        LOG_ERR("memkind_stats_print: unknown options 0x%x", (unsigned)opts);
+        return MEMKIND_ERROR_INVALID;
+    }
+    size_t n = 0;
+    mk_heaps_for_each(count_one, &n);
+    snap_t s = {.cap = n + 8};
+    s.v = meta_alloc(s.cap * sizeof *s.v);
+    if (!s.v)
+        return MEMKIND_ERROR_MALLOC;
+    mk_heaps_for_each(snap_one, &s);
+    out_t o = {.cb = write_cb ? write_cb : write_stderr, .opaque = cbopaque};
+    if (opts & MEMKIND_STAT_PRINT_JSON_FORMAT)
+        print_json(&o, &s, (unsigned)opts);
+    else
+        print_text(&o, &s, (unsigned)opts);
+    meta_free(s.v, s.cap * sizeof *s.v);
+    return MEMKIND_SUCCESS;
+}
+
+// ---- background thread ------------------------------------------------------------
+// One thread that gives cached free memory of every heap back once a second
+// (the engine's purge), the job jemalloc's background threads do for memkind.
+
+#define BG_PERIOD_MS 1000
+
+static pthread_mutex_t bg_ctl_lock = PTHREAD_MUTEX_INITIALIZER; // serializes start/stop
+static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER;
+static pthread_t bg_thread;
+static bool bg_on;   // protected by: bg_lock
+static bool bg_stop; // protected by: bg_lock
+
+static bool bg_running(void) {
+    pthread_mutex_lock(&bg_lock);
+    bool on = bg_on;
+    pthread_mutex_unlock(&bg_lock);
+    return on;
+}
+
+static void purge_one(mk_heap_t *h, void *arg) {
+    (void)arg;
+    for (unsigned i = 0; i < h->nslots; i++) {
+        umf_memory_pool_handle_t p = mk_slot_pool(&h->slots[i]);
+        if (p)
+            mk_pool_purge(p);
+    }
+}
+
+static void *bg_main(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&bg_lock);
+    while (!bg_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += BG_PERIOD_MS / 1000;
+        pthread_cond_timedwait(&bg_cond, &bg_lock, &ts);
+        if (bg_stop)
+            break;
+        pthread_mutex_unlock(&bg_lock);
+        if (!mk_env()->hog_memory)
+            mk_heaps_for_each(purge_one, NULL);
+        pthread_mutex_lock(&bg_lock);
+    }
+    pthread_mutex_unlock(&bg_lock);
+    return NULL;
+}
+
+// A forked child has no background thread (only the forking thread is
+// copied): it starts without one, whatever the parent had.
+static void bg_atfork_child(void) {
+    bg_on = false;
+    bg_stop = false;
+}
+
+static void bg_atfork_register(void) { pthread_atfork(NULL, NULL, bg_atfork_child); }
+
+int mk_bg_threads_set(bool on) {
+    int err = MEMKIND_SUCCESS;
+    static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+    pthread_once(&atfork_once, bg_atfork_register);
+    pthread_mutex_lock(&bg_ctl_lock);
+    pthread_mutex_lock(&bg_lock);
+    if (on && !bg_on) {
+        bg_stop = false;
+        if (pthread_create(&bg_thread, NULL, bg_main, NULL) == 0)
+            bg_on = true;
+        else
+            err = MEMKIND_ERROR_OPERATION_FAILED;
+    } else if (!on && bg_on) {
+        bg_stop = true;
+        pthread_cond_broadcast(&bg_cond);
+        pthread_mutex_unlock(&bg_lock);
+        pthread_join(bg_thread, NULL);
+        pthread_mutex_lock(&bg_lock);
+        bg_on = false;
+    }
+    pthread_mutex_unlock(&bg_lock);
+    pthread_mutex_unlock(&bg_ctl_lock);
+    return err;
+}
+
+HETMEM_EXPORT int memkind_set_bg_threads(bool state) {
+    int err = mk_env_status();
+    if (err != MEMKIND_SUCCESS)
+        return err;
+    return mk_bg_threads_set(state);
+}
