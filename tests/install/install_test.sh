@@ -17,14 +17,28 @@ for pc in hetmem umf; do
   libdir=$(pkg-config --variable=libdir "$pc")
   LD_LIBRARY_PATH=$libdir "$prefix/consumer-$pc"
   # The program must really have loaded the installed library.
-  LD_LIBRARY_PATH=$libdir ldd "$prefix/consumer-$pc" | grep -q "$libdir/lib" ||
+  deps=$(LD_LIBRARY_PATH=$libdir ldd "$prefix/consumer-$pc")
+  echo "$deps" | grep -q "$libdir/lib" ||
     { echo "FAIL: consumer-$pc did not resolve to $libdir"; exit 1; }
 done
 lib=$(find "$prefix" -name 'libhetmem.so.1' | head -n1)
 [ -n "$lib" ] || { echo "FAIL: no libhetmem.so.1"; exit 1; }
 [ "$(readlink "$(dirname "$lib")/libumf.so")" = libhetmem.so.1 ] || { echo "FAIL: libumf.so link"; exit 1; }
 want=$(sed -n 's/^    //p' "$exports" | sort -u)   # the generated .def: one symbol per indented line
-have=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | sed 's/@.*//' | grep -v '^HETMEM_' | sort -u)
+syms=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | grep -v '^HETMEM_')
+have=$(echo "$syms" | sed -n 's/@@HETMEM_1\.0$//p' | sort -u)
+# Everything else must be in the private node that hetmem's own front ends use.
+other=$(echo "$syms" | grep -v '@@HETMEM_1\.0$' | grep -v '@@HETMEM_PRIVATE_1\.0$' || true)
+[ -z "$other" ] || { echo "FAIL: symbols outside HETMEM_1.0/HETMEM_PRIVATE_1.0:"; echo "$other"; exit 1; }
+for fe in libmemkind.so.0 libhmalloc.so.0; do
+  f=$(find "$prefix" -name "$fe" | head -n1)
+  [ -n "$f" ] || { echo "FAIL: $fe not installed"; exit 1; }
+  # One core per process: the front ends carry no copy of it.
+  if nm -D --defined-only "$f" | grep -qE ' (tracker_find|topo_init|heap_malloc)$'; then
+    echo "FAIL: $fe contains its own copy of the core"; exit 1
+  fi
+  readelf -d "$f" | grep -q 'NEEDED.*libhetmem.so.1' || { echo "FAIL: $fe does not use libhetmem.so.1"; exit 1; }
+done
 if [ "$want" != "$have" ]; then
   echo "FAIL: exported symbols differ from $exports:"; diff <(echo "$want") <(echo "$have") || true; exit 1
 fi
