@@ -11,9 +11,6 @@
 //   JEMALLOC     the jemalloc pool (src/pools) when hetmem was built with it,
 //                with MEMKIND_ARENA_NUM_PER_KIND arenas (at most 64);
 //                otherwise the heap engine, with a log line
-// While a pool implementation is not linked into the library (the engine
-// and the jemalloc pool are optional layers), the references below are
-// weak and the proxy pool (one provider allocation per block) stands in.
 #include <stdatomic.h>
 #include <string.h>
 
@@ -27,51 +24,20 @@
 #include "heap/heap.h"
 #include "pools/pool_internal.h"
 
-// Optional layers: resolved when linked in, NULL otherwise (hidden, so a
-// missing one is never bound to another library's copy at run time).
-#define MK_OPTIONAL __attribute__((weak, visibility("hidden")))
-MK_OPTIONAL umf_memory_pool_ops_t *umfScalablePoolOps(void);
-MK_OPTIONAL umf_result_t umfScalablePoolParamsCreate(umf_scalable_pool_params_handle_t *h);
-MK_OPTIONAL umf_result_t umfScalablePoolParamsDestroy(umf_scalable_pool_params_handle_t h);
-MK_OPTIONAL umf_result_t umfScalablePoolParamsSetGranularity(umf_scalable_pool_params_handle_t h,
-                                                             size_t granularity);
-MK_OPTIONAL umf_result_t umfScalablePoolParamsSetKeepAllMemory(umf_scalable_pool_params_handle_t h,
-                                                               bool keep);
-MK_OPTIONAL umf_memory_pool_ops_t *umfJemallocPoolOps(void);
-MK_OPTIONAL umf_result_t
-hetmem_jemalloc_pool_params_create(hetmem_jemalloc_pool_params_handle_t *h);
-MK_OPTIONAL umf_result_t
-hetmem_jemalloc_pool_params_destroy(hetmem_jemalloc_pool_params_handle_t h);
-MK_OPTIONAL umf_result_t
-hetmem_jemalloc_pool_params_set_num_arenas(hetmem_jemalloc_pool_params_handle_t h, size_t n);
-MK_OPTIONAL void heap_pool_ops_fill(umf_memory_pool_ops_t *ops);
-MK_OPTIONAL void heap_stats(heap_t *h, heap_stats_t *st);
-MK_OPTIONAL void heap_purge(heap_t *h, bool force);
-MK_OPTIONAL unsigned heap_class_count(const heap_t *h);
-MK_OPTIONAL void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out);
-MK_OPTIONAL void heap_large_stats(heap_t *h, heap_large_stats_t *out);
 /// Requested from the heap engine (TODO(#8)): true when the slab holding
 /// ptr is used less than the average slab of its size class, so that
 /// moving the block helps to free that slab (jemalloc's
 /// experimental.utilization hint).
-MK_OPTIONAL bool heap_defrag_hint(heap_t *h, const void *ptr);
+__attribute__((weak)) bool heap_defrag_hint(heap_t *h, const void *ptr);
 
 typedef enum { POOL_PROXY, POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
 
 // Which implementation serves a kind of this configuration.
 static pool_kind_t choose(const mk_pool_cfg_t *cfg) {
     const mk_env_t *env = mk_env();
-    if (env->heap_manager == MK_HEAP_JEMALLOC) {
-        if (umfJemallocPoolOps)
-            return POOL_JEMALLOC;
-        static bool once;
-        log_write_once(&once, LOG_LEVEL_INFO, __func__,
-                       "MEMKIND_HEAP_MANAGER=JEMALLOC: hetmem was built without the jemalloc "
-                       "pool; using the heap engine");
-    }
-    if (umfScalablePoolOps && umfScalablePoolParamsCreate)
-        return POOL_SCALABLE;
-    return POOL_PROXY;
+    if (env->heap_manager == MK_HEAP_JEMALLOC)
+        return POOL_JEMALLOC;
+    return POOL_SCALABLE;
 }
 
 // The implementation the last pool was created with (-1: none yet).
@@ -108,7 +74,7 @@ static umf_result_t create_with(pool_kind_t which, const mk_pool_cfg_t *cfg,
             // MEMKIND_ARENA_NUM_PER_KIND is jemalloc's arena count (at most 64 here).
             hetmem_jemalloc_pool_params_handle_t p = NULL;
             unsigned arenas = mk_env()->arena_num;
-            if (arenas && hetmem_jemalloc_pool_params_create &&
+            if (arenas &&
                 hetmem_jemalloc_pool_params_create(&p) == UMF_RESULT_SUCCESS)
                 hetmem_jemalloc_pool_params_set_num_arenas(p, arenas > 64 ? 64 : arenas);
             r = umfPoolCreate(umfJemallocPoolOps(), provider, p, flags, pool);
@@ -133,7 +99,7 @@ umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle
                        "MEMKIND_HEAP_MANAGER=JEMALLOC: the jemalloc pool is unavailable (%d); "
                        "using the heap engine",
                        (int)r);
-        which = umfScalablePoolOps && umfScalablePoolParamsCreate ? POOL_SCALABLE : POOL_PROXY;
+        which = POOL_SCALABLE;
         r = create_with(which, cfg, provider, &pool);
     }
     if (r != UMF_RESULT_SUCCESS) {
@@ -151,7 +117,7 @@ umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle
 // engine's pools (compared by the allocation function the engine installs).
 static heap_t *engine_of(umf_memory_pool_handle_t pool) {
     static _Atomic(void *) engine_malloc;
-    if (!pool || !heap_pool_ops_fill)
+    if (!pool)
         return NULL;
     void *m = atomic_load_explicit(&engine_malloc, memory_order_relaxed);
     if (!m) {
@@ -167,7 +133,7 @@ static heap_t *engine_of(umf_memory_pool_handle_t pool) {
 void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
     memset(out, 0, sizeof *out);
     heap_t *h = engine_of(pool);
-    if (h && heap_stats) {
+    if (h) {
         heap_stats_t st;
         heap_stats(h, &st);
         out->allocated = st.allocated;
@@ -193,18 +159,18 @@ int mk_pool_defrag_hint(umf_memory_pool_handle_t pool, void *ptr) {
 
 void mk_pool_purge(umf_memory_pool_handle_t pool) {
     heap_t *h = engine_of(pool);
-    if (h && heap_purge)
+    if (h)
         heap_purge(h, false);
 }
 
 unsigned mk_pool_class_count(umf_memory_pool_handle_t pool) {
     heap_t *h = engine_of(pool);
-    return h && heap_class_count && heap_class_stats ? heap_class_count(h) : 0;
+    return h ? heap_class_count(h) : 0;
 }
 
 bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_stats_t *out) {
     heap_t *h = engine_of(pool);
-    if (!h || !heap_class_stats || !heap_class_count || cls >= heap_class_count(h))
+    if (!h || cls >= heap_class_count(h))
         return false;
     heap_class_stats_t st;
     heap_class_stats(h, cls, &st);
@@ -215,7 +181,7 @@ bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_s
 
 bool mk_pool_large_stats(umf_memory_pool_handle_t pool, uint64_t *allocs, uint64_t *frees) {
     heap_t *h = engine_of(pool);
-    if (!h || !heap_large_stats)
+    if (!h)
         return false;
     heap_large_stats_t st;
     heap_large_stats(h, &st);
