@@ -483,3 +483,22 @@ void heap_pool_ops_fill(umf_memory_pool_ops_t *ops) {
     ops->free = op_free;
     ops->get_last_allocation_error = op_last_error;
 }
+
+// ---- defragmentation hint ----------------------------------------------------------------
+
+// A block is worth moving when it sits in a slab of the calling thread that
+// is less than half used and is not the slab new blocks of its class come
+// from: moving its blocks elsewhere lets the slab empty and return to the
+// provider (memkind_defrag_reallocate, jemalloc's utilization hint). Only
+// the owner reads `used` exactly, so other threads' slabs are never hinted.
+bool heap_defrag_hint(heap_t *h, const void *ptr) {
+    heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
+    if (!s || s->heap != h || s->slab_heap != h)
+        return false; // large and direct blocks are not in slabs
+    heap_local_t *tl = heap_local_find(h);
+    if (!tl || atomic_load_explicit(&s->owner, memory_order_relaxed) != tl)
+        return false;
+    if (tl->bins[s->cls].cur == s)
+        return false;
+    return (uint32_t)s->used * 2 < s->cap;
+}

@@ -120,6 +120,11 @@ typedef struct heap_class_stats_t {
 
 /// Number of small classes the heap serves (indices 0 .. n-1).
 unsigned heap_class_count(const heap_t *h);
+
+/// True when the block at ptr sits in a sparsely used slab of the calling
+/// thread (less than half used, not the one new blocks come from), so that
+/// reallocating it elsewhere helps the slab empty (memkind_defrag_reallocate).
+bool heap_defrag_hint(heap_t *h, const void *ptr);
 void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out);
 
 /// Large and direct allocations (blocks above the small classes).

@@ -24,11 +24,6 @@
 #include "heap/heap.h"
 #include "pools/pool_internal.h"
 
-/// Requested from the heap engine (TODO(#8)): true when the slab holding
-/// ptr is used less than the average slab of its size class, so that
-/// moving the block helps to free that slab (jemalloc's
-/// experimental.utilization hint).
-__attribute__((weak)) bool heap_defrag_hint(heap_t *h, const void *ptr);
 
 typedef enum { POOL_PROXY, POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
 
@@ -152,7 +147,7 @@ void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
 
 int mk_pool_defrag_hint(umf_memory_pool_handle_t pool, void *ptr) {
     heap_t *h = engine_of(pool);
-    if (h && heap_defrag_hint)
+    if (h)
         return heap_defrag_hint(h, ptr) ? 1 : 0;
     return 0;
 }
