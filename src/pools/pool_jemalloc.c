@@ -3,7 +3,8 @@
 // pool is a few jemalloc arenas whose extent hooks take coarse memory from
 // the pool's provider. This file loads libjemalloc at run time, creates and
 // destroys the arenas, implements the hooks and the pool operations;
-// pool_jemalloc_tcache.c decides which arena and tcache a thread uses.
+// pool_jemalloc_tcache.c decides which arena and tcache a thread uses, and
+// pool_jemalloc_chunks.c which ranges may go back to the provider.
 //
 // Why dlopen (docs/jemalloc-pool.md): Debian's libjemalloc.so.2 has no
 // symbol prefix, so linking it would make it the whole process's malloc.
@@ -186,7 +187,7 @@ static void load(void) {
     // library can: hetmem keeps bookkeeping out of the memory it manages
     // (DESIGN.md), and a small fixed buffer is not eaten by 2 MiB base blocks.
     size_t mib[2], miblen = ARRAY_SIZE(mib);
-    metadata_off_provider = !getenv("JE_DEBUG_META_HOOKS") &&
+    metadata_off_provider =
         strncmp(version, "5.3.", 4) == 0 &&
         je_nametomib("experimental.arenas_create_ext", mib, &miblen) == 0;
     LOG_INFO("loaded jemalloc %s from %s (%s, metadata %s)", version, path,
@@ -223,6 +224,10 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
         provider_refused = true;
         return NULL;
     }
+    if (pool_jemalloc_chunk_add(&jp->chunks, p, size) != 0) {
+        umfMemoryProviderFree(jp->provider, p, size);
+        return NULL;
+    }
     if (*zero && (size < ZERO_BY_PURGE_MIN ||
                   umfMemoryProviderPurgeForce(jp->provider, p, size) != UMF_RESULT_SUCCESS))
         memset(p, 0, size);
@@ -230,17 +235,28 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
     return p;
 }
 
+// Only whole chunks go back (pool_jemalloc_chunks.c says why); refusing
+// ("opt out") makes jemalloc purge the range and keep it for reuse.
 static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed,
                         unsigned arena_ind) {
     (void)committed, (void)arena_ind;
-    if (getenv("JE_DEBUG_NODALLOC")) return true;
-    return umfMemoryProviderFree(pool_of(h)->provider, addr, size) != UMF_RESULT_SUCCESS;
+    pool_jemalloc_t *jp = pool_of(h);
+    if (!pool_jemalloc_chunk_take(&jp->chunks, addr, size))
+        return true;
+    if (umfMemoryProviderFree(jp->provider, addr, size) == UMF_RESULT_SUCCESS)
+        return false;
+    pool_jemalloc_chunk_add(&jp->chunks, addr, size); // still ours; a failure here is harmless
+    return true;
 }
 
+// Called piece by piece while an arena is torn down; the pieces are freed
+// once the arena is gone (jp_finalize).
 static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed,
                          unsigned arena_ind) {
     (void)committed, (void)arena_ind;
-    if (umfMemoryProviderFree(pool_of(h)->provider, addr, size) != UMF_RESULT_SUCCESS)
+    pool_jemalloc_t *jp = pool_of(h);
+    if (pool_jemalloc_chunk_defer(&jp->chunks, addr, size) != 0 &&
+        umfMemoryProviderFree(jp->provider, addr, size) != UMF_RESULT_SUCCESS)
         LOG_ERR("provider did not take back %p+%zu at arena destroy", addr, size);
 }
 
@@ -365,16 +381,18 @@ static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, void *p
     if (load_result != UMF_RESULT_SUCCESS)
         return load_result;
 
+    // The pool's state lives in meta memory: jemalloc keeps &jp->hooks for
+    // the arenas' lifetime, and the hooks find the pool through it.
     umf_result_t r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     pool_jemalloc_t *jp = meta_alloc(sizeof *jp);
     if (!jp)
         return r;
     jp->hooks = hooks_template;
     jp->provider = provider;
+    if (pool_jemalloc_chunks_init(&jp->chunks) != 0)
+        goto err_free;
     jp->use_tcache = in ? in->tcache : true;
     unsigned want = in && in->num_arenas ? (unsigned)in->num_arenas : default_num_arenas();
-    if (getenv("JE_DEBUG_NOTCACHE")) jp->use_tcache = false;
-    if (getenv("JE_DEBUG_NARENAS")) want = (unsigned)atoi(getenv("JE_DEBUG_NARENAS"));
     for (jp->narenas = 0; jp->narenas < want; jp->narenas++) {
         int e = arena_create(jp, &jp->arenas[jp->narenas]);
         if (e) {
@@ -384,7 +402,7 @@ static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, void *p
         }
     }
     if (jp->narenas == 0)
-        goto err_free;
+        goto err_chunks;
     if (pool_jemalloc_registry_add(jp) != 0)
         goto err_arenas;
     LOG_INFO("jemalloc pool: %u arenas, %s", jp->narenas,
@@ -395,28 +413,37 @@ static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, void *p
 err_arenas:
     for (unsigned i = 0; i < jp->narenas; i++)
         arena_destroy(jp->arenas[i]);
+err_chunks:
+    pool_jemalloc_chunks_release(&jp->chunks, provider);
 err_free:
     meta_free(jp, sizeof *jp);
     return r;
 }
 
+// The order matters: tcaches hold blocks of the arenas (jemalloc requires
+// them flushed before arena.<i>.destroy), and the ranges jemalloc destroys
+// piece by piece may go back to the provider only once no arena of the
+// pool is left to be merged with (pool_jemalloc_chunks.c).
 static void jp_finalize(void *pool) {
     pool_jemalloc_t *jp = pool;
-    pool_jemalloc_registry_remove(jp); // flushes and destroys the tcaches first
+    pool_jemalloc_registry_remove(jp); // flushes and destroys the tcaches
     for (unsigned i = 0; i < jp->narenas; i++)
         arena_destroy(jp->arenas[i]);
+    pool_jemalloc_chunks_release(&jp->chunks, jp->provider);
     if (last_error.uid == jp->uid)
         last_error.uid = 0;
     meta_free(jp, sizeof *jp);
 }
 
-// When the provider ran out: jemalloc keeps freed extents dirty (for
+// When the provider ran out. jemalloc keeps freed extents dirty (for
 // dirty_decay_ms, 10 s by default) and coalesces them only when it purges,
-// so a request can fail while the pool holds plenty of free memory - with a
-// fixed-size provider that is the normal case. Give that memory back
-// (flush this thread's tcache, purge every arena of the pool) and tell the
-// caller to retry once. Other threads' tcaches are theirs to flush.
-static __attribute__((noinline)) bool reclaim_after_refusal(pool_jemalloc_t *jp) {
+// and memory that an arena retains is reused by that arena only; so a
+// request can fail while the pool holds plenty of free memory - with a
+// fixed-size provider that is the normal case. Purge every arena of the
+// pool (after flushing this thread's tcache), then try this thread's arena
+// again and every other arena of the pool. Other threads' tcaches are
+// theirs to flush.
+static bool reclaim_after_refusal(pool_jemalloc_t *jp) {
     if (!provider_refused)
         return false; // failed for another reason (size too large, no metadata)
     provider_refused = false;
@@ -427,16 +454,23 @@ static __attribute__((noinline)) bool reclaim_after_refusal(pool_jemalloc_t *jp)
     return true;
 }
 
+static __attribute__((noinline)) void *alloc_slow(pool_jemalloc_t *jp, void *old, size_t size,
+                                                  int extra) {
+    void *p = NULL;
+    if (reclaim_after_refusal(jp)) {
+        for (unsigned i = 0; !p && i <= jp->narenas; i++) {
+            int flags = i == 0 ? pool_jemalloc_thread_flags(jp)->alloc
+                               : MALLOCX_ARENA(jp->arenas[i - 1]) | MALLOCX_TCACHE_NONE;
+            p = old ? je.rallocx(old, size, flags | extra) : je.mallocx(size, flags | extra);
+        }
+    }
+    return p ? p : fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+}
+
 // mallocx with this thread's arena and tcache of the pool, plus `extra`.
 static inline void *pool_alloc(pool_jemalloc_t *jp, size_t size, int extra) {
     void *p = je.mallocx(size, pool_jemalloc_thread_flags(jp)->alloc | extra);
-    if (unlikely(!p)) {
-        if (reclaim_after_refusal(jp))
-            p = je.mallocx(size, pool_jemalloc_thread_flags(jp)->alloc | extra);
-        if (!p)
-            return fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
-    }
-    return p;
+    return likely(p) ? p : alloc_slow(jp, NULL, size, extra);
 }
 
 static void *jp_malloc(void *pool, size_t size) {
@@ -479,16 +513,14 @@ static void *jp_realloc(void *pool, void *ptr, size_t size) {
         jp_free(pool, ptr);
         return NULL;
     }
-    // Moves within this thread's arena of the pool when it cannot grow in
-    // place; on failure the old block is untouched.
+    // In place when the block can stay: shrinking never moves (and never
+    // copies, so it works on memory the host cannot touch), nor does a size
+    // that still fits. Otherwise it moves within this thread's arena of the
+    // pool; on failure the old block is untouched.
+    if (je.xallocx(ptr, size, 0, 0) >= size)
+        return ptr;
     void *p = je.rallocx(ptr, size, pool_jemalloc_thread_flags(jp)->alloc);
-    if (unlikely(!p)) {
-        if (reclaim_after_refusal(jp))
-            p = je.rallocx(ptr, size, pool_jemalloc_thread_flags(jp)->alloc);
-        if (!p)
-            return fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
-    }
-    return p;
+    return likely(p) ? p : alloc_slow(jp, ptr, size, 0);
 }
 
 static size_t jp_usable_size(void *pool, void *ptr) {

@@ -14,6 +14,7 @@
 #ifndef HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
 #define HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,34 @@ typedef struct pool_jemalloc_api_t {
 
 extern pool_jemalloc_api_t pool_jemalloc_api;
 
+/// A range of provider memory (pool_jemalloc_chunks.c).
+typedef struct pool_jemalloc_chunk_t {
+    uintptr_t start;
+    size_t size;
+} pool_jemalloc_chunk_t;
+
+/// The chunks a pool's arenas hold, as the alloc hook got them, and the
+/// pieces that arena destruction handed back. protected by: lock (a leaf
+/// lock: taken inside jemalloc's hooks, never around a jemalloc call)
+typedef struct pool_jemalloc_chunks_t {
+    pthread_mutex_t lock;
+    pool_jemalloc_chunk_t *table; // open addressing by start; see the .c
+    size_t cap, used, live;
+    pool_jemalloc_chunk_t *dead; // destroyed pieces, freed after the arenas
+    size_t ndead, dead_cap;
+} pool_jemalloc_chunks_t;
+
+int pool_jemalloc_chunks_init(pool_jemalloc_chunks_t *c);
+/// Records a chunk the provider gave. 0 or ENOMEM.
+int pool_jemalloc_chunk_add(pool_jemalloc_chunks_t *c, void *start, size_t size);
+/// True (and forgets it) when [start, start+size) is exactly a recorded chunk.
+bool pool_jemalloc_chunk_take(pool_jemalloc_chunks_t *c, void *start, size_t size);
+/// Records a range destroyed with its arena, to free later. 0 or ENOMEM.
+int pool_jemalloc_chunk_defer(pool_jemalloc_chunks_t *c, void *start, size_t size);
+/// Frees the recorded destroyed ranges to `provider` and the record itself.
+void pool_jemalloc_chunks_release(pool_jemalloc_chunks_t *c,
+                                  umf_memory_provider_handle_t provider);
+
 /// One pool. `hooks` comes first: jemalloc keeps the pointer we give to
 /// arenas.create and passes it back to every hook, so the hook finds its
 /// pool by a cast. Everything but the tcache lists is immutable between
@@ -61,6 +90,7 @@ typedef struct pool_jemalloc_t {
     bool use_tcache;                       // explicit tcaches, or MALLOCX_TCACHE_NONE
     unsigned narenas;
     unsigned arenas[POOL_JEMALLOC_MAX_ARENAS];
+    pool_jemalloc_chunks_t chunks; // what may go back to the provider, and when
 
     // Explicit tcaches created for this pool. `all` lists every one (pool
     // destroy flushes and destroys them), `idle` those no thread holds.
