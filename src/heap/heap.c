@@ -502,3 +502,16 @@ bool heap_defrag_hint(heap_t *h, const void *ptr) {
         return false;
     return (uint32_t)s->used * 2 < s->cap;
 }
+
+// ---- owner lookup (umfFree / umfPoolByPtr fast path) ----------------------------------------
+
+void heap_set_owner(heap_t *h, void *owner) {
+    atomic_store_explicit(&h->owner, owner, memory_order_release);
+}
+
+void *heap_owner_of(const void *ptr) {
+    heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
+    if (!s)
+        return NULL;
+    return atomic_load_explicit(&s->heap->owner, memory_order_acquire);
+}

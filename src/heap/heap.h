@@ -141,6 +141,21 @@ void heap_limit_destroy(heap_limit_t *l);
 /// Bytes the heaps sharing the budget hold now.
 size_t heap_limit_used(const heap_limit_t *l);
 
+/// Records the object (a tracked UMF pool handle) that heap_owner_of returns
+/// for this heap's blocks; NULL (the default) hides them from it.
+void heap_set_owner(heap_t *h, void *owner);
+
+/// The owner set for the heap whose span holds ptr, or NULL when ptr is in
+/// no engine span or its heap has none. Two loads through the engine's page
+/// map: the fast path of umfFree and umfPoolByPtr for engine pools. Only
+/// meaningful for pointers into live blocks (like free itself).
+void *heap_owner_of(const void *ptr);
+
+/// heap_set_owner for every live heap that allocates from `provider` (each
+/// tracked pool has its own tracking provider, so this names the heaps of
+/// one pool whatever pool implementation wraps them). Returns the count.
+unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void *owner);
+
 /// Fills the allocation members of a UMF pool ops table (malloc, calloc,
 /// realloc, aligned_malloc, malloc_usable_size, free,
 /// get_last_allocation_error) with functions whose pool state is a heap_t;

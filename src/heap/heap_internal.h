@@ -200,6 +200,7 @@ struct heap_t {
     size_t chunk_bytes;        // cfg.chunk_size rounded to pages
     uint64_t decay_ns;
     bool fresh_zero;           // fresh provider memory reads as zero (OS provider)
+    _Atomic(void *) owner;     // heap_set_owner: the tracked UMF pool, or NULL
 
     // --- everything below: protected by lock ---
     _Alignas(64) pthread_mutex_t lock;

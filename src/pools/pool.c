@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "heap/heap.h"
 #include "os/meta.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
@@ -87,6 +88,11 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
         LOG_INFO("pool initialize failed: %d", (int)r);
         goto err_destroy_tracking;
     }
+    // Blocks of the heap engine are found through its page map (two loads)
+    // rather than the address map's tree: the fast path of umfFree and
+    // umfPoolByPtr. Only tracked pools: untracked ones stay invisible.
+    if (pool->upstream != provider)
+        heap_set_owner_for_provider(pool->upstream, pool);
     *hPool = pool;
     return UMF_RESULT_SUCCESS;
 
@@ -133,6 +139,8 @@ static void release_leftovers(umf_memory_pool_handle_t pool) {
 HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     if (!hPool)
         return;
+    if (hPool->upstream != hPool->provider)
+        heap_set_owner_for_provider(hPool->upstream, NULL);
     hPool->ops.finalize(hPool->priv);
     if (hPool->upstream != hPool->provider) {
         release_leftovers(hPool);
@@ -208,6 +216,9 @@ HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr
 HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
+    umf_memory_pool_handle_t owner = heap_owner_of(ptr);
+    if (likely(owner != NULL))
+        return owner->ops.free(owner->priv, ptr);
     tracker_entry_t e;
     if (!tracker_find(ptr, &e)) {
         LOG_INFO("umfFree(%p): not memory of a tracked pool, ignored", ptr);
@@ -226,8 +237,13 @@ HETMEM_EXPORT umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_
 }
 
 HETMEM_EXPORT umf_memory_pool_handle_t umfPoolByPtr(const void *ptr) {
+    if (!ptr)
+        return NULL;
+    umf_memory_pool_handle_t owner = heap_owner_of(ptr);
+    if (owner)
+        return owner;
     tracker_entry_t e;
-    if (!ptr || !tracker_find(ptr, &e))
+    if (!tracker_find(ptr, &e))
         return NULL;
     return e.pool;
 }
