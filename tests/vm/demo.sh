@@ -24,6 +24,9 @@ steps=(
   "hetmem-info: the machine as hetmem sees it (class, tier, bandwidth, latency of each node)|hetmem-info"
   "umf_numa_bind 2: a UMF pool on an OS provider bound to the HBM-like node 2, and where its pages landed|umf_numa_bind 2"
   "umf_numa_bind 1: the same on the CXL-like node 1|umf_numa_bind 1"
+  "hmctl -m 1: the program's hmalloc pool bound to the CXL-like node 1; its malloc memory stays on DRAM|hmctl -m 1 hmsdk_example 64"
+  "hmctl -i 0-2: the hmalloc pool interleaved over all three nodes; malloc memory stays on DRAM|hmctl -i 0-2 hmsdk_example 64"
+  "memkind_kinds: hbw_malloc and memkind kinds, the node of every page|memkind_kinds"
 )
 
 # ---- set-up --------------------------------------------------------------------
