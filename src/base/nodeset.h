@@ -64,7 +64,8 @@ size_t nodeset_format(const nodeset_t *s, char *buf, size_t len);
 int nodeset_parse_list(const char *str, nodeset_t *s);
 
 /// Copies the set into an array of unsigned long words, the layout of the
-/// nodemask arguments of mbind/set_mempolicy (maxnode = NODESET_MAX + 1).
+/// nodemask arguments of the mbind and set_mempolicy system calls, with
+/// maxnode = NODESET_MAX + 1.
 void nodeset_to_ulongs(const nodeset_t *s, unsigned long *out, size_t nwords);
 
 #endif // HETMEM_BASE_NODESET_H

@@ -333,26 +333,14 @@ static const char *devdax_get_name(void *provider) {
 }
 
 static umf_result_t devdax_allocation_split(void *provider, void *ptr, size_t totalSize,
-                                            size_t firstSize) {
-    devdax_provider_t *dp = provider;
-    int e = range_alloc_split(dp->ranges, (uintptr_t)ptr, totalSize, firstSize);
-    if (e) {
-        LOG_ERR("devdax provider: cannot split %p (%zu into %zu)", ptr, totalSize, firstSize);
-        return e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                           : UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
+                                          size_t firstSize) {
+    return provider_ranges_split(((devdax_provider_t *)provider)->ranges, "devdax", ptr, totalSize, firstSize);
 }
 
 static umf_result_t devdax_allocation_merge(void *provider, void *lowPtr, void *highPtr,
-                                            size_t totalSize) {
-    devdax_provider_t *dp = provider;
-    if (range_alloc_merge(dp->ranges, (uintptr_t)lowPtr, (uintptr_t)highPtr, totalSize)) {
-        LOG_ERR("devdax provider: cannot merge %p and %p into %zu bytes", lowPtr, highPtr,
-                totalSize);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
+                                          size_t totalSize) {
+    return provider_ranges_merge(((devdax_provider_t *)provider)->ranges, "devdax", lowPtr, highPtr,
+                                 totalSize);
 }
 
 // ---- IPC ----------------------------------------------------------------------

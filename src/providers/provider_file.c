@@ -451,25 +451,13 @@ static const char *file_get_name(void *provider) {
 
 static umf_result_t file_allocation_split(void *provider, void *ptr, size_t totalSize,
                                           size_t firstSize) {
-    file_provider_t *fp = provider;
-    int e = range_alloc_split(fp->ranges, (uintptr_t)ptr, totalSize, firstSize);
-    if (e) {
-        LOG_ERR("file provider: cannot split %p (%zu into %zu)", ptr, totalSize, firstSize);
-        return e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                           : UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
+    return provider_ranges_split(((file_provider_t *)provider)->ranges, "file", ptr, totalSize, firstSize);
 }
 
 static umf_result_t file_allocation_merge(void *provider, void *lowPtr, void *highPtr,
                                           size_t totalSize) {
-    file_provider_t *fp = provider;
-    if (range_alloc_merge(fp->ranges, (uintptr_t)lowPtr, (uintptr_t)highPtr, totalSize)) {
-        LOG_ERR("file provider: cannot merge %p and %p into %zu bytes", lowPtr, highPtr,
-                totalSize);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
+    return provider_ranges_merge(((file_provider_t *)provider)->ranges, "file", lowPtr, highPtr,
+                                 totalSize);
 }
 
 // ---- IPC ----------------------------------------------------------------------

@@ -228,26 +228,14 @@ static const char *fixed_get_name(void *provider) {
 }
 
 static umf_result_t fixed_allocation_split(void *provider, void *ptr, size_t totalSize,
-                                           size_t firstSize) {
-    fixed_provider_t *fp = provider;
-    int e = range_alloc_split(fp->ranges, (uintptr_t)ptr, totalSize, firstSize);
-    if (e) {
-        LOG_ERR("fixed provider: cannot split %p (%zu into %zu)", ptr, totalSize, firstSize);
-        return e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                           : UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
+                                          size_t firstSize) {
+    return provider_ranges_split(((fixed_provider_t *)provider)->ranges, "fixed", ptr, totalSize, firstSize);
 }
 
 static umf_result_t fixed_allocation_merge(void *provider, void *lowPtr, void *highPtr,
-                                           size_t totalSize) {
-    fixed_provider_t *fp = provider;
-    if (range_alloc_merge(fp->ranges, (uintptr_t)lowPtr, (uintptr_t)highPtr, totalSize)) {
-        LOG_ERR("fixed provider: cannot merge %p and %p into %zu bytes", lowPtr, highPtr,
-                totalSize);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
+                                          size_t totalSize) {
+    return provider_ranges_merge(((fixed_provider_t *)provider)->ranges, "fixed", lowPtr, highPtr,
+                                 totalSize);
 }
 
 static umf_memory_provider_ops_t fixed_ops = {

@@ -39,6 +39,16 @@ umf_result_t provider_set_native_error(provider_native_error_t *slot, int32_t co
 /// OUT_OF_HOST_MEMORY, EINVAL -> INVALID_ARGUMENT, ...).
 umf_result_t provider_errno_to_result(int err);
 
+struct range_alloc_t;
+
+/// allocation_split / allocation_merge of the providers that hand out
+/// ranges of one region with range_alloc (fixed, file, devdax); `who`
+/// names the provider in log lines.
+umf_result_t provider_ranges_split(struct range_alloc_t *ranges, const char *who, void *ptr,
+                                   size_t totalSize, size_t firstSize);
+umf_result_t provider_ranges_merge(struct range_alloc_t *ranges, const char *who, void *lowPtr,
+                                   void *highPtr, size_t totalSize);
+
 /// umf_mem_protection_flags_t -> OS_PROT_* (src/os). Returns false for
 /// an invalid combination (0, unknown bits, or NONE with other bits).
 int provider_protection_to_os(unsigned protection, int *os_prot);

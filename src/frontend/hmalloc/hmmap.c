@@ -5,7 +5,7 @@
 // the documented ones: MAP_FAILED with errno when the mapping fails, NULL
 // with errno when the binding fails (the mapping is undone first).
 //
-// The mmap(2) flags are translated into the OS layer's, one by one; a flag
+// The MAP_* flags of mmap are translated into the OS layer's, one by one; a flag
 // that the OS layer cannot express is refused with EINVAL rather than
 // dropped silently:
 //   MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE (with MAP_SYNC), MAP_ANONYMOUS,

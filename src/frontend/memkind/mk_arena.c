@@ -5,7 +5,7 @@
 // kind through the kind's own operations.
 //
 // In memkind these drive jemalloc arenas whose extent hooks call the
-// kind's mmap (or memkind_default_mmap with the kind's get_mmap_flags,
+// kind's mmap operation (or memkind_default_mmap with the kind's get_mmap_flags,
 // mbind and madvise operations). Here a user kind gets one hetmem heap - a
 // pool of the heap engine, or of the jemalloc pool with
 // MEMKIND_HEAP_MANAGER=JEMALLOC (mk_pool.c decides) - over a provider
