@@ -20,6 +20,7 @@ static const info_section_t sections[] = {
     {"nodes", info_nodes_text, info_nodes_json},
     {"distances", info_distances_text, info_distances_json},
     {"memspaces", info_memspaces_text, info_memspaces_json},
+    {"kinds", info_kinds_text, info_kinds_json},
 };
 
 static void usage(FILE *out, const char *prog) {
@@ -28,8 +29,11 @@ static void usage(FILE *out, const char *prog) {
             "Shows the machine's memory as hetmem sees it: every NUMA node with its\n"
             "class (DRAM, HBM, CXL, PMEM), memory tier, CPUs, capacity and free memory,\n"
             "HMAT bandwidth and latency from the best initiator, huge pages (2 MiB and\n"
-            "1 GiB, total/free), the dax device of a DAX KMEM node, the distances, and\n"
-            "the nodes each predefined UMF memspace resolves to.\n"
+            "1 GiB, total/free), the dax device of a DAX KMEM node, the distances, the\n"
+            "nodes each predefined UMF memspace resolves to, and the static memkind\n"
+            "kinds: whether each is available (memkind_check_available), its policy\n"
+            "(bind, preferred, interleave, local), its nodes (per CPU node for the kinds\n"
+            "that depend on the CPU: \"cpu node 0 -> 2\") and, if unavailable, why.\n"
             "\n"
             "  -j, --json     print one JSON object instead of tables\n"
             "  -h, --help     print this help and exit\n"

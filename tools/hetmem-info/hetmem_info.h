@@ -25,5 +25,8 @@ void info_distances_text(FILE *out);
 void info_distances_json(json_out_t *j);
 void info_memspaces_text(FILE *out);
 void info_memspaces_json(json_out_t *j);
+// info_kinds.c: the static memkind kinds (availability, policy, nodes).
+void info_kinds_text(FILE *out);
+void info_kinds_json(json_out_t *j);
 
 #endif // HETMEM_TOOLS_HETMEM_INFO_H
