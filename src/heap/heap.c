@@ -133,7 +133,7 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
             h->large_bytes += (size_t)s->npages << HEAP_PAGE_SHIFT;
             h->large_allocs++;
         }
-        heap_decay_locked(h, os_now_ns(), false);
+        heap_decay_locked(h, os_now_coarse_ns(), false);
     }
     bool zeroed = s && (s->flags & HEAP_SPAN_ZEROED);
     if (s)
@@ -269,7 +269,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
         h->large_frees++;
         (void)heap_pagemap_set(s->base, 1, NULL);
         heap_pages_free(h, s); // registers the merged free span's edges
-        heap_decay_locked(h, os_now_ns(), false);
+        heap_decay_locked(h, os_now_coarse_ns(), false);
     } else if (s->kind == HEAP_SPAN_DIRECT && s->base == (uintptr_t)p) {
         r = heap_direct_free(h, s);
     } else {

@@ -305,7 +305,7 @@ static umf_result_t chunk_get(heap_t *h, size_t size, size_t align, size_t min_p
         s->npages = (uint32_t)npages;
         s->chunk = c;
         s->flags = h->fresh_zero ? HEAP_SPAN_ZEROED : 0;
-        s->stamp = os_now_ns();
+        s->stamp = os_now_coarse_ns();
         h->resident += raw_size;
         h->nchunks++;
         h->prov_allocs++;
@@ -331,7 +331,7 @@ static bool chunk_release(heap_t *h, heap_chunk_t *c) {
     if (r != UMF_RESULT_SUCCESS) {
         LOG_WARN("provider free of %p (%zu bytes) failed: %d; keeping it", c->raw, c->raw_size,
                  (int)r);
-        s->stamp = os_now_ns(); // do not retry at once
+        s->stamp = os_now_coarse_ns(); // do not retry at once
         return false;
     }
     free_del(h, s);
@@ -406,7 +406,7 @@ heap_span_t *heap_pages_alloc(heap_t *h, size_t npages, size_t align, umf_result
             heap_orphans_trim_locked(h); // exited threads' empty slabs first
             if (h->cached == 0)
                 break;
-            release_idle(h, os_now_ns(), 0);
+            release_idle(h, os_now_coarse_ns(), 0);
         }
         size_t sz = attempt == 0 ? want : need;
         if (attempt == 1 && want == need)
@@ -448,7 +448,7 @@ void heap_pages_free(heap_t *h, heap_span_t *s) {
         s->npages += r->npages;
         heap_desc_delete(h, r);
     }
-    s->stamp = os_now_ns();
+    s->stamp = os_now_coarse_ns();
     free_add(h, s);
     // A chunk that just became idle may push the cache over its budget. A
     // heap under a shared limit keeps only retain_max: other heaps may need
@@ -508,7 +508,7 @@ heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_
     heap_span_t *s = NULL;
     umf_result_t r = chunk_get(h, need, align, need >> HEAP_PAGE_SHIFT, false, &s);
     if (r != UMF_RESULT_SUCCESS && !h->cfg.keep_all_memory && h->cached) {
-        release_idle(h, os_now_ns(), 0);
+        release_idle(h, os_now_coarse_ns(), 0);
         r = chunk_get(h, need, align, need >> HEAP_PAGE_SHIFT, false, &s);
     }
     if (r != UMF_RESULT_SUCCESS) {
@@ -590,7 +590,7 @@ void heap_decay_locked(heap_t *h, uint64_t now, bool force) {
 }
 
 void heap_purge_all_locked(heap_t *h, bool force) {
-    uint64_t now = os_now_ns();
+    uint64_t now = os_now_coarse_ns();
     heap_orphans_trim_locked(h);
     if (!h->cfg.keep_all_memory)
         release_idle(h, now, 0);

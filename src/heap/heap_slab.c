@@ -134,7 +134,7 @@ static void slab_retire(heap_t *h, heap_local_t *tl, heap_span_t *s, bool locked
     heap_empty_t *e = &tl->empty[s->cls];
     if (e->n < h->cfg.slab_cache) {
         s->state = HEAP_SLAB_EMPTY;
-        s->stamp = os_now_ns();
+        s->stamp = os_now_coarse_ns();
         s->next = e->list;
         e->list = s;
         e->n++;
@@ -327,7 +327,7 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
             tl->empty[cls].n--;
         } else {
             umf_result_t err = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-            uint64_t now = os_now_ns();
+            uint64_t now = os_now_coarse_ns();
             pthread_mutex_lock(&h->lock);
             s = slab_new(h, tl, cls, &err);
             if (now >= tl->next_decay) {
@@ -352,7 +352,7 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
 // Gives the page heap the empty slabs tl caches: all of them, or those
 // idle for a decay period. Owner only (or an orphan under the lock).
 void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked) {
-    uint64_t now = all ? 0 : os_now_ns();
+    uint64_t now = all ? 0 : os_now_coarse_ns();
     bool have_lock = locked;
     for (unsigned c = 0; c < HEAP_NCLASSES; c++) {
         heap_empty_t *e = &tl->empty[c];

@@ -139,6 +139,11 @@ int os_gettid(void);
 /// Monotonic clock in nanoseconds.
 uint64_t os_now_ns(void);
 
+/// Monotonic clock in nanoseconds at the kernel tick's resolution (a few
+/// ms; CLOCK_MONOTONIC_COARSE): several times cheaper, for time stamps that
+/// only need to tell seconds apart (decay).
+uint64_t os_now_coarse_ns(void);
+
 // ---- processes and descriptors of other processes (the IPC layer) --------
 
 /// The calling process id (getpid).

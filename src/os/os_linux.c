@@ -440,6 +440,12 @@ int os_getcpu(unsigned *cpu, unsigned *node) {
 
 int os_gettid(void) { return (int)syscall(SYS_gettid); }
 
+uint64_t os_now_coarse_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t os_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
