@@ -7,13 +7,13 @@
 // so memory from a memspace behaves exactly like memory from an OS provider
 // configured by hand.
 //
-// Pools: the proxy pool for now, one provider allocation per malloc, so a
-// pool's memory follows the policy allocation by allocation.
-// TODO(#7): use the scalable pool (the heap engine) once it is committed;
-// only memspace_pool_ops() changes.
+// Pools: the scalable pool (the heap engine), so a memspace pool has the
+// whole malloc API (UMF itself uses the proxy pool here, which lacks
+// calloc, realloc and usable size); its chunks come from the provider, so
+// their pages follow the memspace's policy.
 #include <string.h>
 
-#include <umf/pools/pool_proxy.h>
+#include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_os_memory.h>
 
 #include "base/log.h"
@@ -21,7 +21,7 @@
 #include "memspace/memspace_internal.h"
 #include "os/meta.h"
 
-static const umf_memory_pool_ops_t *memspace_pool_ops(void) { return umfProxyPoolOps(); }
+static const umf_memory_pool_ops_t *memspace_pool_ops(void) { return umfScalablePoolOps(); }
 
 // The policy's binding as an OS provider mode (the table in mempolicy.c).
 static umf_numa_mode_t mode_of(umf_const_mempolicy_handle_t policy) {
