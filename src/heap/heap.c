@@ -17,14 +17,21 @@
 #include "os/os.h"
 
 // The calling thread's last allocation error, for every heap at once (as
-// UMF's pools keep it): written on failure paths only.
+// UMF's pools keep it): written on failure paths only. error_seq counts the
+// failures, so that the pool glue can tell whether an error it recorded
+// itself is older than the engine's (pool.c, umfPoolGetLastAllocationError).
 static __thread umf_result_t last_error;
+static __thread uint64_t error_seq;
 
-void heap_set_error(umf_result_t r) { last_error = r; }
+void heap_set_error(umf_result_t r) {
+    last_error = r;
+    error_seq++;
+}
 umf_result_t heap_last_error(void) { return last_error; }
+uint64_t heap_error_seq(void) { return error_seq; }
 
 static void *fail(umf_result_t r) {
-    last_error = r;
+    heap_set_error(r);
     return NULL;
 }
 
@@ -98,7 +105,7 @@ void heap_destroy(heap_t *h) {
     for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
         next = tl->next_all;
         for (unsigned c = 0; c < HEAP_NCLASSES; c++)
-            meta_free(tl->bins[c].items, tl->bins[c].max * sizeof(void *));
+            meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(void *));
         meta_free(tl, sizeof *tl);
     }
     pthread_mutex_unlock(&h->lock);
@@ -112,10 +119,24 @@ void *heap_user(const heap_t *h) { return h->cfg.user; }
 
 // Blocks above the small classes: a page-heap extent, or a direct chunk
 // above max_pooled. `zero`: the caller wants zeroed memory.
+// Extents up to 1 MiB come from the thread's large cache first, without
+// the lock (heap_lcache.c); a miss takes the lock and the page heap.
 static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
     umf_result_t err = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     heap_span_t *s;
     size_t bytes;
+    heap_local_t *tl = NULL;
+    if (size <= h->max_pooled && size <= ((size_t)HEAP_LCACHE_MAX_PAGES << HEAP_PAGE_SHIFT)) {
+        tl = heap_local_find(h);
+        if (!tl)
+            tl = heap_local_acquire(h); // NULL: no metadata; the locked path still works
+        if (tl && (s = heap_lcache_take(h, tl, ALIGN_UP(size ? size : 1, HEAP_PAGE) >>
+                                                    HEAP_PAGE_SHIFT, align))) {
+            if (zero)
+                memset((void *)s->base, 0, size); // cached extents are dirty
+            return (void *)s->base;
+        }
+    }
     pthread_mutex_lock(&h->lock);
     if (size > h->max_pooled) {
         s = heap_direct_alloc(h, size, align, &err);
@@ -127,7 +148,12 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
             return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
         }
         s = heap_pages_alloc(h, np >> HEAP_PAGE_SHIFT, align, &err);
+        if (!s && tl && tl->lcache.n) { // the pages may sit in our cache
+            heap_lcache_flush_locked(h, tl);
+            s = heap_pages_alloc(h, np >> HEAP_PAGE_SHIFT, align, &err);
+        }
         if (s) {
+            s->state = 0; // a recycled slab descriptor may carry a slab state
             s->kind = HEAP_SPAN_LARGE;
             (void)heap_pagemap_set(s->base, 1, s);
             h->large_bytes += (size_t)s->npages << HEAP_PAGE_SHIFT;
@@ -151,8 +177,8 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
 static void *small_alloc(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
     void *p;
-    if (likely(b->n))
-        p = b->items[--b->n];
+    if (likely(b->top != b->items))
+        p = *--b->top;
     else if (!(p = heap_bin_refill(h, tl, cls)))
         return NULL;
     counter_add(&b->n_alloc, 1);
@@ -176,25 +202,31 @@ __attribute__((noinline)) static void *alloc_slow(heap_t *h, heap_local_t *tl, s
     return p;
 }
 
-// The fast path: a matching slot always holds a local (slots start with
-// uid 0, which no heap has), so tl is never NULL here.
-void *heap_malloc(heap_t *h, size_t size) {
+// The fast path: the thread's last-used slot (heap_tls_t.last) names the
+// local; a matching slot always holds one (slots start with uid 0, which
+// no heap has). (Inlined into heap_malloc and op_malloc: heap_malloc is an
+// exported, interposable symbol of the test builds, which gcc never inlines.)
+static inline __attribute__((always_inline)) void *malloc_fast(heap_t *h, size_t size) {
     heap_tls_t *t = heap_tls_self;
-    uint32_t id = h->id;
-    if (likely(id < t->cap && size <= HEAP_SMALL_TABLE_MAX)) {
-        heap_slot_t *sl = &t->slots[id];
-        if (likely(sl->uid == h->uid)) {
-            heap_bin_t *b = &sl->tl->bins[h->cls_small[(size + 7) >> 3]];
-            uint32_t n = b->n;
-            if (likely(n != 0)) {
-                b->n = --n;
-                counter_add(&b->n_alloc, 1);
-                return b->items[n];
-            }
+    if (likely(size <= HEAP_SMALL_TABLE_MAX)) {
+        heap_local_t *tl;
+        if (likely(t->last.uid == h->uid))
+            tl = t->last.tl; // never NULL: only found slots are cached
+        else if ((tl = heap_local_find_slot(t, h)) == NULL)
+            return alloc_slow(h, NULL, size, false);
+        heap_bin_t *b = &tl->bins[h->cls_small[size]];
+        void **top = b->top;
+        if (likely(top != b->items)) {
+            b->top = --top;
+            counter_add(&b->n_alloc, 1);
+            return *top;
         }
+        return alloc_slow(h, tl, size, false);
     }
     return alloc_slow(h, heap_local_find(h), size, false);
 }
+
+void *heap_malloc(heap_t *h, size_t size) { return malloc_fast(h, size); }
 
 // Small blocks are always cleared (they are reused without a record of
 // what they held); large and direct ones only when their pages are not
@@ -263,8 +295,16 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
     if (!s || s->heap != h)
         return bad_pointer(p, "free of");
     umf_result_t r = UMF_RESULT_SUCCESS;
+    // A large extent of up to 1 MiB goes to the thread's cache, without the
+    // lock (heap_lcache.c). Reading kind and state unlocked is safe: only
+    // the block's user (this call) changes them while the block is live.
+    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state != HEAP_LARGE_CACHED) {
+        heap_local_t *tl = heap_local_find(h);
+        if (tl && heap_lcache_put(h, tl, s))
+            return UMF_RESULT_SUCCESS;
+    }
     pthread_mutex_lock(&h->lock);
-    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
+    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state != HEAP_LARGE_CACHED) {
         h->large_bytes -= (size_t)s->npages << HEAP_PAGE_SHIFT;
         h->large_frees++;
         (void)heap_pagemap_set(s->base, 1, NULL);
@@ -283,7 +323,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
 // checks that it belongs to this heap. The owner check reads the slab's
 // local and that local's thread: equal to this thread's identity only for
 // the thread that owns the slab (orphans have NULL).
-umf_result_t heap_free(heap_t *h, void *p) {
+static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, void *p) {
     heap_span_t *s = heap_pagemap_get((uintptr_t)p);
     if (likely(s != NULL && s->slab_heap == h)) {
 #if HETMEM_DEBUG > 0
@@ -293,11 +333,11 @@ umf_result_t heap_free(heap_t *h, void *p) {
         heap_local_t *tl = load_relaxed(&s->owner);
         if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
             heap_bin_t *b = &tl->bins[s->cls];
-            uint32_t n = b->n;
-            if (unlikely(n >= b->max))
+            void **top = b->top;
+            if (unlikely(top == b->end))
                 return heap_bin_flush_push(tl, b, p); // a tail call: no frame here
-            b->items[n] = p;
-            b->n = n + 1;
+            *top = p;
+            b->top = top + 1;
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;
         }
@@ -308,6 +348,8 @@ umf_result_t heap_free(heap_t *h, void *p) {
     }
     return free_slow(h, p, s);
 }
+
+umf_result_t heap_free(heap_t *h, void *p) { return free_fast(h, p); }
 
 size_t heap_usable_size(heap_t *h, const void *p) {
     heap_span_t *s = p ? heap_pagemap_get((uintptr_t)p) : NULL;
@@ -331,10 +373,16 @@ static bool large_resize(heap_t *h, heap_span_t *s, size_t size) {
     bool ok = true;
     pthread_mutex_lock(&h->lock);
     size_t before = (size_t)s->npages << HEAP_PAGE_SHIFT;
-    if (np < s->npages)
+    if (np < s->npages) {
         heap_pages_shrink(h, s, np);
-    else
+    } else {
+        // The pages right after s may sit in this thread's large cache:
+        // give them back first so that s can grow into them.
+        heap_local_t *tl = heap_local_find(h);
+        if (tl && tl->lcache.n)
+            (void)heap_lcache_release_at_locked(h, tl, s->base + before);
         ok = np <= UINT32_MAX && heap_pages_grow(h, s, np);
+    }
     h->large_bytes = h->large_bytes - before + ((size_t)s->npages << HEAP_PAGE_SHIFT);
     pthread_mutex_unlock(&h->lock);
     return ok;
@@ -397,6 +445,8 @@ void heap_purge(heap_t *h, bool force) {
         heap_local_trim(h, tl, true, false);
     }
     pthread_mutex_lock(&h->lock);
+    if (tl)
+        heap_lcache_flush_locked(h, tl); // the calling thread's cached large extents
     heap_purge_all_locked(h, force);
     pthread_mutex_unlock(&h->lock);
 }
@@ -425,10 +475,15 @@ void heap_stats(heap_t *h, heap_stats_t *st) {
     int64_t small = 0;
     for (unsigned c = 0; c < HEAP_NCLASSES; c++)
         small += class_live(h, c, NULL, NULL) * (int64_t)heap_class_size[c];
-    st->allocated = (small > 0 ? (size_t)small : 0) + h->large_bytes + h->direct_bytes;
-    st->active = h->active;
+    // Extents in threads' large caches are active for the page heap, but
+    // free for the user: they count as cached here.
+    uint64_t lc_bytes, lc_live, lc_allocs, lc_frees;
+    heap_lcache_totals_locked(h, &lc_bytes, &lc_live, &lc_allocs, &lc_frees);
+    st->allocated = (small > 0 ? (size_t)small : 0) + (size_t)(h->large_bytes + lc_live) +
+                    h->direct_bytes;
+    st->active = h->active - (size_t)lc_bytes;
     st->resident = h->resident;
-    st->cached = h->cached;
+    st->cached = h->cached + (size_t)lc_bytes;
     st->purged = h->purged;
     st->chunks = h->nchunks;
     st->provider_allocs = h->prov_allocs;
@@ -451,8 +506,10 @@ void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out) {
 
 void heap_large_stats(heap_t *h, heap_large_stats_t *out) {
     pthread_mutex_lock(&h->lock);
-    out->allocs = h->large_allocs;
-    out->frees = h->large_frees;
+    uint64_t lc_bytes, lc_live, lc_allocs, lc_frees;
+    heap_lcache_totals_locked(h, &lc_bytes, &lc_live, &lc_allocs, &lc_frees);
+    out->allocs = h->large_allocs + lc_allocs;
+    out->frees = h->large_frees + lc_frees;
     out->direct_allocs = h->direct_allocs;
     out->direct_frees = h->direct_frees;
     pthread_mutex_unlock(&h->lock);
@@ -460,16 +517,18 @@ void heap_large_stats(heap_t *h, heap_large_stats_t *out) {
 
 // ---- UMF pool ops over the engine ----------------------------------------------------------
 
-// Each op is a tail call into the engine (one jmp on the way in).
-static void *op_malloc(void *pool, size_t size) { return heap_malloc(pool, size); }
+// Each op is a tail call into the engine (one jmp on the way in); malloc
+// and free, which umfPoolMalloc/umfPoolFree jump to, hold the fast paths
+// themselves (their slow paths stay out of line).
+static void *op_malloc(void *pool, size_t size) { return malloc_fast(pool, size); }
 static void *op_calloc(void *pool, size_t n, size_t size) { return heap_calloc(pool, n, size); }
 static void *op_realloc(void *pool, void *p, size_t size) { return heap_realloc(pool, p, size); }
 static void *op_aligned(void *pool, size_t size, size_t align) {
     return heap_aligned_malloc(pool, size, align);
 }
 static size_t op_usable(void *pool, void *p) { return heap_usable_size(pool, p); }
-static umf_result_t op_free(void *pool, void *p) { return heap_free(pool, p); }
-static umf_result_t op_last_error(void *pool) {
+static umf_result_t op_free(void *pool, void *p) { return free_fast(pool, p); }
+umf_result_t heap_pool_last_error(void *pool) {
     (void)pool;
     return heap_last_error();
 }
@@ -481,7 +540,7 @@ void heap_pool_ops_fill(umf_memory_pool_ops_t *ops) {
     ops->aligned_malloc = op_aligned;
     ops->malloc_usable_size = op_usable;
     ops->free = op_free;
-    ops->get_last_allocation_error = op_last_error;
+    ops->get_last_allocation_error = heap_pool_last_error;
 }
 
 // ---- defragmentation hint ----------------------------------------------------------------

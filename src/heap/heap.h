@@ -86,6 +86,9 @@ umf_result_t heap_free(heap_t *h, void *ptr);
 
 /// The calling thread's last allocation error (any heap).
 umf_result_t heap_last_error(void);
+/// How many allocation failures the calling thread has had in any heap
+/// (changes whenever heap_last_error is set).
+uint64_t heap_error_seq(void);
 
 /// Gives free memory back now: releases empty cached slabs of the calling
 /// thread and of exited threads, returns whole free chunks to the provider
@@ -161,5 +164,10 @@ unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void
 /// get_last_allocation_error) with functions whose pool state is a heap_t;
 /// the pool sets version, initialize and finalize.
 void heap_pool_ops_fill(umf_memory_pool_ops_t *ops);
+/// The get_last_allocation_error op of every pool over the engine
+/// (heap_last_error). Pool glue recognises engine pools by it: their
+/// malloc/free ops set heap_last_error on every failure and free(NULL) is
+/// SUCCESS, so the glue calls them straight, without its own checks.
+umf_result_t heap_pool_last_error(void *pool);
 
 #endif // HETMEM_HEAP_HEAP_H

@@ -72,8 +72,8 @@ bool heap_classes_setup(heap_t *h) {
         k->cap = (uint32_t)(cap > HEAP_MAX_SLAB_BLOCKS ? HEAP_MAX_SLAB_BLOCKS : cap);
         k->nwords = (k->cap + 63) / 64;
     }
-    for (size_t i = 0; i <= HEAP_SMALL_TABLE_MAX / 8; i++) {
-        size_t s = i == 0 ? 1 : 8 * i; // entry i serves sizes (8i-8, 8i]
+    for (size_t i = 0; i <= HEAP_SMALL_TABLE_MAX; i++) {
+        size_t s = i == 0 ? 1 : i; // entry i serves size i (0: as 1)
         unsigned c = HEAP_CLASS_NONE;
         if (h->max_small && s <= h->max_small) {
             c = heap_size_class(s);

@@ -22,6 +22,8 @@
 //   owner    the local that allocates from a slab. Only the owner thread
 //            touches a slab's local bitmap; other threads free through the
 //            slab's remote bitmap (heap_slab.c explains the protocol).
+//   lcache   a local's cache of freed large extents (heap_lcache.c):
+//            large blocks up to 1 MiB are freed and reused without h->lock.
 //   orphan   a local whose thread exited; kept whole in its heap, adopted
 //            by the next thread that needs a local there.
 //
@@ -55,8 +57,16 @@
 #define store_relaxed(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
 #define load_acquire(p) atomic_load_explicit((p), memory_order_acquire)
 #define store_release(p, v) atomic_store_explicit((p), (v), memory_order_release)
+// On x86-64 (outside TSan, which must see the atomic accesses) the bump is
+// one `add` to memory: a single aligned read-modify-write instruction that
+// the readers' relaxed loads see whole, and no lock prefix (only the owner
+// writes). gcc does not fuse an atomic load and store into it by itself.
 static inline void counter_add(_Atomic uint64_t *c, uint64_t n) {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+    __asm__ volatile("addq %1, %0" : "+m"(*(uint64_t *)c) : "er"(n));
+#else
     store_relaxed(c, load_relaxed(c) + n);
+#endif
 }
 
 typedef enum heap_span_kind_t {
@@ -132,27 +142,54 @@ typedef struct heap_chunk_t {
 
 /// Per size class state of a local: one cache line (the fast paths index
 /// bins with a shift and touch only this line and `items`).
-/// `items[0 .. n)` are free blocks of slabs this local owns, most recently
+/// `items[0 .. top)` are free blocks of slabs this local owns, most recently
 /// freed last (malloc pops the hottest); they are taken from the slabs'
 /// bitmaps in batches (refill) and given back in batches (flush), so the
-/// slabs count them as in use.
+/// slabs count them as in use. The cache is a pointer stack: malloc pops
+/// `*--top` while top != items, free pushes `*top++` while top != end (no
+/// index to scale, no count to keep). All three are NULL until made: the
+/// cache reads as empty and full at once, so both fast paths go slow.
 typedef struct heap_bin_t {
+    void **top;                // one past the hottest cached block
     void **items;              // LIFO of cached blocks (meta memory, made on first use)
-    uint32_t n;                // blocks in items
-    uint32_t max;              // capacity of items (0 until made)
+    void **end;                // items + capacity
     _Atomic uint64_t n_alloc;  // blocks handed out (owner writes, stats read)
     _Atomic uint64_t n_free;   // blocks freed by this thread (local or remote)
     heap_span_t *cur;          // slab refills come from (or the sentinel); never NULL
     heap_span_t *avail;        // other owned slabs with free blocks (doubly linked)
-    uint64_t pad[2];
+    uint64_t pad[1];
 } heap_bin_t;
 _Static_assert(sizeof(heap_bin_t) == 64, "heap_bin_t is one line, indexed by shifting");
+/// Blocks cached in b, and its capacity (0 until made).
+static inline uint32_t heap_bin_count(const heap_bin_t *b) {
+    return (uint32_t)((uintptr_t)b->top - (uintptr_t)b->items) / sizeof(void *);
+}
+static inline uint32_t heap_bin_cap(const heap_bin_t *b) {
+    return (uint32_t)((uintptr_t)b->end - (uintptr_t)b->items) / sizeof(void *);
+}
 
 /// Cached empty slabs of one class (owner only).
 typedef struct heap_empty_t {
     heap_span_t *list; // singly linked through next
     uint32_t n;
 } heap_empty_t;
+
+/// Per-thread cache of freed large extents (heap_lcache.c). Owner only,
+/// like the bins; the counters are written by the owner (counter_add) and
+/// read by heap_stats under h->lock. A cached span keeps kind LARGE, its
+/// page-map slot and its place in h->active; `state` is HEAP_LARGE_CACHED
+/// while it sits here (what catches a double free).
+#define HEAP_LCACHE_N 32
+#define HEAP_LARGE_CACHED 1 // heap_span_t.state of a LARGE span in a cache
+typedef struct heap_lcache_t {
+    heap_span_t *span[HEAP_LCACHE_N]; // oldest first
+    uint64_t stamp[HEAP_LCACHE_N];    // coarse ns when cached
+    uint32_t n;                       // entries
+    uint64_t next_decay;              // ns: next look at the page heap's decay
+    _Atomic uint64_t bytes;           // bytes cached now
+    _Atomic uint64_t live_delta;      // bytes handed out - bytes freed here (wraps)
+    _Atomic uint64_t allocs, frees;   // large allocs/frees served without the lock
+} heap_lcache_t;
 
 /// One thread's state in one heap. Created on a thread's first allocation
 /// in the heap, orphaned at thread exit, adopted by a later thread, freed by
@@ -167,6 +204,7 @@ typedef struct heap_local_t {
     struct heap_local_t *next_all;      // heap->locals (heap lock)
     struct heap_local_t *next_orphan;   // heap->orphans (heap lock)
     uint64_t next_decay;                // ns: next look at the empty caches
+    heap_lcache_t lcache;               // freed large extents (heap_lcache.c)
     _Alignas(64) _Atomic(heap_span_t *) remote_slabs; // MPSC stack of slabs with remote frees
 } heap_local_t;
 
@@ -190,7 +228,8 @@ struct heap_t {
     uint32_t id;               // index in the registry and in threads' slot arrays
     uint64_t uid;              // unique for the process's life (slot validity)
     size_t max_small;          // largest small size (0: no small classes)
-    uint8_t cls_small[HEAP_SMALL_TABLE_MAX / 8 + 1]; // (size+7)>>3 -> class
+    uint8_t cls_small[HEAP_SMALL_TABLE_MAX + 1]; // size -> class (indexed by the size
+                                                 // itself: no rounding on the fast path)
     uint8_t min_cls, max_cls;  // class range served (max_cls < min_cls: none)
     size_t max_pooled;         // above: direct
     heap_class_t cls[HEAP_NCLASSES];
@@ -238,7 +277,7 @@ bool heap_classes_setup(heap_t *h);
 /// The class for size in h, or HEAP_CLASS_NONE when it is not small.
 static inline unsigned heap_class_of(const heap_t *h, size_t size) {
     if (size <= HEAP_SMALL_TABLE_MAX)
-        return h->cls_small[(size + 7) >> 3];
+        return h->cls_small[size];
     if (size > h->max_small)
         return HEAP_CLASS_NONE;
     unsigned c = heap_size_class(size);
@@ -272,23 +311,38 @@ typedef struct heap_slot_t {
     heap_local_t *tl;
 } heap_slot_t;
 /// Per thread: slot[id] is this thread's local in the heap with that id
-/// while slot.uid matches the heap's uid.
+/// while slot.uid matches the heap's uid. `last` caches the slot found
+/// last: a uid names one heap for the life of the process, so last.uid ==
+/// h->uid alone says that last.tl is ours in h (one compare instead of the
+/// id bound, the indexing and the slot's uid; a thread mostly allocates
+/// from one heap at a time). Owner thread only; zero (no heap has uid 0)
+/// until the first slot is found, and in `tls_empty`, which is never written.
 typedef struct heap_tls_t {
     uint32_t cap;
     uint32_t pad;
+    heap_slot_t last;
     heap_slot_t slots[];
 } heap_tls_t;
 extern __thread heap_tls_t *heap_tls_self __attribute__((tls_model("initial-exec")));
+/// The calling thread's local in h through the slot array (filling the
+/// `last` cache), or NULL.
+static inline heap_local_t *heap_local_find_slot(heap_tls_t *t, const heap_t *h) {
+    uint32_t id = h->id;
+    if (likely(id < t->cap)) { // cap 0: tls_empty, never written
+        heap_slot_t *sl = &t->slots[id];
+        if (likely(sl->uid == h->uid)) {
+            t->last = *sl;
+            return sl->tl;
+        }
+    }
+    return NULL;
+}
 /// The calling thread's local in h, or NULL (then heap_local_acquire).
 static inline heap_local_t *heap_local_find(const heap_t *h) {
     heap_tls_t *t = heap_tls_self;
-    uint32_t id = h->id;
-    if (likely(id < t->cap)) {
-        heap_slot_t *sl = &t->slots[id];
-        if (likely(sl->uid == h->uid))
-            return sl->tl;
-    }
-    return NULL;
+    if (likely(t->last.uid == h->uid))
+        return t->last.tl;
+    return heap_local_find_slot(t, h);
 }
 heap_local_t *heap_local_acquire(heap_t *h);
 int heap_registry_add(heap_t *h);
@@ -324,6 +378,25 @@ void heap_purge_all_locked(heap_t *h, bool force);
 void heap_pages_release_all(heap_t *h); // heap_destroy
 heap_span_t *heap_desc_new(heap_t *h);
 void heap_desc_delete(heap_t *h, heap_span_t *s);
+// ---- per-thread large cache (heap_lcache.c) ----
+#define HEAP_LCACHE_MAX_PAGES 256u                // extents up to 1 MiB are cached
+#define HEAP_LCACHE_MAX_BYTES ((size_t)8 << 20)   // per thread and heap
+/// A cached extent of at least np pages (at most np + np/4) aligned to
+/// align, or NULL. Lock-free (owner only).
+heap_span_t *heap_lcache_take(heap_t *h, heap_local_t *tl, size_t np, size_t align);
+/// Caches the LARGE span s freed by tl's thread; false when it does not fit
+/// (the caller frees it to the page heap). May take h->lock to evict.
+bool heap_lcache_put(heap_t *h, heap_local_t *tl, heap_span_t *s);
+/// Gives every cached extent of tl back to the page heap (h->lock held).
+void heap_lcache_flush_locked(heap_t *h, heap_local_t *tl);
+/// Gives back the cached extent that starts at addr, if any (lock held).
+bool heap_lcache_release_at_locked(heap_t *h, heap_local_t *tl, uintptr_t addr);
+/// Totals over all locals (h->lock held): bytes cached, bytes live, counts.
+void heap_lcache_totals_locked(heap_t *h, uint64_t *cached, uint64_t *live_delta,
+                               uint64_t *allocs, uint64_t *frees);
+/// heap_pages_free with the stamp the span got when its user freed it.
+void heap_pages_free_stamped(heap_t *h, heap_span_t *s, uint64_t stamp);
+
 /// Sets the calling thread's last allocation error.
 void heap_set_error(umf_result_t r);
 

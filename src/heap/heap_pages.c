@@ -429,9 +429,11 @@ done:
 }
 
 // s (a slab or large extent) becomes free: merged with free neighbours of
-// its chunk, stamped for the decay, put in a bin. s survives as the
-// descriptor of the merged span; the neighbours' descriptors are recycled.
-void heap_pages_free(heap_t *h, heap_span_t *s) {
+// its chunk, stamped for the decay (with `stamp`: when its user freed it;
+// a thread's large cache hands extents back later), put in a bin. s
+// survives as the descriptor of the merged span; the neighbours'
+// descriptors are recycled.
+void heap_pages_free_stamped(heap_t *h, heap_span_t *s, uint64_t stamp) {
     heap_chunk_t *c = s->chunk;
     h->active -= span_bytes(s);
     s->flags = 0; // used pages are dirty
@@ -448,7 +450,7 @@ void heap_pages_free(heap_t *h, heap_span_t *s) {
         s->npages += r->npages;
         heap_desc_delete(h, r);
     }
-    s->stamp = os_now_coarse_ns();
+    s->stamp = stamp;
     free_add(h, s);
     // A chunk that just became idle may push the cache over its budget. A
     // heap under a shared limit keeps only retain_max: other heaps may need
@@ -460,6 +462,10 @@ void heap_pages_free(heap_t *h, heap_span_t *s) {
         if (h->cached > keep)
             release_over(h, keep);
     }
+}
+
+void heap_pages_free(heap_t *h, heap_span_t *s) {
+    heap_pages_free_stamped(h, s, os_now_coarse_ns());
 }
 
 // Grows a large extent in place into the free span right after it.

@@ -173,19 +173,23 @@ static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool 
 
 // Returns the oldest half of a full cache to the slabs, then caches p.
 umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p) {
-    uint32_t k = b->max / 2 ? b->max / 2 : 1;
-    if (k > b->n)
-        k = b->n;
+    uint32_t n = heap_bin_count(b), max = heap_bin_cap(b);
+    uint32_t k = max / 2 ? max / 2 : 1;
+    if (k > n)
+        k = n;
     for (uint32_t i = 0; i < k; i++) {
         heap_span_t *s = heap_pagemap_get((uintptr_t)b->items[i]);
         slab_put(tl->heap, tl, s, b->items[i], false);
     }
-    memmove(b->items, b->items + k, (b->n - k) * sizeof(void *));
-    b->n -= k;
+    if (n > k)
+        memmove(b->items, b->items + k, (n - k) * sizeof(void *));
+    n -= k;
     counter_add(&b->n_free, 1);
-    if (b->n < b->max) {
-        b->items[b->n++] = p;
+    if (n < max) {
+        b->items[n++] = p;
+        b->top = b->items + n;
     } else { // max 0 cannot happen for an owned slab, but stay safe
+        b->top = b->items + n;
         slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)p), p, false);
     }
     return UMF_RESULT_SUCCESS;
@@ -195,10 +199,11 @@ umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p) {
 static void local_flush(heap_local_t *tl, bool locked) {
     for (unsigned c = 0; c < HEAP_NCLASSES; c++) {
         heap_bin_t *b = &tl->bins[c];
-        for (uint32_t i = 0; i < b->n; i++)
+        uint32_t n = heap_bin_count(b);
+        for (uint32_t i = 0; i < n; i++)
             slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)b->items[i]), b->items[i],
                      locked);
-        b->n = 0;
+        b->top = b->items;
     }
 }
 
@@ -272,7 +277,7 @@ static uint32_t bin_max(uint32_t bsize) {
 // Moves up to `want` free blocks of s into b's cache (lowest first).
 // Returns true when s ran out of free blocks.
 static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
-    uint32_t wi = s->wi, n = b->n;
+    uint32_t wi = s->wi, n0 = heap_bin_count(b), n = n0;
     while (n < want && wi < s->nwords) {
         uint64_t w = s->local[wi];
         if (!w) {
@@ -283,8 +288,8 @@ static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
         s->local[wi] = w & (w - 1);
         b->items[n++] = (void *)(s->base + idx * s->bsize);
     }
-    s->used += (int32_t)(n - b->n);
-    b->n = n;
+    s->used += (int32_t)(n - n0);
+    b->top = b->items + n;
     s->wi = wi < s->nwords ? wi : s->nwords - 1;
     return wi >= s->nwords;
 }
@@ -303,13 +308,14 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
             heap_set_error(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
             return NULL;
         }
-        b->max = max;
+        b->top = b->items;
+        b->end = b->items + max;
     }
-    uint32_t want = b->max / 2 ? b->max / 2 : 1;
+    uint32_t want = heap_bin_cap(b) / 2 ? heap_bin_cap(b) / 2 : 1;
     bool collected = false;
     for (;;) {
         heap_span_t *s = b->cur;
-        if (s != &heap_sentinel && (!slab_take(s, b, want) || b->n))
+        if (s != &heap_sentinel && (!slab_take(s, b, want) || b->top != b->items))
             break; // got blocks (the slab may have more)
         if (!collected && load_relaxed(&tl->remote_slabs)) {
             collected = true;
@@ -344,7 +350,7 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
         s->state = HEAP_SLAB_CUR;
         b->cur = s;
     }
-    return b->items[--b->n];
+    return *--b->top;
 }
 
 // ---- empty caches and orphans -------------------------------------------------------------

@@ -20,7 +20,7 @@
 // First size of a thread's slot array; it doubles when a heap id needs it.
 #define HEAP_TLS_INLINE 16
 
-static heap_tls_t tls_empty = {0, 0};
+static heap_tls_t tls_empty = {0, 0, {0, NULL}};
 __thread heap_tls_t *heap_tls_self __attribute__((tls_model("initial-exec"))) = &tls_empty;
 
 static size_t tls_bytes(uint32_t cap) { return sizeof(heap_tls_t) + cap * sizeof(heap_slot_t); }
@@ -97,6 +97,7 @@ static void tls_destructor(void *arg) {
         if (!h || h->uid != sl->uid)
             continue; // that heap was destroyed: its locals are gone
         pthread_mutex_lock(&h->lock);
+        heap_lcache_flush_locked(h, sl->tl); // cached large extents back to the page heap
         heap_local_orphan_locked(h, sl->tl);
         pthread_mutex_unlock(&h->lock);
     }

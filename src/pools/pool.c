@@ -17,15 +17,19 @@
 // Errors found here, before the implementation is called, are reported by
 // umfPoolGetLastAllocationError through this per-thread record. It is
 // written only on failure paths; a NULL from the implementation clears it
-// so that the implementation's own record speaks.
+// so that the implementation's own record speaks. umfPoolMalloc does not
+// look at what an engine pool returns (it jumps straight into the engine):
+// for those, `seq` tells whether the engine has failed since (heap.h).
 static __thread struct {
     umf_memory_pool_handle_t pool;
     umf_result_t result;
+    uint64_t seq; // heap_error_seq() when recorded
 } glue_error;
 
 static void *fail(umf_memory_pool_handle_t pool, umf_result_t r) {
     glue_error.pool = pool;
     glue_error.result = r;
+    glue_error.seq = heap_error_seq();
     return NULL;
 }
 
@@ -33,6 +37,20 @@ static inline void *checked(umf_memory_pool_handle_t pool, void *p) {
     if (unlikely(!p))
         glue_error.pool = NULL;
     return p;
+}
+
+// The fast-path entries of pools that are not engine pools: the checks the
+// engine makes itself (free of NULL, the error record on a NULL).
+static void *glue_malloc(void *ctx, size_t size) {
+    umf_memory_pool_handle_t pool = ctx;
+    return checked(pool, pool->ops.malloc(pool->priv, size));
+}
+
+static umf_result_t glue_free(void *ctx, void *ptr) {
+    umf_memory_pool_handle_t pool = ctx;
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    return pool->ops.free(pool->priv, ptr);
 }
 
 static bool pool_ops_valid(const umf_memory_pool_ops_t *ops) {
@@ -87,6 +105,17 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
     if (r != UMF_RESULT_SUCCESS) {
         LOG_INFO("pool initialize failed: %d", (int)r);
         goto err_destroy_tracking;
+    }
+    // Engine pools: umfPoolMalloc/umfPoolFree are one jump into the ops.
+    pool->engine = ops->get_last_allocation_error == heap_pool_last_error;
+    if (pool->engine) {
+        pool->fast_malloc = ops->malloc;
+        pool->fast_free = ops->free;
+        pool->fast_ctx = pool->priv;
+    } else {
+        pool->fast_malloc = glue_malloc;
+        pool->fast_free = glue_free;
+        pool->fast_ctx = pool;
     }
     // Blocks of the heap engine are found through its page map (two loads)
     // rather than the address map's tree: the fast path of umfFree and
@@ -161,9 +190,10 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
         }                                                                                          \
     } while (0)
 
+// The allocation fast path: one tail call (fast_malloc, see umfPoolCreate).
 HETMEM_EXPORT void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
     CHECK_POOL_NULL(hPool);
-    return checked(hPool, hPool->ops.malloc(hPool->priv, size));
+    return hPool->fast_malloc(hPool->fast_ctx, size);
 }
 
 HETMEM_EXPORT void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size,
@@ -208,9 +238,7 @@ HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr
         LOG_ERR("NULL pool handle");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (!ptr)
-        return UMF_RESULT_SUCCESS;
-    return hPool->ops.free(hPool->priv, ptr);
+    return hPool->fast_free(hPool->fast_ctx, ptr); // NULL: SUCCESS (glue_free, engine)
 }
 
 HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
@@ -218,7 +246,7 @@ HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
         return UMF_RESULT_SUCCESS;
     umf_memory_pool_handle_t owner = heap_owner_of(ptr);
     if (likely(owner != NULL))
-        return owner->ops.free(owner->priv, ptr);
+        return owner->fast_free(owner->fast_ctx, ptr);
     tracker_entry_t e;
     if (!tracker_find(ptr, &e)) {
         LOG_INFO("umfFree(%p): not memory of a tracked pool, ignored", ptr);
@@ -231,7 +259,7 @@ HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
 HETMEM_EXPORT umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_t hPool) {
     if (!hPool)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (glue_error.pool == hPool)
+    if (glue_error.pool == hPool && (!hPool->engine || glue_error.seq == heap_error_seq()))
         return glue_error.result;
     return hPool->ops.get_last_allocation_error(hPool->priv);
 }

@@ -280,12 +280,19 @@ static void dj_finalize(void *pool) {
 
 // The ops add only the trace-level test (one predictable branch) to the
 // engine's fast paths.
+// The traced variants are out of line, so that the plain ops need no stack
+// frame: a test and a tail call into the engine.
+__attribute__((noinline, cold)) static void *dj_malloc_traced(disjoint_t *d, size_t size) {
+    void *p = heap_malloc(d->heap, size);
+    trace_call(d, "malloc", size, p);
+    return p;
+}
+
 static void *dj_malloc(void *pool, size_t size) {
     disjoint_t *d = pool;
-    void *p = heap_malloc(d->heap, size);
     if (unlikely(d->trace >= 3))
-        trace_call(d, "malloc", size, p);
-    return p;
+        return dj_malloc_traced(d, size);
+    return heap_malloc(d->heap, size);
 }
 
 static void *dj_calloc(void *pool, size_t num, size_t size) {
@@ -316,16 +323,17 @@ static size_t dj_usable_size(void *pool, void *ptr) {
     return heap_usable_size(((disjoint_t *)pool)->heap, ptr);
 }
 
-static umf_result_t dj_free(void *pool, void *ptr) {
-    disjoint_t *d = pool;
-    if (unlikely(d->trace >= 3))
+__attribute__((noinline, cold)) static umf_result_t dj_free_traced(disjoint_t *d, void *ptr) {
+    if (ptr) // the glue passes NULL on (engine pool)
         trace_call(d, "free", heap_usable_size(d->heap, ptr), ptr);
     return heap_free(d->heap, ptr);
 }
 
-static umf_result_t dj_last_error(void *pool) {
-    (void)pool;
-    return heap_last_error();
+static umf_result_t dj_free(void *pool, void *ptr) {
+    disjoint_t *d = pool;
+    if (unlikely(d->trace >= 3))
+        return dj_free_traced(d, ptr);
+    return heap_free(d->heap, ptr);
 }
 
 static umf_memory_pool_ops_t disjoint_ops = {
@@ -338,7 +346,7 @@ static umf_memory_pool_ops_t disjoint_ops = {
     .aligned_malloc = dj_aligned_malloc,
     .malloc_usable_size = dj_usable_size,
     .free = dj_free,
-    .get_last_allocation_error = dj_last_error,
+    .get_last_allocation_error = heap_pool_last_error, // marks an engine pool (pool.c)
 };
 
 HETMEM_EXPORT umf_memory_pool_ops_t *umfDisjointPoolOps(void) { return &disjoint_ops; }

@@ -5,6 +5,7 @@
 #define HETMEM_POOLS_POOL_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include <umf/memory_pool.h>
 #include <umf/memory_pool_ops.h>
@@ -12,6 +13,14 @@
 /// A pool handle. Everything but `tag` is immutable between umfPoolCreate
 /// and umfPoolDestroy, so the fast paths read it without synchronization.
 struct umf_memory_pool_t {
+    // The malloc and free fast paths (umfPoolMalloc, umfPoolFree, umfFree)
+    // jump to these with fast_ctx. Engine pools (pool.c: engine): the ops
+    // themselves with priv. Other pools: glue functions with the handle,
+    // which add the checks the ops may not make (free(NULL), error record).
+    void *(*fast_malloc)(void *ctx, size_t size);
+    umf_result_t (*fast_free)(void *ctx, void *ptr);
+    void *fast_ctx;
+    bool engine;                             // ops over the heap engine (heap.h)
     void *priv;                              // the implementation's state
     umf_memory_pool_ops_t ops;               // copied at creation
     umf_memory_provider_handle_t provider;   // the provider the user gave
