@@ -564,8 +564,18 @@ bool heap_defrag_hint(heap_t *h, const void *ptr) {
 
 // ---- owner lookup (umfFree / umfPoolByPtr fast path) ----------------------------------------
 
-void heap_set_owner(heap_t *h, void *owner) {
+void heap_set_owner(heap_t *h, void *owner, bool direct) {
+    atomic_store_explicit(&h->direct_free, owner && direct && !h->cfg.free_wrapped,
+                          memory_order_relaxed);
     atomic_store_explicit(&h->owner, owner, memory_order_release);
+}
+
+bool heap_free_direct(void *ptr, umf_result_t *r) {
+    heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
+    if (!s || !atomic_load_explicit(&s->heap->direct_free, memory_order_relaxed))
+        return false;
+    *r = free_fast(s->heap, ptr); // the same page-map entry, still in L1
+    return true;
 }
 
 void *heap_owner_of(const void *ptr) {

@@ -45,6 +45,9 @@ typedef struct heap_config_t {
     size_t max_pooled_size; ///< above this, one provider allocation per block
     size_t slab_cache;      ///< empty slabs kept per size class and thread
     bool keep_all_memory;   ///< never give memory back before heap_destroy
+    bool free_wrapped;      ///< the pool's free does more than heap_free (a
+                            ///< disjoint pool tracing every call): umfFree
+                            ///< must go through it, never heap_free_direct
     uint64_t decay_ms;      ///< idle time after which free memory is returned
     size_t retain_max;      ///< free bytes kept cached before release is forced
     heap_limit_t *limit;    ///< shared budget or NULL
@@ -146,7 +149,14 @@ size_t heap_limit_used(const heap_limit_t *l);
 
 /// Records the object (a tracked UMF pool handle) that heap_owner_of returns
 /// for this heap's blocks; NULL (the default) hides them from it.
-void heap_set_owner(heap_t *h, void *owner);
+/// With `direct`, the pool's free is the engine's own (no wrapper to run):
+/// heap_free_direct may free the heap's blocks without going through it.
+void heap_set_owner(heap_t *h, void *owner, bool direct);
+
+/// umfFree's fast path: frees ptr with one page-map lookup when it is a
+/// block of a heap whose owner was set with `direct`. Returns true with the
+/// result in *r, or false (not such a block: take the general path).
+bool heap_free_direct(void *ptr, umf_result_t *r);
 
 /// The owner set for the heap whose span holds ptr, or NULL when ptr is in
 /// no engine span or its heap has none. Two loads through the engine's page
@@ -157,7 +167,8 @@ void *heap_owner_of(const void *ptr);
 /// heap_set_owner for every live heap that allocates from `provider` (each
 /// tracked pool has its own tracking provider, so this names the heaps of
 /// one pool whatever pool implementation wraps them). Returns the count.
-unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void *owner);
+unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void *owner,
+                                     bool direct);
 
 /// Fills the allocation members of a UMF pool ops table (malloc, calloc,
 /// realloc, aligned_malloc, malloc_usable_size, free,

@@ -240,6 +240,7 @@ struct heap_t {
     uint64_t decay_ns;
     bool fresh_zero;           // fresh provider memory reads as zero (OS provider)
     _Atomic(void *) owner;     // heap_set_owner: the tracked UMF pool, or NULL
+    _Atomic bool direct_free;  // heap_set_owner: umfFree may free here directly
 
     // --- everything below: protected by lock ---
     _Alignas(64) pthread_mutex_t lock;

@@ -64,12 +64,13 @@ void heap_registry_remove(heap_t *h) {
     pthread_mutex_unlock(&registry_lock);
 }
 
-unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void *owner) {
+unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void *owner,
+                                     bool direct) {
     unsigned n = 0;
     pthread_mutex_lock(&registry_lock);
     for (uint32_t id = 0; id < registry_cap; id++)
         if (registry[id] && registry[id]->provider == provider) {
-            heap_set_owner(registry[id], owner);
+            heap_set_owner(registry[id], owner, direct);
             n++;
         }
     pthread_mutex_unlock(&registry_lock);

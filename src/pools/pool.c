@@ -120,8 +120,11 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
     // Blocks of the heap engine are found through its page map (two loads)
     // rather than the address map's tree: the fast path of umfFree and
     // umfPoolByPtr. Only tracked pools: untracked ones stay invisible.
-    if (pool->upstream != provider)
-        heap_set_owner_for_provider(pool->upstream, pool);
+    if (pool->upstream != provider) {
+        // Engine pools' frees are heap_free (or, for the disjoint pool, a
+        // wrapper that the heap marks with free_wrapped when it must run).
+        heap_set_owner_for_provider(pool->upstream, pool, pool->engine);
+    }
     *hPool = pool;
     return UMF_RESULT_SUCCESS;
 
@@ -169,7 +172,7 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     if (!hPool)
         return;
     if (hPool->upstream != hPool->provider)
-        heap_set_owner_for_provider(hPool->upstream, NULL);
+        heap_set_owner_for_provider(hPool->upstream, NULL, false);
     hPool->ops.finalize(hPool->priv);
     if (hPool->upstream != hPool->provider) {
         release_leftovers(hPool);
@@ -244,8 +247,11 @@ HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr
 HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
+    umf_result_t r;
+    if (likely(heap_free_direct(ptr, &r)))
+        return r;
     umf_memory_pool_handle_t owner = heap_owner_of(ptr);
-    if (likely(owner != NULL))
+    if (owner)
         return owner->fast_free(owner->fast_ctx, ptr);
     tracker_entry_t e;
     if (!tracker_find(ptr, &e)) {

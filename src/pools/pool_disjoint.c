@@ -258,6 +258,7 @@ static umf_result_t dj_initialize(umf_memory_provider_handle_t provider, void *p
         cfg.retain_max = 0;
     }
     cfg.user = d;
+    cfg.free_wrapped = p->trace >= 3; // dj_free logs every call
     umf_result_t r = heap_create(provider, &cfg, &d->heap);
     if (r != UMF_RESULT_SUCCESS) {
         meta_free(d, sizeof *d);
