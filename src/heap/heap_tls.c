@@ -77,6 +77,22 @@ unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void
     return n;
 }
 
+void heap_fork_prepare(void) {
+    pthread_mutex_lock(&registry_lock);
+    for (uint32_t id = 0; id < registry_cap; id++)
+        if (registry[id])
+            pthread_mutex_lock(&registry[id]->lock);
+}
+
+void heap_fork_parent(void) {
+    for (uint32_t id = registry_cap; id-- > 0;)
+        if (registry[id])
+            pthread_mutex_unlock(&registry[id]->lock);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void heap_fork_child(void) { heap_fork_parent(); }
+
 // ---- thread exit -------------------------------------------------------------------------
 
 static pthread_key_t tls_key;

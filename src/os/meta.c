@@ -99,3 +99,15 @@ char *meta_strdup(const char *s) {
         memcpy(d, s, n);
     return d;
 }
+
+void meta_fork_prepare(void) {
+    for (unsigned c = 0; c < META_CLASSES; c++)
+        pthread_mutex_lock(&classes[c].lock);
+}
+
+void meta_fork_parent(void) {
+    for (unsigned c = META_CLASSES; c-- > 0;)
+        pthread_mutex_unlock(&classes[c].lock);
+}
+
+void meta_fork_child(void) { meta_fork_parent(); }

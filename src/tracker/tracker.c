@@ -406,3 +406,7 @@ int tracker_resize(uintptr_t start, size_t new_size) {
 size_t tracker_count(void) {
     return atomic_load_explicit(&tracker_map.count, memory_order_relaxed);
 }
+
+void tracker_fork_prepare(void) { lock_map(); }
+void tracker_fork_parent(void) { unlock_map(); }
+void tracker_fork_child(void) { unlock_map(); }
