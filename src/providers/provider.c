@@ -33,6 +33,27 @@ umf_result_t provider_set_native_error(provider_native_error_t *slot, int32_t co
     return UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC;
 }
 
+void provider_native_error_get(const provider_native_error_t *slot, const char **ppMessage,
+                               int32_t *pError) {
+    if (!ppMessage || !pError)
+        return;
+    *ppMessage = slot->msg;
+    *pError = slot->code;
+}
+
+umf_result_t provider_base_recommended_page_size(void *provider, size_t size, size_t *pageSize) {
+    (void)provider, (void)size;
+    if (!pageSize)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    *pageSize = os_page_size();
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t provider_base_min_page_size(void *provider, void *ptr, size_t *pageSize) {
+    (void)ptr;
+    return provider_base_recommended_page_size(provider, 0, pageSize);
+}
+
 umf_result_t provider_errno_to_result(int err) {
     switch (err) {
     case 0: return UMF_RESULT_SUCCESS;

@@ -283,12 +283,9 @@ static umf_result_t devdax_free(void *provider, void *ptr, size_t size) {
 }
 
 static void devdax_get_last_native_error(void *provider, const char **ppMessage,
-                                         int32_t *pError) {
+                                        int32_t *pError) {
     (void)provider;
-    if (!ppMessage || !pError)
-        return;
-    *ppMessage = devdax_error.msg;
-    *pError = devdax_error.code;
+    provider_native_error_get(&devdax_error, ppMessage, pError);
 }
 
 static umf_result_t devdax_get_recommended_page_size(void *provider, size_t size,

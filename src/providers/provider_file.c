@@ -380,27 +380,10 @@ static umf_result_t file_free(void *provider, void *ptr, size_t size) {
     return UMF_RESULT_SUCCESS;
 }
 
-static void file_get_last_native_error(void *provider, const char **ppMessage, int32_t *pError) {
+static void file_get_last_native_error(void *provider, const char **ppMessage,
+                                        int32_t *pError) {
     (void)provider;
-    if (!ppMessage || !pError)
-        return;
-    *ppMessage = file_error.msg;
-    *pError = file_error.code;
-}
-
-static umf_result_t file_get_recommended_page_size(void *provider, size_t size,
-                                                   size_t *pageSize) {
-    (void)provider;
-    (void)size;
-    if (!pageSize)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    *pageSize = os_page_size();
-    return UMF_RESULT_SUCCESS;
-}
-
-static umf_result_t file_get_min_page_size(void *provider, void *ptr, size_t *pageSize) {
-    (void)ptr;
-    return file_get_recommended_page_size(provider, 0, pageSize);
+    provider_native_error_get(&file_error, ppMessage, pError);
 }
 
 // purge_force (the range then reads as zeros):
@@ -519,8 +502,8 @@ static umf_memory_provider_ops_t file_ops = {
     .alloc = file_alloc,
     .free = file_free,
     .get_last_native_error = file_get_last_native_error,
-    .get_recommended_page_size = file_get_recommended_page_size,
-    .get_min_page_size = file_get_min_page_size,
+    .get_recommended_page_size = provider_base_recommended_page_size,
+    .get_min_page_size = provider_base_min_page_size,
     .get_name = file_get_name,
     .ext =
         {

@@ -170,25 +170,7 @@ static umf_result_t fixed_free(void *provider, void *ptr, size_t size) {
 static void fixed_get_last_native_error(void *provider, const char **ppMessage,
                                         int32_t *pError) {
     (void)provider;
-    if (!ppMessage || !pError)
-        return;
-    *ppMessage = fixed_error.msg;
-    *pError = fixed_error.code;
-}
-
-static umf_result_t fixed_get_recommended_page_size(void *provider, size_t size,
-                                                    size_t *pageSize) {
-    (void)provider;
-    (void)size;
-    if (!pageSize)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    *pageSize = os_page_size();
-    return UMF_RESULT_SUCCESS;
-}
-
-static umf_result_t fixed_get_min_page_size(void *provider, void *ptr, size_t *pageSize) {
-    (void)ptr;
-    return fixed_get_recommended_page_size(provider, 0, pageSize);
+    provider_native_error_get(&fixed_error, ppMessage, pError);
 }
 
 // purge_force must leave the pages reading as zeros, and the buffer's kind
@@ -245,8 +227,8 @@ static umf_memory_provider_ops_t fixed_ops = {
     .alloc = fixed_alloc,
     .free = fixed_free,
     .get_last_native_error = fixed_get_last_native_error,
-    .get_recommended_page_size = fixed_get_recommended_page_size,
-    .get_min_page_size = fixed_get_min_page_size,
+    .get_recommended_page_size = provider_base_recommended_page_size,
+    .get_min_page_size = provider_base_min_page_size,
     .get_name = fixed_get_name,
     .ext =
         {

@@ -35,6 +35,16 @@ typedef struct provider_native_error_t {
 umf_result_t provider_set_native_error(provider_native_error_t *slot, int32_t code, int err,
                                        const char *what);
 
+/// get_last_native_error of a provider family: reads the calling thread's
+/// record (NULL outputs are ignored).
+void provider_native_error_get(const provider_native_error_t *slot, const char **ppMessage,
+                               int32_t *pError);
+
+/// get_recommended_page_size / get_min_page_size of the providers whose
+/// memory comes in base pages (fixed, file): the OS page size.
+umf_result_t provider_base_recommended_page_size(void *provider, size_t size, size_t *pageSize);
+umf_result_t provider_base_min_page_size(void *provider, void *ptr, size_t *pageSize);
+
 /// Maps an errno value from the OS layer to a umf_result_t (ENOMEM ->
 /// OUT_OF_HOST_MEMORY, EINVAL -> INVALID_ARGUMENT, ...).
 umf_result_t provider_errno_to_result(int err);
