@@ -14,13 +14,15 @@ vm_cache=${HETMEM_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hetmem-vm}
 vm_verbose=${HETMEM_VM_VERBOSE:-0}
 
 # The exit status meaning "the guest could not be booted for a reason outside
-# the test": ctest's SKIP_RETURN_CODE.
+# the test": ctest's SKIP_RETURN_CODE.  vm_skip goes through test_skip
+# (tests/test_skip.sh): with HETMEM_REQUIRE_ALL=1 a skip fails instead.
 VM_SKIP=77
+. "$vm_here/../test_skip.sh"
 
 vm_log() { printf 'hetmem-vm: %s\n' "$*" >&2; }
 vm_debug() { if [[ $vm_verbose == 1 ]]; then vm_log "$@"; fi; }
 vm_die() { vm_log "error: $*"; exit 1; }
-vm_skip() { printf 'SKIP: hetmem-vm: %s\n' "$*" >&2; exit "$VM_SKIP"; }
+vm_skip() { test_skip "hetmem-vm: $*"; }
 
 # vm_lock FILE: take an exclusive flock on FILE for the rest of the shell
 # (fd 9), so that parallel ctest jobs do not download/build the same thing.

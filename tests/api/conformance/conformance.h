@@ -26,13 +26,13 @@ umf_result_t counting_create(umf_memory_provider_handle_t inner, counting_t *c,
 
 /// The providers of the suite by name: "os", "fixed" (a 256 MiB buffer),
 /// "file" (a temporary file, shared visibility) and "protnone" (a user
-/// provider whose memory is mapped PROT_NONE). Returns 0, 77 when the
-/// provider is not built (a message says so) or -1 on failure.
+/// provider whose memory is mapped PROT_NONE). Returns 0, or -1 on failure
+/// (every provider is linked: there is no "not built" answer).
 int conf_provider_create(const char *name, umf_memory_provider_handle_t *out);
 void conf_provider_destroy(const char *name, umf_memory_provider_handle_t p);
 
 /// A fixed provider over a fresh buffer of `size` bytes (for exhaustion);
-/// 77 when the fixed provider is not built.
+/// 0, or -1 on failure.
 int conf_fixed_create(size_t size, void **buf, umf_memory_provider_handle_t *out);
 void conf_fixed_destroy(void *buf, size_t size, umf_memory_provider_handle_t p);
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The providers the conformance suite runs on, and the counting wrapper.
-// Provider ops functions are declared weak: a provider that is not built
-// yet makes its tests skip (exit 77 with a message) instead of failing to
-// link. The PROT_NONE provider is a user-defined one: any access to its
+// Every provider is linked for real (no weak declarations): a provider
+// that is missing fails to link, and one that cannot be created fails the
+// test. The PROT_NONE provider is a user-defined one: any access to its
 // memory faults, which proves that a pool never touches what it manages.
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,17 +16,6 @@
 #include <umf/providers/provider_os_memory.h>
 
 #include "conformance.h"
-
-#pragma weak umfOsMemoryProviderOps
-#pragma weak umfOsMemoryProviderParamsCreate
-#pragma weak umfOsMemoryProviderParamsDestroy
-#pragma weak umfFixedMemoryProviderOps
-#pragma weak umfFixedMemoryProviderParamsCreate
-#pragma weak umfFixedMemoryProviderParamsDestroy
-#pragma weak umfFileMemoryProviderOps
-#pragma weak umfFileMemoryProviderParamsCreate
-#pragma weak umfFileMemoryProviderParamsDestroy
-#pragma weak umfFileMemoryProviderParamsSetVisibility
 
 #define FIXED_SIZE ((size_t)256 << 20)
 
@@ -174,10 +163,6 @@ static void *fixed_buf;
 static char file_path[64];
 
 int conf_fixed_create(size_t size, void **buf, umf_memory_provider_handle_t *out) {
-    if (!umfFixedMemoryProviderOps || !umfFixedMemoryProviderParamsCreate) {
-        fprintf(stderr, "SKIP: the fixed memory provider is not built yet\n");
-        return 77;
-    }
     void *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (b == MAP_FAILED)
@@ -202,10 +187,6 @@ void conf_fixed_destroy(void *buf, size_t size, umf_memory_provider_handle_t p) 
 
 int conf_provider_create(const char *name, umf_memory_provider_handle_t *out) {
     if (strcmp(name, "os") == 0) {
-        if (!umfOsMemoryProviderOps) {
-            fprintf(stderr, "SKIP: the OS memory provider is not built yet\n");
-            return 77;
-        }
         umf_os_memory_provider_params_handle_t pp;
         if (umfOsMemoryProviderParamsCreate(&pp) != UMF_RESULT_SUCCESS)
             return -1;
@@ -216,10 +197,6 @@ int conf_provider_create(const char *name, umf_memory_provider_handle_t *out) {
     if (strcmp(name, "fixed") == 0)
         return conf_fixed_create(FIXED_SIZE, &fixed_buf, out);
     if (strcmp(name, "file") == 0) {
-        if (!umfFileMemoryProviderOps || !umfFileMemoryProviderParamsCreate) {
-            fprintf(stderr, "SKIP: the file memory provider is not built yet\n");
-            return 77;
-        }
         snprintf(file_path, sizeof file_path, "/tmp/hetmem_conf_XXXXXX");
         int fd = mkstemp(file_path);
         if (fd < 0)
@@ -228,8 +205,9 @@ int conf_provider_create(const char *name, umf_memory_provider_handle_t *out) {
         umf_file_memory_provider_params_handle_t fp;
         if (umfFileMemoryProviderParamsCreate(&fp, file_path) != UMF_RESULT_SUCCESS)
             return -1;
-        umfFileMemoryProviderParamsSetVisibility(fp, UMF_MEM_MAP_SHARED);
-        umf_result_t r = umfMemoryProviderCreate(umfFileMemoryProviderOps(), fp, out);
+        umf_result_t r = umfFileMemoryProviderParamsSetVisibility(fp, UMF_MEM_MAP_SHARED);
+        if (r == UMF_RESULT_SUCCESS)
+            r = umfMemoryProviderCreate(umfFileMemoryProviderOps(), fp, out);
         umfFileMemoryProviderParamsDestroy(fp);
         if (r != UMF_RESULT_SUCCESS)
             unlink(file_path);

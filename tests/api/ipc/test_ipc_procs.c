@@ -35,6 +35,7 @@
 #include <umf/providers/provider_devdax_memory.h>
 #include <umf/providers/provider_file_memory.h>
 #include <umf/providers/provider_os_memory.h>
+#include "test_skip.h"
 
 #define SOCK_FD 3        // the consumer's end of the socket (after exec)
 #define PAGE 4096
@@ -375,8 +376,7 @@ int main(int argc, char **argv) {
         c.dev = argv[2];
         c.dev_size = strtoull(argv[3], NULL, 0);
         if (access(c.dev, R_OK | W_OK) != 0) {
-            printf("SKIP: cannot use %s\n", c.dev);
-            return 77;
+            return test_skip_status("cannot use %s: %s", c.dev, strerror(errno));
         }
         kinds[0] = "devdax";
         nkinds = 1;

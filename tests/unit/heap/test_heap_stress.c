@@ -24,6 +24,7 @@
 #include <umf/pools/pool_scalable.h>
 
 #include "test_heap_util.h"
+#include "test_seed.h"
 
 #define THREADS 6
 #define LIVE 128
@@ -46,7 +47,8 @@ typedef struct run_t {
     umf_memory_pool_handle_t pool;
     xslot_t xchg[XCHG];
     uint64_t deadline;
-    atomic_long ops, cross, errors;
+    uint64_t seed; // printed; HETMEM_TEST_SEED replays each thread's stream
+    atomic_long ops, cross, errors, next_id;
 } run_t;
 
 static uint64_t now_ns(void) {
@@ -124,7 +126,8 @@ static void release(run_t *r, void *p) {
 
 static void *worker(void *arg) {
     run_t *r = arg;
-    uint64_t s = now_ns() ^ (uintptr_t)&s;
+    uint64_t id = (uint64_t)atomic_fetch_add(&r->next_id, 1);
+    uint64_t s = (r->seed + id * 0x9e3779b97f4a7c15ull) | 1;
     mine_t live[LIVE] = {{0}};
     long ops = 0, cross = 0;
     while ((ops & 255) || now_ns() < r->deadline) {
@@ -182,6 +185,7 @@ static void stress_pool(umf_memory_pool_ops_t *ops, void *params, const char *na
     memset(&r, 0, sizeof r);
     assert_int_equal(umfPoolCreate(ops, prov, params, 0, &r.pool), UMF_RESULT_SUCCESS);
     r.deadline = now_ns() + RUN_NS;
+    r.seed = test_seed(name);
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, worker, &r);

@@ -19,6 +19,8 @@
 
 #include <hmalloc.h>
 
+#include "test_threads.h" // threads record failures, the main thread asserts
+
 #define THREADS 8
 #define ROUNDS 2000
 
@@ -71,7 +73,8 @@ static void *producer(void *arg) {
     for (int r = 0; r < ROUNDS; r++) {
         size_t size = (size_t)(r % 13) * 97 + 1;
         char *p = (r % 3) ? hmalloc(size) : hcalloc(1, size);
-        assert_non_null(p);
+        if (!THREAD_CHECK(p != NULL))
+            continue;
         memset(p, 0x5a, size);
         void *expected = NULL;
         while (!atomic_compare_exchange_weak(&b->slot, &expected, p))
@@ -86,10 +89,11 @@ static void *consumer(void *arg) {
     for (;;) {
         void *p = atomic_exchange(&b->slot, NULL);
         if (p) {
-            assert_int_equal(*(unsigned char *)p, 0x5a);
+            THREAD_CHECK(*(unsigned char *)p == 0x5a);
             if ((uintptr_t)p & 64) {
-                p = hrealloc(p, 300); // realloc of another thread's block
-                assert_non_null(p);
+                void *q = hrealloc(p, 300); // realloc of another thread's block
+                if (THREAD_CHECK(q != NULL))
+                    p = q;
             }
             hfree(p);
         } else if (atomic_load(&b->done) && !atomic_load(&b->slot)) {
@@ -109,6 +113,7 @@ static void test_cross_thread_free(void **state) {
     }
     for (int i = 0; i < THREADS; i++)
         assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_thread_checks();
 }
 
 // ---- everything at once ----------------------------------------------------------------------
@@ -117,15 +122,16 @@ static void *mixed(void *arg) {
     (void)arg;
     for (int r = 0; r < ROUNDS / 4; r++) {
         void *a = haligned_alloc(256, 1000), *b = NULL;
-        assert_non_null(a);
-        assert_int_equal(hposix_memalign(&b, 4096, 5000), 0);
+        THREAD_CHECK(a != NULL && (uintptr_t)a % 256 == 0);
+        THREAD_CHECK(hposix_memalign(&b, 4096, 5000) == 0 && (uintptr_t)b % 4096 == 0);
         char *c = hmalloc(70000);
-        assert_non_null(c);
-        c[69999] = 1;
+        if (THREAD_CHECK(c != NULL))
+            c[69999] = 1;
         char *m = hmmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        assert_true(m && m != MAP_FAILED);
-        m[0] = 1;
-        assert_int_equal(hmunmap(m, 8192), 0);
+        if (THREAD_CHECK(m && m != MAP_FAILED)) {
+            m[0] = 1;
+            THREAD_CHECK(hmunmap(m, 8192) == 0);
+        }
         hfree(a);
         hfree(b);
         hfree(c);
@@ -140,6 +146,7 @@ static void test_mixed(void **state) {
         assert_int_equal(pthread_create(&t[i], NULL, mixed, NULL), 0);
     for (int i = 0; i < THREADS; i++)
         assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_thread_checks();
 }
 
 int main(void) {

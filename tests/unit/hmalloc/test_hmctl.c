@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fake_trees.h"
+#include "test_skip.h"
 
 #ifndef HMCTL_BIN
 #error "HMCTL_BIN must name the hmctl program"
@@ -433,7 +434,7 @@ static void test_probe_hand_set(void **state) {
 static void test_numactl(void **state) {
     (void)state;
 #ifndef NUMACTL_BIN
-    skip();
+    TEST_SKIP("numactl was not found at configure time (package numactl)");
 #else
     run_t r = run_env(NULL, (const char *const[]){NUMACTL_BIN, "-p", "0", HMCTL_BIN, "-m", "0",
                                                   PROBE_BIN, NULL});

@@ -28,6 +28,8 @@
 #include <memkind/internal/memkind_arena.h>
 
 #include "mini_json.h"
+#include "test_seed.h"
+#include "test_threads.h"
 
 static memkind_t basic_kinds[4];
 
@@ -823,23 +825,39 @@ static void test_bg_threads(void **state) {
 #define NITER 20000
 static void *shared_slots[NTHREADS][64];
 
+static uint64_t threads_seed; // printed; HETMEM_TEST_SEED replays it
+
+// Each block holds its size in its first bytes and its writer's id in its
+// last byte; whoever frees it checks both (THREAD_CHECK: the main thread
+// asserts).
+static bool block_intact(const char *b) {
+    size_t size;
+    memcpy(&size, b, sizeof size);
+    return size >= 8 && size < 8 + 5000 && (unsigned char)b[size - 1] < NTHREADS &&
+           memkind_malloc_usable_size(NULL, (void *)b) >= size;
+}
+
 static void *worker(void *arg) {
     int id = (int)(intptr_t)arg;
     memkind_t kinds[3] = {MEMKIND_DEFAULT, MEMKIND_REGULAR, MEMKIND_INTERLEAVE};
-    unsigned seed = (unsigned)id * 7919u + 1;
+    unsigned seed = (unsigned)(threads_seed + (uint64_t)id * 7919u) | 1;
     for (int i = 0; i < NITER; i++) {
         seed = seed * 1103515245u + 12345u;
         memkind_t k = kinds[seed % 3];
         size_t size = 8 + (seed >> 8) % 5000;
         char *p = memkind_malloc(k, size);
-        assert_non_null(p);
-        p[0] = (char)id;
+        if (!THREAD_CHECK_MSG(p != NULL, "memkind_malloc(%zu) failed", size))
+            continue;
+        memcpy(p, &size, sizeof size);
         p[size - 1] = (char)id;
         // swap into a slot another thread frees: cross-thread frees
         int victim = (int)((seed >> 4) % NTHREADS);
         void *old = __atomic_exchange_n(&shared_slots[victim][seed % 64], p, __ATOMIC_ACQ_REL);
-        if (old)
+        if (old) {
+            THREAD_CHECK_MSG(block_intact(old), "block %p changed under its owner", old);
+            THREAD_CHECK(memkind_detect_kind(old) != NULL);
             memkind_free(seed & 1 ? NULL : memkind_detect_kind(old), old);
+        }
     }
     return NULL;
 }
@@ -847,13 +865,18 @@ static void *worker(void *arg) {
 static void test_threads(void **state) {
     (void)state;
     pthread_t t[NTHREADS];
+    threads_seed = test_seed_or("test_threads", 0);
     for (int i = 0; i < NTHREADS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i), 0);
     for (int i = 0; i < NTHREADS; i++)
-        pthread_join(t[i], NULL);
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_thread_checks();
     for (int i = 0; i < NTHREADS; i++)
         for (int j = 0; j < 64; j++)
-            memkind_free(NULL, shared_slots[i][j]);
+            if (shared_slots[i][j]) {
+                assert_true(block_intact(shared_slots[i][j]));
+                memkind_free(NULL, shared_slots[i][j]);
+            }
 }
 
 int main(void) {

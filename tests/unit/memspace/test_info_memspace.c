@@ -19,6 +19,7 @@
 #include "hetmem_info.h"
 #include "memspace/memspace_internal.h"
 #include "mini_json.h"
+#include "test_skip.h"
 
 // Also in hetmem_info.h once the section is in hetmem-info's table.
 void info_memspaces_text(FILE *out);
@@ -124,7 +125,7 @@ int main(void) {
     CPU_ZERO(&set);
     CPU_SET(0, &set);
     if (sched_setaffinity(0, sizeof set, &set) != 0)
-        return 77;
+        return test_skip_status("cannot run on CPU 0: %s", strerror(errno));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hmat3),
         cmocka_unit_test(no_hmat),

@@ -26,6 +26,7 @@
 #include "pools/pool_internal.h"
 #include "providers/provider_os_internal.h"
 #include "topology/topo.h"
+#include "test_skip.h"
 
 #define OK UMF_RESULT_SUCCESS
 #define INVAL UMF_RESULT_ERROR_INVALID_ARGUMENT
@@ -449,8 +450,8 @@ int main(void) {
     };
     int e = topo_init();
     if ((e && e != EINVAL) || topo_node_count() == 0) {
-        print_message("SKIP: no memory topology (error %d)\n", e);
-        return 77;
+        return test_skip_status("no memory topology (topo_init error %d, %u nodes)", e,
+                                topo_node_count());
     }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "fake_sysfs.h"
 #include "fake_trees.h"
 #include "memspace/memspace_internal.h"
+#include "test_skip.h"
 
 static char dir[512];
 
@@ -168,8 +169,7 @@ int main(void) {
     CPU_ZERO(&set);
     CPU_SET(0, &set);
     if (sched_setaffinity(0, sizeof set, &set) != 0) {
-        printf("SKIP: cannot run on CPU 0\n");
-        return 77;
+        return test_skip_status("cannot run on CPU 0: %s", strerror(errno));
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hmat3),

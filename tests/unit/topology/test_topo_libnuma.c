@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "topology/topo.h"
+#include "test_skip.h"
 
 static int numa_complaints;
 
@@ -52,10 +53,10 @@ static void test_same_as_libnuma(void **state) {
     unsetenv("HWLOC_FSROOT");
     topo_reset_for_testing();
     if (topo_init() != 0 || numa_available() < 0)
-        skip();
+        TEST_SKIP("no NUMA topology here (topo_init or numa_available failed)");
     nodeset_t theirs, ours;
     if (!libnuma_parse("all", &theirs) || !nodeset_equal(&theirs, topo_all_nodes()))
-        skip(); // libnuma counts nodes hetmem does not (memoryless, offline)
+        TEST_SKIP("libnuma counts nodes hetmem does not (memoryless, offline)");
     int last = nodeset_last(topo_all_nodes());
     int first = nodeset_next(topo_all_nodes(), 0);
     char beyond[16], firsts[16], range[32];

@@ -34,6 +34,8 @@
 
 #include <hmalloc.h>
 
+#include "guest_pages.h"
+
 #define MAX_NODES 64
 #define WI_DIR "/sys/kernel/mm/mempolicy/weighted_interleave"
 
@@ -171,24 +173,18 @@ static void check(const char *what, pages_t *pg, const spec_t *spec, bool ratio)
         if (u == 0 || pg->v[i] != pg->v[u - 1])
             pg->v[u++] = pg->v[i];
     pg->n = u;
-    int *status = calloc(pg->n, sizeof *status);
-    size_t count[MAX_NODES] = {0}, absent = 0, wrong = 0;
+    gp_count_t c = {0}; // void when move_pages fails or any page is absent
+    size_t *count = c.on, wrong = 0;
     char why[256] = "";
-    if (move_pages(0, (unsigned long)pg->n, pg->v, NULL, status, 0) != 0) {
-        snprintf(why, sizeof why, "move_pages: %s", strerror(errno));
+    if (pg->n == 0) {
+        snprintf(why, sizeof why, "no pages to count");
+    } else if (!gp_query(pg->v, pg->n, NULL, &c)) {
+        snprintf(why, sizeof why, "%s", c.why);
     } else {
-        for (size_t i = 0; i < pg->n; i++) {
-            if (status[i] < 0 || status[i] >= MAX_NODES) {
-                absent++;
-                continue;
-            }
-            count[status[i]]++;
-            if (!spec->nodes[status[i]])
-                wrong++;
-        }
-        if (absent)
-            snprintf(why, sizeof why, "%zu pages not present", absent);
-        else if (wrong)
+        for (unsigned n = 0; n < MAX_NODES; n++)
+            if (!spec->nodes[n])
+                wrong += count[n];
+        if (wrong)
             snprintf(why, sizeof why, "%zu pages outside the expected nodes", wrong);
     }
     if (!why[0] && ratio && (spec->pol == P_INTERLEAVE || spec->pol == P_WEIGHTED)) {
@@ -212,7 +208,6 @@ static void check(const char *what, pages_t *pg, const spec_t *spec, bool ratio)
     printf("%s%s\n", why[0] ? " - " : "", why);
     if (why[0])
         failures++;
-    free(status);
     pg->n = 0;
 }
 

@@ -25,6 +25,8 @@
 #include <hbwmalloc.h>
 #include <memkind.h>
 
+#include "guest_pages.h"
+
 static int failures;
 static size_t ps;
 
@@ -83,27 +85,28 @@ static void pin_cpu(int cpu) {
 
 #define MAXNODES 16
 
-// Touches every page of [p, p+len) and counts the pages per node.
-static void count_pages(void *p, size_t len, long counts[MAXNODES]) {
+// Touches every page of [p, p+len) (writes 0xa5) and counts the pages per
+// node (guest_pages.h). A count that is void (move_pages failed, a page is
+// absent, a node beyond MAXNODES) is a failure of its own ("not ok" line),
+// and false makes the caller's check fail too.
+static bool count_pages(void *p, size_t len, long counts[MAXNODES]) {
     memset(counts, 0, MAXNODES * sizeof(long));
-    uintptr_t start = (uintptr_t)p & ~(uintptr_t)(ps - 1);
-    uintptr_t end = (uintptr_t)p + len;
-    memset(p, 0xa5, len);
-    enum { B = 512 };
-    void *pages[B];
-    int status[B];
-    for (uintptr_t a = start; a < end;) {
-        unsigned n = 0;
-        for (; n < B && a < end; n++, a += ps)
-            pages[n] = (void *)a;
-        if (move_pages(0, n, pages, NULL, status, 0)) {
-            perror("move_pages");
-            return;
-        }
-        for (unsigned i = 0; i < n; i++)
-            if (status[i] >= 0 && status[i] < MAXNODES)
-                counts[status[i]]++;
+    if (!p) {
+        report(false, "page count: NULL block");
+        return false;
     }
+    memset(p, 0xa5, len);
+    gp_count_t c;
+    bool ok = gp_count(p, len, false, NULL, &c);
+    for (int i = 0; i < MAXNODES; i++)
+        counts[i] = (long)c.on[i];
+    if (ok && gp_on_mask(&c, ~((UINT64_C(1) << MAXNODES) - 1)) != 0) {
+        snprintf(c.why, sizeof c.why, "pages on nodes beyond %d", MAXNODES - 1);
+        ok = false;
+    }
+    if (!ok)
+        report(false, "page count of %p (%zu bytes) void: %s", p, len, c.why);
+    return ok;
 }
 
 static const char *fmt_counts(const long c[MAXNODES]) {
@@ -133,8 +136,7 @@ static void expect_on(const char *name, memkind_t kind, size_t len, unsigned wan
     }
     long c[MAXNODES];
     madvise((void *)((uintptr_t)p & ~(uintptr_t)(ps - 1)), len, MADV_NOHUGEPAGE);
-    count_pages(p, len, c);
-    bool ok = true;
+    bool ok = count_pages(p, len, c);
     for (int i = 0; i < MAXNODES; i++)
         if (c[i] && !(want & (1u << i)))
             ok = false;
@@ -179,9 +181,9 @@ static void case_tiers3(void) {
     // interleave over the three nodes: about a third each
     void *p = memkind_malloc(MEMKIND_INTERLEAVE, 24 * MB);
     long c[MAXNODES];
-    count_pages(p, 24 * MB, c);
+    bool even = count_pages(p, 24 * MB, c);
     long total = c[0] + c[1] + c[2];
-    bool even = total > 0;
+    even &= total == (long)(24 * MB / ps);
     for (int i = 0; i < 3; i++)
         even &= c[i] * 4 > total && c[i] * 2 < total;
     report(even, "INTERLEAVE spreads evenly: %s", fmt_counts(c));
@@ -200,8 +202,8 @@ static void case_tiers3(void) {
 
     // hbwmalloc: default policy PREFERRED -> node 2; verify
     char *h = hbw_malloc(4 * MB);
-    count_pages(h, 4 * MB, c);
-    report(c[2] == (long)(4 * MB / ps) && hbw_verify_memory_region(h, 4 * MB, 0) == 0,
+    bool counted = count_pages(h, 4 * MB, c);
+    report(counted && c[2] == (long)(4 * MB / ps) && hbw_verify_memory_region(h, 4 * MB, 0) == 0,
            "hbw_malloc on HBM: %s", fmt_counts(c));
     char *d = memkind_malloc(MEMKIND_DEFAULT, MB);
     report(hbw_verify_memory_region(d, MB, HBW_TOUCH_PAGES) == -1,
@@ -228,9 +230,8 @@ static void fill_bound(const char *name, memkind_t kind, int node, size_t block)
     int err = errno;
     uint64_t got = (uint64_t)n * block;
     long c[MAXNODES] = {0};
-    if (n)
-        count_pages(v[n / 2], block, c);
-    report(n < max && err == ENOMEM && got * 10 >= size * 6 && c[node] == (long)(block / ps),
+    bool counted = n && count_pages(v[n / 2], block, c);
+    report(counted && n < max && err == ENOMEM && got * 10 >= size * 6 && c[node] == (long)(block / ps),
            "%s fill node %d (%llu MiB) with %zu KiB blocks: %llu MiB, then NULL/errno %d; "
            "middle block %s",
            name, node, (unsigned long long)(size >> 20), block >> 10,
@@ -263,7 +264,8 @@ static void case_fill_preferred(void) {
             break;
         }
         long c[MAXNODES];
-        count_pages(v[i], block, c);
+        if (!count_pages(v[i], block, c))
+            all = false;
         for (int k = 0; k < MAXNODES; k++)
             total[k] += c[k];
     }
@@ -292,10 +294,10 @@ static void case_hugetlb(void) {
     memkind_free(NULL, p);
     void *q = NULL;
     int r = hbw_posix_memalign_psize(&q, 4096, 2 * MB, HBW_PAGESIZE_2MB);
-    long c[MAXNODES];
-    if (q)
-        count_pages(q, 2 * MB, c);
-    report(r == 0 && q && c[2] > 0, "hbw_posix_memalign_psize 2MB on node 2");
+    long c[MAXNODES] = {0};
+    bool counted = q && count_pages(q, 2 * MB, c);
+    report(r == 0 && counted && c[2] == (long)(2 * MB / ps), "hbw_posix_memalign_psize 2MB on node 2: %s",
+           fmt_counts(c));
     hbw_free(q);
     before = hugepages_free(0) + hugepages_free(1) + hugepages_free(2);
     p = memkind_malloc(MEMKIND_HUGETLB, 10 * MB);
@@ -344,8 +346,8 @@ static void case_allhbm(void) {
     for (int cpu = 0; cpu < 2; cpu++) {
         pin_cpu(cpu);
         b[cpu] = memkind_malloc(MEMKIND_HBW_ALL, 8 * MB);
-        count_pages(b[cpu], 8 * MB, c);
-        report(c[cpu] == (long)(8 * MB / ps), "HBW_ALL first touch from cpu %d: %s", cpu,
+        bool counted = count_pages(b[cpu], 8 * MB, c);
+        report(counted && c[cpu] == (long)(8 * MB / ps), "HBW_ALL first touch from cpu %d: %s", cpu,
                fmt_counts(c));
     }
     memkind_free(NULL, b[0]);
@@ -389,11 +391,11 @@ static void case_dax(void) {
 static void case_wide(void) {
     void *p = memkind_malloc(MEMKIND_INTERLEAVE, 32 * MB);
     long c[MAXNODES];
-    count_pages(p, 32 * MB, c);
+    bool counted = count_pages(p, 32 * MB, c);
     int used = 0;
     for (int i = 0; i < 8; i++)
         used += c[i] > 0;
-    report(used == 8, "INTERLEAVE over the 8 nodes: %s", fmt_counts(c));
+    report(counted && used == 8, "INTERLEAVE over the 8 nodes: %s", fmt_counts(c));
     memkind_free(NULL, p);
     expect_on("REGULAR (nodes with CPUs)", MEMKIND_REGULAR, 8 * MB, 3u);
     expect_on("HIGHEST_CAPACITY", MEMKIND_HIGHEST_CAPACITY, 8 * MB, 1u << 0);

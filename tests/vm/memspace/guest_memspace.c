@@ -32,6 +32,8 @@
 #include "base/nodeset.h"
 #include "os/os.h"
 
+#include "guest_pages.h"
+
 #define NPAGES 96 // divisible by 1, 2, 3 and 4: even shares are exact
 
 static size_t ps;
@@ -140,7 +142,9 @@ static nodeset_t ms_nodes(umf_const_memspace_handle_t ms) {
 
 static int status[NPAGES];
 
-// Touches n pages (no THP: it would place 512 at a time) and reads their nodes.
+// Touches n pages (no THP: it would place 512 at a time) and reads their
+// nodes (guest_pages.h): false, with the reason printed, when move_pages
+// fails or any page has no node.
 static bool place(char *m, size_t n) {
     void *pages[NPAGES];
     (void)os_madvise(m, n * ps, OS_ADV_NOHUGEPAGE);
@@ -148,7 +152,12 @@ static bool place(char *m, size_t n) {
         m[i * ps] = (char)i;
         pages[i] = m + i * ps;
     }
-    return os_move_pages(n, pages, NULL, status) == 0;
+    gp_count_t c;
+    if (!gp_query(pages, n, status, &c)) {
+        printf("# page count void: %s\n", c.why);
+        return false;
+    }
+    return true;
 }
 
 static const char *where(size_t n) {

@@ -23,6 +23,8 @@
 
 #include "os/os.h"
 
+#include "guest_pages.h"
+
 #define MAXPAGES 4096
 
 static size_t ps;
@@ -99,9 +101,9 @@ static char *alloc_touch(umf_memory_provider_handle_t h, size_t n) {
     static void *pages[MAXPAGES];
     for (size_t i = 0; i < n; i++)
         pages[i] = m + i * ps;
-    int err = os_move_pages(n, pages, NULL, status);
-    if (err) {
-        failf("move_pages failed: %s", strerror(err));
+    gp_count_t c; // void when move_pages fails or a page has no node
+    if (!gp_query(pages, n, status, &c)) {
+        failf("page count void: %s", c.why);
         (void)umfMemoryProviderFree(h, m, n * ps);
         return NULL;
     }
@@ -278,22 +280,9 @@ static bool c_preferred_fallback(void) {
         (void)os_madvise(m, n, OS_ADV_NOHUGEPAGE);
         for (size_t i = 0; i < pages; i++)
             m[i * ps] = 1;
-        size_t on2 = 0, other = 0;
-        for (size_t i = 0; ok && i < pages; i += MAXPAGES) {
-            size_t k = pages - i < MAXPAGES ? pages - i : MAXPAGES;
-            static void *pg[MAXPAGES];
-            for (size_t j = 0; j < k; j++)
-                pg[j] = m + (i + j) * ps;
-            ok = os_move_pages(k, pg, NULL, status) == 0 || failf("move_pages failed");
-            for (size_t j = 0; ok && j < k; j++) {
-                if (status[j] == 2)
-                    on2++;
-                else if (status[j] >= 0)
-                    other++;
-                else
-                    ok = failf("page %zu is not present (%d)", i + j, status[j]);
-            }
-        }
+        gp_count_t c; // void when move_pages fails or a page has no node
+        ok = gp_count(m, n, false, NULL, &c) || failf("page count void: %s", c.why);
+        size_t on2 = c.on[2], other = c.pages - on2;
         if (ok && (on2 < pages / 2 || other == 0))
             ok = failf("%zu pages on node 2, %zu elsewhere", on2, other);
         (void)umfMemoryProviderFree(h, m, n);
@@ -367,10 +356,10 @@ static bool huge_on(bool shared) {
     bool ok = r == UMF_RESULT_SUCCESS || failf("alloc failed: %d", (int)r);
     if (ok) {
         memset(m, 1, huge);
-        int node = -1;
-        ok = os_page_node(m, &node) == 0 || failf("move_pages failed");
-        if (ok && node != 1)
-            ok = failf("the huge page is on node %d", node);
+        gp_count_t c; // every base page of the huge page: node 1
+        ok = gp_count(m, huge, false, NULL, &c) || failf("page count void: %s", c.why);
+        if (ok && c.on[1] != huge / ps)
+            ok = failf("the huge page is not on node 1: %s", gp_format(&c));
         long after = free_huge(1);
         if (ok && (before < 1 || after != before - 1 || free_huge(0) != before0))
             ok = failf("node 1 free huge pages %ld -> %ld (node 0: %ld -> %ld)", before, after,
