@@ -137,9 +137,11 @@ static void test_stale_errno(void **state) {
     errno = ENOMEM;
     void *q = hcalloc(4, 8);
     assert_non_null(q);
+    assert_int_equal(errno, ENOMEM);
     errno = ENOMEM;
     void *r = hrealloc(p, 4096);
     assert_non_null(r);
+    assert_int_equal(errno, ENOMEM);
     errno = ENOMEM;
     void *s = haligned_alloc(64, 64);
     assert_non_null(s);

@@ -319,7 +319,8 @@ static void test_create_kind(void **state) {
 
 static void test_static_kinds(void **state) {
     (void)state;
-    // Every static kind answers; an unavailable one refuses with ENOMEM.
+    // Every static kind answers; an unavailable one refuses with ENOMEM, an
+    // available one allocates.
     for (int i = 0; i < MEMKIND_NUM_BASE_KIND; i++) {
         memkind_t k;
         assert_int_equal(memkind_get_kind_by_partition(i, &k), 0);
@@ -329,7 +330,10 @@ static void test_static_kinds(void **state) {
         if (avail != 0) {
             assert_null(p);
             assert_int_equal(errno, ENOMEM);
-        } else if (p) {
+        } else {
+            if (!p)
+                fail_msg("kind %d (%s) is available but memkind_malloc(4096) gave NULL, errno %d",
+                         i, k->name, errno);
             memset(p, 1, 4096);
             assert_ptr_equal(memkind_detect_kind(p), k);
             memkind_free(k, p);
@@ -827,11 +831,11 @@ static void *shared_slots[NTHREADS][64];
 
 static uint64_t threads_seed; // printed; HETMEM_TEST_SEED replays it
 
-// Each block holds its size in its first bytes and its writer's id in its
-// last byte; whoever frees it checks both (THREAD_CHECK: the main thread
-// asserts).
+// Each block holds its size in its first 4 bytes and its writer's id in its
+// last byte (sizes are >= 8); whoever frees it checks both (THREAD_CHECK: the
+// main thread asserts).
 static bool block_intact(const char *b) {
-    size_t size;
+    uint32_t size;
     memcpy(&size, b, sizeof size);
     return size >= 8 && size < 8 + 5000 && (unsigned char)b[size - 1] < NTHREADS &&
            memkind_malloc_usable_size(NULL, (void *)b) >= size;
@@ -848,7 +852,8 @@ static void *worker(void *arg) {
         char *p = memkind_malloc(k, size);
         if (!THREAD_CHECK_MSG(p != NULL, "memkind_malloc(%zu) failed", size))
             continue;
-        memcpy(p, &size, sizeof size);
+        uint32_t size32 = (uint32_t)size;
+        memcpy(p, &size32, sizeof size32);
         p[size - 1] = (char)id;
         // swap into a slot another thread frees: cross-thread frees
         int victim = (int)((seed >> 4) % NTHREADS);
