@@ -11,6 +11,7 @@
 #define HETMEM_TEST_SEED_H
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,25 @@ static inline uint64_t test_seed(const char *what) {
 /// `fixed`, unless HETMEM_TEST_SEED is set; printed.
 static inline uint64_t test_seed_or(const char *what, uint64_t fixed) {
     return test_seed_pick(what, fixed, 1);
+}
+
+/// The base seed of a test file whose random streams have fixed seeds: 0
+/// (the streams the tests always used) unless HETMEM_TEST_SEED is set;
+/// printed once per file. Safe to call from any thread.
+static inline uint64_t test_seed_base(const char *what) {
+    static atomic_int state; // 0 unset, 1 being set, 2 set
+    static _Atomic uint64_t base;
+    int expected = 0;
+    if (atomic_load(&state) != 2) {
+        if (atomic_compare_exchange_strong(&state, &expected, 1)) {
+            atomic_store(&base, test_seed_or(what, 0));
+            atomic_store(&state, 2);
+        } else {
+            while (atomic_load(&state) != 2)
+                ;
+        }
+    }
+    return atomic_load(&base);
 }
 
 #endif // HETMEM_TEST_SEED_H

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "jemalloc_test_util.h"
+#include "test_seed.h"
 
 #define MiB ((size_t)1 << 20)
 #define FIXED_BUF (512 * MiB)
@@ -231,7 +232,7 @@ typedef struct mt_arg_t {
 static void *mt_worker(void *arg) {
     mt_arg_t *a = arg;
     mt_t *mt = a->mt;
-    unsigned seed = 77u * (unsigned)a->id + 1;
+    unsigned seed = 77u * (unsigned)a->id + 1 + (unsigned)test_seed_base("test_jemalloc_pool");
     for (int round = 0; round < ROUNDS; round++) {
         for (int i = 0; i < PER_THREAD; i++) {
             seed = seed * 1103515245u + 12345u;

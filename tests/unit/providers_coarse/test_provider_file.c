@@ -28,6 +28,7 @@
 #include "os/os.h"
 #include "providers/provider_internal.h"
 #include "providers/range_alloc.h"
+#include "test_seed.h"
 
 #define MiB ((size_t)1 << 20)
 
@@ -299,7 +300,7 @@ static void many_allocations(void **state) {
     enum { N = 3000 };
     static unsigned char *p[N];
     static size_t sz[N];
-    uint64_t s = 777;
+    uint64_t s = 777 + test_seed_base("test_provider_file");
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N; i++) {
             s ^= s << 13, s ^= s >> 7, s ^= s << 17;
@@ -320,7 +321,7 @@ static void many_allocations(void **state) {
         // The second round fits in what the first one mapped.
         if (round == 1)
             assert_int_equal(file_size(path), grown);
-        s = 777;
+        s = 777 + test_seed_base("test_provider_file");
     }
     umfMemoryProviderDestroy(h);
 }
@@ -403,7 +404,7 @@ static umf_memory_provider_handle_t mt_h;
 
 static void *mt_worker(void *arg) {
     int id = (int)(intptr_t)arg;
-    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(id + 1);
+    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(id + 1) + test_seed_base("test_provider_file");
     unsigned char *mine[32] = {0};
     size_t msz[32];
     for (int op = 0; op < 3000; op++) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "providers/range_alloc.h"
+#include "test_seed.h"
 
 // An address range nothing is mapped at (the allocator never dereferences).
 #define FAKE_BASE ((uintptr_t)0x7e0000000000ull)
@@ -399,7 +400,7 @@ static range_alloc_t *mt_ra;
 
 static void *mt_worker(void *arg) {
     int id = (int)(intptr_t)arg;
-    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)id;
+    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)id + test_seed_base("test_range_alloc");
     uintptr_t mine[64];
     size_t msz[64];
     int n = 0;

@@ -23,6 +23,7 @@
 
 #include "os/os.h"
 #include "providers/provider_os_internal.h"
+#include "test_seed.h"
 
 typedef umf_os_memory_provider_params_handle_t params_t;
 
@@ -367,7 +368,7 @@ static void concurrent_shared(void **state) {
     pthread_t t[THREADS];
     worker_t w[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker_t){.h = h, .seed = 1234u + (unsigned)i, .failures = 0};
+        w[i] = (worker_t){.h = h, .seed = 1234u + (unsigned)i + (unsigned)test_seed_base("test_provider_os_shared"), .failures = 0};
         assert_int_equal(pthread_create(&t[i], NULL, worker, &w[i]), 0);
     }
     for (int i = 0; i < THREADS; i++) {

@@ -22,6 +22,7 @@
 
 #include "test_tracker.h"
 #include "tracker/tracker_internal.h"
+#include "test_seed.h"
 
 // Each slot is 4 KiB. A stable slot holds one stable range in its first
 // STABLE_SPAN bytes, followed by a gap that no range ever covers. Every slot
@@ -96,7 +97,7 @@ typedef struct writer_arg_t {
 static void *writer(void *argp) {
     writer_arg_t *a = argp;
     churn_t *c = a->c;
-    uint64_t rng = 0x1234567ull + a->id * 0x9e3779b97f4a7c15ull;
+    uint64_t rng = 0x1234567ull + test_seed_base("test_tracker_mt") + a->id * 0x9e3779b97f4a7c15ull;
     struct {
         uintptr_t base, start;
         size_t size;
@@ -159,7 +160,10 @@ static void *writer(void *argp) {
 
 static void *reader(void *argp) {
     churn_t *c = argp;
-    uint64_t rng = (uint64_t)(uintptr_t)&rng | 1;
+    static atomic_uint reader_ids;
+    uint64_t rng = (test_seed_base("test_tracker_mt") ^ 0xa0761d6478bd642full) +
+                   0x9e3779b97f4a7c15ull * (1 + atomic_fetch_add(&reader_ids, 1));
+    rng |= 1;
     long found = 0, missed = 0;
     while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
         for (int b = 0; b < 64; b++) {
@@ -275,7 +279,7 @@ static void chunk_cost(size_t n, uintptr_t *q, size_t nq, size_t nlook) {
     uintptr_t *cs = malloc(n * sizeof(*cs));
     size_t *csz = malloc(n * sizeof(*csz));
     assert_true(cs && csz);
-    uint64_t rng = 42 + n, hits;
+    uint64_t rng = 42 + n + test_seed_base("test_tracker_mt"), hits;
     for (size_t i = 0; i < n; i++) {
         cs[i] = 0x7f0000000000ull + i * ((size_t)2 << 20);
         csz[i] = 4096 * (1 + tt_rand(&rng) % 512);
@@ -321,7 +325,7 @@ void tt_lookup_cost(void **state) {
     size_t nlook = (size_t)((TT_SANITIZED ? 200000 : 1000000) * sc) + 1;
     uintptr_t *q = malloc(nq * sizeof(*q));
     assert_non_null(q);
-    uint64_t rng = 42;
+    uint64_t rng = 42 + test_seed_base("test_tracker_mt");
     for (size_t n = 256; n <= 16384; n *= 4)
         chunk_cost(n, q, nq, nlook);
 
