@@ -6,7 +6,8 @@
 # Usage: check_man_pages.sh DOCS_MAN_DIR EXPORTS_FILE
 set -eu
 man=$1 exports=$2
-command -v groff >/dev/null || { echo "SKIP: groff missing"; exit 77; }
+. "${0%/*}/../../test_skip.sh"
+command -v groff >/dev/null || test_skip "groff missing (package groff-base)"
 fail=0
 for p in memkind.3 memkind_arena.3 hbwmalloc.3; do
   w=$(groff -man -Tutf8 -ww "$man/$p" 2>&1 >/dev/null)
