@@ -200,10 +200,15 @@ static uint32_t next(void) { // xorshift64*
 
 int main(void) {
     const char *e = getenv("HETMEM_FUZZ_RUNS"), *s = getenv("HETMEM_FUZZ_SEED");
+    if (!s)
+        s = getenv("HETMEM_TEST_SEED"); // the suite's common name
     long runs = e ? atol(e) : 3000;
     rng = s ? strtoull(s, NULL, 0) : UINT64_C(0x9e3779b97f4a7c15);
     if (!rng)
         rng = 1;
+    printf("fuzz_ipc_open: seed %llu, %ld runs (HETMEM_FUZZ_SEED=%llu replays it)\n",
+           (unsigned long long)rng, runs, (unsigned long long)rng);
+    fflush(stdout);
     init();
     unsigned char in[6000];
     int base = mappings();
