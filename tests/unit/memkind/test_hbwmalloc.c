@@ -90,6 +90,8 @@ static void test_memalign(void **state) {
         assert_true(r == 0 || r == ENOMEM);
         if (r == 0)
             hbw_free(p);
+    } else { // BIND without HBW memory: the documented refusal
+        assert_int_equal(hbw_posix_memalign(&p, 4096, 5000), ENOMEM);
     }
 }
 
