@@ -96,7 +96,7 @@ HETMEM_EXPORT int memkind_get_stat(memkind_t kind, memkind_stat_type stat, size_
         *value = a.sum;
         return MEMKIND_SUCCESS;
     }
-    if (!kind->ops)
+    if (!mk_kind_check(kind, "memkind_get_stat") || !kind->ops)
         return MEMKIND_ERROR_INVALID;
     if (kind->ops->get_stat)
         return kind->ops->get_stat(kind, stat, value);
