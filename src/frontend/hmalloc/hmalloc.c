@@ -124,7 +124,16 @@ HETMEM_EXPORT void *hrealloc(void *ptr, size_t size) {
         return NULL;
     }
     int saved = errno;
-    return finish(pool, umfPoolRealloc(pool, ptr, size), saved);
+    void *p = umfPoolRealloc(pool, ptr, size);
+    if (unlikely(!p) && umfPoolGetLastAllocationError(pool) == UMF_RESULT_ERROR_INVALID_ARGUMENT &&
+        umfPoolMallocUsableSize(pool, ptr) == 0) {
+        // Not a live block of the pool (an interior pointer, a freed
+        // block): the argument is wrong, not the memory short.
+        LOG_ERR("hrealloc(%p): not a live block of the hmalloc pool; refused", ptr);
+        errno = EINVAL;
+        return NULL;
+    }
+    return finish(pool, p, saved);
 }
 
 // aligned_alloc(3): the alignment must be a power of two (glibc 2.38 and
