@@ -178,65 +178,6 @@ bool mk_kind_is_static(const struct memkind *kind) {
     return kind >= &mk_static_kinds[0] && kind < &mk_static_kinds[MEMKIND_NUM_BASE_KIND];
 }
 
-// ---- kind handles ----------------------------------------------------------------
-
-void mk_kind_mark_live(struct memkind *kind) {
-    kind->hetmem_self = kind;
-    __atomic_store_n(&kind->hetmem_state, MK_KIND_LIVE, __ATOMIC_RELEASE);
-}
-
-bool mk_kind_check(const struct memkind *kind, const char *fn) {
-    if (likely(mk_kind_live(kind)))
-        return true;
-    if (log_level() >= LOG_LEVEL_ERROR) {
-        const char *why = !kind                      ? "a NULL kind"
-                          : kind->hetmem_self != kind ? "not a memkind kind (garbage handle)"
-                          : __atomic_load_n(&kind->hetmem_state, __ATOMIC_RELAXED) == MK_KIND_DEAD
-                              ? "a destroyed kind"
-                              : "not a memkind kind (garbage handle)";
-        log_write(LOG_LEVEL_ERROR, fn, "kind %p is %s; refused", (const void *)kind, why);
-    }
-    return false;
-}
-
-// Dead created kinds, oldest first: a structure is reused only when
-// MK_KIND_QUARANTINE newer ones wait behind it. Linked through priv.
-static pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct memkind *dead_head, *dead_tail; // protected by: dead_lock
-static unsigned dead_count;                   // protected by: dead_lock
-
-struct memkind *mk_kind_alloc(void) {
-    struct memkind *k = NULL;
-    pthread_mutex_lock(&dead_lock);
-    if (dead_count > MK_KIND_QUARANTINE) {
-        k = dead_head;
-        dead_head = k->priv;
-        if (!dead_head)
-            dead_tail = NULL;
-        dead_count--;
-    }
-    pthread_mutex_unlock(&dead_lock);
-    if (k) {
-        memset(k, 0, sizeof *k);
-        return k;
-    }
-    return meta_alloc(sizeof *k); // zeroed
-}
-
-void mk_kind_retire(struct memkind *kind) {
-    __atomic_store_n(&kind->hetmem_state, MK_KIND_DEAD, __ATOMIC_RELEASE);
-    kind->hetmem_heap = NULL;
-    pthread_mutex_lock(&dead_lock);
-    kind->priv = NULL;
-    if (dead_tail)
-        dead_tail->priv = kind;
-    else
-        dead_head = kind;
-    dead_tail = kind;
-    dead_count++;
-    pthread_mutex_unlock(&dead_lock);
-}
-
 // ---- static heaps --------------------------------------------------------------
 
 static int kind_env_status(const mk_static_desc_t *d) {

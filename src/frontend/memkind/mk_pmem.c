@@ -202,9 +202,21 @@ HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind)
 
 // A file in the directory is on a DAX mapping when the kernel accepts
 // MAP_SYNC for it (fs-dax only), which is what memkind checks too.
+static int check_dax_path(const char *pmem_dir);
+
 HETMEM_EXPORT int memkind_check_dax_path(const char *pmem_dir) {
-    if (!pmem_dir || !pmem_dir[0])
+    if (!pmem_dir || !pmem_dir[0]) {
+        LOG_ERR("memkind_check_dax_path: %s directory", !pmem_dir ? "NULL" : "empty");
         return MEMKIND_ERROR_INVALID;
+    }
+    int saved = errno;
+    int err = check_dax_path(pmem_dir);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
+}
+
+static int check_dax_path(const char *pmem_dir) {
     int fd;
     int e = os_file_tmp(pmem_dir, &fd);
     if (e) {

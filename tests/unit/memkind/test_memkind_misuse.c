@@ -180,6 +180,11 @@ static void allocate_after(memkind_t k, size_t size) {
 
 // ---- errno: first use and every success -------------------------------------------------
 
+static void stats_sink(void *opaque, const char *s) {
+    (void)opaque;
+    (void)s;
+}
+
 // Runs first (cmocka keeps the order): nothing of the library was used yet.
 static void test_errno_kept_on_success(void **state) {
     (void)state;
@@ -222,6 +227,15 @@ static void test_errno_kept_on_success(void **state) {
     assert_int_equal(memkind_destroy_kind(fk), 0);
     assert_int_equal(errno, ERRNO_MARK);
     memkind_free(MEMKIND_DEFAULT, p);
+    assert_int_equal(errno, ERRNO_MARK);
+    // statistics, their printing, background threads
+    size_t v = 0;
+    assert_int_equal(memkind_update_cached_stats(), 0);
+    assert_int_equal(memkind_get_stat(MEMKIND_REGULAR, MEMKIND_STAT_TYPE_RESIDENT, &v), 0);
+    assert_int_equal(memkind_get_stat(NULL, MEMKIND_STAT_TYPE_ALLOCATED, &v), 0);
+    assert_int_equal(memkind_stats_print(stats_sink, NULL, MEMKIND_STAT_PRINT_JSON_FORMAT), 0);
+    assert_int_equal(memkind_set_bg_threads(true), 0);
+    assert_int_equal(memkind_set_bg_threads(false), 0);
     assert_int_equal(errno, ERRNO_MARK);
 }
 
