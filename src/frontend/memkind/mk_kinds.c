@@ -107,7 +107,7 @@ HETMEM_EXPORT struct memkind_ops MEMKIND_DEFAULT_OPS = {
            .name = NAME,                                                                           \
            .init_once = PTHREAD_ONCE_INIT,                                                         \
            .arena_map_len = 1,                                                                     \
-           .arena_zero = 1 + (P)*1024u,                                                          \
+           .arena_zero = 1 + (P)*1024u,                                                            \
            .hetmem_self = &mk_static_kinds[P],                                                     \
            .hetmem_state = MK_KIND_LIVE}
 
@@ -251,8 +251,7 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
     char buf[128];
     nodeset_format(&h->slots[0].nodes, buf, sizeof buf);
     LOG_INFO("kind %s: %s, %u slot(s), first on nodes %s", d->name, mk_error_name(h->status),
-             h->nslots,
-             buf);
+             h->nslots, buf);
     return h;
 }
 

@@ -239,6 +239,27 @@ static void test_errno_kept_on_success(void **state) {
     assert_int_equal(errno, ERRNO_MARK);
 }
 
+// *memptr as memkind(3) documents it: size 0 gives 0 and NULL; errors leave
+// it alone (not documented otherwise; memkind's jemalloc path does so).
+static void test_posix_memalign_memptr(void **state) {
+    (void)state;
+    void *p = (void *)(uintptr_t)0x99;
+    assert_int_equal(hbw_posix_memalign(&p, 64, 0), 0);
+    assert_null(p);
+    p = (void *)(uintptr_t)0x99;
+    assert_int_equal(memkind_posix_memalign(MEMKIND_REGULAR, &p, 64, 0), 0);
+    assert_null(p);
+    p = (void *)(uintptr_t)0x99;
+    errno = ERRNO_MARK;
+    assert_int_equal(hbw_posix_memalign(&p, 3, 64), EINVAL);
+    assert_ptr_equal(p, (void *)(uintptr_t)0x99);
+    assert_int_equal(hbw_posix_memalign_psize(&p, 64, 64, (hbw_pagesize_t)77), EINVAL);
+    assert_ptr_equal(p, (void *)(uintptr_t)0x99);
+    assert_int_equal(memkind_posix_memalign(MEMKIND_DEFAULT, &p, 64, SIZE_MAX / 2), ENOMEM);
+    assert_ptr_equal(p, (void *)(uintptr_t)0x99);
+    assert_int_equal(errno, ERRNO_MARK);
+}
+
 // ---- foreign, interior and double frees -------------------------------------------------
 
 static void test_foreign_frees(void **state) {
@@ -639,6 +660,7 @@ int main(void) {
     (void)via_names;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errno_kept_on_success), // first: the library's first use
+        cmocka_unit_test(test_posix_memalign_memptr),
         cmocka_unit_test_setup(test_foreign_frees, kinds_setup),
         cmocka_unit_test_setup(test_other_pool_frees, kinds_setup),
         cmocka_unit_test_setup(test_interior_free_large, kinds_setup),
