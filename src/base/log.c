@@ -4,6 +4,7 @@
 // at ERROR so that the user sees why their setting had no effect.
 #include "base/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -159,10 +160,37 @@ static void vwrite(log_level_t level, const char *func, const char *fmt, va_list
 }
 
 void log_write(log_level_t level, const char *func, const char *fmt, ...) {
+    int saved = errno;
     va_list ap;
     va_start(ap, fmt);
     vwrite(level, func, fmt, ap);
     va_end(ap);
+    errno = saved;
+}
+
+const char *log_strerror(int err, char *buf, unsigned len) {
+    if (!buf || len == 0)
+        return "unknown error";
+    int saved = errno;
+    // GNU strerror_r (_GNU_SOURCE): returns the text, in buf or static.
+    const char *s = strerror_r(err, buf, len);
+    errno = saved;
+    return s ? s : "unknown error";
+}
+
+const char *log_umf_result(int result) {
+    switch (result) {
+    case 0: return "UMF_RESULT_SUCCESS";
+    case 1: return "UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY";
+    case 2: return "UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC";
+    case 3: return "UMF_RESULT_ERROR_INVALID_ARGUMENT";
+    case 4: return "UMF_RESULT_ERROR_INVALID_ALIGNMENT";
+    case 5: return "UMF_RESULT_ERROR_NOT_SUPPORTED";
+    case 6: return "UMF_RESULT_ERROR_USER_SPECIFIC";
+    case 7: return "UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE";
+    case 0x7ffffffe: return "UMF_RESULT_ERROR_UNKNOWN";
+    default: return "unknown UMF result";
+    }
 }
 
 void log_write_once(bool *once, log_level_t level, const char *func, const char *fmt, ...) {
@@ -170,8 +198,10 @@ void log_write_once(bool *once, log_level_t level, const char *func, const char 
         return;
     if (log_level() < level)
         return;
+    int saved = errno;
     va_list ap;
     va_start(ap, fmt);
     vwrite(level, func, fmt, ap);
     va_end(ap);
+    errno = saved;
 }

@@ -23,7 +23,8 @@ log_level_t log_level(void);
 /// Overrides the level (tests, tools with a -v flag).
 void log_set_level(log_level_t level);
 
-/// Writes one line "hetmem <LEVEL> [func] message" to stderr.
+/// Writes one line "hetmem <LEVEL> [func] message" to stderr. errno is
+/// left as the caller had it (logging never changes errno).
 void log_write(log_level_t level, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -32,6 +33,20 @@ void log_write(log_level_t level, const char *func, const char *fmt, ...)
 /// otherwise repeat on every call.
 void log_write_once(bool *once, log_level_t level, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/// The text of an errno value ("No such file or directory"), thread-safe
+/// (strerror_r into buf); never NULL. For log lines: "(errno N)" tells a
+/// user nothing.
+const char *log_strerror(int err, char *buf, unsigned len);
+
+/// The name of a UMF result code ("UMF_RESULT_ERROR_INVALID_ARGUMENT"),
+/// or "unknown UMF result" for a value outside the table (int, so that
+/// layers without the UMF headers can use it).
+const char *log_umf_result(int result);
+
+/// errno text for a log line, formatted on the caller's stack:
+///   LOG_ERR("open %s: %s", path, LOG_STRERROR(e));
+#define LOG_STRERROR(e) log_strerror((e), (char[96]){0}, 96)
 
 #define LOG_AT(lvl, ...)                                                                          \
     do {                                                                                           \

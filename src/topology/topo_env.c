@@ -139,10 +139,14 @@ static int read_nodes(topo_state_t *st, const char *name, bool *reported, unsign
     if (topo_nodestring_parse(&st->all, v, set) != 0) {
         char have[256];
         nodeset_format(&st->all, have, sizeof have);
+        // The node classes stay as discovered; memkind's kinds that depend
+        // on the variable refuse to allocate (mk_nodes_env_status), as
+        // memkind does: the message says both.
         log_write_once(reported, LOG_LEVEL_ERROR, "topo_init",
                        "%s=\"%.64s\" is malformed or names a node that does not exist "
-                       "(nodes: %s); ignored",
-                       name, v, have);
+                       "(nodes: %s): not applied; the memkind %s kinds report "
+                       "MEMKIND_ERROR_ENVIRON",
+                       name, v, have, bit == TOPO_ENV_HBW_NODES ? "HBW" : "DAX_KMEM");
         st->env_rejected |= bit;
         nodeset_zero(set);
         return EINVAL;
@@ -168,8 +172,8 @@ static int read_threshold(topo_state_t *st) {
     }
     if (!ok) {
         log_write_once(&reported_threshold, LOG_LEVEL_ERROR, "topo_init",
-                       "MEMKIND_HBW_THRESHOLD=\"%.64s\" is not a number of MB/s >= 0; "
-                       "using %u",
+                       "MEMKIND_HBW_THRESHOLD=\"%.64s\" is not a number of MB/s >= 0: node "
+                       "classes use %u; the memkind HBW kinds report MEMKIND_ERROR_ENVIRON",
                        v, TOPO_HBW_THRESHOLD_DEFAULT);
         st->env_rejected |= TOPO_ENV_HBW_THRESHOLD;
         return EINVAL;

@@ -82,6 +82,12 @@ struct memkind {
     // hetmem additions (zero in a static initializer):
     void *hetmem_heap;                   ///< hetmem's heap state of the kind (do not touch)
     bool allow_zero_allocs;              ///< memkind_set_allow_zero_allocs
+    // hetmem's handle check (set by the library: memkind_create_*,
+    // memkind_default_create, memkind_arena_create; do not touch): a kind
+    // is live while hetmem_self points to it and hetmem_state is live, so
+    // that a garbage or destroyed handle is refused instead of followed.
+    const struct memkind *hetmem_self;
+    unsigned int hetmem_state;
 };
 
 /// What memkind_config_* fill in (memkind_create_pmem_with_config).

@@ -74,8 +74,8 @@ static void pool_init(void) {
     umf_memory_pool_handle_t pool;
     umf_result_t r = provider_create(pol, &provider);
     if (r != UMF_RESULT_SUCCESS) {
-        LOG_ERR("cannot create the hmalloc pool's provider (%s policy): result %d",
-                hm_mode_name(pol->mode), (int)r);
+        LOG_ERR("cannot create the hmalloc pool's provider (%s policy): %s",
+                hm_mode_name(pol->mode), log_umf_result(r));
         return;
     }
     // Tracked (the default), so that hfree finds the pool of a pointer in
@@ -83,7 +83,7 @@ static void pool_init(void) {
     r = umfPoolCreate(pool_ops(), provider, pool_params(), UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
                       &pool);
     if (r != UMF_RESULT_SUCCESS) {
-        LOG_ERR("cannot create the hmalloc pool: result %d", (int)r);
+        LOG_ERR("cannot create the hmalloc pool: %s", log_umf_result(r));
         umfMemoryProviderDestroy(provider);
         return;
     }

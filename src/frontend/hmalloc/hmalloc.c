@@ -9,8 +9,9 @@
 //   - errno is set on failure only, from the one table below, and left as
 //     it was on success (free(3) and posix_memalign(3) never change it);
 //   - hcalloc checks nmemb * size for overflow (HMSDK's does not);
-//   - bad alignments are EINVAL, and hposix_memalign writes *memptr only on
-//     success (HMSDK stores NULL there on error);
+//   - bad alignments are EINVAL, and hposix_memalign writes NULL to *memptr
+//     on failure, as HMSDK does (glibc leaves it alone: a caller that reads
+//     it after an error sees NULL, never a stale pointer);
 //   - hfree(NULL) does nothing, and a pointer the pool did not hand out is
 //     found through the address map (umfPoolByPtr, the lookup every free
 //     makes) and ignored with an error log instead of crashing.
@@ -53,7 +54,7 @@ static inline void *finish(umf_memory_pool_handle_t pool, void *p, int saved_err
         return p;
     }
     umf_result_t r = pool ? umfPoolGetLastAllocationError(pool) : UMF_RESULT_ERROR_UNKNOWN;
-    LOG_INFO("allocation from the hmalloc pool failed: result %d", (int)r);
+    LOG_INFO("allocation from the hmalloc pool failed: %s", log_umf_result(r));
     errno = hm_errno_of(r);
     return NULL;
 }
@@ -83,7 +84,9 @@ HETMEM_EXPORT void hfree(void *ptr) {
     if (likely(pool)) {
         umf_result_t r = umfPoolFree(pool, ptr);
         if (unlikely(r != UMF_RESULT_SUCCESS))
-            LOG_ERR("hfree(%p): result %d", ptr, (int)r);
+            LOG_ERR("hfree(%p): the pool refused it (%s: not a live block, freed twice or "
+                    "an interior pointer); ignored",
+                    ptr, log_umf_result(r));
     }
     if (unlikely(errno != saved))
         errno = saved;
@@ -92,7 +95,7 @@ HETMEM_EXPORT void hfree(void *ptr) {
 HETMEM_EXPORT void *hcalloc(size_t nmemb, size_t size) {
     size_t total;
     if (unlikely(!mul_checked(nmemb, size, &total))) {
-        LOG_INFO("hcalloc(%zu, %zu) overflows", nmemb, size);
+        LOG_ERR("hcalloc(%zu, %zu): the size overflows", nmemb, size);
         errno = ENOMEM;
         return NULL;
     }
@@ -121,7 +124,16 @@ HETMEM_EXPORT void *hrealloc(void *ptr, size_t size) {
         return NULL;
     }
     int saved = errno;
-    return finish(pool, umfPoolRealloc(pool, ptr, size), saved);
+    void *p = umfPoolRealloc(pool, ptr, size);
+    if (unlikely(!p) && umfPoolGetLastAllocationError(pool) == UMF_RESULT_ERROR_INVALID_ARGUMENT &&
+        umfPoolMallocUsableSize(pool, ptr) == 0) {
+        // Not a live block of the pool (an interior pointer, a freed
+        // block): the argument is wrong, not the memory short.
+        LOG_ERR("hrealloc(%p): not a live block of the hmalloc pool; refused", ptr);
+        errno = EINVAL;
+        return NULL;
+    }
+    return finish(pool, p, saved);
 }
 
 // aligned_alloc(3): the alignment must be a power of two (glibc 2.38 and
@@ -137,12 +149,15 @@ HETMEM_EXPORT void *haligned_alloc(size_t alignment, size_t size) {
     return finish(pool, pool ? umfPoolAlignedMalloc(pool, size, alignment) : NULL, saved);
 }
 
-// posix_memalign(3): the result is the return value; errno and, on error,
-// *memptr are left alone (mimalloc alloc-posix.c, HMSDK hposix_memalign).
+// posix_memalign(3): the result is the return value and errno is left
+// alone; on any error *memptr is set to NULL (HMSDK hposix_memalign does).
 HETMEM_EXPORT int hposix_memalign(void **memptr, size_t alignment, size_t size) {
-    if (unlikely(!memptr || !is_pow2(alignment) || alignment % sizeof(void *) != 0)) {
+    if (unlikely(!memptr))
+        return EINVAL;
+    if (unlikely(!is_pow2(alignment) || alignment % sizeof(void *) != 0)) {
         LOG_INFO("hposix_memalign: alignment %zu is not a power of two multiple of %zu",
                  alignment, sizeof(void *));
+        *memptr = NULL;
         return EINVAL;
     }
     int saved = errno;
@@ -152,10 +167,8 @@ HETMEM_EXPORT int hposix_memalign(void **memptr, size_t alignment, size_t size) 
                                        : UMF_RESULT_ERROR_UNKNOWN);
     if (unlikely(errno != saved))
         errno = saved;
-    if (unlikely(err))
-        return err;
-    *memptr = p;
-    return 0;
+    *memptr = p; // NULL on failure
+    return err;
 }
 
 HETMEM_EXPORT size_t hmalloc_usable_size(void *ptr) {

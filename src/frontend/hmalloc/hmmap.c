@@ -179,8 +179,11 @@ HETMEM_EXPORT void *hmmap(void *addr, size_t length, int prot, int flags, int fd
         err = EINVAL;
     if (!err && !req.anon && fd < 0)
         err = EBADF; // as mmap
-    if (!err && !align_up_checked(length, req.unit, &len))
+    if (!err && !align_up_checked(length, req.unit, &len)) {
+        LOG_ERR("hmmap: length %zu overflows when rounded up to the page size %zu", length,
+                req.unit);
         err = ENOMEM; // as mmap: no room for the rounded length
+    }
     void *p = NULL;
     if (!err && req.anon) {
         err = os_map_anon(addr, len, 0, req.prot, req.flags, &p); // addr: a hint
@@ -198,8 +201,8 @@ HETMEM_EXPORT void *hmmap(void *addr, size_t length, int prot, int flags, int fd
     }
     err = bind_region(hm_policy(), p, len, req.populate);
     if (unlikely(err)) {
-        LOG_ERR("hmmap: binding %p+%zu with the %s policy failed: error %d", p, len,
-                hm_mode_name(hm_policy()->mode), err);
+        LOG_ERR("hmmap: binding %p+%zu with the %s policy failed: %s", p, len,
+                hm_mode_name(hm_policy()->mode), LOG_STRERROR(err));
         (void)os_unmap(p, len);
         errno = err;
         return NULL; // documented (hmmap(3)): NULL when mbind fails

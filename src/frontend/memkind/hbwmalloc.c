@@ -107,9 +107,20 @@ HETMEM_EXPORT int hbw_posix_memalign_psize(void **memptr, size_t alignment, size
     return memkind_posix_memalign(kind, memptr, alignment, size);
 }
 
+static int verify_region(void *addr, size_t size, int flags);
+
 HETMEM_EXPORT int hbw_verify_memory_region(void *addr, size_t size, int flags) {
-    if (!addr || size == 0 || (flags & ~HBW_TOUCH_PAGES))
+    if (!addr || size == 0 || (flags & ~HBW_TOUCH_PAGES)) {
+        LOG_ERR("hbw_verify_memory_region: %s", !addr || !size ? "empty region" : "unknown flags");
         return EINVAL;
+    }
+    int saved = errno;
+    int r = verify_region(addr, size, flags);
+    errno = saved; // the result is the return value (sysfs, move_pages(2) may set errno)
+    return r;
+}
+
+static int verify_region(void *addr, size_t size, int flags) {
     int e = topo_init();
     if (e && e != EINVAL)
         return EFAULT;
@@ -118,8 +129,11 @@ HETMEM_EXPORT int hbw_verify_memory_region(void *addr, size_t size, int flags) {
     size_t page = os_page_size();
     uintptr_t start = (uintptr_t)addr & ~(uintptr_t)(page - 1);
     uintptr_t end;
-    if (__builtin_add_overflow((uintptr_t)addr, size, &end))
+    if (__builtin_add_overflow((uintptr_t)addr, size, &end)) {
+        LOG_ERR("hbw_verify_memory_region(%p, %zu): the region wraps around (size overflow)", addr,
+                size);
         return EINVAL;
+    }
     enum { BATCH = 256 };
     void *pages[BATCH];
     int status[BATCH];

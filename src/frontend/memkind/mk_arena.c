@@ -160,7 +160,8 @@ HETMEM_EXPORT int memkind_default_get_mbind_nodemask(struct memkind *kind, unsig
         return MEMKIND_ERROR_UNAVAILABLE;
     const nodeset_t *all = topo_all_nodes();
     const unsigned bits = 8 * sizeof(unsigned long);
-    memset(nodemask, 0, ((maxnode + bits - 1) / bits) * sizeof(unsigned long));
+    // maxnode / bits rounded up without maxnode + bits - 1 (it may be ULONG_MAX)
+    memset(nodemask, 0, (maxnode / bits + (maxnode % bits != 0)) * sizeof(unsigned long));
     for (int n = nodeset_next(all, 0); n >= 0 && (unsigned long)n < maxnode;
          n = nodeset_next(all, (unsigned)n + 1))
         nodemask[(unsigned)n / bits] |= 1ul << ((unsigned)n % bits);
@@ -186,6 +187,7 @@ HETMEM_EXPORT int memkind_default_create(struct memkind *kind, struct memkind_op
         return MEMKIND_ERROR_INVALID;
     kind->ops = ops;
     snprintf(kind->name, sizeof kind->name, "%s", name);
+    mk_kind_mark_live(kind); // a handle the API accepts from now on
     return MEMKIND_SUCCESS;
 }
 
@@ -382,8 +384,22 @@ umf_memory_provider_ops_t *mk_kindops_provider_ops(void) { return &kindops_ops; 
 // ---- memkind_arena_* -----------------------------------------------------------------------
 
 HETMEM_EXPORT int memkind_arena_create_map(struct memkind *kind, extent_hooks_t *hooks) {
-    if (!kind || !kind->ops)
+    if (!kind || !kind->ops) {
+        LOG_ERR("memkind_arena_create_map: %s", !kind ? "NULL kind" : "the kind has no ops");
         return MEMKIND_ERROR_INVALID;
+    }
+    if (!mk_kind_live(kind)) {
+        // A structure the program filled in itself (zeroed, ops set) or a
+        // destroyed kind created again becomes a live kind; anything else
+        // is not a structure whose heap pointer may be followed.
+        bool fresh = !kind->hetmem_self && !kind->hetmem_state && !kind->hetmem_heap;
+        bool dead = kind->hetmem_self == kind && kind->hetmem_state == MK_KIND_DEAD;
+        if (!fresh && !dead)
+            return mk_kind_check(kind, __func__), MEMKIND_ERROR_INVALID;
+        if (dead)
+            kind->hetmem_heap = NULL;
+        mk_kind_mark_live(kind);
+    }
     int err = mk_env_status();
     if (err != MEMKIND_SUCCESS)
         return err;
@@ -427,27 +443,41 @@ HETMEM_EXPORT int memkind_arena_finalize(struct memkind *kind) {
 HETMEM_EXPORT void memkind_arena_init(struct memkind *kind) {
     int err = memkind_arena_create_map(kind, NULL);
     if (err != MEMKIND_SUCCESS)
-        LOG_ERR("memkind_arena_init(%s): %d", kind ? kind->name : "NULL", err);
+        LOG_ERR("memkind_arena_init(%s): %s", kind ? kind->name : "NULL", mk_error_name(err));
 }
 
+// The memkind_arena_* calls follow the kind's heap: a bad handle is refused
+// first (memkind_malloc checked it already when it calls them as ops).
+#define ARENA_KIND_OK(kind) likely(mk_kind_live(kind) || mk_kind_check((kind), __func__))
+
 HETMEM_EXPORT void *memkind_arena_malloc(struct memkind *kind, size_t size) {
+    if (!ARENA_KIND_OK(kind))
+        return errno = EINVAL, NULL;
     return mk_op_malloc(kind, size);
 }
 
 HETMEM_EXPORT void *memkind_arena_calloc(struct memkind *kind, size_t num, size_t size) {
+    if (!ARENA_KIND_OK(kind))
+        return errno = EINVAL, NULL;
     return mk_op_calloc(kind, num, size);
 }
 
 HETMEM_EXPORT void *memkind_arena_pmem_calloc(struct memkind *kind, size_t num, size_t size) {
+    if (!ARENA_KIND_OK(kind))
+        return errno = EINVAL, NULL;
     return mk_op_calloc(kind, num, size);
 }
 
 HETMEM_EXPORT int memkind_arena_posix_memalign(struct memkind *kind, void **memptr,
                                                size_t alignment, size_t size) {
+    if (!ARENA_KIND_OK(kind))
+        return EINVAL;
     return mk_op_posix_memalign(kind, memptr, alignment, size);
 }
 
 HETMEM_EXPORT void *memkind_arena_realloc(struct memkind *kind, void *ptr, size_t size) {
+    if (!ARENA_KIND_OK(kind))
+        return errno = EINVAL, NULL;
     return mk_op_realloc(kind, ptr, size);
 }
 

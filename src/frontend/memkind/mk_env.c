@@ -6,6 +6,8 @@
 // parsed once; a malformed value is reported once (MEMKIND_DEBUG=1 shows
 // it) and makes the heaps that depend on it
 // fail with MEMKIND_ERROR_ENVIRON - never a crash, never a silent default.
+// The exception is MEMKIND_HEAP_MANAGER: memkind serves an unknown value
+// with its default heap manager, and so do we (with the one log line).
 //
 //   MEMKIND_ARENA_NUM_PER_KIND       1..INT_MAX (memkind: arenas per kind;
 //                                    hetmem's engine has per-thread caches
@@ -13,7 +15,8 @@
 //                                    reported by memkind_stats_print only)
 //   MEMKIND_HOG_MEMORY               0 or 1: 1 keeps freed memory in the heaps
 //   MEMKIND_HEAP_MANAGER             JEMALLOC (the jemalloc pool) or TBB (the
-//                                    scalable pool); unset: the heap engine
+//                                    scalable pool); unset or another value:
+//                                    the heap engine
 //   MEMKIND_BACKGROUND_THREAD_LIMIT  0..number of CPUs (0: the CPU count);
 //                                    setting it starts the purging thread
 #include <errno.h>
@@ -72,8 +75,10 @@ static void parse(void) {
             env.heap_manager = MK_HEAP_JEMALLOC;
         else if (strcmp(v, "TBB") == 0)
             env.heap_manager = MK_HEAP_TBB;
-        else
-            bad(MK_ENV_HEAP_MANAGER, "MEMKIND_HEAP_MANAGER", v, "JEMALLOC or TBB");
+        else // memkind takes any other value as unset: so do we, but say so
+            LOG_ERR("MEMKIND_HEAP_MANAGER=\"%.64s\" is not JEMALLOC or TBB: ignored, the "
+                    "default heap manager serves",
+                    v);
     }
     if ((v = getenv("MEMKIND_BACKGROUND_THREAD_LIMIT"))) {
         long cpus = sysconf(_SC_NPROCESSORS_CONF);

@@ -71,6 +71,32 @@ static const struct {
     {ENOMEM, "<memkind> Not enough memory of the kind to satisfy the request"},
 };
 
+const char *mk_error_name(int err) {
+    static const struct {
+        int code;
+        const char *name;
+    } names[] = {
+        {MEMKIND_SUCCESS, "MEMKIND_SUCCESS"},
+        {MEMKIND_ERROR_UNAVAILABLE, "MEMKIND_ERROR_UNAVAILABLE"},
+        {MEMKIND_ERROR_MBIND, "MEMKIND_ERROR_MBIND"},
+        {MEMKIND_ERROR_MMAP, "MEMKIND_ERROR_MMAP"},
+        {MEMKIND_ERROR_MALLOC, "MEMKIND_ERROR_MALLOC"},
+        {MEMKIND_ERROR_ENVIRON, "MEMKIND_ERROR_ENVIRON"},
+        {MEMKIND_ERROR_INVALID, "MEMKIND_ERROR_INVALID"},
+        {MEMKIND_ERROR_TOOMANY, "MEMKIND_ERROR_TOOMANY"},
+        {MEMKIND_ERROR_BADOPS, "MEMKIND_ERROR_BADOPS"},
+        {MEMKIND_ERROR_HUGETLB, "MEMKIND_ERROR_HUGETLB"},
+        {MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE, "MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE"},
+        {MEMKIND_ERROR_OPERATION_FAILED, "MEMKIND_ERROR_OPERATION_FAILED"},
+        {MEMKIND_ERROR_ARENAS_CREATE, "MEMKIND_ERROR_ARENAS_CREATE"},
+        {MEMKIND_ERROR_RUNTIME, "MEMKIND_ERROR_RUNTIME"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (names[i].code == err)
+            return names[i].name;
+    return "an unknown memkind error";
+}
+
 HETMEM_EXPORT void memkind_error_message(int err, char *msg, size_t size) {
     if (!msg || size == 0)
         return;

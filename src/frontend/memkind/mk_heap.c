@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Heaps (hetmem's state of a kind: its pools, one per locality domain) and
-// the heap management API: memkind_malloc, calloc, realloc,
-// posix_memalign, free, malloc_usable_size, defrag_reallocate,
-// detect_kind, set_allow_zero_allocs, with the decorator hooks.
+// the operations of our kinds (mk_op_*); the heap management API over them
+// (memkind_malloc, ...) is mk_api.c.
 //
 // Dispatch, as in memkind: every call runs the kind's init_once (if any)
 // and then the kind's operation (kind->ops). Our kinds' operations are the
@@ -14,9 +13,16 @@
 // are the same lookup plus the pool's free, so a NULL kind costs nothing
 // extra, and a block freed with the wrong kind still goes to its own pool.
 //
-// errno: allocation failures set ENOMEM (EINVAL for a NULL kind or a
-// pointer that is not memkind memory); memkind_posix_memalign leaves errno
-// and *memptr untouched on error.
+// errno: allocation failures set ENOMEM (EINVAL for a NULL, garbage or
+// destroyed kind, or a pointer that is not memkind memory); success leaves
+// errno as the caller had it (first use reads sysfs and the environment);
+// memkind_posix_memalign leaves errno and *memptr untouched on error.
+//
+// Wrong use (issue 11): a kind handle is checked before anything in it is
+// followed (mk_kind_live: a garbage or destroyed kind is refused with a log
+// line); a free the pool refuses (freed already, an interior pointer) and
+// a pointer no kind owns (libc's, the stack, another UMF pool) are logged
+// and ignored - nothing changes, no statistics move.
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -27,22 +33,6 @@
 #include "os/meta.h"
 #include "os/os.h"
 #include "topology/topo.h"
-
-// ---- decorators (memkind(3), DECORATORS) ------------------------------------
-// Weak references: called when the program defines them. The kind is passed
-// by value to the _post hooks, as memkind's library does.
-extern void memkind_malloc_pre(struct memkind **, size_t *) __attribute__((weak));
-extern void memkind_malloc_post(struct memkind *, size_t, void **) __attribute__((weak));
-extern void memkind_calloc_pre(struct memkind **, size_t *, size_t *) __attribute__((weak));
-extern void memkind_calloc_post(struct memkind *, size_t, size_t, void **) __attribute__((weak));
-extern void memkind_posix_memalign_pre(struct memkind **, void **, size_t *, size_t *)
-    __attribute__((weak));
-extern void memkind_posix_memalign_post(struct memkind *, void **, size_t, size_t, int *)
-    __attribute__((weak));
-extern void memkind_realloc_pre(struct memkind **, void **, size_t *) __attribute__((weak));
-extern void memkind_realloc_post(struct memkind *, void *, size_t, void **) __attribute__((weak));
-extern void memkind_free_pre(struct memkind **, void **) __attribute__((weak));
-extern void memkind_free_post(struct memkind *, void *) __attribute__((weak));
 
 // ---- heaps ----------------------------------------------------------------------
 
@@ -210,7 +200,8 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
             *err = mk_error_from_umf(r);
             if (pc.huge_page && *err == MEMKIND_ERROR_UNAVAILABLE)
                 *err = MEMKIND_ERROR_HUGETLB;
-            LOG_INFO("kind %s: creating its pool failed (%d)", h->kind->name, *err);
+            LOG_INFO("kind %s: creating its pool failed: %s (%s)", h->kind->name,
+                     mk_error_name(*err), log_umf_result(r));
         }
     }
     pthread_mutex_unlock(&h->lock);
@@ -248,7 +239,7 @@ int mk_heap_check(struct memkind *kind) {
 struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
     umf_memory_pool_handle_t p = ptr ? umfPoolByPtr(ptr) : NULL;
     void *tag = NULL;
-    if (p)
+    if (p && mk_pool_is_ours(p)) // another pool's tag is not a kind
         umfPoolGetTag(p, &tag);
     if (pool)
         *pool = tag ? p : NULL;
@@ -267,7 +258,7 @@ static inline umf_memory_pool_handle_t pool_for(struct memkind *kind) {
     int err = MEMKIND_SUCCESS;
     umf_memory_pool_handle_t pool = mk_heap_pool(h, &err);
     if (unlikely(!pool)) {
-        LOG_INFO("kind %s cannot allocate (%d)", kind->name, err);
+        LOG_INFO("kind %s cannot allocate: %s", kind->name, mk_error_name(err));
         errno = ENOMEM;
     }
     return pool;
@@ -296,6 +287,7 @@ void *mk_op_malloc(struct memkind *kind, size_t size) {
 void *mk_op_calloc(struct memkind *kind, size_t num, size_t size) {
     size_t total;
     if (!mul_checked(num, size, &total)) {
+        LOG_ERR("calloc(%zu, %zu) on kind %s: the size overflows", num, size, kind->name);
         errno = ENOMEM;
         return NULL;
     }
@@ -334,10 +326,32 @@ int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, 
     return err;
 }
 
-static void heap_after_free(umf_memory_pool_handle_t pool, struct memkind *kind) {
+void mk_heap_after_free(umf_memory_pool_handle_t pool, struct memkind *kind) {
     mk_heap_t *h = load_heap(kind);
     if (h && __atomic_load_n(&h->policy, __ATOMIC_RELAXED) == MEMKIND_MEM_USAGE_POLICY_CONSERVATIVE)
         mk_pool_purge(pool); // minimize memory usage at all costs
+}
+
+// Frees ptr into its pool; a refusal (the pool logs it too) is logged
+// under fn and ignored. Returns the pool's answer.
+umf_result_t mk_pool_free_logged(umf_memory_pool_handle_t pool, struct memkind *owner, void *ptr,
+                                 const char *fn) {
+    umf_result_t r = umfPoolFree(pool, ptr);
+    if (unlikely(r != UMF_RESULT_SUCCESS)) {
+        if (log_level() >= LOG_LEVEL_ERROR)
+            log_write(LOG_LEVEL_ERROR, fn,
+                      "%p: kind %s refused the free (%s: freed already or not the start of a "
+                      "block); ignored",
+                      ptr, owner->name, log_umf_result(r));
+        return r;
+    }
+    mk_heap_after_free(pool, owner);
+    return r;
+}
+
+__attribute__((cold, noinline)) void mk_log_not_ours(const char *fn, const void *ptr) {
+    if (log_level() >= LOG_LEVEL_ERROR)
+        log_write(LOG_LEVEL_ERROR, fn, "%p is not memory of a memkind kind; ignored", ptr);
 }
 
 void mk_op_free(struct memkind *kind, void *ptr) {
@@ -347,11 +361,10 @@ void mk_op_free(struct memkind *kind, void *ptr) {
     umf_memory_pool_handle_t pool;
     struct memkind *owner = mk_kind_of(ptr, &pool);
     if (unlikely(!owner)) {
-        LOG_ERR("free of %p: not memory of a memkind kind, ignored", ptr);
+        mk_log_not_ours("memkind_free", ptr);
         return;
     }
-    umfPoolFree(pool, ptr);
-    heap_after_free(pool, owner);
+    (void)mk_pool_free_logged(pool, owner, ptr, "memkind_free");
 }
 
 void *mk_op_realloc(struct memkind *kind, void *ptr, size_t size) {
@@ -364,7 +377,7 @@ void *mk_op_realloc(struct memkind *kind, void *ptr, size_t size) {
     umf_memory_pool_handle_t old_pool;
     struct memkind *owner = mk_kind_of(ptr, &old_pool);
     if (unlikely(!owner)) {
-        LOG_ERR("realloc of %p: not memory of a memkind kind", ptr);
+        mk_log_not_ours("memkind_realloc", ptr);
         errno = EINVAL;
         return NULL;
     }
@@ -372,14 +385,24 @@ void *mk_op_realloc(struct memkind *kind, void *ptr, size_t size) {
         void *p = umfPoolRealloc(old_pool, ptr, size);
         return p ? p : failed(old_pool);
     }
-    // Into another kind: allocate there, copy, free here.
+    // Into another kind: allocate there, copy, free here. A pointer that is
+    // not a block start (usable size 0) is refused before anything moves;
+    // one the pool refuses to free (freed already) gives the copy back.
+    size_t old = umfPoolMallocUsableSize(old_pool, ptr);
+    if (unlikely(old == 0)) {
+        LOG_ERR("memkind_realloc: %p is not a live block of kind %s; refused", ptr, owner->name);
+        errno = EINVAL;
+        return NULL;
+    }
     void *p = mk_op_malloc(kind, size);
     if (!p)
         return NULL;
-    size_t old = umfPoolMallocUsableSize(old_pool, ptr);
     memcpy(p, ptr, old < size ? old : size);
-    umfPoolFree(old_pool, ptr);
-    heap_after_free(old_pool, owner);
+    if (unlikely(mk_pool_free_logged(old_pool, owner, ptr, "memkind_realloc") != UMF_RESULT_SUCCESS)) {
+        mk_op_free(kind, p);
+        errno = EINVAL;
+        return NULL;
+    }
     return p;
 }
 
@@ -397,11 +420,16 @@ void *mk_op_defrag(struct memkind *kind, void *ptr) {
     if (!ptr || !mk_kind_of(ptr, &pool) || !mk_pool_defrag_hint(pool, ptr))
         return NULL;
     size_t size = umfPoolMallocUsableSize(pool, ptr);
+    if (size == 0)
+        return NULL; // not a block start
     void *p = umfPoolMalloc(pool, size);
     if (!p)
         return NULL;
     memcpy(p, ptr, size);
-    umfPoolFree(pool, ptr);
+    if (umfPoolFree(pool, ptr) != UMF_RESULT_SUCCESS) { // freed already: keep nothing new
+        umfPoolFree(pool, p);
+        return NULL;
+    }
     return p;
 }
 
@@ -413,154 +441,4 @@ int mk_op_update_policy(struct memkind *kind, memkind_mem_usage_policy policy) {
         return MEMKIND_ERROR_MALLOC;
     __atomic_store_n(&h->policy, policy, __ATOMIC_RELAXED); // read by every free
     return MEMKIND_SUCCESS;
-}
-
-// ---- the API ----------------------------------------------------------------------
-
-static inline void run_init_once(struct memkind *kind) {
-    if (kind->ops && kind->ops->init_once)
-        pthread_once(&kind->init_once, kind->ops->init_once);
-}
-
-static inline bool kind_ok(struct memkind *kind) { return kind && kind->ops; }
-
-HETMEM_EXPORT void *memkind_malloc(memkind_t kind, size_t size) {
-    void *r = NULL;
-    if (memkind_malloc_pre)
-        memkind_malloc_pre(&kind, &size);
-    if (unlikely(!kind_ok(kind) || !kind->ops->malloc)) {
-        errno = EINVAL;
-    } else {
-        run_init_once(kind);
-        if (likely(size != 0 || kind->allow_zero_allocs))
-            r = kind->ops->malloc(kind, size);
-    }
-    if (memkind_malloc_post)
-        memkind_malloc_post(kind, size, &r);
-    return r;
-}
-
-HETMEM_EXPORT void *memkind_calloc(memkind_t kind, size_t num, size_t size) {
-    void *r = NULL;
-    if (memkind_calloc_pre)
-        memkind_calloc_pre(&kind, &num, &size);
-    size_t total;
-    if (unlikely(!kind_ok(kind) || !kind->ops->calloc)) {
-        errno = EINVAL;
-    } else if (!mul_checked(num, size, &total)) {
-        errno = ENOMEM;
-    } else {
-        run_init_once(kind);
-        if (likely(total != 0 || kind->allow_zero_allocs))
-            r = kind->ops->calloc(kind, num, size);
-    }
-    if (memkind_calloc_post)
-        memkind_calloc_post(kind, num, size, &r);
-    return r;
-}
-
-HETMEM_EXPORT int memkind_posix_memalign(memkind_t kind, void **memptr, size_t alignment,
-                                         size_t size) {
-    int saved = errno;
-    int err;
-    if (memkind_posix_memalign_pre)
-        memkind_posix_memalign_pre(&kind, memptr, &alignment, &size);
-    if (!kind_ok(kind) || !kind->ops->posix_memalign || !memptr || !alignment_ok(alignment)) {
-        err = EINVAL;
-    } else if (size == 0 && !kind->allow_zero_allocs) {
-        *memptr = NULL;
-        err = 0;
-    } else {
-        run_init_once(kind);
-        err = kind->ops->posix_memalign(kind, memptr, alignment, size);
-    }
-    if (memkind_posix_memalign_post)
-        memkind_posix_memalign_post(kind, memptr, alignment, size, &err);
-    errno = saved;
-    return err;
-}
-
-HETMEM_EXPORT void *memkind_realloc(memkind_t kind, void *ptr, size_t size) {
-    void *r = NULL;
-    if (memkind_realloc_pre)
-        memkind_realloc_pre(&kind, &ptr, &size);
-    struct memkind *k = kind;
-    if (!k && ptr)
-        k = mk_kind_of(ptr, NULL); // NULL kind: the block's own kind
-    if (unlikely(!kind_ok(k) || !k->ops->realloc)) {
-        errno = EINVAL; // both NULL, or ptr is not memkind memory
-    } else {
-        run_init_once(k);
-        r = k->ops->realloc(k, ptr, size);
-    }
-    if (memkind_realloc_post)
-        memkind_realloc_post(kind, ptr, size, &r);
-    return r;
-}
-
-// Frees through the owner's own free operation when it has one of its own
-// (a user kind), else straight into the block's pool.
-static void free_any(void *ptr) {
-    umf_memory_pool_handle_t pool;
-    struct memkind *owner = mk_kind_of(ptr, &pool);
-    if (unlikely(!owner)) {
-        LOG_ERR("memkind_free(NULL, %p): not memory of a memkind kind, ignored", ptr);
-        return;
-    }
-    void (*f)(struct memkind *, void *) = owner->ops ? owner->ops->free : NULL;
-    if (f && f != mk_op_free && f != memkind_arena_free && f != memkind_default_free) {
-        f(owner, ptr);
-        return;
-    }
-    umfPoolFree(pool, ptr);
-    heap_after_free(pool, owner);
-}
-
-HETMEM_EXPORT void memkind_free(memkind_t kind, void *ptr) {
-    if (memkind_free_pre)
-        memkind_free_pre(&kind, &ptr);
-    if (ptr) {
-        if (!kind || !kind->ops || !kind->ops->free) {
-            free_any(ptr);
-        } else {
-            run_init_once(kind);
-            kind->ops->free(kind, ptr);
-        }
-    }
-    if (memkind_free_post)
-        memkind_free_post(kind, ptr);
-}
-
-HETMEM_EXPORT size_t memkind_malloc_usable_size(memkind_t kind, void *ptr) {
-    if (!ptr)
-        return 0;
-    if (kind && kind->ops && kind->ops->malloc_usable_size &&
-        kind->ops->malloc_usable_size != mk_op_usable_size)
-        return kind->ops->malloc_usable_size(kind, ptr);
-    return mk_op_usable_size(kind, ptr);
-}
-
-HETMEM_EXPORT void *memkind_defrag_reallocate(memkind_t kind, void *ptr) {
-    if (!ptr)
-        return NULL;
-    if (!kind)
-        kind = mk_kind_of(ptr, NULL);
-    if (!kind_ok(kind))
-        return NULL;
-    if (kind->ops->defrag_reallocate)
-        return kind->ops->defrag_reallocate(kind, ptr);
-    return mk_op_defrag(kind, ptr);
-}
-
-HETMEM_EXPORT memkind_t memkind_detect_kind(void *ptr) { return mk_kind_of(ptr, NULL); }
-
-HETMEM_EXPORT void memkind_set_allow_zero_allocs(memkind_t kind, bool allow_zero_allocs) {
-    if (kind)
-        kind->allow_zero_allocs = allow_zero_allocs;
-}
-
-HETMEM_EXPORT void memkind_init(memkind_t kind, bool check_numa) {
-    (void)check_numa;
-    if (kind_ok(kind))
-        run_init_once(kind);
 }

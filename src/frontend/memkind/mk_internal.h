@@ -83,6 +83,8 @@ void mk_env_reset_for_testing(void);
 
 /// A core result as a memkind error code (kind creation and the like).
 int mk_error_from_umf(umf_result_t r);
+/// The name of a memkind error code ("MEMKIND_ERROR_ENVIRON"), for log lines.
+const char *mk_error_name(int err);
 /// An errno value (os layer) as a memkind error code.
 int mk_error_from_errno(int err);
 /// The errno an allocation failure reports (ENOMEM or EINVAL).
@@ -179,6 +181,8 @@ typedef struct mk_provider_counts_t {
 umf_result_t mk_provider_create(const mk_provider_cfg_t *cfg, umf_memory_provider_handle_t *out);
 /// The guard's counts (zeros for another provider).
 void mk_provider_counts(umf_memory_provider_handle_t guard, mk_provider_counts_t *out);
+/// True for one of our guards (the provider under every pool of a kind).
+bool mk_provider_is_guard(umf_memory_provider_handle_t p);
 /// The provider that maps memory through a kind's own operations or extent
 /// hooks (mk_arena.c); its params are a const mk_provider_cfg_t *.
 umf_memory_provider_ops_t *mk_kindops_provider_ops(void);
@@ -204,6 +208,10 @@ typedef struct mk_pool_stats_t {
 /// with the heap manager of MEMKIND_HEAP_MANAGER; its tag is `kind`.
 umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle_t provider,
                             struct memkind *kind, umf_memory_pool_handle_t *out);
+/// True when pool is a kind's pool (its provider is one of our guards): the
+/// pool's tag is then a kind. Other pools (the program's own UMF pools,
+/// hmalloc's) carry tags that are not ours to follow.
+bool mk_pool_is_ours(umf_memory_pool_handle_t pool);
 /// The name of the pool implementation in use ("scalable", "jemalloc", ...).
 const char *mk_pool_manager_name(void);
 /// Engine statistics of a pool (from the heap engine when the pool is one
@@ -324,6 +332,43 @@ size_t mk_op_usable_size(struct memkind *kind, void *ptr);
 void *mk_op_defrag(struct memkind *kind, void *ptr);
 int mk_op_get_stat(memkind_t kind, memkind_stat_type stat, size_t *value);
 int mk_op_update_policy(struct memkind *kind, memkind_mem_usage_policy policy);
+/// Frees ptr into pool (owner's); a refusal is logged under fn and ignored.
+umf_result_t mk_pool_free_logged(umf_memory_pool_handle_t pool, struct memkind *owner, void *ptr,
+                                 const char *fn);
+/// What follows a free: the CONSERVATIVE policy purges the pool.
+void mk_heap_after_free(umf_memory_pool_handle_t pool, struct memkind *kind);
+/// Logs (under fn) that ptr is no kind's memory.
+void mk_log_not_ours(const char *fn, const void *ptr);
+
+// ---- kind handles (mk_kinds.c) ------------------------------------------------------
+// A kind is live while kind->hetmem_self == kind and hetmem_state is
+// MK_KIND_LIVE. Every public entry checks that before it follows anything
+// in the structure, so that a garbage handle (random bytes, zeros, a copy
+// of a kind) or a destroyed one is refused with a log line as long as its
+// memory is readable. Destroyed created kinds keep their structure (it is
+// reused for a later created kind only after MK_KIND_QUARANTINE more
+// destructions), so that a stale handle reads a dead kind, not something
+// else.
+
+#define MK_KIND_LIVE 0x4b494e44u ///< "KIND"
+#define MK_KIND_DEAD 0x44454144u ///< "DEAD"
+#define MK_KIND_QUARANTINE 256u
+
+static inline bool mk_kind_live(const struct memkind *kind) {
+    return kind && kind->hetmem_self == kind &&
+           __atomic_load_n(&kind->hetmem_state, __ATOMIC_RELAXED) == MK_KIND_LIVE;
+}
+/// Marks a kind live (its structure is the caller's: a user kind).
+void mk_kind_mark_live(struct memkind *kind);
+/// false (and a log line naming fn) unless the kind is live: NULL, a
+/// garbage handle or a destroyed kind.
+bool mk_kind_check(const struct memkind *kind, const char *fn);
+/// A zeroed kind structure for memkind_create_pmem / _fixed (meta memory,
+/// possibly a long-dead kind's), or NULL.
+struct memkind *mk_kind_alloc(void);
+/// Puts a dead created kind's structure in quarantine (it stays readable
+/// and dead).
+void mk_kind_retire(struct memkind *kind);
 
 // ---- registry (mk_kinds.c) -------------------------------------------------------
 

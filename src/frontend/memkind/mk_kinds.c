@@ -107,7 +107,9 @@ HETMEM_EXPORT struct memkind_ops MEMKIND_DEFAULT_OPS = {
            .name = NAME,                                                                           \
            .init_once = PTHREAD_ONCE_INIT,                                                         \
            .arena_map_len = 1,                                                                     \
-           .arena_zero = 1 + (P)*1024u}
+           .arena_zero = 1 + (P)*1024u,                                                            \
+           .hetmem_self = &mk_static_kinds[P],                                                     \
+           .hetmem_state = MK_KIND_LIVE}
 
 struct memkind mk_static_kinds[MEMKIND_NUM_BASE_KIND] = {
     STATIC_KIND(MEMKIND_PARTITION_DEFAULT, "memkind_default"),
@@ -248,8 +250,8 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
         h->status = h->slots[0].status;
     char buf[128];
     nodeset_format(&h->slots[0].nodes, buf, sizeof buf);
-    LOG_INFO("kind %s: status %d, %u slot(s), first on nodes %s", d->name, h->status, h->nslots,
-             buf);
+    LOG_INFO("kind %s: %s, %u slot(s), first on nodes %s", d->name, mk_error_name(h->status),
+             h->nslots, buf);
     return h;
 }
 
@@ -425,7 +427,7 @@ HETMEM_EXPORT int memkind_create_kind(memkind_memtype_t memtype_flags, memkind_p
 static int created_destroy(struct memkind *kind) {
     mk_heap_destroy(kind);
     mk_registry_remove(kind);
-    meta_free(kind, sizeof *kind);
+    mk_kind_retire(kind); // stays readable and dead (a stale handle is refused)
     return MEMKIND_SUCCESS;
 }
 
@@ -445,27 +447,56 @@ struct memkind_ops mk_created_ops = {
     .defrag_reallocate = mk_op_defrag,
 };
 
+static ssize_t kind_capacity(memkind_t kind);
+
 HETMEM_EXPORT int memkind_destroy_kind(memkind_t kind) {
-    if (!kind || !kind->ops)
+    if (!mk_kind_check(kind, __func__) || !kind->ops)
         return MEMKIND_ERROR_INVALID;
     if (mk_kind_is_static(kind))
-        return MEMKIND_SUCCESS;
-    if (kind->ops == &mk_created_ops)
-        return created_destroy(kind);
-    int err = kind->ops->destroy ? kind->ops->destroy(kind) : MEMKIND_SUCCESS;
-    mk_registry_remove(kind);
+        return MEMKIND_SUCCESS; // memkind_create_kind hands out static kinds: they stay
+    int saved = errno;
+    // Live -> dead once: of two destroys (in a row or at once), one wins and
+    // the other gets MEMKIND_ERROR_INVALID.
+    unsigned live = MK_KIND_LIVE;
+    if (!__atomic_compare_exchange_n(&kind->hetmem_state, &live, MK_KIND_DEAD, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        LOG_ERR("kind %p is destroyed already; refused", (void *)kind);
+        return MEMKIND_ERROR_INVALID;
+    }
+    int err;
+    if (kind->ops == &mk_created_ops) {
+        err = created_destroy(kind);
+    } else {
+        err = kind->ops->destroy ? kind->ops->destroy(kind) : MEMKIND_SUCCESS;
+        if (err == MEMKIND_SUCCESS)
+            mk_registry_remove(kind);
+        else // the kind's own destroy failed: it is still there
+            __atomic_store_n(&kind->hetmem_state, MK_KIND_LIVE, __ATOMIC_RELEASE);
+    }
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
     return err;
 }
 
 HETMEM_EXPORT int memkind_check_available(memkind_t kind) {
-    if (!kind || !kind->ops)
+    if (!mk_kind_check(kind, __func__) || !kind->ops)
         return MEMKIND_ERROR_INVALID;
-    return kind->ops->check_available ? kind->ops->check_available(kind) : MEMKIND_SUCCESS;
+    int saved = errno;
+    int err = kind->ops->check_available ? kind->ops->check_available(kind) : MEMKIND_SUCCESS;
+    errno = saved; // a query: errno stays as it was (first use reads sysfs)
+    return err;
 }
 
 HETMEM_EXPORT ssize_t memkind_get_capacity(memkind_t kind) {
-    if (!kind)
+    if (!mk_kind_check(kind, __func__))
         return -1;
+    int saved = errno;
+    ssize_t r = kind_capacity(kind);
+    errno = saved;
+    return r;
+}
+
+static ssize_t kind_capacity(memkind_t kind) {
     mk_heap_t *h = mk_kind_is_static(kind) ? mk_heap_get(kind) : mk_heap_peek(kind);
     if (!h || h->status != MEMKIND_SUCCESS)
         return -1;

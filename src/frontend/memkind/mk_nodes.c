@@ -36,7 +36,7 @@
 static bool topo_ok(void) {
     int e = topo_init();
     if (e && e != EINVAL) {
-        LOG_ERR("no NUMA topology (error %d): memkind kinds are unavailable", e);
+        LOG_ERR("no NUMA topology (%s): memkind kinds are unavailable", LOG_STRERROR(e));
         return false;
     }
     return true;

@@ -55,20 +55,29 @@ HETMEM_EXPORT void memkind_config_set_memory_usage_policy(struct memkind_config 
 
 // ---- created kinds -----------------------------------------------------------------
 
-// A new kind structure with our created-kind operations, registered.
-static int new_kind(const char *prefix, unsigned id, struct memkind **out) {
-    struct memkind *k = meta_alloc(sizeof *k);
+// The number in a created kind's name: one counter for every created kind
+// of the process, never reused (64 bits), so that two kinds created at once
+// never want the same name. (Names once came from the file descriptor,
+// which the OS hands out again as soon as a destroy closes it - before that
+// kind's name left the registry: concurrent creates failed with
+// "a kind named pmemN exists already".)
+static _Atomic unsigned long long kind_ids;
+
+// A new kind structure with our created-kind operations, registered, live.
+static int new_kind(const char *prefix, struct memkind **out) {
+    struct memkind *k = mk_kind_alloc();
     if (!k)
         return MEMKIND_ERROR_MALLOC;
     k->ops = &mk_created_ops;
     pthread_once_t once = PTHREAD_ONCE_INIT;
     k->init_once = once;
-    snprintf(k->name, sizeof k->name, "%s%08x", prefix, id);
+    snprintf(k->name, sizeof k->name, "%s%08llx", prefix, atomic_fetch_add(&kind_ids, 1));
     int err = mk_registry_add(k);
     if (err != MEMKIND_SUCCESS) {
-        meta_free(k, sizeof *k);
+        mk_kind_retire(k);
         return err;
     }
+    mk_kind_mark_live(k);
     *out = k;
     return MEMKIND_SUCCESS;
 }
@@ -80,7 +89,7 @@ static int finish(struct memkind *k, mk_heap_t *h, memkind_t *kind) {
             os_file_close(h->fd);
         meta_free(h, sizeof *h);
         mk_registry_remove(k);
-        meta_free(k, sizeof *k);
+        mk_kind_retire(k);
         return MEMKIND_ERROR_MALLOC;
     }
     int err = MEMKIND_SUCCESS;
@@ -104,28 +113,36 @@ static int create_pmem(const char *dir, size_t max_size, memkind_mem_usage_polic
         return MEMKIND_ERROR_INVALID;
     }
     int err = mk_env_status();
-    if (err != MEMKIND_SUCCESS)
+    if (err != MEMKIND_SUCCESS) {
+        LOG_ERR("memkind_create_pmem: a MEMKIND_* variable is malformed: %s", mk_error_name(err));
         return err;
+    }
+    int saved = errno;
     size_t limit = 0;
-    if (max_size && !align_up_checked(max_size, MK_HUGE_2M, &limit))
+    if (max_size && !align_up_checked(max_size, MK_HUGE_2M, &limit)) {
+        LOG_ERR("memkind_create_pmem: max_size %zu overflows when rounded up to 2 MiB", max_size);
         return MEMKIND_ERROR_INVALID;
+    }
     int fd;
     int e = os_file_tmp(dir, &fd);
     if (e) {
-        LOG_ERR("memkind_create_pmem: cannot create a temporary file in %s (errno %d)", dir, e);
+        LOG_ERR("memkind_create_pmem: cannot create a temporary file in %s: %s", dir,
+                LOG_STRERROR(e));
         errno = e; // memkind(3): the system call's errno is kept
         return mk_error_from_errno(e);
     }
     struct memkind *k;
-    if ((err = new_kind("pmem", (unsigned)fd, &k)) != MEMKIND_SUCCESS) {
+    if ((err = new_kind("pmem", &k)) != MEMKIND_SUCCESS) {
         os_file_close(fd);
+        errno = saved;
         return err;
     }
     mk_heap_t *h = mk_heap_new(k, MK_TYPE_PMEM);
     if (!h) {
         os_file_close(fd);
         mk_registry_remove(k);
-        meta_free(k, sizeof *k);
+        mk_kind_retire(k);
+        errno = saved;
         return MEMKIND_ERROR_MALLOC;
     }
     h->fd = fd;
@@ -133,7 +150,10 @@ static int create_pmem(const char *dir, size_t max_size, memkind_mem_usage_polic
     snprintf(h->dir, sizeof h->dir, "%s", dir);
     h->limit = limit;
     h->policy = policy;
-    return finish(k, h, kind);
+    err = finish(k, h, kind);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved; // no public call changes errno on success
+    return err;
 }
 
 HETMEM_EXPORT int memkind_create_pmem(const char *dir, size_t max_size, memkind_t *kind) {
@@ -147,39 +167,60 @@ HETMEM_EXPORT int memkind_create_pmem_with_config(struct memkind_config *cfg, me
 }
 
 HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind) {
-    if (!addr || size == 0 || !kind) {
-        LOG_ERR("memkind_create_fixed: %s", !kind ? "NULL kind" : "empty area");
+    uintptr_t end;
+    if (!addr || size == 0 || !kind || __builtin_add_overflow((uintptr_t)addr, size, &end)) {
+        LOG_ERR("memkind_create_fixed: %s", !kind                 ? "NULL kind"
+                                            : !addr || size == 0 ? "empty area"
+                                                                 : "the area wraps around the "
+                                                                   "address space (size overflow)");
         return MEMKIND_ERROR_INVALID;
     }
     int err = mk_env_status();
-    if (err != MEMKIND_SUCCESS)
+    if (err != MEMKIND_SUCCESS) {
+        LOG_ERR("memkind_create_fixed: a MEMKIND_* variable is malformed: %s", mk_error_name(err));
         return err;
-    static _Atomic unsigned fixed_ids;
+    }
+    int saved = errno;
     struct memkind *k;
-    if ((err = new_kind("fixed", atomic_fetch_add(&fixed_ids, 1), &k)) != MEMKIND_SUCCESS)
+    if ((err = new_kind("fixed", &k)) != MEMKIND_SUCCESS)
         return err;
     mk_heap_t *h = mk_heap_new(k, MK_TYPE_FIXED);
     if (!h) {
         mk_registry_remove(k);
-        meta_free(k, sizeof *k);
+        mk_kind_retire(k);
         return MEMKIND_ERROR_MALLOC;
     }
     h->fixed_addr = addr;
     h->fixed_size = size;
-    return finish(k, h, kind);
+    err = finish(k, h, kind);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
 }
 
 // ---- DAX ---------------------------------------------------------------------------
 
 // A file in the directory is on a DAX mapping when the kernel accepts
 // MAP_SYNC for it (fs-dax only), which is what memkind checks too.
+static int check_dax_path(const char *pmem_dir);
+
 HETMEM_EXPORT int memkind_check_dax_path(const char *pmem_dir) {
-    if (!pmem_dir || !pmem_dir[0])
+    if (!pmem_dir || !pmem_dir[0]) {
+        LOG_ERR("memkind_check_dax_path: %s directory", !pmem_dir ? "NULL" : "empty");
         return MEMKIND_ERROR_INVALID;
+    }
+    int saved = errno;
+    int err = check_dax_path(pmem_dir);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
+}
+
+static int check_dax_path(const char *pmem_dir) {
     int fd;
     int e = os_file_tmp(pmem_dir, &fd);
     if (e) {
-        LOG_INFO("memkind_check_dax_path(%s): no temporary file (errno %d)", pmem_dir, e);
+        LOG_INFO("memkind_check_dax_path(%s): no temporary file: %s", pmem_dir, LOG_STRERROR(e));
         return mk_error_from_errno(e);
     }
     size_t len = os_page_size();
@@ -191,6 +232,7 @@ HETMEM_EXPORT int memkind_check_dax_path(const char *pmem_dir) {
     if (e == 0)
         os_unmap(p, len);
     os_file_close(fd);
-    LOG_INFO("memkind_check_dax_path(%s): %s (errno %d)", pmem_dir, e ? "not DAX" : "DAX", e);
+    LOG_INFO("memkind_check_dax_path(%s): %s%s", pmem_dir, e ? "not DAX: " : "DAX",
+             e ? LOG_STRERROR(e) : "");
     return e ? MEMKIND_ERROR_INVALID : MEMKIND_SUCCESS;
 }

@@ -125,6 +125,10 @@ static heap_t *engine_of(umf_memory_pool_handle_t pool) {
     return (void *)pool->ops.malloc == m ? (heap_t *)pool->priv : NULL;
 }
 
+bool mk_pool_is_ours(umf_memory_pool_handle_t pool) {
+    return pool && mk_provider_is_guard(pool->provider);
+}
+
 void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
     memset(out, 0, sizeof *out);
     heap_t *h = engine_of(pool);

@@ -193,6 +193,10 @@ static umf_memory_provider_ops_t guard_ops = {
             .allocation_split = guard_split},
 };
 
+bool mk_provider_is_guard(umf_memory_provider_handle_t p) {
+    return p && p->ops.initialize == guard_initialize;
+}
+
 void mk_provider_counts(umf_memory_provider_handle_t guard, mk_provider_counts_t *out) {
     memset(out, 0, sizeof *out);
     if (!guard || guard->ops.initialize != guard_initialize)
@@ -263,7 +267,8 @@ umf_result_t mk_provider_create(const mk_provider_cfg_t *cfg, umf_memory_provide
         default: r = UMF_RESULT_ERROR_INVALID_ARGUMENT; break;
     }
     if (r != UMF_RESULT_SUCCESS) {
-        LOG_INFO("creating the kind's provider (source %d) failed: %d", (int)cfg->src, (int)r);
+        LOG_INFO("creating the kind's provider (source %d) failed: %s", (int)cfg->src,
+                 log_umf_result(r));
         return r;
     }
     guard_params_t gp = {.inner = inner, .cfg = cfg};

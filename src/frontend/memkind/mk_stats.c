@@ -54,7 +54,9 @@ static void update_one(mk_heap_t *h, void *arg) {
 }
 
 HETMEM_EXPORT int memkind_update_cached_stats(void) {
+    int saved = errno; // resident pages come from the kernel: errno stays the caller's
     mk_heaps_for_each(update_one, NULL);
+    errno = saved;
     return MEMKIND_SUCCESS;
 }
 
@@ -96,11 +98,14 @@ HETMEM_EXPORT int memkind_get_stat(memkind_t kind, memkind_stat_type stat, size_
         *value = a.sum;
         return MEMKIND_SUCCESS;
     }
-    if (!kind->ops)
+    if (!mk_kind_check(kind, "memkind_get_stat") || !kind->ops)
         return MEMKIND_ERROR_INVALID;
-    if (kind->ops->get_stat)
-        return kind->ops->get_stat(kind, stat, value);
-    return mk_op_get_stat(kind, stat, value);
+    int saved = errno;
+    int err = kind->ops->get_stat ? kind->ops->get_stat(kind, stat, value)
+                                  : mk_op_get_stat(kind, stat, value);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
 }
 
 // ---- printing -----------------------------------------------------------------------
@@ -335,8 +340,20 @@ static void print_json(out_t *o, const snap_t *s, unsigned opts) {
 
 #define ALL_OPTS 0x1ffu
 
+static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
+                       memkind_stat_print_opt opts);
+
 HETMEM_EXPORT int memkind_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
                                       memkind_stat_print_opt opts) {
+    int saved = errno;
+    int err = stats_print(write_cb, cbopaque, opts);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
+}
+
+static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
+                       memkind_stat_print_opt opts) {
     if ((unsigned)opts & ~ALL_OPTS) {
         LOG_ERR("memkind_stats_print: unknown options 0x%x", (unsigned)opts);
         return MEMKIND_ERROR_INVALID;
@@ -440,8 +457,15 @@ int mk_bg_threads_set(bool on) {
 }
 
 HETMEM_EXPORT int memkind_set_bg_threads(bool state) {
+    int saved = errno;
     int err = mk_env_status();
-    if (err != MEMKIND_SUCCESS)
+    if (err != MEMKIND_SUCCESS) {
+        LOG_ERR("memkind_set_bg_threads: a MEMKIND_* variable is malformed: %s",
+                mk_error_name(err));
         return err;
-    return mk_bg_threads_set(state);
+    }
+    err = mk_bg_threads_set(state);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The memkind environment variables, one process per setting (ctest sets
-// the variable; the first argument says what must happen, the second the
-// text stderr must show with MEMKIND_DEBUG=1). Never a crash:
+// the variable; the first argument says what must happen, the second a
+// text stderr must show with MEMKIND_DEBUG=1, the third one more - so that
+// the message and the behaviour agree, e.g. "MEMKIND_ERROR_ENVIRON" when
+// the kinds report it). Never a crash:
 //   ok              every kind behaves as without the variable
 //   environ         MEMKIND_ERROR_ENVIRON from check_available, create_pmem,
 //                   create_fixed and set_bg_threads; allocations NULL/ENOMEM
@@ -9,9 +11,12 @@
 //   kmem-environ    the DAX_KMEM kinds report MEMKIND_ERROR_ENVIRON, the others work
 //   hog / nohog     freed memory stays held (MEMKIND_HOG_MEMORY=1) or goes back
 //   manager=NAME    the heap manager in use (memkind_stats_print) contains NAME
+//   manager-ignored an unknown MEMKIND_HEAP_MANAGER: every kind works with the
+//                   default manager (hbw_malloc too), the message appears once
 //   arenas=N        a created kind has N arenas (MEMKIND_ARENA_NUM_PER_KIND)
 //   bg              the background thread runs after the first allocation
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +59,7 @@ static size_t resident(memkind_t k) {
 int main(int argc, char **argv) {
     const char *expect = argc > 1 ? argv[1] : "ok";
     const char *want_msg = argc > 2 ? argv[2] : NULL;
+    const char *want_msg2 = argc > 3 ? argv[3] : NULL;
 
     // stderr into a file, to look for the MEMKIND_DEBUG message
     char errpath[] = "/tmp/hetmem-mk-env-XXXXXX";
@@ -131,6 +137,20 @@ int main(int argc, char **argv) {
         CHECK(memkind_thread_get_arena(fk, &a, 0) == 0 && a >= fk->arena_zero &&
               a < fk->arena_zero + pow2);
     }
+    if (strcmp(expect, "manager-ignored") == 0) {
+        stats_text();
+        CHECK(strstr(printed, "scalable") != NULL); // the default heap manager
+        memkind_t kinds[] = {MEMKIND_DEFAULT, MEMKIND_REGULAR, MEMKIND_INTERLEAVE, pk, fk};
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            CHECK(kinds[i] && memkind_check_available(kinds[i]) == 0);
+            void *q = kinds[i] ? memkind_malloc(kinds[i], 1000) : NULL;
+            CHECK(q != NULL);
+            memkind_free(NULL, q);
+        }
+        void *h = hbw_malloc(100); // PREFERRED: HBW or, without it, standard memory
+        CHECK(h != NULL);
+        hbw_free(h);
+    }
     if (strcmp(expect, "bg") == 0) {
         stats_text();
         CHECK(strstr(printed, "\"background_thread\": true") != NULL);
@@ -150,6 +170,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s", log);
     if (want_msg)
         CHECK(strstr(log, want_msg) != NULL);
+    if (strcmp(expect, "manager-ignored") == 0 && want_msg) { // reported once
+        const char *first = strstr(log, want_msg);
+        CHECK(first && strstr(first + 1, want_msg) == NULL);
+    }
+    if (want_msg && want_msg2) { // one line names the variable and the answer
+        bool agree = false;
+        for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
+            if (strstr(line, want_msg) && strstr(line, want_msg2))
+                agree = true;
+        CHECK(agree);
+    }
+
     printf("%s: %s\n", expect, failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// Kind handles (issue 11): the live/dead state every public entry checks
+// before it follows anything in a struct memkind (mk_internal.h explains
+// the rule), and the quarantine of destroyed created kinds: their
+// structures stay readable and dead, and are reused for a new created kind
+// only after MK_KIND_QUARANTINE later destructions, so that a stale handle
+// reads a dead kind rather than something else.
+//
+// The limit (docs/RELIABILITY.md): a handle is checked by reading it, so
+// its memory must be readable (a wild pointer into unmapped memory still
+// faults), and a handle destroyed more than MK_KIND_QUARANTINE destructions
+// ago may name a newer kind.
+#include <pthread.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "frontend/memkind/mk_internal.h"
+#include "os/meta.h"
+
+void mk_kind_mark_live(struct memkind *kind) {
+    kind->hetmem_self = kind;
+    __atomic_store_n(&kind->hetmem_state, MK_KIND_LIVE, __ATOMIC_RELEASE);
+}
+
+bool mk_kind_check(const struct memkind *kind, const char *fn) {
+    if (likely(mk_kind_live(kind)))
+        return true;
+    if (log_level() >= LOG_LEVEL_ERROR) {
+        const char *why = !kind                      ? "a NULL kind"
+                          : kind->hetmem_self != kind ? "not a memkind kind (garbage handle)"
+                          : __atomic_load_n(&kind->hetmem_state, __ATOMIC_RELAXED) == MK_KIND_DEAD
+                              ? "a destroyed kind"
+                              : "not a memkind kind (garbage handle)";
+        log_write(LOG_LEVEL_ERROR, fn, "kind %p is %s; refused", (const void *)kind, why);
+    }
+    return false;
+}
+
+// Dead created kinds, oldest first: a structure is reused only when
+// MK_KIND_QUARANTINE newer ones wait behind it. Linked through priv.
+static pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct memkind *dead_head, *dead_tail; // protected by: dead_lock
+static unsigned dead_count;                   // protected by: dead_lock
+
+struct memkind *mk_kind_alloc(void) {
+    struct memkind *k = NULL;
+    pthread_mutex_lock(&dead_lock);
+    if (dead_count > MK_KIND_QUARANTINE) {
+        k = dead_head;
+        dead_head = k->priv;
+        if (!dead_head)
+            dead_tail = NULL;
+        dead_count--;
+    }
+    pthread_mutex_unlock(&dead_lock);
+    if (k) {
+        memset(k, 0, sizeof *k);
+        return k;
+    }
+    return meta_alloc(sizeof *k); // zeroed
+}
+
+void mk_kind_retire(struct memkind *kind) {
+    __atomic_store_n(&kind->hetmem_state, MK_KIND_DEAD, __ATOMIC_RELEASE);
+    kind->hetmem_heap = NULL;
+    pthread_mutex_lock(&dead_lock);
+    kind->priv = NULL;
+    if (dead_tail)
+        dead_tail->priv = kind;
+    else
+        dead_head = kind;
+    dead_tail = kind;
+    dead_count++;
+    pthread_mutex_unlock(&dead_lock);
+}
