@@ -176,6 +176,8 @@ static void load(void) {
                 version ? version : "?");
         return;
     }
+    if (!pool_jemalloc_map_init())
+        return;
     destroy_miblen = ARRAY_SIZE(destroy_mib);
     purge_miblen = ARRAY_SIZE(purge_mib);
     if (je_nametomib("arena.0.destroy", destroy_mib, &destroy_miblen) != 0 ||
@@ -218,13 +220,19 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
         return NULL;
     pool_jemalloc_t *jp = pool_of(h);
     void *p = NULL;
+    int saved_errno = errno; // a provider may leave errno changed on success
     umf_result_t r = umfMemoryProviderAlloc(jp->provider, size, alignment, &p);
     if (r != UMF_RESULT_SUCCESS || !p) {
         LOG_DEBUG("provider refused %zu bytes aligned %zu: %d", size, alignment, (int)r);
         provider_refused = true;
         return NULL;
     }
+    if (pool_jemalloc_map_add(jp, p, size) != 0) {
+        umfMemoryProviderFree(jp->provider, p, size);
+        return NULL;
+    }
     if (pool_jemalloc_chunk_add(&jp->chunks, p, size) != 0) {
+        pool_jemalloc_map_remove(p, size);
         umfMemoryProviderFree(jp->provider, p, size);
         return NULL;
     }
@@ -232,6 +240,7 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
                   umfMemoryProviderPurgeForce(jp->provider, p, size) != UMF_RESULT_SUCCESS))
         memset(p, 0, size);
     *commit = true; // provider memory is always committed
+    errno = saved_errno;
     return p;
 }
 
@@ -243,9 +252,15 @@ static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committ
     pool_jemalloc_t *jp = pool_of(h);
     if (!pool_jemalloc_chunk_take(&jp->chunks, addr, size))
         return true;
-    if (umfMemoryProviderFree(jp->provider, addr, size) == UMF_RESULT_SUCCESS)
+    int saved_errno = errno;
+    pool_jemalloc_map_remove(addr, size); // no live block is left in it
+    if (umfMemoryProviderFree(jp->provider, addr, size) == UMF_RESULT_SUCCESS) {
+        errno = saved_errno;
         return false;
+    }
+    pool_jemalloc_map_add(jp, addr, size);            // still ours: it was mapped before
     pool_jemalloc_chunk_add(&jp->chunks, addr, size); // still ours; a failure here is harmless
+    errno = saved_errno;
     return true;
 }
 
@@ -255,9 +270,11 @@ static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool commit
                          unsigned arena_ind) {
     (void)committed, (void)arena_ind;
     pool_jemalloc_t *jp = pool_of(h);
-    if (pool_jemalloc_chunk_defer(&jp->chunks, addr, size) != 0 &&
-        umfMemoryProviderFree(jp->provider, addr, size) != UMF_RESULT_SUCCESS)
-        LOG_ERR("provider did not take back %p+%zu at arena destroy", addr, size);
+    if (pool_jemalloc_chunk_defer(&jp->chunks, addr, size) != 0) {
+        pool_jemalloc_map_remove(addr, size);
+        if (umfMemoryProviderFree(jp->provider, addr, size) != UMF_RESULT_SUCCESS)
+            LOG_ERR("provider did not take back %p+%zu at arena destroy", addr, size);
+    }
 }
 
 static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t offset,
@@ -457,6 +474,7 @@ static bool reclaim_after_refusal(pool_jemalloc_t *jp) {
 static __attribute__((noinline)) void *alloc_slow(pool_jemalloc_t *jp, void *old, size_t size,
                                                   int extra) {
     void *p = NULL;
+    int saved_errno = errno;
     if (reclaim_after_refusal(jp)) {
         for (unsigned i = 0; !p && i <= jp->narenas; i++) {
             int flags = i == 0 ? pool_jemalloc_thread_flags(jp)->alloc
@@ -464,13 +482,50 @@ static __attribute__((noinline)) void *alloc_slow(pool_jemalloc_t *jp, void *old
             p = old ? je.rallocx(old, size, flags | extra) : je.mallocx(size, flags | extra);
         }
     }
-    return p ? p : fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    if (!p)
+        return fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    errno = saved_errno;
+    return p;
 }
 
-// mallocx with this thread's arena and tcache of the pool, plus `extra`.
+// mallocx with this thread's arena and tcache of the pool, plus `extra`;
+// the block is marked live in the map.
 static inline void *pool_alloc(pool_jemalloc_t *jp, size_t size, int extra) {
     void *p = je.mallocx(size, pool_jemalloc_thread_flags(jp)->alloc | extra);
-    return likely(p) ? p : alloc_slow(jp, NULL, size, extra);
+    if (unlikely(!p) && !(p = alloc_slow(jp, NULL, size, extra)))
+        return NULL;
+    pool_jemalloc_map_mark(p);
+    return p;
+}
+
+// A pointer that is not the start of a live block of this pool (cold).
+static __attribute__((noinline, cold)) void refuse(pool_jemalloc_t *jp, const void *ptr,
+                                                   const char *op) {
+    LOG_ERR("%s of %p refused: not a live block of this jemalloc pool (foreign, interior or "
+            "already freed)",
+            op, ptr);
+    (void)jp;
+}
+
+// True when ptr starts a live block of jp (reads only).
+static inline bool is_live(pool_jemalloc_t *jp, const void *ptr) {
+    pool_jemalloc_region_t *r = pool_jemalloc_map_region(jp, ptr);
+    if (unlikely(!r))
+        return false;
+    uint64_t bit;
+    return atomic_load_explicit(pool_jemalloc_map_word(r, ptr, &bit), memory_order_relaxed) & bit;
+}
+
+// Clears ptr's live bit; true when this call did (it was live, of jp). A
+// racing second free of the same block finds the bit clear: exactly one
+// caller wins.
+static inline bool claim(pool_jemalloc_t *jp, const void *ptr) {
+    pool_jemalloc_region_t *r = pool_jemalloc_map_region(jp, ptr);
+    if (unlikely(!r))
+        return false;
+    uint64_t bit;
+    _Atomic uint64_t *w = pool_jemalloc_map_word(r, ptr, &bit);
+    return atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed) & bit;
 }
 
 static void *jp_malloc(void *pool, size_t size) {
@@ -500,8 +555,14 @@ static void *jp_calloc(void *pool, size_t num, size_t size) {
 }
 
 static umf_result_t jp_free(void *pool, void *ptr) {
-    if (ptr) // dallocx finds the arena itself: frees from any thread work
-        je.dallocx(ptr, pool_jemalloc_thread_flags(pool)->free);
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    if (unlikely(!claim(pool, ptr))) {
+        refuse(pool, ptr, "free");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    // dallocx finds the arena itself: frees from any thread work
+    je.dallocx(ptr, pool_jemalloc_thread_flags(pool)->free);
     return UMF_RESULT_SUCCESS;
 }
 
@@ -509,6 +570,10 @@ static void *jp_realloc(void *pool, void *ptr, size_t size) {
     pool_jemalloc_t *jp = pool;
     if (!ptr)
         return jp_malloc(pool, size);
+    if (!is_live(jp, ptr)) {
+        refuse(jp, ptr, "realloc");
+        return fail(jp, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    }
     if (size == 0) { // UMF: realloc to 0 frees
         jp_free(pool, ptr);
         return NULL;
@@ -519,13 +584,27 @@ static void *jp_realloc(void *pool, void *ptr, size_t size) {
     // pool; on failure the old block is untouched.
     if (je.xallocx(ptr, size, 0, 0) >= size)
         return ptr;
+    // The old block's bit is cleared before jemalloc may free it: once
+    // freed, another thread may get the same address and mark it.
+    if (!claim(jp, ptr)) { // freed meanwhile by another thread
+        refuse(jp, ptr, "realloc");
+        return fail(jp, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    }
     void *p = je.rallocx(ptr, size, pool_jemalloc_thread_flags(jp)->alloc);
-    return likely(p) ? p : alloc_slow(jp, ptr, size, 0);
+    if (unlikely(!p))
+        p = alloc_slow(jp, ptr, size, 0);
+    pool_jemalloc_map_mark(p ? p : ptr); // the new block, or the old one that stays
+    return p;
 }
 
 static size_t jp_usable_size(void *pool, void *ptr) {
-    (void)pool;
-    return ptr ? je.sallocx(ptr, 0) : 0;
+    if (!ptr)
+        return 0;
+    if (!is_live(pool, ptr)) {
+        refuse(pool, ptr, "usable size");
+        return 0;
+    }
+    return je.sallocx(ptr, 0);
 }
 
 static umf_result_t jp_last_allocation_error(void *pool) {

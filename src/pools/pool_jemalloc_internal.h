@@ -15,6 +15,7 @@
 #define HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,75 @@ int pool_jemalloc_chunk_defer(pool_jemalloc_chunks_t *c, void *start, size_t siz
 /// Frees the recorded destroyed ranges to `provider` and the record itself.
 void pool_jemalloc_chunks_release(pool_jemalloc_chunks_t *c,
                                   umf_memory_provider_handle_t provider);
+
+// ---- the live map (pool_jemalloc_map.c) ----------------------------------------
+// For every page that a pool's extent hooks got from its provider: the
+// pool; for every 8-byte granule of that memory: one bit, set while a
+// block returned by mallocx/rallocx starts there. Frees, reallocs and
+// usable sizes check both before jemalloc sees the pointer, so a foreign,
+// interior or already freed pointer is refused instead of corrupting an
+// arena. Out of band: two-level table by address, 1 GiB per region,
+// regions mapped on demand (2 MiB of owners + 16 MiB of bits, virtual;
+// pages materialise as pools use the address range) and never unmapped.
+
+struct pool_jemalloc_t;
+
+#define PJM_ADDR_BITS 48 // addresses at or above 2^48 (5-level paging) are not served
+#define PJM_REGION_SHIFT 30
+#define PJM_PAGE_SHIFT 12
+#define PJM_GRANULE_SHIFT 3 // jemalloc's smallest alignment (the 8-byte class)
+
+typedef struct pool_jemalloc_region_t {
+    _Atomic uintptr_t owner[1u << (PJM_REGION_SHIFT - PJM_PAGE_SHIFT)];
+    _Atomic uint64_t live[1u << (PJM_REGION_SHIFT - PJM_GRANULE_SHIFT - 6)];
+} pool_jemalloc_region_t;
+
+/// The region table (1 << (PJM_ADDR_BITS - PJM_REGION_SHIFT) entries).
+extern _Atomic(pool_jemalloc_region_t *) *pool_jemalloc_regions;
+
+/// Maps the region table (once, from the loader). False without memory.
+bool pool_jemalloc_map_init(void);
+/// Records [start, start+size) (page-aligned) as memory of jp. 0, ENOMEM
+/// or EINVAL (unaligned, or beyond PJM_ADDR_BITS).
+int pool_jemalloc_map_add(struct pool_jemalloc_t *jp, void *start, size_t size);
+/// Forgets a range before it goes back to the provider: owner and bits.
+void pool_jemalloc_map_remove(void *start, size_t size);
+
+/// The region of a pointer of pool jp, or NULL when ptr is not in memory
+/// of jp or not granule-aligned (so it cannot be the start of a block).
+static inline pool_jemalloc_region_t *pool_jemalloc_map_region(const struct pool_jemalloc_t *jp,
+                                                               const void *ptr) {
+    uintptr_t a = (uintptr_t)ptr;
+    if (__builtin_expect((a >> PJM_ADDR_BITS) != 0 ||
+                             (a & ((1u << PJM_GRANULE_SHIFT) - 1)) != 0,
+                         0))
+        return NULL;
+    pool_jemalloc_region_t *r =
+        atomic_load_explicit(&pool_jemalloc_regions[a >> PJM_REGION_SHIFT], memory_order_acquire);
+    if (__builtin_expect(!r, 0))
+        return NULL;
+    uintptr_t o = atomic_load_explicit(
+        &r->owner[(a >> PJM_PAGE_SHIFT) & ((1u << (PJM_REGION_SHIFT - PJM_PAGE_SHIFT)) - 1)],
+        memory_order_relaxed);
+    return __builtin_expect(o == (uintptr_t)jp, 1) ? r : NULL;
+}
+
+static inline _Atomic uint64_t *pool_jemalloc_map_word(pool_jemalloc_region_t *r, const void *ptr,
+                                                       uint64_t *bit) {
+    uintptr_t g = ((uintptr_t)ptr & ((1ull << PJM_REGION_SHIFT) - 1)) >> PJM_GRANULE_SHIFT;
+    *bit = 1ull << (g & 63);
+    return &r->live[g >> 6];
+}
+
+/// Marks a block returned by jemalloc live (its memory is in a registered range).
+static inline void pool_jemalloc_map_mark(const void *ptr) {
+    uintptr_t a = (uintptr_t)ptr;
+    pool_jemalloc_region_t *r =
+        atomic_load_explicit(&pool_jemalloc_regions[a >> PJM_REGION_SHIFT], memory_order_acquire);
+    uint64_t bit;
+    _Atomic uint64_t *w = pool_jemalloc_map_word(r, ptr, &bit);
+    atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+}
 
 /// One pool. `hooks` comes first: jemalloc keeps the pointer we give to
 /// arenas.create and passes it back to every hook, so the hook finds its

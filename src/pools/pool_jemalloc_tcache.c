@@ -197,6 +197,7 @@ static void arm_thread_exit(void) {
 
 const pool_jemalloc_flags_t *pool_jemalloc_slot_fill(pool_jemalloc_t *jp,
                                                      pool_jemalloc_slot_t *s) {
+    int saved_errno = errno; // tcache.create and pthread calls: a slow path that succeeds
     if (s->uid)
         slot_release(s, false);
     if (thread_ordinal == 0)
@@ -211,6 +212,7 @@ const pool_jemalloc_flags_t *pool_jemalloc_slot_fill(pool_jemalloc_t *jp,
     s->flags.free = tflag;
     s->tcache = tc;
     s->uid = jp->uid;
+    errno = saved_errno;
     return &s->flags;
 }
 
