@@ -91,7 +91,15 @@ static umf_result_t glue_free(void *ctx, void *ptr) {
     umf_memory_pool_handle_t pool = ctx;
     if (!ptr)
         return UMF_RESULT_SUCCESS;
-    if (pool->check_owner && !owned_by(pool, ptr, "umfPoolFree"))
+    return pool->ops.free(pool->priv, ptr);
+}
+
+// glue_free for pools with check_owner.
+static umf_result_t glue_free_owned(void *ctx, void *ptr) {
+    umf_memory_pool_handle_t pool = ctx;
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    if (!owned_by(pool, ptr, "umfPoolFree"))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     return pool->ops.free(pool->priv, ptr);
 }
@@ -175,6 +183,8 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
         // The built-in pools check their pointers themselves.
         pool->check_owner = !pool->engine && ops->free != umfJemallocPoolOps()->free &&
                             ops->free != umfProxyPoolOps()->free;
+        if (pool->check_owner)
+            pool->fast_free = glue_free_owned;
     }
     handle_set_live(&pool->hdr, POOL_TAG);
     *hPool = pool;

@@ -50,7 +50,7 @@ typedef struct pool_jemalloc_api_t {
     int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
 } pool_jemalloc_api_t;
 
-extern pool_jemalloc_api_t pool_jemalloc_api;
+extern pool_jemalloc_api_t pool_jemalloc_api __attribute__((visibility("hidden")));
 
 /// A range of provider memory (pool_jemalloc_chunks.c).
 typedef struct pool_jemalloc_chunk_t {
@@ -103,7 +103,9 @@ typedef struct pool_jemalloc_region_t {
 } pool_jemalloc_region_t;
 
 /// The region table (1 << (PJM_ADDR_BITS - PJM_REGION_SHIFT) entries).
-extern _Atomic(pool_jemalloc_region_t *) *pool_jemalloc_regions;
+/// Hidden: the fast paths load it PC-relative, without a GOT indirection.
+extern _Atomic(pool_jemalloc_region_t *) *pool_jemalloc_regions
+    __attribute__((visibility("hidden")));
 
 /// Maps the region table (once, from the loader). False without memory.
 bool pool_jemalloc_map_init(void);
