@@ -185,12 +185,13 @@ static void use_after_destroy(void **state) {
     }
 }
 
-// Many pools created and destroyed: handles are reused only for pools, and
-// the HANDLE_QUARANTINE most recently destroyed are never reused.
+// Destroyed handles are not reused for the next pools (a quarantine of
+// recently destroyed structs), so they stay refused while new pools live.
 static void destroyed_handles_stay_refused(void **state) {
     (void)state;
     enum { N = 48 };
     umf_memory_pool_handle_t dead[N];
+    fix_t live[N];
     for (int round = 0; round < 4; round++) {
         for (int i = 0; i < N; i++) {
             fix_t f;
@@ -198,10 +199,18 @@ static void destroyed_handles_stay_refused(void **state) {
             dead[i] = f.pool;
             umfPoolDestroy(f.pool);
         }
+        for (int i = 0; i < N; i++)
+            fix_create(&live[i], K_PROXY);
         for (int i = 0; i < N; i++) {
+            for (int j = 0; j < N; j++)
+                if (live[j].pool == dead[i])
+                    fail_msg("round %d: destroyed handle %d reused at once by pool %d", round, i,
+                             j);
             assert_null(umfPoolMalloc(dead[i], 8));
             assert_int_equal(umfPoolFree(dead[i], NULL), UMF_RESULT_ERROR_INVALID_ARGUMENT);
         }
+        for (int i = 0; i < N; i++)
+            umfPoolDestroy(live[i].pool);
     }
 }
 
