@@ -207,6 +207,57 @@ static void racing_double_free(void **state) {
     test_pool_destroy(&t);
 }
 
+// A destroyed pool's memory goes back to the provider with its live state
+// forgotten: a new pool over the same memory (two fixed providers over one
+// buffer, one after the other) must not take the old pool's leaked block
+// starts for its own, so interior pointers of its blocks stay refused.
+static umf_memory_pool_handle_t fixed_pool(void *buf, size_t size, bool tracked) {
+    umf_fixed_memory_provider_params_handle_t fp = NULL;
+    umf_memory_provider_handle_t prov;
+    umf_memory_pool_handle_t pool;
+    assert_int_equal(umfFixedMemoryProviderParamsCreate(&fp, buf, size), UMF_RESULT_SUCCESS);
+    assert_int_equal(umfMemoryProviderCreate(umfFixedMemoryProviderOps(), fp, &prov),
+                     UMF_RESULT_SUCCESS);
+    umfFixedMemoryProviderParamsDestroy(fp);
+    umf_pool_create_flags_t flags = UMF_POOL_CREATE_FLAG_OWN_PROVIDER;
+    if (!tracked)
+        flags |= UMF_POOL_CREATE_FLAG_DISABLE_TRACKING;
+    assert_int_equal(umfPoolCreate(umfJemallocPoolOps(), prov, NULL, flags, &pool),
+                     UMF_RESULT_SUCCESS);
+    return pool;
+}
+
+static void stale_state_after_destroy(void **state) {
+    (void)state;
+    enum { SMALL = 20000, BIG = 4 };
+    size_t size = 64u << 20;
+    char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    assert_true(buf != MAP_FAILED);
+    for (int round = 0; round < 2; round++) {
+        umf_memory_pool_handle_t pa = fixed_pool(buf, size, round == 0);
+        for (int i = 0; i < SMALL; i++) // leaked: most granules of their slabs start one
+            assert_non_null(umfPoolMalloc(pa, 8 + (size_t)(i % 2) * 8));
+        for (int i = 0; i < BIG; i++)
+            assert_non_null(umfPoolMalloc(pa, 1 << 20));
+        umfPoolDestroy(pa);
+        umf_memory_pool_handle_t pb = fixed_pool(buf, size, round == 0);
+        for (int i = 0; i < 400; i++) {
+            size_t n = i % 2 ? 4096 : 256;
+            char *p = umfPoolMalloc(pb, n);
+            assert_non_null(p);
+            assert_true(p >= buf && p < buf + size);
+            for (size_t off = 8; off < n; off += 120)
+                if (umfPoolFree(pb, p + off) != UMF_RESULT_ERROR_INVALID_ARGUMENT)
+                    fail_msg("round %d: interior pointer %p+%zu of a new pool's block was taken "
+                             "for a block start",
+                             round, (void *)p, off);
+        }
+        umfPoolDestroy(pb);
+    }
+    munmap(buf, size);
+}
+
 static void use_after_destroy(void **state) {
     (void)state;
     test_pool_t t;
@@ -285,6 +336,7 @@ int main(void) {
         cmocka_unit_test(bad_frees_untracked),
         cmocka_unit_test(engine_pool_pointers),
         cmocka_unit_test(racing_double_free),
+        cmocka_unit_test(stale_state_after_destroy),
         cmocka_unit_test(use_after_destroy),
         cmocka_unit_test(one_log_line_each),
     };
