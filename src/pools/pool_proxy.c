@@ -4,7 +4,9 @@
 // (NULL with UMF_RESULT_ERROR_NOT_SUPPORTED, and 0).
 //
 // The pool keeps its own table of live allocations (start -> size, open
-// addressing under a mutex: each allocation is a provider call anyway), so
+// addressing; each allocation is a provider call anyway). One lock serves
+// every proxy pool's table, taken around fork(2) so that a child never
+// inherits it held (it is taken before meta_alloc's locks, as in table_add). So
 // a free passes the provider the right size, tracked or not, and a free of
 // a pointer that is not the start of a live allocation of this pool - a
 // foreign pointer, an interior one, one already freed - is refused with
@@ -27,10 +29,19 @@ typedef struct proxy_block_t {
 
 typedef struct proxy_t {
     umf_memory_provider_handle_t provider;
-    pthread_mutex_t lock;
-    proxy_block_t *table; // protected by: lock; capacity a power of two,
+    proxy_block_t *table;   // protected by: table_lock; capacity a power of two,
     size_t cap, used, live; // at most half full counting tombstones
 } proxy_t;
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void) { pthread_mutex_lock(&table_lock); }
+static void fork_release(void) { pthread_mutex_unlock(&table_lock); }
+static void fork_register(void) {
+    if (pthread_atfork(fork_prepare, fork_release, fork_release) != 0)
+        LOG_WARN("cannot register fork handlers: a child may deadlock in the proxy pool");
+}
 
 #define EMPTY ((uintptr_t)0)
 #define GONE ((uintptr_t)1) // provider allocations are never at address 1
@@ -39,7 +50,7 @@ static size_t slot_of(uintptr_t key, size_t cap) {
     return (size_t)((key >> 4) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
 }
 
-// protected by: p->lock
+// protected by: table_lock
 static bool table_grow(proxy_t *p) {
     size_t cap = p->cap ? 2 * p->cap : 64;
     if (p->live * 4 < p->cap) // mostly tombstones: rehash at the same size
@@ -67,7 +78,7 @@ static bool table_grow(proxy_t *p) {
 static bool table_add(proxy_t *p, void *ptr, size_t size) {
     uintptr_t k = (uintptr_t)ptr;
     bool ok = true;
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&table_lock);
     if ((p->used + 1) * 2 > p->cap && !table_grow(p)) {
         ok = false;
     } else {
@@ -79,7 +90,7 @@ static bool table_add(proxy_t *p, void *ptr, size_t size) {
         p->table[j] = (proxy_block_t){k, size};
         p->live++;
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&table_lock);
     return ok;
 }
 
@@ -87,7 +98,7 @@ static bool table_add(proxy_t *p, void *ptr, size_t size) {
 static bool table_take(proxy_t *p, const void *ptr, size_t *size) {
     uintptr_t k = (uintptr_t)ptr;
     bool found = false;
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&table_lock);
     if (p->cap && k != EMPTY && k != GONE) {
         for (size_t j = slot_of(k, p->cap); p->table[j].start != EMPTY;
              j = (j + 1) & (p->cap - 1)) {
@@ -100,7 +111,7 @@ static bool table_take(proxy_t *p, const void *ptr, size_t *size) {
             }
         }
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&table_lock);
     return found;
 }
 
@@ -113,7 +124,9 @@ static umf_result_t proxy_initialize(umf_memory_provider_handle_t provider, void
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->provider = provider;
-    pthread_mutex_init(&p->lock, NULL);
+    int saved_errno = errno;
+    pthread_once(&fork_once, fork_register);
+    errno = saved_errno;
     *out = p;
     return UMF_RESULT_SUCCESS;
 }
@@ -124,7 +137,6 @@ static void proxy_finalize(void *pool) {
     proxy_t *p = pool;
     if (p->cap)
         meta_free(p->table, p->cap * sizeof *p->table);
-    pthread_mutex_destroy(&p->lock);
     meta_free(p, sizeof *p);
 }
 
