@@ -188,7 +188,12 @@ typedef struct pool_jemalloc_slot_t {
 } pool_jemalloc_slot_t;
 
 #define POOL_JEMALLOC_SLOTS 8 // a power of two
-extern __thread pool_jemalloc_slot_t pool_jemalloc_slots[POOL_JEMALLOC_SLOTS];
+/// The calling thread's slots (POOL_JEMALLOC_SLOTS of them). Until the
+/// thread first uses a jemalloc pool, a shared read-only array whose slots
+/// match no pool; then an array of its own (pool_jemalloc_slot_fill), freed
+/// at thread exit. Initial-exec: one %fs-relative load, no __tls_get_addr
+/// call on the fast path (8 bytes of static TLS).
+extern __thread pool_jemalloc_slot_t *pool_jemalloc_tls __attribute__((tls_model("initial-exec")));
 
 /// Registers a new pool (assigns its uid). Returns 0 or ENOMEM.
 int pool_jemalloc_registry_add(pool_jemalloc_t *jp);
@@ -212,7 +217,7 @@ const pool_jemalloc_flags_t *pool_jemalloc_slot_fill(pool_jemalloc_t *jp,
 /// The calling thread's flags for `jp`: one TLS compare when the thread has
 /// used the pool before.
 static inline const pool_jemalloc_flags_t *pool_jemalloc_thread_flags(pool_jemalloc_t *jp) {
-    pool_jemalloc_slot_t *s = &pool_jemalloc_slots[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
+    pool_jemalloc_slot_t *s = &pool_jemalloc_tls[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
     if (__builtin_expect(s->uid == jp->uid, 1))
         return &s->flags;
     return pool_jemalloc_slot_fill(jp, s);
