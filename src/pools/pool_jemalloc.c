@@ -2,9 +2,11 @@
 // The jemalloc pool (umfJemallocPoolOps, umf/pools/pool_jemalloc.h): each
 // pool is a few jemalloc arenas whose extent hooks take coarse memory from
 // the pool's provider. This file loads libjemalloc at run time, creates and
-// destroys the arenas, implements the hooks and the pool operations;
-// pool_jemalloc_tcache.c decides which arena and tcache a thread uses, and
-// pool_jemalloc_chunks.c which ranges may go back to the provider.
+// destroys the arenas and implements the pool operations, refusing
+// pointers that are not live blocks of the pool (pool_jemalloc_map.c);
+// pool_jemalloc_hooks.c holds the extent hooks, pool_jemalloc_tcache.c
+// decides which arena and tcache a thread uses, and pool_jemalloc_chunks.c
+// which ranges may go back to the provider.
 //
 // Why dlopen (docs/jemalloc-pool.md): Debian's libjemalloc.so.2 has no
 // symbol prefix, so linking it would make it the whole process's malloc.
@@ -198,139 +200,6 @@ static void load(void) {
     load_result = UMF_RESULT_SUCCESS;
 }
 
-// ---- extent hooks: jemalloc's coarse memory comes from the provider -----------
-// jemalloc calls these with its own locks held and marks itself reentrant;
-// they call only the provider (and through it the tracker). A bool hook
-// returns false on success, as jemalloc expects.
-
-static inline pool_jemalloc_t *pool_of(extent_hooks_t *h) { return (pool_jemalloc_t *)h; }
-
-// Set when the provider refused memory to a hook running in this thread
-// (hooks run synchronously in the allocating thread).
-static __thread bool provider_refused;
-
-// Large zeroed extents: a forced purge makes the pages read back as zeros
-// without touching them (the provider contract); otherwise write zeros.
-#define ZERO_BY_PURGE_MIN (2u << 20)
-
-static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment,
-                        bool *zero, bool *commit, unsigned arena_ind) {
-    (void)arena_ind;
-    if (new_addr) // growing in place: a provider cannot place memory at an address
-        return NULL;
-    pool_jemalloc_t *jp = pool_of(h);
-    void *p = NULL;
-    int saved_errno = errno; // a provider may leave errno changed on success
-    umf_result_t r = umfMemoryProviderAlloc(jp->provider, size, alignment, &p);
-    if (r != UMF_RESULT_SUCCESS || !p) {
-        LOG_DEBUG("provider refused %zu bytes aligned %zu: %d", size, alignment, (int)r);
-        provider_refused = true;
-        return NULL;
-    }
-    if (pool_jemalloc_map_add(jp, p, size) != 0) {
-        umfMemoryProviderFree(jp->provider, p, size);
-        return NULL;
-    }
-    if (pool_jemalloc_chunk_add(&jp->chunks, p, size) != 0) {
-        pool_jemalloc_map_remove(p, size);
-        umfMemoryProviderFree(jp->provider, p, size);
-        return NULL;
-    }
-    if (*zero && (size < ZERO_BY_PURGE_MIN ||
-                  umfMemoryProviderPurgeForce(jp->provider, p, size) != UMF_RESULT_SUCCESS))
-        memset(p, 0, size);
-    *commit = true; // provider memory is always committed
-    errno = saved_errno;
-    return p;
-}
-
-// Only whole chunks go back (pool_jemalloc_chunks.c says why); refusing
-// ("opt out") makes jemalloc purge the range and keep it for reuse.
-static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed,
-                        unsigned arena_ind) {
-    (void)committed, (void)arena_ind;
-    pool_jemalloc_t *jp = pool_of(h);
-    if (!pool_jemalloc_chunk_take(&jp->chunks, addr, size))
-        return true;
-    int saved_errno = errno;
-    pool_jemalloc_map_remove(addr, size); // no live block is left in it
-    if (umfMemoryProviderFree(jp->provider, addr, size) == UMF_RESULT_SUCCESS) {
-        errno = saved_errno;
-        return false;
-    }
-    pool_jemalloc_map_add(jp, addr, size);            // still ours: it was mapped before
-    pool_jemalloc_chunk_add(&jp->chunks, addr, size); // still ours; a failure here is harmless
-    errno = saved_errno;
-    return true;
-}
-
-// Called piece by piece while an arena is torn down; the pieces are freed
-// once the arena is gone (jp_finalize).
-static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed,
-                         unsigned arena_ind) {
-    (void)committed, (void)arena_ind;
-    pool_jemalloc_t *jp = pool_of(h);
-    if (pool_jemalloc_chunk_defer(&jp->chunks, addr, size) != 0) {
-        pool_jemalloc_map_remove(addr, size);
-        if (umfMemoryProviderFree(jp->provider, addr, size) != UMF_RESULT_SUCCESS)
-            LOG_ERR("provider did not take back %p+%zu at arena destroy", addr, size);
-    }
-}
-
-static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                        size_t length, unsigned arena_ind) {
-    (void)h, (void)addr, (void)size, (void)offset, (void)length, (void)arena_ind;
-    return false; // nothing was ever decommitted
-}
-
-// Opting out (true) makes jemalloc purge instead; a provider has no way to
-// decommit and recommit a range while keeping it allocated.
-static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                          size_t length, unsigned arena_ind) {
-    (void)h, (void)addr, (void)size, (void)offset, (void)length, (void)arena_ind;
-    return true;
-}
-
-static bool hook_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                            size_t length, unsigned arena_ind) {
-    (void)size, (void)arena_ind;
-    return umfMemoryProviderPurgeLazy(pool_of(h)->provider, (char *)addr + offset, length) !=
-           UMF_RESULT_SUCCESS;
-}
-
-static bool hook_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                              size_t length, unsigned arena_ind) {
-    (void)size, (void)arena_ind;
-    return umfMemoryProviderPurgeForce(pool_of(h)->provider, (char *)addr + offset, length) !=
-           UMF_RESULT_SUCCESS;
-}
-
-static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a, size_t size_b,
-                       bool committed, unsigned arena_ind) {
-    (void)size_b, (void)committed, (void)arena_ind;
-    return umfMemoryProviderAllocationSplit(pool_of(h)->provider, addr, size, size_a) !=
-           UMF_RESULT_SUCCESS;
-}
-
-static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a, void *addr_b,
-                       size_t size_b, bool committed, unsigned arena_ind) {
-    (void)committed, (void)arena_ind;
-    return umfMemoryProviderAllocationMerge(pool_of(h)->provider, addr_a, addr_b,
-                                            size_a + size_b) != UMF_RESULT_SUCCESS;
-}
-
-static const extent_hooks_t hooks_template = {
-    .alloc = hook_alloc,
-    .dalloc = hook_dalloc,
-    .destroy = hook_destroy,
-    .commit = hook_commit,
-    .decommit = hook_decommit,
-    .purge_lazy = hook_purge_lazy,
-    .purge_forced = hook_purge_forced,
-    .split = hook_split,
-    .merge = hook_merge,
-};
-
 // ---- arenas --------------------------------------------------------------------
 
 static int arena_create(pool_jemalloc_t *jp, unsigned *ind) {
@@ -404,7 +273,7 @@ static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, void *p
     pool_jemalloc_t *jp = meta_alloc(sizeof *jp);
     if (!jp)
         return r;
-    jp->hooks = hooks_template;
+    jp->hooks = pool_jemalloc_hooks_template;
     jp->provider = provider;
     if (pool_jemalloc_chunks_init(&jp->chunks) != 0)
         goto err_free;
@@ -461,9 +330,9 @@ static void jp_finalize(void *pool) {
 // again and every other arena of the pool. Other threads' tcaches are
 // theirs to flush.
 static bool reclaim_after_refusal(pool_jemalloc_t *jp) {
-    if (!provider_refused)
+    if (!pool_jemalloc_provider_refused)
         return false; // failed for another reason (size too large, no metadata)
-    provider_refused = false;
+    pool_jemalloc_provider_refused = false;
     pool_jemalloc_thread_flush(jp);
     for (unsigned i = 0; i < jp->narenas; i++)
         arena_purge(jp->arenas[i]);

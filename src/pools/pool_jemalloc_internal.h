@@ -172,6 +172,12 @@ typedef struct pool_jemalloc_t {
     struct pool_jemalloc_t *reg_prev, *reg_next; // the live-pool registry
 } pool_jemalloc_t;
 
+/// The extent hooks every pool's arenas use (pool_jemalloc_hooks.c).
+extern const extent_hooks_t pool_jemalloc_hooks_template;
+/// Set when the provider refused memory to a hook running in this thread
+/// (hooks run synchronously in the allocating thread); the pool clears it.
+extern __thread bool pool_jemalloc_provider_refused;
+
 /// A thread's mallocx / dallocx flags for a pool (arena and tcache).
 typedef struct pool_jemalloc_flags_t {
     int alloc; // MALLOCX_ARENA(a) | MALLOCX_TCACHE(t) or MALLOCX_TCACHE_NONE
