@@ -7,7 +7,7 @@
 //
 // Usage (pool.c is the first user):
 //   struct thing { handle_hdr_t hdr; ... };          // hdr first
-//   #define THING_TAG 0x....ull                       // unique per type
+//   #define THING_TAG 0x....u                         // 32 bits, unique per type
 //   static handle_graveyard_t graves = HANDLE_GRAVEYARD_INIT;
 //   create:  t = handle_graveyard_take(&graves);       // a retired struct, or NULL
 //            if (!t) t = meta_alloc(sizeof *t);
@@ -17,7 +17,7 @@
 //                handle_state_name(s), h); return INVALID_ARGUMENT; }
 //   destroy: (check as above), tear down, then handle_retire(&graves, &t->hdr, THING_TAG);
 //
-// The limit: the check reads the handle's first 8 bytes, so it catches a
+// The limit: the check reads the handle's first 4 bytes, so it catches a
 // destroyed handle and a pointer to readable memory of another kind; a
 // pointer to unmapped memory still faults, and a destroyed handle whose
 // struct was reused for a new object of the same type (after
@@ -31,8 +31,11 @@
 #include <stdint.h>
 
 /// Put first in every validated handle struct.
+/// 32 bits: the live check compiles to one compare with an immediate
+/// (cmpl $tag, (reg)); garbage passes it with odds of 2^-32.
 typedef struct handle_hdr_t {
-    _Atomic uint64_t tag;       // the type's tag while live, its dead tag once destroyed
+    _Atomic uint32_t tag;       // the type's tag while live, its dead tag once destroyed
+    uint32_t pad;
     struct handle_hdr_t *grave; // the graveyard's FIFO link (destroyed handles only)
 } handle_hdr_t;
 
@@ -44,13 +47,13 @@ typedef enum handle_state_t {
 } handle_state_t;
 
 /// The tag a destroyed handle of type `tag` carries.
-static inline uint64_t handle_dead_tag(uint64_t tag) { return ~tag; }
+static inline uint32_t handle_dead_tag(uint32_t tag) { return ~tag; }
 
 /// One load and one compare on the live path.
-static inline handle_state_t handle_check(const void *h, uint64_t tag) {
+static inline handle_state_t handle_check(const void *h, uint32_t tag) {
     if (__builtin_expect(!h, 0))
         return HANDLE_NULL;
-    uint64_t t = atomic_load_explicit(&((const handle_hdr_t *)h)->tag, memory_order_relaxed);
+    uint32_t t = atomic_load_explicit(&((const handle_hdr_t *)h)->tag, memory_order_relaxed);
     if (__builtin_expect(t == tag, 1))
         return HANDLE_LIVE;
     return t == handle_dead_tag(tag) ? HANDLE_DESTROYED : HANDLE_GARBAGE;
@@ -67,7 +70,7 @@ static inline const char *handle_state_name(handle_state_t s) {
     return "invalid (not a handle of this type)";
 }
 
-static inline void handle_set_live(handle_hdr_t *h, uint64_t tag) {
+static inline void handle_set_live(handle_hdr_t *h, uint32_t tag) {
     h->grave = NULL;
     atomic_store_explicit(&h->tag, tag, memory_order_release);
 }
@@ -87,7 +90,7 @@ typedef struct handle_graveyard_t {
 #define HANDLE_GRAVEYARD_INIT {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0}
 
 /// Marks h destroyed and keeps its memory (never freed).
-static inline void handle_retire(handle_graveyard_t *g, handle_hdr_t *h, uint64_t tag) {
+static inline void handle_retire(handle_graveyard_t *g, handle_hdr_t *h, uint32_t tag) {
     atomic_store_explicit(&h->tag, handle_dead_tag(tag), memory_order_release);
     h->grave = NULL;
     pthread_mutex_lock(&g->lock);

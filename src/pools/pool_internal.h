@@ -15,7 +15,7 @@
 
 /// The tag of a live pool handle (base/handle.h); a destroyed one carries
 /// handle_dead_tag(POOL_TAG).
-#define POOL_TAG 0x6c6f6f70746d6568ull // "hetmpool"
+#define POOL_TAG 0xb7e1a5c3u
 
 /// A pool handle. Everything but `tag` is immutable between umfPoolCreate
 /// and umfPoolDestroy, so the fast paths read it without synchronization.
