@@ -53,6 +53,11 @@ static inline void *checked(umf_memory_pool_handle_t pool, void *p) {
 
 static handle_graveyard_t pool_graves = HANDLE_GRAVEYARD_INIT;
 
+// A leaf lock: nothing else is taken while it is held.
+void pool_fork_prepare(void) { pthread_mutex_lock(&pool_graves.lock); }
+void pool_fork_parent(void) { pthread_mutex_unlock(&pool_graves.lock); }
+void pool_fork_child(void) { pthread_mutex_unlock(&pool_graves.lock); }
+
 // The refusal of a handle that is not a live pool (cold: off the fast path).
 static __attribute__((noinline, cold)) void log_bad_pool(umf_memory_pool_handle_t h,
                                                           const char *fn) {

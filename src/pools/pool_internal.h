@@ -48,6 +48,11 @@ static inline bool pool_handle_ok(umf_memory_pool_handle_t h) {
     return likely(h) && likely(atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) == POOL_TAG);
 }
 
+/// fork(2) safety for the pool handles' graveyard lock (src/umf/init.c).
+void pool_fork_prepare(void);
+void pool_fork_parent(void);
+void pool_fork_child(void);
+
 /// Wraps `upstream` in a provider that registers every range it hands out
 /// in the address map (tracker) as owned by `pool`, and unregisters it on
 /// free; split/merge keep the map in step. Returns a provider handle.
