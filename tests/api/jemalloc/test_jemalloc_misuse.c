@@ -185,7 +185,7 @@ static void racing_double_free(void **state) {
     test_pool_t t;
     umf_memory_pool_handle_t pool = create_pool(&t, true);
     static void *blocks[N];
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 25; round++) {
         for (int i = 0; i < N; i++)
             assert_non_null(blocks[i] = umfPoolMalloc(pool, 16 + (size_t)(i % 7) * 24));
         pthread_barrier_t go;
