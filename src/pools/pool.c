@@ -61,8 +61,9 @@ void pool_fork_child(void) { pthread_mutex_unlock(&pool_graves.lock); }
 // The refusal of a handle that is not a live pool (cold: off the fast path).
 static __attribute__((noinline, cold)) void log_bad_pool(umf_memory_pool_handle_t h,
                                                           const char *fn) {
-    LOG_ERR("%s: %s pool handle %p", fn, handle_state_name(handle_check(h, POOL_TAG)),
-            (void *)h);
+    if (log_level() >= LOG_LEVEL_ERROR) // named after the API function, not this helper
+        log_write(LOG_LEVEL_ERROR, fn, "%s pool handle %p",
+                  handle_state_name(handle_check(h, POOL_TAG)), (void *)h);
 }
 
 #define CHECK_POOL(h, ret)                                                                         \

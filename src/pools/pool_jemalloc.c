@@ -370,9 +370,11 @@ static inline void *pool_alloc(pool_jemalloc_t *jp, size_t size, int extra) {
 // A pointer that is not the start of a live block of this pool (cold).
 static __attribute__((noinline, cold)) void refuse(pool_jemalloc_t *jp, const void *ptr,
                                                    const char *op) {
-    LOG_ERR("%s of %p refused: not a live block of this jemalloc pool (foreign, interior or "
-            "already freed)",
-            op, ptr);
+    if (log_level() >= LOG_LEVEL_ERROR)
+        log_write(LOG_LEVEL_ERROR, "jemalloc pool",
+                  "%s of %p refused: not a live block of this pool (foreign, interior or already "
+                  "freed)",
+                  op, ptr);
     (void)jp;
 }
 
