@@ -42,7 +42,8 @@ umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops, umf_memory_provider
                            void *params, umf_pool_create_flags_t flags,
                            umf_memory_pool_handle_t *hPool);
 
-/// Destroys a pool (and its provider with OWN_PROVIDER). NULL is ignored.
+/// Destroys a pool (and its provider with OWN_PROVIDER). NULL is ignored; so
+/// is (with a log line) a handle already destroyed or not a pool handle.
 void umfPoolDestroy(umf_memory_pool_handle_t hPool);
 
 /// Allocates size bytes; NULL on failure (see umfPoolGetLastAllocationError).
@@ -65,7 +66,8 @@ size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, void *ptr);
 /// Frees an allocation of the pool (NULL is a no-op).
 umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr);
 
-/// Frees ptr if it belongs to a tracked UMF pool; does nothing otherwise.
+/// Frees ptr if it belongs to a tracked UMF pool; does nothing otherwise and
+/// returns UMF_RESULT_ERROR_INVALID_ARGUMENT (foreign, interior or freed pointers).
 umf_result_t umfFree(void *ptr);
 
 /// The calling thread's last allocation error of the pool.

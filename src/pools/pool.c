@@ -3,9 +3,21 @@
 // tracking provider, argument checks that every pool gets (NULL handles,
 // calloc overflow, alignments), dispatch to the pool implementation, and
 // release of whatever a pool still holds when it is destroyed.
+//
+// Handles are validated on entry (base/handle.h): a NULL, destroyed or
+// garbage handle gets UMF_RESULT_ERROR_INVALID_ARGUMENT (NULL or 0 from
+// the calls that return memory or a size) and one log line. A destroyed
+// pool's struct is kept, marked dead, for reuse by later pools only.
+// No public function here changes errno when it succeeds.
 #include <errno.h>
 #include <stdatomic.h>
 
+#include <string.h>
+
+#include <umf/pools/pool_jemalloc.h>
+#include <umf/pools/pool_proxy.h>
+
+#include "base/handle.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "heap/heap.h"
@@ -39,6 +51,41 @@ static inline void *checked(umf_memory_pool_handle_t pool, void *p) {
     return p;
 }
 
+static handle_graveyard_t pool_graves = HANDLE_GRAVEYARD_INIT;
+
+// A leaf lock: nothing else is taken while it is held.
+void pool_fork_prepare(void) { pthread_mutex_lock(&pool_graves.lock); }
+void pool_fork_parent(void) { pthread_mutex_unlock(&pool_graves.lock); }
+void pool_fork_child(void) { pthread_mutex_unlock(&pool_graves.lock); }
+
+// The refusal of a handle that is not a live pool (cold: off the fast path).
+static __attribute__((noinline, cold)) void log_bad_pool(umf_memory_pool_handle_t h,
+                                                          const char *fn) {
+    if (log_level() >= LOG_LEVEL_ERROR) // named after the API function, not this helper
+        log_write(LOG_LEVEL_ERROR, fn, "%s pool handle %p",
+                  handle_state_name(handle_check(h, POOL_TAG)), (void *)h);
+}
+
+#define CHECK_POOL(h, ret)                                                                         \
+    do {                                                                                           \
+        if (unlikely(!pool_handle_ok(h))) {                                                        \
+            log_bad_pool((h), __func__);                                                           \
+            return ret;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+// A tracked pool of user-defined ops hands out memory of its provider,
+// which the tracking provider registered as the pool's: a free, realloc or
+// usable size of a pointer outside those ranges is refused here (block
+// boundaries inside a range are the pool's own business).
+static bool owned_by(umf_memory_pool_handle_t pool, const void *ptr, const char *fn) {
+    tracker_entry_t e;
+    if (tracker_find(ptr, &e) && e.pool == pool)
+        return true;
+    LOG_ERR("%s(%p): not memory of pool %p (foreign, or freed)", fn, ptr, (void *)pool);
+    return false;
+}
+
 // The fast-path entries of pools that are not engine pools: the checks the
 // engine makes itself (free of NULL, the error record on a NULL).
 static void *glue_malloc(void *ctx, size_t size) {
@@ -50,6 +97,16 @@ static umf_result_t glue_free(void *ctx, void *ptr) {
     umf_memory_pool_handle_t pool = ctx;
     if (!ptr)
         return UMF_RESULT_SUCCESS;
+    return pool->ops.free(pool->priv, ptr);
+}
+
+// glue_free for pools with check_owner.
+static umf_result_t glue_free_owned(void *ctx, void *ptr) {
+    umf_memory_pool_handle_t pool = ctx;
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    if (!owned_by(pool, ptr, "umfPoolFree"))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     return pool->ops.free(pool->priv, ptr);
 }
 
@@ -86,8 +143,13 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
     if (!pool_ops_valid(ops))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 
+    int saved_errno = errno; // first use may dlopen, read sysfs, map memory
     umf_result_t r;
-    struct umf_memory_pool_t *pool = meta_alloc(sizeof *pool);
+    struct umf_memory_pool_t *pool = handle_graveyard_take(&pool_graves);
+    if (pool)
+        memset(pool, 0, sizeof *pool);
+    else
+        pool = meta_alloc(sizeof *pool);
     if (!pool)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     pool->ops = *ops;
@@ -124,15 +186,22 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
         // Engine pools' frees are heap_free (or, for the disjoint pool, a
         // wrapper that the heap marks with free_wrapped when it must run).
         heap_set_owner_for_provider(pool->upstream, pool, pool->engine);
+        // The built-in pools check their pointers themselves.
+        pool->check_owner = !pool->engine && ops->free != umfJemallocPoolOps()->free &&
+                            ops->free != umfProxyPoolOps()->free;
+        if (pool->check_owner)
+            pool->fast_free = glue_free_owned;
     }
+    handle_set_live(&pool->hdr, POOL_TAG);
     *hPool = pool;
+    errno = saved_errno;
     return UMF_RESULT_SUCCESS;
 
 err_destroy_tracking:
     if (pool->upstream != provider)
         umfMemoryProviderDestroy(pool->upstream);
 err_free_pool:
-    meta_free(pool, sizeof *pool);
+    handle_retire(&pool_graves, &pool->hdr, POOL_TAG); // never live: any struct may go there
     return r;
 }
 
@@ -171,6 +240,14 @@ static void release_leftovers(umf_memory_pool_handle_t pool) {
 HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     if (!hPool)
         return;
+    if (unlikely(!pool_handle_ok(hPool))) { // twice, or garbage: ignored
+        log_bad_pool(hPool, __func__);
+        return;
+    }
+    int saved_errno = errno;
+    // Marked first: a use racing with destroy is the caller's bug, but a
+    // use after it returns is refused (the struct stays readable).
+    atomic_store_explicit(&hPool->hdr.tag, handle_dead_tag(POOL_TAG), memory_order_release);
     if (hPool->upstream != hPool->provider)
         heap_set_owner_for_provider(hPool->upstream, NULL, false);
     hPool->ops.finalize(hPool->priv);
@@ -182,26 +259,19 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
         umfMemoryProviderDestroy(hPool->provider);
     if (glue_error.pool == hPool)
         glue_error.pool = NULL;
-    meta_free(hPool, sizeof *hPool);
+    handle_retire(&pool_graves, &hPool->hdr, POOL_TAG);
+    errno = saved_errno;
 }
-
-#define CHECK_POOL_NULL(h)                                                                         \
-    do {                                                                                           \
-        if (unlikely(!(h))) {                                                                      \
-            LOG_ERR("NULL pool handle");                                                           \
-            return NULL;                                                                           \
-        }                                                                                          \
-    } while (0)
 
 // The allocation fast path: one tail call (fast_malloc, see umfPoolCreate).
 HETMEM_EXPORT void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
-    CHECK_POOL_NULL(hPool);
+    CHECK_POOL(hPool, NULL);
     return hPool->fast_malloc(hPool->fast_ctx, size);
 }
 
 HETMEM_EXPORT void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size,
                                          size_t alignment) {
-    CHECK_POOL_NULL(hPool);
+    CHECK_POOL(hPool, NULL);
     if (alignment == 0)
         return checked(hPool, hPool->ops.malloc(hPool->priv, size));
     if (!is_pow2(alignment)) {
@@ -212,7 +282,7 @@ HETMEM_EXPORT void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t 
 }
 
 HETMEM_EXPORT void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, size_t size) {
-    CHECK_POOL_NULL(hPool);
+    CHECK_POOL(hPool, NULL);
     size_t total;
     if (!mul_checked(num, size, &total)) {
         LOG_ERR("calloc(%zu, %zu) overflows", num, size);
@@ -222,25 +292,23 @@ HETMEM_EXPORT void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, si
 }
 
 HETMEM_EXPORT void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, size_t size) {
-    CHECK_POOL_NULL(hPool);
+    CHECK_POOL(hPool, NULL);
+    if (ptr && hPool->check_owner && !owned_by(hPool, ptr, __func__))
+        return fail(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
     return checked(hPool, hPool->ops.realloc(hPool->priv, ptr, size));
 }
 
 HETMEM_EXPORT size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, void *ptr) {
-    if (!hPool) {
-        LOG_ERR("NULL pool handle");
-        return 0;
-    }
+    CHECK_POOL(hPool, 0);
     if (!ptr)
+        return 0;
+    if (hPool->check_owner && !owned_by(hPool, ptr, __func__))
         return 0;
     return hPool->ops.malloc_usable_size(hPool->priv, ptr);
 }
 
 HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
-    if (unlikely(!hPool)) {
-        LOG_ERR("NULL pool handle");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
+    CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
     return hPool->fast_free(hPool->fast_ctx, ptr); // NULL: SUCCESS (glue_free, engine)
 }
 
@@ -255,16 +323,17 @@ HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
         return owner->fast_free(owner->fast_ctx, ptr);
     tracker_entry_t e;
     if (!tracker_find(ptr, &e)) {
-        LOG_INFO("umfFree(%p): not memory of a tracked pool, ignored", ptr);
-        return UMF_RESULT_SUCCESS; // documented: does nothing otherwise
+        // UMF: "does nothing otherwise"; nothing is done, and the caller
+        // learns that the pointer was not freed.
+        LOG_ERR("umfFree(%p): not memory of a tracked pool (foreign, or already freed)", ptr);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     umf_memory_pool_handle_t pool = e.pool;
-    return pool->ops.free(pool->priv, ptr);
+    return pool->ops.free(pool->priv, ptr); // the pool checks block starts and state
 }
 
 HETMEM_EXPORT umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_t hPool) {
-    if (!hPool)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
     if (glue_error.pool == hPool && (!hPool->engine || glue_error.seq == heap_error_seq()))
         return glue_error.result;
     return hPool->ops.get_last_allocation_error(hPool->priv);
@@ -284,8 +353,9 @@ HETMEM_EXPORT umf_memory_pool_handle_t umfPoolByPtr(const void *ptr) {
 
 HETMEM_EXPORT umf_result_t umfPoolGetMemoryProvider(umf_memory_pool_handle_t hPool,
                                                     umf_memory_provider_handle_t *hProvider) {
-    if (!hPool || !hProvider) {
-        LOG_ERR("NULL %s", !hPool ? "hPool" : "hProvider");
+    CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    if (!hProvider) {
+        LOG_ERR("NULL hProvider");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     *hProvider = hPool->provider;
@@ -294,10 +364,7 @@ HETMEM_EXPORT umf_result_t umfPoolGetMemoryProvider(umf_memory_pool_handle_t hPo
 
 HETMEM_EXPORT umf_result_t umfPoolSetTag(umf_memory_pool_handle_t hPool, void *tag,
                                          void **oldTag) {
-    if (!hPool) {
-        LOG_ERR("NULL pool handle");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
+    CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
     void *old = atomic_exchange_explicit(&hPool->tag, tag, memory_order_acq_rel);
     if (oldTag)
         *oldTag = old;
@@ -305,8 +372,9 @@ HETMEM_EXPORT umf_result_t umfPoolSetTag(umf_memory_pool_handle_t hPool, void *t
 }
 
 HETMEM_EXPORT umf_result_t umfPoolGetTag(umf_memory_pool_handle_t hPool, void **tag) {
-    if (!hPool || !tag) {
-        LOG_ERR("NULL %s", !hPool ? "hPool" : "tag");
+    CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    if (!tag) {
+        LOG_ERR("NULL tag");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     *tag = atomic_load_explicit(&hPool->tag, memory_order_acquire);

@@ -10,9 +10,19 @@
 #include <umf/memory_pool.h>
 #include <umf/memory_pool_ops.h>
 
+#include "base/handle.h"
+#include "base/util.h"
+
+/// The tag of a live pool handle (base/handle.h); a destroyed one carries
+/// handle_dead_tag(POOL_TAG).
+#define POOL_TAG 0xb7e1a5c3u
+
 /// A pool handle. Everything but `tag` is immutable between umfPoolCreate
 /// and umfPoolDestroy, so the fast paths read it without synchronization.
+/// umfPoolDestroy marks `hdr` destroyed and keeps the struct for new pools
+/// only (base/handle.h), so a destroyed handle is refused, not followed.
 struct umf_memory_pool_t {
+    handle_hdr_t hdr; // POOL_TAG while live; first, in the fast paths' cache line
     // The malloc and free fast paths (umfPoolMalloc, umfPoolFree, umfFree)
     // jump to these with fast_ctx. Engine pools (pool.c: engine): the ops
     // themselves with priv. Other pools: glue functions with the handle,
@@ -28,8 +38,20 @@ struct umf_memory_pool_t {
                                              // the tracking wrapper, or `provider`
                                              // with UMF_POOL_CREATE_FLAG_DISABLE_TRACKING
     umf_pool_create_flags_t flags;
+    bool check_owner;                        // a tracked pool of user-defined ops: the
+                                             // glue refuses frees outside its ranges
     _Atomic(void *) tag;                     // umfPoolSetTag / umfPoolGetTag
 };
+
+/// True when h is a live pool handle: one load and one compare.
+static inline bool pool_handle_ok(umf_memory_pool_handle_t h) {
+    return likely(h) && likely(atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) == POOL_TAG);
+}
+
+/// fork(2) safety for the pool handles' graveyard lock (src/umf/init.c).
+void pool_fork_prepare(void);
+void pool_fork_parent(void);
+void pool_fork_child(void);
 
 /// Wraps `upstream` in a provider that registers every range it hands out
 /// in the address map (tracker) as owned by `pool`, and unregisters it on

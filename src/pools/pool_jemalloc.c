@@ -2,9 +2,11 @@
 // The jemalloc pool (umfJemallocPoolOps, umf/pools/pool_jemalloc.h): each
 // pool is a few jemalloc arenas whose extent hooks take coarse memory from
 // the pool's provider. This file loads libjemalloc at run time, creates and
-// destroys the arenas, implements the hooks and the pool operations;
-// pool_jemalloc_tcache.c decides which arena and tcache a thread uses, and
-// pool_jemalloc_chunks.c which ranges may go back to the provider.
+// destroys the arenas and implements the pool operations, refusing
+// pointers that are not live blocks of the pool (pool_jemalloc_map.c);
+// pool_jemalloc_hooks.c holds the extent hooks, pool_jemalloc_tcache.c
+// decides which arena and tcache a thread uses, and pool_jemalloc_chunks.c
+// which ranges may go back to the provider.
 //
 // Why dlopen (docs/jemalloc-pool.md): Debian's libjemalloc.so.2 has no
 // symbol prefix, so linking it would make it the whole process's malloc.
@@ -176,6 +178,8 @@ static void load(void) {
                 version ? version : "?");
         return;
     }
+    if (!pool_jemalloc_map_init())
+        return;
     destroy_miblen = ARRAY_SIZE(destroy_mib);
     purge_miblen = ARRAY_SIZE(purge_mib);
     if (je_nametomib("arena.0.destroy", destroy_mib, &destroy_miblen) != 0 ||
@@ -195,124 +199,6 @@ static void load(void) {
              metadata_off_provider ? "in host memory" : "in provider memory");
     load_result = UMF_RESULT_SUCCESS;
 }
-
-// ---- extent hooks: jemalloc's coarse memory comes from the provider -----------
-// jemalloc calls these with its own locks held and marks itself reentrant;
-// they call only the provider (and through it the tracker). A bool hook
-// returns false on success, as jemalloc expects.
-
-static inline pool_jemalloc_t *pool_of(extent_hooks_t *h) { return (pool_jemalloc_t *)h; }
-
-// Set when the provider refused memory to a hook running in this thread
-// (hooks run synchronously in the allocating thread).
-static __thread bool provider_refused;
-
-// Large zeroed extents: a forced purge makes the pages read back as zeros
-// without touching them (the provider contract); otherwise write zeros.
-#define ZERO_BY_PURGE_MIN (2u << 20)
-
-static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment,
-                        bool *zero, bool *commit, unsigned arena_ind) {
-    (void)arena_ind;
-    if (new_addr) // growing in place: a provider cannot place memory at an address
-        return NULL;
-    pool_jemalloc_t *jp = pool_of(h);
-    void *p = NULL;
-    umf_result_t r = umfMemoryProviderAlloc(jp->provider, size, alignment, &p);
-    if (r != UMF_RESULT_SUCCESS || !p) {
-        LOG_DEBUG("provider refused %zu bytes aligned %zu: %d", size, alignment, (int)r);
-        provider_refused = true;
-        return NULL;
-    }
-    if (pool_jemalloc_chunk_add(&jp->chunks, p, size) != 0) {
-        umfMemoryProviderFree(jp->provider, p, size);
-        return NULL;
-    }
-    if (*zero && (size < ZERO_BY_PURGE_MIN ||
-                  umfMemoryProviderPurgeForce(jp->provider, p, size) != UMF_RESULT_SUCCESS))
-        memset(p, 0, size);
-    *commit = true; // provider memory is always committed
-    return p;
-}
-
-// Only whole chunks go back (pool_jemalloc_chunks.c says why); refusing
-// ("opt out") makes jemalloc purge the range and keep it for reuse.
-static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed,
-                        unsigned arena_ind) {
-    (void)committed, (void)arena_ind;
-    pool_jemalloc_t *jp = pool_of(h);
-    if (!pool_jemalloc_chunk_take(&jp->chunks, addr, size))
-        return true;
-    if (umfMemoryProviderFree(jp->provider, addr, size) == UMF_RESULT_SUCCESS)
-        return false;
-    pool_jemalloc_chunk_add(&jp->chunks, addr, size); // still ours; a failure here is harmless
-    return true;
-}
-
-// Called piece by piece while an arena is torn down; the pieces are freed
-// once the arena is gone (jp_finalize).
-static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed,
-                         unsigned arena_ind) {
-    (void)committed, (void)arena_ind;
-    pool_jemalloc_t *jp = pool_of(h);
-    if (pool_jemalloc_chunk_defer(&jp->chunks, addr, size) != 0 &&
-        umfMemoryProviderFree(jp->provider, addr, size) != UMF_RESULT_SUCCESS)
-        LOG_ERR("provider did not take back %p+%zu at arena destroy", addr, size);
-}
-
-static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                        size_t length, unsigned arena_ind) {
-    (void)h, (void)addr, (void)size, (void)offset, (void)length, (void)arena_ind;
-    return false; // nothing was ever decommitted
-}
-
-// Opting out (true) makes jemalloc purge instead; a provider has no way to
-// decommit and recommit a range while keeping it allocated.
-static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                          size_t length, unsigned arena_ind) {
-    (void)h, (void)addr, (void)size, (void)offset, (void)length, (void)arena_ind;
-    return true;
-}
-
-static bool hook_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                            size_t length, unsigned arena_ind) {
-    (void)size, (void)arena_ind;
-    return umfMemoryProviderPurgeLazy(pool_of(h)->provider, (char *)addr + offset, length) !=
-           UMF_RESULT_SUCCESS;
-}
-
-static bool hook_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t offset,
-                              size_t length, unsigned arena_ind) {
-    (void)size, (void)arena_ind;
-    return umfMemoryProviderPurgeForce(pool_of(h)->provider, (char *)addr + offset, length) !=
-           UMF_RESULT_SUCCESS;
-}
-
-static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t size_a, size_t size_b,
-                       bool committed, unsigned arena_ind) {
-    (void)size_b, (void)committed, (void)arena_ind;
-    return umfMemoryProviderAllocationSplit(pool_of(h)->provider, addr, size, size_a) !=
-           UMF_RESULT_SUCCESS;
-}
-
-static bool hook_merge(extent_hooks_t *h, void *addr_a, size_t size_a, void *addr_b,
-                       size_t size_b, bool committed, unsigned arena_ind) {
-    (void)committed, (void)arena_ind;
-    return umfMemoryProviderAllocationMerge(pool_of(h)->provider, addr_a, addr_b,
-                                            size_a + size_b) != UMF_RESULT_SUCCESS;
-}
-
-static const extent_hooks_t hooks_template = {
-    .alloc = hook_alloc,
-    .dalloc = hook_dalloc,
-    .destroy = hook_destroy,
-    .commit = hook_commit,
-    .decommit = hook_decommit,
-    .purge_lazy = hook_purge_lazy,
-    .purge_forced = hook_purge_forced,
-    .split = hook_split,
-    .merge = hook_merge,
-};
 
 // ---- arenas --------------------------------------------------------------------
 
@@ -387,7 +273,7 @@ static umf_result_t jp_initialize(umf_memory_provider_handle_t provider, void *p
     pool_jemalloc_t *jp = meta_alloc(sizeof *jp);
     if (!jp)
         return r;
-    jp->hooks = hooks_template;
+    jp->hooks = pool_jemalloc_hooks_template;
     jp->provider = provider;
     if (pool_jemalloc_chunks_init(&jp->chunks) != 0)
         goto err_free;
@@ -444,9 +330,9 @@ static void jp_finalize(void *pool) {
 // again and every other arena of the pool. Other threads' tcaches are
 // theirs to flush.
 static bool reclaim_after_refusal(pool_jemalloc_t *jp) {
-    if (!provider_refused)
+    if (!pool_jemalloc_provider_refused)
         return false; // failed for another reason (size too large, no metadata)
-    provider_refused = false;
+    pool_jemalloc_provider_refused = false;
     pool_jemalloc_thread_flush(jp);
     for (unsigned i = 0; i < jp->narenas; i++)
         arena_purge(jp->arenas[i]);
@@ -457,6 +343,7 @@ static bool reclaim_after_refusal(pool_jemalloc_t *jp) {
 static __attribute__((noinline)) void *alloc_slow(pool_jemalloc_t *jp, void *old, size_t size,
                                                   int extra) {
     void *p = NULL;
+    int saved_errno = errno;
     if (reclaim_after_refusal(jp)) {
         for (unsigned i = 0; !p && i <= jp->narenas; i++) {
             int flags = i == 0 ? pool_jemalloc_thread_flags(jp)->alloc
@@ -464,13 +351,52 @@ static __attribute__((noinline)) void *alloc_slow(pool_jemalloc_t *jp, void *old
             p = old ? je.rallocx(old, size, flags | extra) : je.mallocx(size, flags | extra);
         }
     }
-    return p ? p : fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    if (!p)
+        return fail(jp, UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    errno = saved_errno;
+    return p;
 }
 
-// mallocx with this thread's arena and tcache of the pool, plus `extra`.
+// mallocx with this thread's arena and tcache of the pool, plus `extra`;
+// the block is marked live in the map.
 static inline void *pool_alloc(pool_jemalloc_t *jp, size_t size, int extra) {
     void *p = je.mallocx(size, pool_jemalloc_thread_flags(jp)->alloc | extra);
-    return likely(p) ? p : alloc_slow(jp, NULL, size, extra);
+    if (unlikely(!p) && !(p = alloc_slow(jp, NULL, size, extra)))
+        return NULL;
+    pool_jemalloc_map_mark(p);
+    return p;
+}
+
+// A pointer that is not the start of a live block of this pool (cold).
+static __attribute__((noinline, cold)) void refuse(pool_jemalloc_t *jp, const void *ptr,
+                                                   const char *op) {
+    if (log_level() >= LOG_LEVEL_ERROR)
+        log_write(LOG_LEVEL_ERROR, "jemalloc pool",
+                  "%s of %p refused: not a live block of this pool (foreign, interior or already "
+                  "freed)",
+                  op, ptr);
+    (void)jp;
+}
+
+// True when ptr starts a live block of jp (reads only).
+static inline bool is_live(pool_jemalloc_t *jp, const void *ptr) {
+    pool_jemalloc_region_t *r = pool_jemalloc_map_region(jp, ptr);
+    if (unlikely(!r))
+        return false;
+    uint64_t bit;
+    return atomic_load_explicit(pool_jemalloc_map_word(r, ptr, &bit), memory_order_relaxed) & bit;
+}
+
+// Clears ptr's live bit; true when this call did (it was live, of jp). A
+// racing second free of the same block finds the bit clear: exactly one
+// caller wins.
+static inline bool claim(pool_jemalloc_t *jp, const void *ptr) {
+    pool_jemalloc_region_t *r = pool_jemalloc_map_region(jp, ptr);
+    if (unlikely(!r))
+        return false;
+    uint64_t bit;
+    _Atomic uint64_t *w = pool_jemalloc_map_word(r, ptr, &bit);
+    return atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed) & bit;
 }
 
 static void *jp_malloc(void *pool, size_t size) {
@@ -500,8 +426,14 @@ static void *jp_calloc(void *pool, size_t num, size_t size) {
 }
 
 static umf_result_t jp_free(void *pool, void *ptr) {
-    if (ptr) // dallocx finds the arena itself: frees from any thread work
-        je.dallocx(ptr, pool_jemalloc_thread_flags(pool)->free);
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
+    if (unlikely(!claim(pool, ptr))) {
+        refuse(pool, ptr, "free");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    // dallocx finds the arena itself: frees from any thread work
+    je.dallocx(ptr, pool_jemalloc_thread_flags(pool)->free);
     return UMF_RESULT_SUCCESS;
 }
 
@@ -509,6 +441,10 @@ static void *jp_realloc(void *pool, void *ptr, size_t size) {
     pool_jemalloc_t *jp = pool;
     if (!ptr)
         return jp_malloc(pool, size);
+    if (!is_live(jp, ptr)) {
+        refuse(jp, ptr, "realloc");
+        return fail(jp, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    }
     if (size == 0) { // UMF: realloc to 0 frees
         jp_free(pool, ptr);
         return NULL;
@@ -519,13 +455,27 @@ static void *jp_realloc(void *pool, void *ptr, size_t size) {
     // pool; on failure the old block is untouched.
     if (je.xallocx(ptr, size, 0, 0) >= size)
         return ptr;
+    // The old block's bit is cleared before jemalloc may free it: once
+    // freed, another thread may get the same address and mark it.
+    if (!claim(jp, ptr)) { // freed meanwhile by another thread
+        refuse(jp, ptr, "realloc");
+        return fail(jp, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    }
     void *p = je.rallocx(ptr, size, pool_jemalloc_thread_flags(jp)->alloc);
-    return likely(p) ? p : alloc_slow(jp, ptr, size, 0);
+    if (unlikely(!p))
+        p = alloc_slow(jp, ptr, size, 0);
+    pool_jemalloc_map_mark(p ? p : ptr); // the new block, or the old one that stays
+    return p;
 }
 
 static size_t jp_usable_size(void *pool, void *ptr) {
-    (void)pool;
-    return ptr ? je.sallocx(ptr, 0) : 0;
+    if (!ptr)
+        return 0;
+    if (!is_live(pool, ptr)) {
+        refuse(pool, ptr, "usable size");
+        return 0;
+    }
+    return je.sallocx(ptr, 0);
 }
 
 static umf_result_t jp_last_allocation_error(void *pool) {

@@ -138,6 +138,8 @@ void pool_jemalloc_chunks_release(pool_jemalloc_chunks_t *c,
                                   umf_memory_provider_handle_t provider) {
     size_t failed = 0;
     for (size_t i = 0; i < c->ndead; i++)
+        pool_jemalloc_map_remove((void *)c->dead[i].start, c->dead[i].size);
+    for (size_t i = 0; i < c->ndead; i++)
         if (umfMemoryProviderFree(provider, (void *)c->dead[i].start, c->dead[i].size) !=
             UMF_RESULT_SUCCESS)
             failed++;

@@ -15,6 +15,7 @@
 #define HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,7 +50,7 @@ typedef struct pool_jemalloc_api_t {
     int (*mallctl)(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
 } pool_jemalloc_api_t;
 
-extern pool_jemalloc_api_t pool_jemalloc_api;
+extern pool_jemalloc_api_t pool_jemalloc_api __attribute__((visibility("hidden")));
 
 /// A range of provider memory (pool_jemalloc_chunks.c).
 typedef struct pool_jemalloc_chunk_t {
@@ -79,6 +80,77 @@ int pool_jemalloc_chunk_defer(pool_jemalloc_chunks_t *c, void *start, size_t siz
 void pool_jemalloc_chunks_release(pool_jemalloc_chunks_t *c,
                                   umf_memory_provider_handle_t provider);
 
+// ---- the live map (pool_jemalloc_map.c) ----------------------------------------
+// For every page that a pool's extent hooks got from its provider: the
+// pool; for every 8-byte granule of that memory: one bit, set while a
+// block returned by mallocx/rallocx starts there. Frees, reallocs and
+// usable sizes check both before jemalloc sees the pointer, so a foreign,
+// interior or already freed pointer is refused instead of corrupting an
+// arena. Out of band: two-level table by address, 1 GiB per region,
+// regions mapped on demand (2 MiB of owners + 16 MiB of bits, virtual;
+// pages materialise as pools use the address range) and never unmapped.
+
+struct pool_jemalloc_t;
+
+#define PJM_ADDR_BITS 48 // addresses at or above 2^48 (5-level paging) are not served
+#define PJM_REGION_SHIFT 30
+#define PJM_PAGE_SHIFT 12
+#define PJM_GRANULE_SHIFT 3 // jemalloc's smallest alignment (the 8-byte class)
+
+typedef struct pool_jemalloc_region_t {
+    _Atomic uintptr_t owner[1u << (PJM_REGION_SHIFT - PJM_PAGE_SHIFT)];
+    _Atomic uint64_t live[1u << (PJM_REGION_SHIFT - PJM_GRANULE_SHIFT - 6)];
+} pool_jemalloc_region_t;
+
+/// The region table (1 << (PJM_ADDR_BITS - PJM_REGION_SHIFT) entries).
+/// Hidden: the fast paths load it PC-relative, without a GOT indirection.
+extern _Atomic(pool_jemalloc_region_t *) *pool_jemalloc_regions
+    __attribute__((visibility("hidden")));
+
+/// Maps the region table (once, from the loader). False without memory.
+bool pool_jemalloc_map_init(void);
+/// Records [start, start+size) (page-aligned) as memory of jp. 0, ENOMEM
+/// or EINVAL (unaligned, or beyond PJM_ADDR_BITS).
+int pool_jemalloc_map_add(struct pool_jemalloc_t *jp, void *start, size_t size);
+/// Forgets a range before it goes back to the provider: owner and bits.
+void pool_jemalloc_map_remove(void *start, size_t size);
+
+/// The region of a pointer of pool jp, or NULL when ptr is not in memory
+/// of jp or not granule-aligned (so it cannot be the start of a block).
+static inline pool_jemalloc_region_t *pool_jemalloc_map_region(const struct pool_jemalloc_t *jp,
+                                                               const void *ptr) {
+    uintptr_t a = (uintptr_t)ptr;
+    if (__builtin_expect((a >> PJM_ADDR_BITS) != 0 ||
+                             (a & ((1u << PJM_GRANULE_SHIFT) - 1)) != 0,
+                         0))
+        return NULL;
+    pool_jemalloc_region_t *r =
+        atomic_load_explicit(&pool_jemalloc_regions[a >> PJM_REGION_SHIFT], memory_order_acquire);
+    if (__builtin_expect(!r, 0))
+        return NULL;
+    uintptr_t o = atomic_load_explicit(
+        &r->owner[(a >> PJM_PAGE_SHIFT) & ((1u << (PJM_REGION_SHIFT - PJM_PAGE_SHIFT)) - 1)],
+        memory_order_relaxed);
+    return __builtin_expect(o == (uintptr_t)jp, 1) ? r : NULL;
+}
+
+static inline _Atomic uint64_t *pool_jemalloc_map_word(pool_jemalloc_region_t *r, const void *ptr,
+                                                       uint64_t *bit) {
+    uintptr_t g = ((uintptr_t)ptr & ((1ull << PJM_REGION_SHIFT) - 1)) >> PJM_GRANULE_SHIFT;
+    *bit = 1ull << (g & 63);
+    return &r->live[g >> 6];
+}
+
+/// Marks a block returned by jemalloc live (its memory is in a registered range).
+static inline void pool_jemalloc_map_mark(const void *ptr) {
+    uintptr_t a = (uintptr_t)ptr;
+    pool_jemalloc_region_t *r =
+        atomic_load_explicit(&pool_jemalloc_regions[a >> PJM_REGION_SHIFT], memory_order_acquire);
+    uint64_t bit;
+    _Atomic uint64_t *w = pool_jemalloc_map_word(r, ptr, &bit);
+    atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+}
+
 /// One pool. `hooks` comes first: jemalloc keeps the pointer we give to
 /// arenas.create and passes it back to every hook, so the hook finds its
 /// pool by a cast. Everything but the tcache lists is immutable between
@@ -100,6 +172,12 @@ typedef struct pool_jemalloc_t {
     struct pool_jemalloc_t *reg_prev, *reg_next; // the live-pool registry
 } pool_jemalloc_t;
 
+/// The extent hooks every pool's arenas use (pool_jemalloc_hooks.c).
+extern const extent_hooks_t pool_jemalloc_hooks_template;
+/// Set when the provider refused memory to a hook running in this thread
+/// (hooks run synchronously in the allocating thread); the pool clears it.
+extern __thread bool pool_jemalloc_provider_refused;
+
 /// A thread's mallocx / dallocx flags for a pool (arena and tcache).
 typedef struct pool_jemalloc_flags_t {
     int alloc; // MALLOCX_ARENA(a) | MALLOCX_TCACHE(t) or MALLOCX_TCACHE_NONE
@@ -116,7 +194,12 @@ typedef struct pool_jemalloc_slot_t {
 } pool_jemalloc_slot_t;
 
 #define POOL_JEMALLOC_SLOTS 8 // a power of two
-extern __thread pool_jemalloc_slot_t pool_jemalloc_slots[POOL_JEMALLOC_SLOTS];
+/// The calling thread's slots (POOL_JEMALLOC_SLOTS of them). Until the
+/// thread first uses a jemalloc pool, a shared read-only array whose slots
+/// match no pool; then an array of its own (pool_jemalloc_slot_fill), freed
+/// at thread exit. Initial-exec: one %fs-relative load, no __tls_get_addr
+/// call on the fast path (8 bytes of static TLS).
+extern __thread pool_jemalloc_slot_t *pool_jemalloc_tls __attribute__((tls_model("initial-exec")));
 
 /// Registers a new pool (assigns its uid). Returns 0 or ENOMEM.
 int pool_jemalloc_registry_add(pool_jemalloc_t *jp);
@@ -140,7 +223,7 @@ const pool_jemalloc_flags_t *pool_jemalloc_slot_fill(pool_jemalloc_t *jp,
 /// The calling thread's flags for `jp`: one TLS compare when the thread has
 /// used the pool before.
 static inline const pool_jemalloc_flags_t *pool_jemalloc_thread_flags(pool_jemalloc_t *jp) {
-    pool_jemalloc_slot_t *s = &pool_jemalloc_slots[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
+    pool_jemalloc_slot_t *s = &pool_jemalloc_tls[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
     if (__builtin_expect(s->uid == jp->uid, 1))
         return &s->flags;
     return pool_jemalloc_slot_fill(jp, s);

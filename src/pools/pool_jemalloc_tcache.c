@@ -28,7 +28,13 @@
 
 #if POOL_JEMALLOC_AVAILABLE
 
-__thread pool_jemalloc_slot_t pool_jemalloc_slots[POOL_JEMALLOC_SLOTS];
+// Slots of a thread that has not used a pool yet: uid 0 matches no pool,
+// so the first call takes the slow path, which gives the thread its own.
+static const pool_jemalloc_slot_t no_slots[POOL_JEMALLOC_SLOTS];
+__thread pool_jemalloc_slot_t *pool_jemalloc_tls __attribute__((tls_model("initial-exec"))) =
+    (pool_jemalloc_slot_t *)no_slots;
+// Flags for a thread whose slot array could not be allocated (no tcache).
+static __thread pool_jemalloc_flags_t fallback_flags;
 
 // The live pools. A slot names its pool by uid only (the pool may be gone);
 // giving a tcache back looks the uid up here, under the lock, so that it
@@ -97,8 +103,8 @@ void pool_jemalloc_registry_remove(pool_jemalloc_t *jp) {
     jp->tc_count = jp->tc_idle_count = jp->tc_cap = 0;
     // The caller's own slot would never match again (uids are not reused);
     // clearing it just saves a registry lookup later.
-    pool_jemalloc_slot_t *s = &pool_jemalloc_slots[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
-    if (s->uid == jp->uid)
+    pool_jemalloc_slot_t *s = &pool_jemalloc_tls[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
+    if (s->uid == jp->uid) // never true for no_slots (uid 0)
         s->uid = 0;
 }
 
@@ -168,7 +174,7 @@ static void slot_release(pool_jemalloc_slot_t *s, bool flush) {
 }
 
 void pool_jemalloc_thread_flush(pool_jemalloc_t *jp) {
-    pool_jemalloc_slot_t *s = &pool_jemalloc_slots[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
+    pool_jemalloc_slot_t *s = &pool_jemalloc_tls[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
     if (s->uid == jp->uid && s->tcache != POOL_JEMALLOC_NO_TCACHE)
         tcache_ctl("tcache.flush", s->tcache);
 }
@@ -176,9 +182,14 @@ void pool_jemalloc_thread_flush(pool_jemalloc_t *jp) {
 static void thread_exit(void *arg) {
     (void)arg;
     exit_armed = false;
+    pool_jemalloc_slot_t *slots = pool_jemalloc_tls;
+    if (slots == no_slots)
+        return;
     for (size_t i = 0; i < POOL_JEMALLOC_SLOTS; i++)
-        if (pool_jemalloc_slots[i].uid)
-            slot_release(&pool_jemalloc_slots[i], true);
+        if (slots[i].uid)
+            slot_release(&slots[i], true);
+    pool_jemalloc_tls = (pool_jemalloc_slot_t *)no_slots;
+    meta_free(slots, POOL_JEMALLOC_SLOTS * sizeof *slots);
 }
 
 static void exit_key_create(void) { exit_key_ok = pthread_key_create(&exit_key, thread_exit) == 0; }
@@ -197,6 +208,22 @@ static void arm_thread_exit(void) {
 
 const pool_jemalloc_flags_t *pool_jemalloc_slot_fill(pool_jemalloc_t *jp,
                                                      pool_jemalloc_slot_t *s) {
+    int saved_errno = errno; // tcache.create and pthread calls: a slow path that succeeds
+    if (pool_jemalloc_tls == no_slots) { // the thread's first use: its own slots
+        pool_jemalloc_slot_t *mine = meta_alloc(POOL_JEMALLOC_SLOTS * sizeof *mine);
+        if (!mine) {
+            LOG_ERR("no memory for this thread's jemalloc pool slots: allocating without "
+                    "a tcache");
+            unsigned arena = jp->arenas[0];
+            fallback_flags.alloc = MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE;
+            fallback_flags.free = MALLOCX_TCACHE_NONE;
+            errno = saved_errno;
+            return &fallback_flags;
+        }
+        pool_jemalloc_tls = mine;
+        arm_thread_exit(); // frees them
+        s = &mine[jp->uid & (POOL_JEMALLOC_SLOTS - 1)];
+    }
     if (s->uid)
         slot_release(s, false);
     if (thread_ordinal == 0)
@@ -211,6 +238,7 @@ const pool_jemalloc_flags_t *pool_jemalloc_slot_fill(pool_jemalloc_t *jp,
     s->flags.free = tflag;
     s->tcache = tc;
     s->uid = jp->uid;
+    errno = saved_errno;
     return &s->flags;
 }
 

@@ -12,6 +12,7 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 #include "tracker/tracker.h"
 
 static _Atomic long init_refs;
@@ -35,9 +36,11 @@ HETMEM_EXPORT int umfGetCurrentVersion(void) { return UMF_VERSION_CURRENT; }
 // another thread held at fork time would stay locked forever there. The
 // core's allocation locks are taken before fork and released on both sides,
 // in the one order every path uses: heap registry and heaps, the address
-// map's writer lock, the metadata allocator. (Providers' own locks and the
+// map's writer lock, the metadata allocator; and the pool handles'
+// graveyard lock (a leaf). (Providers' own locks and the
 // IPC caches are not covered yet.)
 static void fork_prepare(void) {
+    pool_fork_prepare(); // a leaf lock: any place in the order
     heap_fork_prepare();
     tracker_fork_prepare();
     meta_fork_prepare();
@@ -47,12 +50,14 @@ static void fork_parent(void) {
     meta_fork_parent();
     tracker_fork_parent();
     heap_fork_parent();
+    pool_fork_parent();
 }
 
 static void fork_child(void) {
     meta_fork_child();
     tracker_fork_child();
     heap_fork_child();
+    pool_fork_child();
 }
 
 __attribute__((constructor)) static void register_fork_handlers(void) {

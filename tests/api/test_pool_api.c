@@ -66,8 +66,8 @@ static void malloc_free_and_lookup(void **state) {
     assert_int_equal((uintptr_t)p % 4096, 0);
     assert_int_equal(umfFree(p), UMF_RESULT_SUCCESS);
     assert_int_equal(f->tp.allocs, f->tp.frees);
-    // umfFree of a foreign pointer does nothing
-    assert_int_equal(umfFree(&local), UMF_RESULT_SUCCESS);
+    // umfFree of a foreign pointer does nothing, and says so (issue 11)
+    assert_int_equal(umfFree(&local), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(umfFree(NULL), UMF_RESULT_SUCCESS);
     assert_int_equal(umfPoolFree(f->pool, NULL), UMF_RESULT_SUCCESS);
 }
@@ -148,9 +148,11 @@ static void disable_tracking(void **state) {
     void *p = umfPoolMalloc(pool, 64);
     assert_non_null(p);
     assert_null(umfPoolByPtr(p)); // not in the map
-    assert_int_equal(umfFree(p), UMF_RESULT_SUCCESS); // foreign to the map: no-op
+    // foreign to the map: nothing is done, INVALID_ARGUMENT says so
+    assert_int_equal(umfFree(p), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(tp.frees, 0);
-    assert_int_equal(umfPoolFree(pool, p), UMF_RESULT_SUCCESS); // the test provider accepts size 0
+    assert_int_equal(umfPoolFree(pool, p), UMF_RESULT_SUCCESS); // the proxy pool knows the size
+    assert_int_equal(tp.live_bytes, 0);
     umfPoolDestroy(pool);
     assert_int_equal(tp.finalized, 0); // not owned
     umfMemoryProviderDestroy(prov);
