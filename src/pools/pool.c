@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "heap/heap.h"
+#include "ipc/ipc_hooks.h"
 #include "os/meta.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
@@ -171,6 +172,7 @@ static void release_leftovers(umf_memory_pool_handle_t pool) {
 HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     if (!hPool)
         return;
+    ipc_pool_destroyed(hPool); // its IPC handles go stale, its handler goes
     if (hPool->upstream != hPool->provider)
         heap_set_owner_for_provider(hPool->upstream, NULL, false);
     hPool->ops.finalize(hPool->priv);
@@ -223,6 +225,7 @@ HETMEM_EXPORT void *umfPoolCalloc(umf_memory_pool_handle_t hPool, size_t num, si
 
 HETMEM_EXPORT void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, size_t size) {
     CHECK_POOL_NULL(hPool);
+    ipc_alloc_freed(hPool, ptr); // the block may move: its IPC handles go stale
     return checked(hPool, hPool->ops.realloc(hPool->priv, ptr, size));
 }
 
@@ -241,12 +244,14 @@ HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr
         LOG_ERR("NULL pool handle");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    ipc_alloc_freed(hPool, ptr); // its IPC handles go stale (one load when there are none)
     return hPool->fast_free(hPool->fast_ctx, ptr); // NULL: SUCCESS (glue_free, engine)
 }
 
 HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
+    ipc_alloc_freed(NULL, ptr);
     umf_result_t r;
     if (likely(heap_free_direct(ptr, &r)))
         return r;

@@ -488,12 +488,12 @@ static uint64_t digest_of(const provider_ipc_data_t *d) {
     return mix(h, (uint64_t)(uint32_t)d->pid);
 }
 
-umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
-                                 provider_ipc_data_t *d) {
+umf_result_t provider_ipc_live_add(const void *owner, uintptr_t start, size_t len,
+                                   uint64_t digest, provider_ipc_live_t *out, bool *fresh) {
     umf_result_t r = UMF_RESULT_SUCCESS;
     uint32_t i;
     uint64_t id;
-    d->digest = digest_of(d);
+    *fresh = false;
     pthread_mutex_lock(&xt.lock);
     if (!xt.ready) {
         int err = xt_create();
@@ -505,11 +505,11 @@ umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
             goto out;
         }
     }
-    // The same range exported again with the same description: same export.
+    // The same range exported again with the same description: same record.
     for (i = 0; i < xt.hwm; i++) {
         id = atomic_load_explicit(&xt.slots[i].id, memory_order_relaxed);
         if (id && xt.ent[i].owner == owner && xt.ent[i].start == start && xt.ent[i].len == len &&
-            atomic_load_explicit(&xt.slots[i].digest, memory_order_relaxed) == d->digest)
+            atomic_load_explicit(&xt.slots[i].digest, memory_order_relaxed) == digest)
             goto fill;
     }
     if (xt.free_head) {
@@ -524,17 +524,31 @@ umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
     }
     id = ++xt.next_id;
     xt.ent[i] = (xt_entry_t){.owner = owner, .start = start, .len = len};
-    atomic_store_explicit(&xt.slots[i].digest, d->digest, memory_order_relaxed);
+    atomic_store_explicit(&xt.slots[i].digest, digest, memory_order_relaxed);
     atomic_store_explicit(&xt.slots[i].id, id, memory_order_release); // publishes the digest
     atomic_fetch_add_explicit(&xt.live, 1, memory_order_relaxed);
+    *fresh = true;
 fill:
-    d->table_fd = xt.fd;
-    d->table_dev = xt.dev;
-    d->table_ino = xt.ino;
-    d->slot = i;
-    d->export_id = id;
+    *out = (provider_ipc_live_t){.pid = os_getpid(), .table_fd = xt.fd, .table_dev = xt.dev,
+                                 .table_ino = xt.ino, .slot = i, .id = id, .digest = digest};
 out:
     pthread_mutex_unlock(&xt.lock);
+    return r;
+}
+
+umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
+                                 provider_ipc_data_t *d) {
+    provider_ipc_live_t l;
+    bool fresh;
+    umf_result_t r = provider_ipc_live_add(owner, start, len, digest_of(d), &l, &fresh);
+    if (r == UMF_RESULT_SUCCESS) {
+        d->table_fd = l.table_fd;
+        d->table_dev = l.table_dev;
+        d->table_ino = l.table_ino;
+        d->slot = l.slot;
+        d->export_id = l.id;
+        d->digest = l.digest;
+    }
     return r;
 }
 
@@ -542,9 +556,10 @@ bool provider_ipc_exporting(void) {
     return atomic_load_explicit(&xt.live, memory_order_relaxed) != 0;
 }
 
-void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len) {
+size_t provider_ipc_live_end(const void *owner, uintptr_t start, size_t len) {
     if (!provider_ipc_exporting())
-        return;
+        return 0;
+    size_t n = 0;
     uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
     pthread_mutex_lock(&xt.lock);
     for (uint32_t i = 0; xt.ready && i < xt.hwm; i++) {
@@ -557,8 +572,14 @@ void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len) {
         e->next_free = xt.free_head;
         xt.free_head = i + 1;
         atomic_fetch_sub_explicit(&xt.live, 1, memory_order_relaxed);
+        n++;
     }
     pthread_mutex_unlock(&xt.lock);
+    return n;
+}
+
+void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len) {
+    (void)provider_ipc_live_end(owner, start, len);
 }
 
 // ---- opening: checks ------------------------------------------------------------
@@ -583,13 +604,37 @@ static bool shm_name_ok(const char *n) {
            strcmp(n, "..");
 }
 
-umf_result_t provider_ipc_load(const void *raw, unsigned kinds, provider_ipc_data_t *out) {
+size_t provider_ipc_wire_size(const char *path) {
+    size_t len = strnlen(path, PROVIDER_IPC_PATH_MAX);
+    return len >= PROVIDER_IPC_PATH_MAX ? 0 : PROVIDER_IPC_FIXED + ALIGN_UP(len + 1, 8);
+}
+
+void provider_ipc_store(provider_ipc_data_t *d, void *out) {
+    size_t len = strlen(d->path), path_size = ALIGN_UP(len + 1, 8);
+    d->path_size = (uint32_t)path_size;
+    d->reserved = 0;
+    memcpy(out, d, PROVIDER_IPC_FIXED);
+    char *p = (char *)out + PROVIDER_IPC_FIXED;
+    memcpy(p, d->path, len);
+    memset(p + len, 0, path_size - len);
+}
+
+umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
+                               provider_ipc_data_t *out) {
     provider_ipc_data_t d;
     if (!raw || !out)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    memcpy(&d, raw, sizeof d); // check a private copy: the sender's buffer may change
+    if (size < PROVIDER_IPC_FIXED)
+        return bad_handle("provider IPC data shorter than its fixed part");
+    // A private copy (the sender's buffer may change), the fixed part first:
+    // path_size says how much more there is to read.
+    memcpy(&d, raw, PROVIDER_IPC_FIXED);
     if (d.magic != PROVIDER_IPC_MAGIC || d.version != PROVIDER_IPC_VERSION)
         return bad_handle("not hetmem provider IPC data (magic or version)");
+    if (d.path_size < 8 || d.path_size > PROVIDER_IPC_PATH_MAX || d.path_size % 8 || d.reserved)
+        return bad_handle("invalid path size in provider IPC data");
+    if (size != SIZE_MAX && size != PROVIDER_IPC_FIXED + d.path_size)
+        return bad_handle("the provider IPC data is not the size its path needs");
     if (d.kind < PROVIDER_IPC_MEMFD || d.kind > PROVIDER_IPC_DEVDAX || !(kinds & (1u << d.kind)))
         return bad_handle("the backing object is of a kind this provider does not open");
     if (d.pid <= 0 || d.fd < 0 || d.table_fd < 0)
@@ -600,8 +645,15 @@ umf_result_t provider_ipc_load(const void *raw, unsigned kinds, provider_ipc_dat
         return bad_handle("invalid mapping alignment");
     if (d.slot >= XT_SLOTS || d.export_id == 0)
         return bad_handle("invalid export slot");
-    if (!memchr(d.path, 0, sizeof d.path))
+    memcpy(d.path, (const char *)raw + PROVIDER_IPC_FIXED, d.path_size);
+    size_t len = strnlen(d.path, d.path_size);
+    if (len == d.path_size)
         return bad_handle("unterminated path");
+    if (ALIGN_UP(len + 1, 8) != d.path_size)
+        return bad_handle("the path does not fill the path size");
+    for (size_t i = len; i < d.path_size; i++)
+        if (d.path[i])
+            return bad_handle("bytes after the path are not zero");
     bool ok;
     switch (d.kind) {
     case PROVIDER_IPC_MEMFD: ok = d.path[0] == 0; break;
@@ -610,7 +662,7 @@ umf_result_t provider_ipc_load(const void *raw, unsigned kinds, provider_ipc_dat
     }
     if (!ok)
         return bad_handle("the path does not fit the kind of object");
-    *out = d;
+    memcpy(out, &d, PROVIDER_IPC_FIXED + d.path_size);
     return UMF_RESULT_SUCCESS;
 }
 
@@ -634,26 +686,28 @@ static int holder_identity(int pid, int fd, os_file_id_t *id) {
     return err;
 }
 
-// The export's slot in the exporter's table: the table must be the one the
-// handle names (identity), large enough (its real size), and hold the id
+// The record's slot in the exporter's table: the table must be the one the
+// record names (identity), large enough (its real size), and hold the id
 // and digest (read id, digest, id: a slot recycled meanwhile fails).
-static umf_result_t check_slot(const provider_ipc_data_t *d) {
-    int tfd, err = os_fd_from_process(d->pid, d->table_fd, false, &tfd);
+umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l) {
+    if (l->pid <= 0 || l->table_fd < 0 || l->slot >= XT_SLOTS || l->id == 0)
+        return bad_handle("invalid liveness record");
+    int tfd, err = os_fd_from_process(l->pid, l->table_fd, false, &tfd);
     if (err) {
         LOG_ERR("IPC handle refused: cannot read the export table of process %d: error %d%s",
-                d->pid, err, err == ESRCH ? " (the process is gone)" : "");
+                l->pid, err, err == ESRCH ? " (the process is gone)" : "");
         return provider_ipc_errno_result(err);
     }
     umf_result_t r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
     size_t ps = os_page_size();
-    uint64_t at = d->slot * sizeof(xt_slot_t), page = ALIGN_DOWN(at, ps);
+    uint64_t at = l->slot * sizeof(xt_slot_t), page = ALIGN_DOWN(at, ps);
     os_file_id_t id;
     void *m = NULL;
-    if (os_file_identity(tfd, &id) != 0 || !id.regular || id.dev != d->table_dev ||
-        id.ino != d->table_ino || id.size < page + ps) {
+    if (os_file_identity(tfd, &id) != 0 || !id.regular || id.dev != l->table_dev ||
+        id.ino != l->table_ino || id.size < page + ps) {
         r = bad_handle("the export table is not the one the handle names");
     } else if ((err = os_map_fd(NULL, ps, OS_PROT_READ, OS_MAP_SHARED, tfd, page, &m)) != 0) {
-        LOG_ERR("cannot map the export table of process %d: error %d", d->pid, err);
+        LOG_ERR("cannot map the export table of process %d: error %d", l->pid, err);
         r = provider_ipc_errno_result(err);
     } else {
         const xt_slot_t *s = (const xt_slot_t *)((char *)m + (at - page));
@@ -661,9 +715,10 @@ static umf_result_t check_slot(const provider_ipc_data_t *d) {
         uint64_t dg = atomic_load_explicit(&s->digest, memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
         uint64_t b = atomic_load_explicit(&s->id, memory_order_relaxed);
-        if (a != d->export_id || b != a)
-            r = bad_handle("stale: the exported memory was freed (or its provider destroyed)");
-        else if (dg != d->digest || d->digest != digest_of(d))
+        if (a != l->id || b != a)
+            r = bad_handle("stale: the exported memory was freed (or its pool or provider "
+                           "destroyed)");
+        else if (dg != l->digest)
             r = bad_handle("the handle does not describe the memory that was exported");
         else
             r = UMF_RESULT_SUCCESS;
@@ -671,6 +726,15 @@ static umf_result_t check_slot(const provider_ipc_data_t *d) {
     }
     (void)os_file_close(tfd);
     return r;
+}
+
+static umf_result_t check_slot(const provider_ipc_data_t *d) {
+    if (d->digest != digest_of(d))
+        return bad_handle("the handle does not describe the memory that was exported");
+    provider_ipc_live_t l = {.pid = d->pid, .table_fd = d->table_fd, .table_dev = d->table_dev,
+                             .table_ino = d->table_ino, .slot = d->slot, .id = d->export_id,
+                             .digest = d->digest};
+    return provider_ipc_live_check(&l);
 }
 
 umf_result_t provider_ipc_verify(const provider_ipc_data_t *d, const os_file_id_t *id) {
@@ -811,7 +875,7 @@ static int obtain(const provider_ipc_data_t *d, bool writable, int *fd, os_file_
 
 umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void **ptr) {
     provider_ipc_data_t d;
-    umf_result_t r = provider_ipc_load(raw, kinds, &d);
+    umf_result_t r = provider_ipc_load(raw, SIZE_MAX, kinds, &d);
     if (r != UMF_RESULT_SUCCESS)
         return r;
     int fd, err;
@@ -839,13 +903,6 @@ umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void *
 
 // ---- the operations the three providers share ------------------------------------
 
-umf_result_t provider_ipc_handle_size(void *provider, size_t *size) {
-    (void)provider;
-    if (!size)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    *size = sizeof(provider_ipc_data_t);
-    return UMF_RESULT_SUCCESS;
-}
 
 // The export lives until its memory is freed (UMF's semantics: handles sent
 // earlier stay valid), so there is nothing to release; data made by another
@@ -853,7 +910,7 @@ umf_result_t provider_ipc_handle_size(void *provider, size_t *size) {
 umf_result_t provider_ipc_put(void *provider, void *data) {
     (void)provider;
     provider_ipc_data_t d;
-    umf_result_t r = provider_ipc_load(data, ~0u, &d);
+    umf_result_t r = provider_ipc_load(data, SIZE_MAX, ~0u, &d);
     if (r != UMF_RESULT_SUCCESS)
         return r;
     if (d.pid != os_getpid())
@@ -868,7 +925,7 @@ umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size) {
 }
 
 bool provider_ipc_is_native(const struct umf_memory_provider_t *provider) {
-    return provider && provider->ops.ipc.get_ipc_handle_size == provider_ipc_handle_size;
+    return provider && provider->ops.ipc.put_ipc_handle == provider_ipc_put;
 }
 
 // ---- the OS provider's operations --------------------------------------------------
@@ -909,8 +966,16 @@ umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, v
         memcpy(d.path, p->shm_name, strlen(p->shm_name) + 1); // <= PROVIDER_OS_SHM_NAME_MAX
     umf_result_t r = provider_ipc_export(p, (uintptr_t)ptr, size, &d);
     if (r == UMF_RESULT_SUCCESS)
-        memcpy(data, &d, sizeof d);
+        provider_ipc_store(&d, data);
     return r;
+}
+
+umf_result_t provider_os_ipc_size(void *provider, size_t *size) {
+    provider_os_t *p = provider;
+    if (!size)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    *size = provider_ipc_wire_size(p->shm_name ? p->shm_name : "");
+    return UMF_RESULT_SUCCESS;
 }
 
 umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr) {
