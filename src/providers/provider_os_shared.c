@@ -626,11 +626,13 @@ umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     if (size < PROVIDER_IPC_FIXED)
         return bad_handle("provider IPC data shorter than its fixed part");
-    // A private copy (the sender's buffer may change), the fixed part first:
-    // path_size says how much more there is to read.
-    memcpy(&d, raw, PROVIDER_IPC_FIXED);
+    // A private copy (the sender's buffer may change): magic and version
+    // first (8 bytes of a buffer that is not ours are read), then the fixed
+    // part: path_size says how much more there is to read.
+    memcpy(&d, raw, 8);
     if (d.magic != PROVIDER_IPC_MAGIC || d.version != PROVIDER_IPC_VERSION)
         return bad_handle("not hetmem provider IPC data (magic or version)");
+    memcpy(&d, raw, PROVIDER_IPC_FIXED);
     if (d.path_size < 8 || d.path_size > PROVIDER_IPC_PATH_MAX || d.path_size % 8 || d.reserved)
         return bad_handle("invalid path size in provider IPC data");
     if (size != SIZE_MAX && size != PROVIDER_IPC_FIXED + d.path_size)
