@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+// Tags of handles given to callers (providers, memspaces, memtargets,
+// mempolicies): the first word of each handle holds its type's LIVE tag
+// while it lives and the DEAD tag once destroyed. Every entry point checks
+// the tag before it reads anything else, so that a garbage handle, or one
+// used after its destroy, gets UMF_RESULT_ERROR_INVALID_ARGUMENT and one
+// log line instead of a crash - as long as the handle's memory is readable
+// (a handle pointing at unmapped memory still faults: the documented limit).
+//
+// A destroyed handle's memory is not given back for other uses: it goes to
+// its type's free list (handle_cache_t), so that its tag stays DEAD until a
+// new handle of the same type reuses it. A stale handle used after that
+// reuse names the new object (an ABA that tags cannot see).
+#ifndef HETMEM_PROVIDERS_HANDLE_TAG_H
+#define HETMEM_PROVIDERS_HANDLE_TAG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// The DEAD tag of a type whose LIVE tag is `live`.
+#define HANDLE_DEAD(live) ((live) ^ UINT64_C(0xdeadbeef00000000))
+
+/// True when the handle's first word (its tag, an _Atomic uint64_t at
+/// offset 0 of every tagged type) holds `live`. Otherwise logs one line
+/// (NULL handle, destroyed handle or garbage) naming `what` and `fn`, and
+/// returns false.
+bool handle_check(const void *h, uint64_t live, const char *what, const char *fn);
+
+/// LIVE -> DEAD, once: false (with a log line) when the handle is NULL,
+/// already dead or not a handle of this type.
+bool handle_kill(void *h, uint64_t live, const char *what, const char *fn);
+
+/// A free list of dead handles of one type and size. The link lives in the
+/// handle's second word: the tag stays readable.
+typedef struct handle_cache_t {
+    pthread_mutex_t lock;
+    void *head; // protected by: lock
+    size_t size;
+} handle_cache_t;
+
+#define HANDLE_CACHE_INIT(sz) {.lock = PTHREAD_MUTEX_INITIALIZER, .head = NULL, .size = (sz)}
+
+/// A zeroed block of c->size bytes: a dead handle of the type, or new meta
+/// memory. NULL when out of memory.
+void *handle_cache_get(handle_cache_t *c);
+
+/// Keeps a dead handle (its tag already DEAD) for handle_cache_get.
+void handle_cache_put(handle_cache_t *c, void *h);
+
+#endif // HETMEM_PROVIDERS_HANDLE_TAG_H
