@@ -37,11 +37,22 @@ bool handle_kill(void *h, uint64_t live, const char *what, const char *fn) {
     return false;
 }
 
+static void *next_of(void *h) {
+    void *n;
+    memcpy(&n, (char *)h + sizeof(uint64_t), sizeof n);
+    return n;
+}
+
 void *handle_cache_get(handle_cache_t *c) {
+    void *h = NULL;
     pthread_mutex_lock(&c->lock);
-    void *h = c->head;
-    if (h)
-        memcpy(&c->head, (char *)h + sizeof(uint64_t), sizeof(void *));
+    if (c->n > HANDLE_CACHE_KEEP) {
+        h = c->head;
+        c->head = next_of(h);
+        if (!c->head)
+            c->tail = NULL;
+        c->n--;
+    }
     pthread_mutex_unlock(&c->lock);
     if (!h)
         return meta_alloc(c->size); // zeroed
@@ -50,8 +61,14 @@ void *handle_cache_get(handle_cache_t *c) {
 }
 
 void handle_cache_put(handle_cache_t *c, void *h) {
+    void *none = NULL;
+    memcpy((char *)h + sizeof(uint64_t), &none, sizeof none);
     pthread_mutex_lock(&c->lock);
-    memcpy((char *)h + sizeof(uint64_t), &c->head, sizeof(void *));
-    c->head = h;
+    if (c->tail)
+        memcpy((char *)c->tail + sizeof(uint64_t), &h, sizeof h);
+    else
+        c->head = h;
+    c->tail = h;
+    c->n++;
     pthread_mutex_unlock(&c->lock);
 }

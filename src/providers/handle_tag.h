@@ -8,9 +8,11 @@
 // (a handle pointing at unmapped memory still faults: the documented limit).
 //
 // A destroyed handle's memory is not given back for other uses: it goes to
-// its type's free list (handle_cache_t), so that its tag stays DEAD until a
-// new handle of the same type reuses it. A stale handle used after that
-// reuse names the new object (an ABA that tags cannot see).
+// the tail of its type's queue of dead handles (handle_cache_t), and is
+// reused only once HANDLE_CACHE_KEEP newer dead handles of the type stand
+// behind it, so that its tag reads DEAD for at least that many destroys. A
+// stale handle used after its block was reused names the new object (an
+// ABA that tags cannot see): the documented limit.
 #ifndef HETMEM_PROVIDERS_HANDLE_TAG_H
 #define HETMEM_PROVIDERS_HANDLE_TAG_H
 
@@ -33,18 +35,23 @@ bool handle_check(const void *h, uint64_t live, const char *what, const char *fn
 /// already dead or not a handle of this type.
 bool handle_kill(void *h, uint64_t live, const char *what, const char *fn);
 
-/// A free list of dead handles of one type and size. The link lives in the
+/// Dead handles kept before one is reused.
+#define HANDLE_CACHE_KEEP 64u
+
+/// A FIFO of dead handles of one type and size. The link lives in the
 /// handle's second word: the tag stays readable.
 typedef struct handle_cache_t {
     pthread_mutex_t lock;
-    void *head; // protected by: lock
+    void *head, *tail; // protected by: lock
+    size_t n;          // protected by: lock
     size_t size;
 } handle_cache_t;
 
-#define HANDLE_CACHE_INIT(sz) {.lock = PTHREAD_MUTEX_INITIALIZER, .head = NULL, .size = (sz)}
+#define HANDLE_CACHE_INIT(sz) {.lock = PTHREAD_MUTEX_INITIALIZER, .size = (sz)}
 
-/// A zeroed block of c->size bytes: a dead handle of the type, or new meta
-/// memory. NULL when out of memory.
+/// A zeroed block of c->size bytes: the oldest dead handle of the type when
+/// more than HANDLE_CACHE_KEEP are kept, else new meta memory. NULL when out
+/// of memory.
 void *handle_cache_get(handle_cache_t *c);
 
 /// Keeps a dead handle (its tag already DEAD) for handle_cache_get.
