@@ -166,7 +166,7 @@ umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
 /// (0 disarms). Lets single-node machines exercise the bind-failure path.
 void provider_os_fail_next_bind_for_testing(int err);
 
-// ---- IPC (provider_os_shared.c) ---------------------------------------------
+// ---- IPC (provider_ipc.c, provider_ipc_open.c) --------------------------------
 // The IPC operations of the OS provider (shared visibility), and what the
 // file and devdax providers share with it: one layout of provider IPC data,
 // the process-wide export table that tells an opener whether an export is
@@ -185,6 +185,7 @@ void provider_os_fail_next_bind_for_testing(int err);
 #define PROVIDER_IPC_MAGIC 0x43504948u // "HIPC"
 #define PROVIDER_IPC_VERSION 2u        // 2: the path is variable-size
 #define PROVIDER_IPC_PATH_MAX 4096u    // PATH_MAX, with the NUL
+#define PROVIDER_IPC_SLOTS 32768u      // live records per process (512 KiB of table, sparse)
 
 /// The backing object an IPC handle names.
 typedef enum provider_ipc_kind_t {
@@ -288,6 +289,10 @@ bool provider_ipc_exporting(void);
 umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
                                provider_ipc_data_t *out);
 
+/// Whether the export *d names is alive in its exporter's table with the
+/// digest of d's description (provider_ipc.c).
+umf_result_t provider_ipc_export_check(const provider_ipc_data_t *d);
+
 /// Whether the object behind descriptor d->fd of the exporting process is
 /// `id` (the object this process opened), and the export is alive in the
 /// exporter's table. INVALID_ARGUMENT for a process that is gone, a handle
@@ -321,7 +326,7 @@ umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size);
 /// the IPC layer then also checks the handle header against it.
 bool provider_ipc_is_native(const struct umf_memory_provider_t *provider);
 
-// The OS provider's own (provider_os_shared.c).
+// The OS provider's own (provider_os_shared.c, at the end).
 umf_result_t provider_os_ipc_size(void *provider, size_t *size);
 umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, void *data);
 umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr);
