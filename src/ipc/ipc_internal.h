@@ -5,8 +5,9 @@
 // A handle is a 16-byte header, a fixed body and the provider's IPC data:
 //
 //   offset  size  field
-//   header (IPC_HEADER_SIZE = 16 bytes; an opener reads the magic, then the
-//   rest of the header, and nothing else until the header checks out)
+//   header (IPC_HEADER_SIZE = 16 bytes; an opener reads the magic byte by
+//   byte up to the first byte that differs, then the rest of the header, and
+//   nothing else until the header checks out)
 //        0     4  magic               IPC_HANDLE_MAGIC ("HMI2")
 //        4     2  version             IPC_HANDLE_VERSION
 //        6     2  header_size         IPC_HEADER_SIZE

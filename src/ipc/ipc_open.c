@@ -6,8 +6,8 @@
 //
 //   handler   one that umfPoolGetIPCHandler gave, its pool not destroyed
 //             (compared by pointer: a garbage handler is never read)
-//   magic     the first 4 bytes (a buffer that is not a handle is refused
-//             after 4 bytes)
+//   magic     the first 4 bytes, one at a time (a buffer that is not a
+//             handle is read up to its first byte that differs)
 //   header    version, header size, the header check (16 bytes read)
 //   size      total_size is what the handler's provider needs: its
 //             get_ipc_handle_size, or for our providers a part of 128 to
@@ -132,12 +132,15 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
                       "destroyed)");
     umf_memory_provider_handle_t provider = ((umf_memory_pool_handle_t)handler)->provider;
     struct umf_ipc_data_t hdr;
-    // The magic alone first: a buffer that is not a handle is read no further.
-    if (len < sizeof hdr.magic)
-        return refuse("shorter than a handle's magic");
-    memcpy(&hdr.magic, handle, sizeof hdr.magic);
-    if (hdr.magic != IPC_HANDLE_MAGIC)
-        return refuse("not a hetmem IPC handle (magic)");
+    // The magic byte by byte first: a buffer that is not a handle is read no
+    // further than its first byte that differs from the magic.
+    const uint32_t magic = IPC_HANDLE_MAGIC;
+    for (size_t i = 0; i < sizeof magic; i++) {
+        if (i >= len)
+            return refuse("shorter than a handle's magic");
+        if (((const volatile unsigned char *)handle)[i] != ((const unsigned char *)&magic)[i])
+            return refuse("not a hetmem IPC handle (magic)");
+    }
     if (len < IPC_HEADER_SIZE)
         return refuse("shorter than a handle header");
     memcpy(&hdr, handle, IPC_HEADER_SIZE);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // IPC under wrong use, public API only (issue 11): buffers that are not
-// handles (16 bytes of malloc'd memory: ASan sees any read past them), a
+// handles (1 to 16 bytes of malloc'd memory: ASan sees any read past them;
+// the opener reads the magic byte by byte and stops at the first wrong
+// one, then the 16-byte header), a
 // declared size that was cut or altered, every byte of a handle flipped in
 // turn, handles of allocations that are gone - freed, reallocated, their
 // pool destroyed - opened in this process and in a forked child, and IPC
@@ -159,8 +161,15 @@ static void not_a_handle(void **state) {
         assert_int_equal(try_open(e.handler, b), INVAL);
         for (size_t i = 0; i < len; i++)
             b[i] = (unsigned char)rnd();
-        b[0] ^= 0x80; // never "HMI2"
+        if (b[0] == 'H')
+            b[0] = 'h'; // never "HMI2"
         assert_int_equal(try_open(e.handler, b), INVAL);
+        // The magic's first bytes, then a wrong one: read up to that byte.
+        if (len >= 2) {
+            memcpy(b, "HMI2", len < 4 ? len : 4);
+            b[len < 4 ? len - 1 : 3] ^= 0x20;
+            assert_int_equal(try_open(e.handler, b), INVAL);
+        }
         free(b);
     }
     env_down(&e);
