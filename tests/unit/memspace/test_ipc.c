@@ -25,10 +25,12 @@
 #include <hetmem/provider_os_ext.h>
 #include <umf/ipc.h>
 #include <umf/pools/pool_proxy.h>
+#include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_file_memory.h>
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "ipc/ipc_hooks.h"
 #include "ipc/ipc_internal.h"
 #include "os/os.h"
 #include "providers/provider_os_internal.h"
@@ -614,6 +616,36 @@ static void concurrent_opens(void **state) {
     umfPoolDestroy(pool);
 }
 
+// Records of allocations end with their pool (slot hygiene: a destroyed
+// pool leaves no live record in the export table), and each free ends one.
+static void records_end_with_pool(void **state) {
+    (void)state;
+    umf_memory_provider_handle_t prov = NULL;
+    umf_os_memory_provider_params_handle_t p;
+    assert_int_equal(umfOsMemoryProviderParamsCreate(&p), OK);
+    assert_int_equal(umfOsMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED), OK);
+    assert_int_equal(umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, &prov), OK);
+    umfOsMemoryProviderParamsDestroy(p);
+    umf_memory_pool_handle_t pool = NULL;
+    assert_int_equal(umfPoolCreate(umfScalablePoolOps(), prov, NULL, 0, &pool), OK);
+    size_t before = atomic_load(&ipc_allocs_live);
+    char *a = umfPoolMalloc(pool, 64), *b = umfPoolMalloc(pool, 64);
+    umf_ipc_handle_t ha, hb, ha2;
+    size_t hs;
+    assert_int_equal(umfGetIPCHandle(a, &ha, &hs), OK);
+    assert_int_equal(umfGetIPCHandle(a, &ha2, &hs), OK); // the same record
+    assert_int_equal(umfGetIPCHandle(b, &hb, &hs), OK);
+    assert_int_equal(atomic_load(&ipc_allocs_live), before + 2);
+    assert_int_equal(umfPutIPCHandle(ha), OK);
+    assert_int_equal(umfPutIPCHandle(ha2), OK);
+    assert_int_equal(umfPutIPCHandle(hb), OK);
+    assert_int_equal(umfPoolFree(pool, a), OK);
+    assert_int_equal(atomic_load(&ipc_allocs_live), before + 1);
+    umfPoolDestroy(pool); // b is still allocated: its record ends here
+    assert_int_equal(atomic_load(&ipc_allocs_live), before);
+    umfMemoryProviderDestroy(prov);
+}
+
 static int group_setup(void **state) {
     (void)state;
     snprintf(shm_name, sizeof shm_name, "hetmem_test_ipc_%d", (int)getpid());
@@ -648,6 +680,7 @@ int main(void) {
         cmocka_unit_test(owner_gone_file),
         cmocka_unit_test(puts_and_tracking),
         cmocka_unit_test(concurrent_opens),
+        cmocka_unit_test(records_end_with_pool),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
