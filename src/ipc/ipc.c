@@ -82,6 +82,12 @@ uint64_t ipc_live_digest(const struct umf_ipc_data_t *h) {
     return fnv64(FNV64_INIT ^ 0x1ull, v, sizeof v, 0, 0);
 }
 
+// A fork child has no records of its own (its export table starts empty):
+// its frees need not look.
+static void child_reset(void) { atomic_store_explicit(&ipc_allocs_live, 0, memory_order_relaxed); }
+static void register_atfork(void) { (void)pthread_atfork(NULL, NULL, child_reset); }
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
 void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool, void *ptr) {
     if (!ptr)
         return;
@@ -239,8 +245,10 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     r = provider_ipc_live_add(owner, (uintptr_t)ptr, 1, ipc_live_digest(h), &live, &fresh);
     if (r != UMF_RESULT_SUCCESS)
         goto err_free;
-    if (fresh)
+    if (fresh) {
+        (void)pthread_once(&atfork_once, register_atfork);
         atomic_fetch_add_explicit(&ipc_allocs_live, 1, memory_order_relaxed);
+    }
     h->live_fd = live.table_fd;
     h->live_slot = (uint32_t)live.slot;
     h->live_dev = live.table_dev;

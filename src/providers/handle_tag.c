@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Handle tags and the free lists of dead handles (handle_tag.h).
+#include <pthread.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -37,6 +38,16 @@ bool handle_kill(void *h, uint64_t live, const char *what, const char *fn) {
     return false;
 }
 
+// fork(): the queues' locks are leaves (nothing else is taken while one is
+// held), so the prepare handler may take them in any order with the
+// library's others; parent and child release them, and the child's queues
+// are consistent.
+static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER; // all queues
+static void caches_prepare(void) { pthread_mutex_lock(&caches_lock); }
+static void caches_release(void) { pthread_mutex_unlock(&caches_lock); }
+static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
+static void caches_atfork(void) { (void)pthread_atfork(caches_prepare, caches_release, caches_release); }
+
 static void *next_of(void *h) {
     void *n;
     memcpy(&n, (char *)h + sizeof(uint64_t), sizeof n);
@@ -45,7 +56,8 @@ static void *next_of(void *h) {
 
 void *handle_cache_get(handle_cache_t *c) {
     void *h = NULL;
-    pthread_mutex_lock(&c->lock);
+    (void)pthread_once(&caches_once, caches_atfork);
+    pthread_mutex_lock(&caches_lock);
     if (c->n > HANDLE_CACHE_KEEP) {
         h = c->head;
         c->head = next_of(h);
@@ -53,7 +65,7 @@ void *handle_cache_get(handle_cache_t *c) {
             c->tail = NULL;
         c->n--;
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&caches_lock);
     if (!h)
         return meta_alloc(c->size); // zeroed
     memset(h, 0, c->size);
@@ -63,12 +75,12 @@ void *handle_cache_get(handle_cache_t *c) {
 void handle_cache_put(handle_cache_t *c, void *h) {
     void *none = NULL;
     memcpy((char *)h + sizeof(uint64_t), &none, sizeof none);
-    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&caches_lock);
     if (c->tail)
         memcpy((char *)c->tail + sizeof(uint64_t), &h, sizeof h);
     else
         c->head = h;
     c->tail = h;
     c->n++;
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&caches_lock);
 }

@@ -16,7 +16,6 @@
 #ifndef HETMEM_PROVIDERS_HANDLE_TAG_H
 #define HETMEM_PROVIDERS_HANDLE_TAG_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,15 +38,15 @@ bool handle_kill(void *h, uint64_t live, const char *what, const char *fn);
 #define HANDLE_CACHE_KEEP 64u
 
 /// A FIFO of dead handles of one type and size. The link lives in the
-/// handle's second word: the tag stays readable.
+/// handle's second word: the tag stays readable. One lock (handle_tag.c)
+/// guards every queue; it is held across fork().
 typedef struct handle_cache_t {
-    pthread_mutex_t lock;
-    void *head, *tail; // protected by: lock
-    size_t n;          // protected by: lock
+    void *head, *tail; // protected by: the queues' lock
+    size_t n;          // protected by: the queues' lock
     size_t size;
 } handle_cache_t;
 
-#define HANDLE_CACHE_INIT(sz) {.lock = PTHREAD_MUTEX_INITIALIZER, .size = (sz)}
+#define HANDLE_CACHE_INIT(sz) {.size = (sz)}
 
 /// A zeroed block of c->size bytes: the oldest dead handle of the type when
 /// more than HANDLE_CACHE_KEEP are kept, else new meta memory. NULL when out

@@ -51,8 +51,13 @@ static struct {
     _Atomic size_t live;    // live exports: the unexport fast path reads it
 } xt = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
-static void xt_prepare(void) { pthread_mutex_lock(&xt.lock); }
-static void xt_parent(void) { pthread_mutex_unlock(&xt.lock); }
+// No prepare handler: the lock is not held across fork(), because the
+// child throws the table away anyway, and holding it there would order it
+// before the heap locks that the library's own prepare handler takes (a
+// free holds a heap lock and then takes this one: a deadlock). The child's
+// state is reset whatever another thread was doing at the fork: a record
+// being added (the child restarts with no slots) or a table being created
+// (at worst the child keeps a descriptor of it open).
 // Async-signal-safe work only: no meta calls (another thread may have held
 // a meta lock at the fork); `ent` stays allocated for the child's own use.
 static void xt_child(void) {
@@ -83,7 +88,7 @@ static int xt_create(void) {
         return err;
     }
     (void)os_madvise(m, bytes, OS_ADV_DONTFORK);
-    if (!xt.atfork && pthread_atfork(xt_prepare, xt_parent, xt_child) == 0)
+    if (!xt.atfork && pthread_atfork(NULL, NULL, xt_child) == 0)
         xt.atfork = true;
     xt.fd = fd;
     xt.dev = id.dev;
