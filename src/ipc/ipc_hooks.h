@@ -10,20 +10,29 @@
 #define HETMEM_IPC_IPC_HOOKS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <umf/memory_pool.h>
 
 /// Live liveness records of allocations (umfGetIPCHandle made them).
-extern _Atomic size_t ipc_allocs_live;
+/// Hidden: the free paths read it with one instruction.
+extern _Atomic size_t ipc_allocs_live __attribute__((visibility("hidden")));
 
 /// Ends the records of the allocation at `ptr` (of `pool`; NULL: the pool
 /// that owns ptr): records of handles of ptr itself and, for pools over the
 /// heap engine, of pointers inside the block.
 void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool, void *ptr);
 
+/// Whether any allocation has a live record (a relaxed load: the free
+/// paths branch to a slow path that calls ipc_alloc_freed_slow, so that the
+/// fast path stays a tail call).
+static inline bool ipc_allocs_exist(void) {
+    return __builtin_expect(atomic_load_explicit(&ipc_allocs_live, memory_order_relaxed) != 0, 0);
+}
+
 static inline void ipc_alloc_freed(umf_memory_pool_handle_t pool, void *ptr) {
-    if (__builtin_expect(atomic_load_explicit(&ipc_allocs_live, memory_order_relaxed) != 0, 0))
+    if (ipc_allocs_exist())
         ipc_alloc_freed_slow(pool, ptr);
 }
 

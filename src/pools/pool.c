@@ -239,12 +239,20 @@ HETMEM_EXPORT size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, voi
     return hPool->ops.malloc_usable_size(hPool->priv, ptr);
 }
 
+// umfPoolFree while IPC handles exist: their records end first (ipc_hooks.h).
+static __attribute__((noinline)) umf_result_t free_ending_ipc(umf_memory_pool_handle_t pool,
+                                                              void *ptr) {
+    ipc_alloc_freed_slow(pool, ptr);
+    return pool->fast_free(pool->fast_ctx, ptr);
+}
+
 HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
     if (unlikely(!hPool)) {
         LOG_ERR("NULL pool handle");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    ipc_alloc_freed(hPool, ptr); // its IPC handles go stale (one load when there are none)
+    if (ipc_allocs_exist()) // its IPC handles go stale (one load when there are none)
+        return free_ending_ipc(hPool, ptr);
     return hPool->fast_free(hPool->fast_ctx, ptr); // NULL: SUCCESS (glue_free, engine)
 }
 
