@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,6 +418,37 @@ static void garbage_handlers(void **state) {
     env_down(&e);
 }
 
+// Successful IPC calls leave errno as it was (issue 11).
+static void errno_kept(void **state) {
+    (void)state;
+    env_t e;
+    env_up(&e, P_DISJOINT);
+    char *a = umfPoolMalloc(e.pool, 300);
+    assert_non_null(a);
+    umf_ipc_handle_t h;
+    size_t hs, ps;
+    void *p = NULL;
+    umf_ipc_handler_handle_t hd;
+#define KEEPS_ERRNO(call)                                                                          \
+    do {                                                                                           \
+        errno = 4242;                                                                              \
+        umf_result_t r_ = (call);                                                                  \
+        if (r_ != OK)                                                                              \
+            fail_msg("%s failed: %d", #call, (int)r_);                                             \
+        if (errno != 4242)                                                                         \
+            fail_msg("%s changed errno to %d", #call, errno);                                      \
+    } while (0)
+    KEEPS_ERRNO(umfPoolGetIPCHandleSize(e.pool, &ps));
+    KEEPS_ERRNO(umfGetIPCHandle(a, &h, &hs));
+    KEEPS_ERRNO(umfPoolGetIPCHandler(e.opener, &hd));
+    KEEPS_ERRNO(umfOpenIPCHandle(hd, h, &p));
+    KEEPS_ERRNO(umfCloseIPCHandle(p));
+    KEEPS_ERRNO(umfPutIPCHandle(h));
+    KEEPS_ERRNO(umfPoolFree(e.pool, a));
+#undef KEEPS_ERRNO
+    env_down(&e);
+}
+
 int main(void) {
     const char *s = getenv("HETMEM_TEST_SEED");
     rng = s ? strtoull(s, NULL, 0) : (uint64_t)getpid() * UINT64_C(0x9e3779b97f4a7c15);
@@ -430,6 +462,7 @@ int main(void) {
         cmocka_unit_test(freed_in_child),   cmocka_unit_test(not_a_handle),
         cmocka_unit_test(cut_and_altered),  cmocka_unit_test(freed_in_process),
         cmocka_unit_test(pool_destroyed),   cmocka_unit_test(garbage_handlers),
+        cmocka_unit_test(errno_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
