@@ -8,16 +8,27 @@
 // Handles made here are remembered until they are put, so that a put of
 // anything else (a handle received from another process, a stray pointer)
 // is refused without reading memory that is not a handle.
+//
+// Every handle carries a liveness record of its allocation (owner: the
+// pool that owns the pointer, umfPoolByPtr; range: the pointer). The pool
+// layer ends it when the allocation is freed or reallocated, or the pool
+// destroyed (ipc_hooks.h), so that a handle of memory that is gone is
+// refused by any opener, although the pool may keep the memory (a disjoint
+// or jemalloc pool does). Handlers (umfPoolGetIPCHandler) are remembered
+// by pointer until their pool is destroyed.
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "base/util.h"
+#include "ipc/ipc_hooks.h"
 #include "ipc/ipc_internal.h"
 #include "os/meta.h"
 #include "os/os.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
+#include "providers/provider_os_internal.h"
 #include "tracker/tracker.h"
 
 // One handle made by umfGetIPCHandle and not yet put.
@@ -31,17 +42,121 @@ typedef struct sent_t {
 static pthread_mutex_t sent_lock = PTHREAD_MUTEX_INITIALIZER;
 static sent_t *sent; // protected by: sent_lock
 
+_Atomic size_t ipc_allocs_live;
+
+// Handlers given out (pool pointers), under handlers_lock.
+static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
+static umf_memory_pool_handle_t *handlers; // protected by: handlers_lock
+static size_t handlers_n, handlers_cap;    // protected by: handlers_lock
+
+static uint64_t fnv64(uint64_t x, const void *p, size_t n, size_t skip_at, size_t skip_len) {
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        x = (x ^ (i - skip_at < skip_len ? 0 : c[i])) * UINT64_C(0x100000001b3);
+    return x;
+}
+#define FNV64_INIT UINT64_C(0xcbf29ce484222325)
+
 // Byte by byte over the whole handle; the checksum field's own bytes count
 // as zeros, so that the same function makes and checks it.
 uint64_t ipc_checksum(const struct umf_ipc_data_t *h, size_t total) {
+    return fnv64(FNV64_INIT, h, total, offsetof(struct umf_ipc_data_t, checksum),
+                 sizeof h->checksum);
+}
+
+uint32_t ipc_header_check(const struct umf_ipc_data_t *h) {
     const unsigned char *p = (const unsigned char *)h;
-    const size_t at = offsetof(struct umf_ipc_data_t, checksum);
-    uint64_t x = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < total; i++) {
-        unsigned char c = i - at < sizeof h->checksum ? 0 : p[i];
-        x = (x ^ c) * UINT64_C(0x100000001b3);
-    }
+    uint32_t x = 0x811c9dc5u;
+    for (size_t i = 0; i < offsetof(struct umf_ipc_data_t, header_check); i++)
+        x = (x ^ p[i]) * 0x01000193u;
     return x;
+}
+
+uint64_t ipc_provider_id(const char *name) {
+    return fnv64(FNV64_INIT, name, strlen(name), 0, 0);
+}
+
+uint64_t ipc_live_digest(const struct umf_ipc_data_t *h) {
+    uint64_t v[6] = {(uint64_t)(uint32_t)h->pid, h->base, h->base_size, h->offset,
+                     h->provider_id, h->provider_data_size};
+    return fnv64(FNV64_INIT ^ 0x1ull, v, sizeof v, 0, 0);
+}
+
+// A fork child has no records of its own (its export table starts empty):
+// its frees need not look.
+static void child_reset(void) { atomic_store_explicit(&ipc_allocs_live, 0, memory_order_relaxed); }
+static void register_atfork(void) { (void)pthread_atfork(NULL, NULL, child_reset); }
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool, void *ptr) {
+    if (!ptr)
+        return;
+    umf_memory_pool_handle_t owner = umfPoolByPtr(ptr);
+    if (!owner)
+        return;
+    // Pools over the heap engine tell the block's size safely for any
+    // pointer (0 when ptr is not a block start): handles of pointers inside
+    // the block end too. Other pools: handles of ptr itself (a handle of an
+    // interior pointer ends when its provider range goes back).
+    size_t len = 1;
+    if (pool == owner && pool->engine) {
+        size_t usable = pool->ops.malloc_usable_size(pool->priv, ptr);
+        if (usable > len)
+            len = usable;
+    }
+    size_t n = provider_ipc_live_end(owner, (uintptr_t)ptr, len);
+    if (n)
+        atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
+}
+
+void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
+    if (atomic_load_explicit(&ipc_allocs_live, memory_order_relaxed)) {
+        size_t n = provider_ipc_live_end(pool, 0, SIZE_MAX);
+        if (n)
+            atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
+    }
+    pthread_mutex_lock(&handlers_lock);
+    for (size_t i = 0; i < handlers_n; i++) {
+        if (handlers[i] == pool) {
+            handlers[i] = handlers[--handlers_n];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&handlers_lock);
+}
+
+bool ipc_handler_known(umf_ipc_handler_handle_t handler) {
+    bool found = false;
+    pthread_mutex_lock(&handlers_lock);
+    for (size_t i = 0; i < handlers_n && !found; i++)
+        found = (void *)handlers[i] == (void *)handler;
+    pthread_mutex_unlock(&handlers_lock);
+    return found;
+}
+
+static umf_result_t handler_add(umf_memory_pool_handle_t pool) {
+    umf_result_t r = UMF_RESULT_SUCCESS;
+    pthread_mutex_lock(&handlers_lock);
+    for (size_t i = 0; i < handlers_n; i++)
+        if (handlers[i] == pool)
+            goto out;
+    if (handlers_n == handlers_cap) {
+        size_t cap = handlers_cap ? handlers_cap * 2 : 16;
+        umf_memory_pool_handle_t *v = meta_alloc(cap * sizeof *v);
+        if (!v) {
+            r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+            goto out;
+        }
+        if (handlers_n)
+            memcpy(v, handlers, handlers_n * sizeof *v);
+        meta_free(handlers, handlers_cap * sizeof *v);
+        handlers = v;
+        handlers_cap = cap;
+    }
+    handlers[handlers_n++] = pool;
+out:
+    pthread_mutex_unlock(&handlers_lock);
+    return r;
 }
 
 // The provider part's size, refused when it would make a handle too large
@@ -64,6 +179,11 @@ HETMEM_EXPORT umf_result_t umfPoolGetIPCHandleSize(umf_memory_pool_handle_t hPoo
                                                    size_t *size) {
     if (!hPool || !size) {
         LOG_ERR("NULL %s", !hPool ? "hPool" : "size");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    if (!pool_handle_ok(hPool)) {
+        LOG_ERR("%s pool handle %p", handle_state_name(handle_check(hPool, POOL_TAG)),
+                (void *)hPool);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     size_t part;
@@ -93,10 +213,13 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     if (r != UMF_RESULT_SUCCESS)
         return r;
     const char *name = umfMemoryProviderGetName(provider);
-    if (!name || strnlen(name, IPC_PROVIDER_NAME_MAX) >= IPC_PROVIDER_NAME_MAX) {
-        LOG_ERR("the provider's name does not fit an IPC handle");
+    if (!name) {
+        LOG_ERR("the provider of %p has no name", ptr);
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
     }
+    umf_memory_pool_handle_t owner = umfPoolByPtr(ptr);
+    if (!owner)
+        owner = e.pool;
     size_t total = sizeof(struct umf_ipc_data_t) + part;
     struct umf_ipc_data_t *h = meta_alloc(total);
     sent_t *s = meta_alloc(sizeof *s);
@@ -104,20 +227,39 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
         r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
         goto err_free;
     }
+    memset(h, 0, sizeof *h);
     h->magic = IPC_HANDLE_MAGIC;
     h->version = IPC_HANDLE_VERSION;
-    h->header_size = (uint16_t)sizeof *h;
+    h->header_size = IPC_HEADER_SIZE;
+    h->total_size = (uint32_t)total;
+    h->header_check = ipc_header_check(h);
     h->provider_data_size = (uint32_t)part;
     h->pid = os_getpid();
     h->base = e.start;
     h->base_size = e.size;
     h->offset = (uintptr_t)ptr - e.start;
-    memcpy(h->provider_name, name, strlen(name) + 1);
+    h->provider_id = ipc_provider_id(name);
     r = umfMemoryProviderGetIPCHandle(provider, (void *)e.start, e.size, h->provider_data);
     if (r != UMF_RESULT_SUCCESS) {
         LOG_INFO("the %s provider made no IPC data for %p: %d", name, ptr, (int)r);
         goto err_free;
     }
+    // The allocation's liveness record (ended by ipc_alloc_freed).
+    provider_ipc_live_t live;
+    bool fresh;
+    r = provider_ipc_live_add(owner, (uintptr_t)ptr, 1, ipc_live_digest(h), &live, &fresh);
+    if (r != UMF_RESULT_SUCCESS)
+        goto err_free;
+    if (fresh) {
+        (void)pthread_once(&atfork_once, register_atfork);
+        atomic_fetch_add_explicit(&ipc_allocs_live, 1, memory_order_relaxed);
+    }
+    h->live_fd = live.table_fd;
+    h->live_slot = (uint32_t)live.slot;
+    h->live_dev = live.table_dev;
+    h->live_ino = live.table_ino;
+    h->live_id = live.id;
+    h->live_digest = live.digest;
     h->checksum = ipc_checksum(h, total);
     *s = (sent_t){.handle = h, .total = total, .provider = provider};
     pthread_mutex_lock(&sent_lock);
@@ -172,6 +314,13 @@ HETMEM_EXPORT umf_result_t umfPoolGetIPCHandler(umf_memory_pool_handle_t hPool,
         LOG_ERR("NULL %s", !hPool ? "hPool" : "hIPCHandler");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    *hIPCHandler = hPool;
-    return UMF_RESULT_SUCCESS;
+    if (!pool_handle_ok(hPool)) { // a garbage pool must never become a handler
+        LOG_ERR("%s pool handle %p", handle_state_name(handle_check(hPool, POOL_TAG)),
+                (void *)hPool);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    umf_result_t r = handler_add(hPool);
+    if (r == UMF_RESULT_SUCCESS)
+        *hIPCHandler = hPool;
+    return r;
 }

@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: MIT
 // Opening and closing IPC handles (umfOpenIPCHandle, umfCloseIPCHandle): the
 // receiver's side. A handle is data from another process, so everything in
-// it is checked before the provider sees it, on a private copy (the
-// caller's buffer may be shared memory that changes under us):
+// it is checked before the provider sees it, in this order, and nothing is
+// read past what the checks so far allow:
 //
-//   header    magic, version, header size, provider part size (the
-//             handler's provider's size), pid, base_size > 0, offset <
-//             base_size, a NUL-terminated provider name, the checksum
-//   provider  the name is the handler's provider's (a FILE handle is never
-//             given to the OS provider); for our providers the part's own
-//             size equals base_size
-//   process   the sender is alive (the provider checks more: the object,
-//             the export)
+//   handler   one that umfPoolGetIPCHandler gave, its pool not destroyed
+//             (compared by pointer: a garbage handler is never read)
+//   magic     the first 4 bytes, one at a time (a buffer that is not a
+//             handle is read up to its first byte that differs)
+//   header    version, header size, the header check (16 bytes read)
+//   size      total_size is what the handler's provider needs: its
+//             get_ipc_handle_size, or for our providers a part of 128 to
+//             PATH_MAX + 120 bytes; only then are total_size bytes copied
+//             (a private copy: the caller's buffer may be shared memory
+//             that changes under us)
+//   body      the checksum over total_size bytes, pid, base_size > 0,
+//             offset < base_size, the provider id (a FILE handle is never
+//             given to the OS provider); for our providers the part's wire
+//             size and its own size equal the header's
+//   liveness  the allocation's record in the exporter's export table (the
+//             allocation was not freed, its pool not destroyed, the sender
+//             alive); the provider checks its own export on open
 //
 // The open cache: one mapping per (provider, sender pid, base, base_size,
 // provider data), reference counted. A second open of the same allocation
@@ -50,7 +59,7 @@ static umf_result_t refuse(const char *why) {
     return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-// The header checks of the file comment, on the copy `h` of `total` bytes.
+// The body checks of the file comment, on the copy `h` of `total` bytes.
 static umf_result_t check(umf_memory_provider_handle_t provider, const struct umf_ipc_data_t *h,
                           size_t total) {
     if (h->checksum != ipc_checksum(h, total))
@@ -59,26 +68,45 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
         return refuse("no sender process");
     if (h->base_size == 0 || h->offset >= h->base_size || h->base + h->base_size < h->base)
         return refuse("the offset is outside the allocation");
-    if (!memchr(h->provider_name, 0, sizeof h->provider_name))
-        return refuse("unterminated provider name");
     const char *name = umfMemoryProviderGetName(provider);
-    if (!name || strcmp(name, h->provider_name) != 0) {
-        LOG_ERR("IPC handle refused: it is a handle of the %.63s provider, the handler's "
-                "provider is %s",
-                h->provider_name, name ? name : "unnamed");
+    if (!name || ipc_provider_id(name) != h->provider_id) {
+        LOG_ERR("IPC handle refused: it is not a handle of the handler's provider (%s)",
+                name ? name : "unnamed");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (provider_ipc_is_native(provider)) {
-        // Only the size is read here (the part is sizeof(provider_ipc_data_t)
-        // bytes: checked by the caller); the provider checks the rest.
-        uint64_t size;
-        memcpy(&size, h->provider_data + offsetof(provider_ipc_data_t, size), sizeof size);
-        if (size != h->base_size)
+        provider_ipc_data_t d;
+        umf_result_t r = provider_ipc_load(h->provider_data, h->provider_data_size, ~0u, &d);
+        if (r != UMF_RESULT_SUCCESS)
+            return r;
+        if (d.size != h->base_size)
             return refuse("the header and the provider data disagree on the size");
     }
-    int err = os_process_alive(h->pid);
-    if (err == ESRCH)
-        return refuse("the sending process is gone");
+    if (h->live_digest != ipc_live_digest(h))
+        return refuse("the liveness record does not describe the handle");
+    provider_ipc_live_t l = {.pid = h->pid, .table_fd = h->live_fd, .table_dev = h->live_dev,
+                             .table_ino = h->live_ino, .slot = h->live_slot, .id = h->live_id,
+                             .digest = h->live_digest};
+    return provider_ipc_live_check(&l);
+}
+
+// Whether a provider part of `part` bytes (declared by a header) is what
+// `provider` makes: our providers' size depends on the path in the part
+// (the sender's file or shm name), others' is fixed.
+static umf_result_t part_size_ok(umf_memory_provider_handle_t provider, size_t part) {
+    if (provider_ipc_is_native(provider)) {
+        if (part < PROVIDER_IPC_FIXED + 8 || part > PROVIDER_IPC_FIXED + PROVIDER_IPC_PATH_MAX ||
+            (part - PROVIDER_IPC_FIXED) % 8)
+            return refuse("the declared size is not one of this provider's handle sizes");
+        return UMF_RESULT_SUCCESS;
+    }
+    size_t want;
+    umf_result_t r = umfMemoryProviderGetIPCHandleSize(provider, &want);
+    if (r != UMF_RESULT_SUCCESS)
+        return r; // NOT_SUPPORTED: the handler's provider has no IPC
+    if (part != want || want > IPC_PROVIDER_DATA_MAX)
+        return refuse("the declared size is not this provider's handle size (truncated, or "
+                      "another provider)");
     return UMF_RESULT_SUCCESS;
 }
 
@@ -99,29 +127,45 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
         LOG_ERR("NULL %s", !handler ? "handler" : !handle ? "handle" : "ptr");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    if (!ipc_handler_known(handler))
+        return refuse("the handler is not one umfPoolGetIPCHandler gave (or its pool was "
+                      "destroyed)");
     umf_memory_provider_handle_t provider = ((umf_memory_pool_handle_t)handler)->provider;
     struct umf_ipc_data_t hdr;
-    if (len < sizeof hdr)
+    // The magic byte by byte first: a buffer that is not a handle is read no
+    // further than its first byte that differs from the magic.
+    const uint32_t magic = IPC_HANDLE_MAGIC;
+    for (size_t i = 0; i < sizeof magic; i++) {
+        if (i >= len)
+            return refuse("shorter than a handle's magic");
+        if (((const volatile unsigned char *)handle)[i] != ((const unsigned char *)&magic)[i])
+            return refuse("not a hetmem IPC handle (magic)");
+    }
+    if (len < IPC_HEADER_SIZE)
         return refuse("shorter than a handle header");
-    memcpy(&hdr, handle, sizeof hdr);
-    if (hdr.magic != IPC_HANDLE_MAGIC || hdr.version != IPC_HANDLE_VERSION ||
-        hdr.header_size != sizeof hdr)
-        return refuse("not a hetmem IPC handle of this version (magic, version, header size)");
-    size_t part;
-    umf_result_t r = umfMemoryProviderGetIPCHandleSize(provider, &part);
+    memcpy(&hdr, handle, IPC_HEADER_SIZE);
+    if (hdr.version != IPC_HANDLE_VERSION || hdr.header_size != IPC_HEADER_SIZE ||
+        hdr.header_check != ipc_header_check(&hdr))
+        return refuse("not a hetmem IPC handle of this version (version, header size, header "
+                      "check)");
+    if (hdr.total_size < sizeof hdr || hdr.total_size - sizeof hdr > IPC_PROVIDER_DATA_MAX)
+        return refuse("the declared size is out of range");
+    size_t total = hdr.total_size;
+    umf_result_t r = part_size_ok(provider, total - sizeof hdr);
     if (r != UMF_RESULT_SUCCESS)
-        return r; // NOT_SUPPORTED: the handler's provider has no IPC
-    if (hdr.provider_data_size != part || part > IPC_PROVIDER_DATA_MAX)
-        return refuse("the provider part has the wrong size (truncated, or another provider)");
-    size_t total = sizeof hdr + part;
+        return r;
     if (len < total)
         return refuse("truncated: fewer bytes than the handle says it has");
     struct umf_ipc_data_t *h = meta_alloc(total);
     if (!h)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     memcpy(h, handle, total);
-    if (memcmp(h, &hdr, sizeof hdr) != 0) { // the buffer changed while we copied it
+    if (memcmp(h, &hdr, IPC_HEADER_SIZE) != 0) { // the buffer changed while we copied it
         r = refuse("the handle changed while it was read");
+        goto out_free;
+    }
+    if (h->provider_data_size != total - sizeof hdr) {
+        r = refuse("the provider part size disagrees with the declared size");
         goto out_free;
     }
     if ((r = check(provider, h, total)) != UMF_RESULT_SUCCESS)

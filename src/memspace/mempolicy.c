@@ -21,6 +21,13 @@
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
 #include "os/meta.h"
+#include "providers/handle_tag.h"
+
+static handle_cache_t mempolicy_cache = HANDLE_CACHE_INIT(sizeof(struct umf_mempolicy_t));
+
+bool mempolicy_ok(umf_const_mempolicy_handle_t p, const char *fn) {
+    return handle_check(p, MEMPOLICY_TAG, "memory policy", fn);
+}
 
 // The partitions are handed to the OS provider as its own partition type:
 // the two layouts must stay the same (both are UMF's).
@@ -52,10 +59,11 @@ HETMEM_EXPORT umf_result_t umfMempolicyCreate(umf_mempolicy_membind_t bind,
         LOG_ERR("unknown policy binding %d", (int)bind);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    struct umf_mempolicy_t *p = meta_alloc(sizeof *p);
+    struct umf_mempolicy_t *p = handle_cache_get(&mempolicy_cache);
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->type = bind;
+    atomic_store_explicit(&p->tag, MEMPOLICY_TAG, memory_order_release);
     *hPolicy = p;
     return UMF_RESULT_SUCCESS;
 }
@@ -67,12 +75,10 @@ static void free_parts(struct umf_mempolicy_t *p) {
 }
 
 HETMEM_EXPORT umf_result_t umfMempolicyDestroy(umf_mempolicy_handle_t hPolicy) {
-    if (!hPolicy) {
-        LOG_ERR("NULL hPolicy");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
+    if (!handle_kill(hPolicy, MEMPOLICY_TAG, "memory policy", __func__))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT; // NULL, destroyed twice, garbage
     free_parts(hPolicy);
-    meta_free(hPolicy, sizeof *hPolicy);
+    handle_cache_put(&mempolicy_cache, hPolicy);
     return UMF_RESULT_SUCCESS;
 }
 
@@ -80,10 +86,8 @@ HETMEM_EXPORT umf_result_t umfMempolicyDestroy(umf_mempolicy_handle_t hPolicy) {
 // provider's page size when the provider is made (so 1 means one page).
 HETMEM_EXPORT umf_result_t umfMempolicySetInterleavePartSize(umf_mempolicy_handle_t hPolicy,
                                                              size_t partSize) {
-    if (!hPolicy) {
-        LOG_ERR("NULL hPolicy");
+    if (!mempolicy_ok(hPolicy, __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     if (hPolicy->type != UMF_MEMPOLICY_INTERLEAVE) {
         LOG_ERR("a part size belongs to UMF_MEMPOLICY_INTERLEAVE policies only");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -98,7 +102,9 @@ HETMEM_EXPORT umf_result_t
 umfMempolicySetCustomSplitPartitions(umf_mempolicy_handle_t hPolicy,
                                      umf_mempolicy_split_partition_t *partList,
                                      size_t partListLen) {
-    if (!hPolicy || !partList || partListLen == 0) {
+    if (!mempolicy_ok(hPolicy, __func__))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (!partList || partListLen == 0) {
         LOG_ERR("invalid arguments: hPolicy %p, partList %p, partListLen %zu", (void *)hPolicy,
                 (void *)partList, partListLen);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;

@@ -9,34 +9,45 @@
 // happens here. Predefined memspaces are immutable: Add, Remove, the
 // filters and Destroy refuse them (they are const handles in the API; a
 // caller casting the const away gets an error, not a broken library).
+#include <errno.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
 #include "os/meta.h"
+#include "providers/handle_tag.h"
 #include "topology/topo.h"
+
+static handle_cache_t memspace_cache = HANDLE_CACHE_INIT(sizeof(struct umf_memspace_t));
+
+bool memspace_ok(umf_const_memspace_handle_t ms, const char *fn) {
+    return handle_check(ms, MEMSPACE_TAG, "memspace", fn);
+}
 
 // Capacity of the target array when the first target comes; it doubles.
 #define MEMSPACE_MIN_CAP 4
 
 // A zeroed memspace: no targets, no array yet, not predefined.
 umf_result_t memspace_create(struct umf_memspace_t **out) {
-    struct umf_memspace_t *ms = meta_alloc(sizeof *ms);
+    struct umf_memspace_t *ms = handle_cache_get(&memspace_cache);
     if (!ms)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    atomic_store_explicit(&ms->tag, MEMSPACE_TAG, memory_order_release);
     *out = ms;
     return UMF_RESULT_SUCCESS;
 }
 
-// Targets first (each is its own block), then the array, then the memspace.
+// Targets first (each is its own block), then the array, then the memspace
+// (to its free list, tagged dead).
 void memspace_free(struct umf_memspace_t *ms) {
     if (!ms)
         return;
+    atomic_store_explicit(&ms->tag, HANDLE_DEAD(MEMSPACE_TAG), memory_order_release);
     for (size_t i = 0; i < ms->n; i++)
         memtarget_destroy(ms->targets[i]);
     meta_free(ms->targets, ms->cap * sizeof *ms->targets);
-    meta_free(ms, sizeof *ms);
+    handle_cache_put(&memspace_cache, ms);
 }
 
 // Room for one more target pointer. The array holds pointers, so growing it
@@ -107,6 +118,7 @@ HETMEM_EXPORT umf_result_t umfMemspaceCreateFromNumaArray(unsigned *nodeIds, siz
                 numIds, (void *)hMemspace);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    int saved = errno; // the topology's first reads may set it
     struct umf_memspace_t *ms;
     umf_result_t r = memspace_create(&ms);
     if (r != UMF_RESULT_SUCCESS)
@@ -127,6 +139,7 @@ HETMEM_EXPORT umf_result_t umfMemspaceCreateFromNumaArray(unsigned *nodeIds, siz
         }
     }
     *hMemspace = ms;
+    errno = saved;
     return UMF_RESULT_SUCCESS;
 }
 
@@ -138,8 +151,12 @@ HETMEM_EXPORT umf_result_t umfMemspaceNew(umf_memspace_handle_t *hMemspace) {
     return memspace_create(hMemspace);
 }
 
+// NULL is ignored; a predefined memspace (owned by the library), a
+// destroyed one or garbage is ignored with a log line.
 HETMEM_EXPORT void umfMemspaceDestroy(umf_memspace_handle_t hMemspace) {
     if (!hMemspace)
+        return;
+    if (!memspace_ok(hMemspace, __func__))
         return;
     if (hMemspace->predefined) {
         LOG_ERR("a predefined memspace is owned by the library: not destroyed");
@@ -148,24 +165,25 @@ HETMEM_EXPORT void umfMemspaceDestroy(umf_memspace_handle_t hMemspace) {
     memspace_free(hMemspace);
 }
 
-// Num and Get accept NULL (0 and NULL), as UMF's do: they are queries.
+// Num and Get accept NULL (0 and NULL), as UMF's do: they are queries. A
+// garbage or destroyed handle gets the same answers and a log line.
 HETMEM_EXPORT size_t umfMemspaceMemtargetNum(umf_const_memspace_handle_t hMemspace) {
-    return hMemspace ? hMemspace->n : 0;
+    if (!hMemspace || !memspace_ok(hMemspace, __func__))
+        return 0;
+    return hMemspace->n;
 }
 
 HETMEM_EXPORT umf_const_memtarget_handle_t
 umfMemspaceMemtargetGet(umf_const_memspace_handle_t hMemspace, unsigned targetNum) {
-    if (!hMemspace || targetNum >= hMemspace->n)
+    if (!hMemspace || !memspace_ok(hMemspace, __func__) || targetNum >= hMemspace->n)
         return NULL;
     return hMemspace->targets[targetNum];
 }
 
 // The common refusal of every operation that changes a memspace.
 static bool mutable_memspace(umf_memspace_handle_t ms, const char *op) {
-    if (!ms) {
-        LOG_ERR("%s: NULL memspace", op);
+    if (!memspace_ok(ms, op))
         return false;
-    }
     if (ms->predefined) {
         LOG_ERR("%s: a predefined memspace cannot be changed (clone it first)", op);
         return false;
@@ -177,7 +195,8 @@ static bool mutable_memspace(umf_memspace_handle_t ms, const char *op) {
 // another memspace always is (it was checked when first made).
 HETMEM_EXPORT umf_result_t umfMemspaceMemtargetAdd(umf_memspace_handle_t hMemspace,
                                                    umf_const_memtarget_handle_t hMemtarget) {
-    if (!mutable_memspace(hMemspace, "umfMemspaceMemtargetAdd") || !hMemtarget)
+    if (!mutable_memspace(hMemspace, "umfMemspaceMemtargetAdd") ||
+        !memtarget_ok(hMemtarget, "umfMemspaceMemtargetAdd"))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     for (size_t i = 0; i < hMemspace->n; i++) {
         if (memtarget_equal(hMemspace->targets[i], hMemtarget)) {
@@ -202,7 +221,8 @@ static void remove_at(struct umf_memspace_t *ms, size_t i) {
 
 HETMEM_EXPORT umf_result_t umfMemspaceMemtargetRemove(umf_memspace_handle_t hMemspace,
                                                       umf_const_memtarget_handle_t hMemtarget) {
-    if (!mutable_memspace(hMemspace, "umfMemspaceMemtargetRemove") || !hMemtarget)
+    if (!mutable_memspace(hMemspace, "umfMemspaceMemtargetRemove") ||
+        !memtarget_ok(hMemtarget, "umfMemspaceMemtargetRemove"))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     for (size_t i = 0; i < hMemspace->n; i++) {
         if (memtarget_equal(hMemspace->targets[i], hMemtarget)) {
@@ -217,8 +237,10 @@ HETMEM_EXPORT umf_result_t umfMemspaceMemtargetRemove(umf_memspace_handle_t hMem
 // A deep copy (new target blocks), never predefined, whatever the source.
 HETMEM_EXPORT umf_result_t umfMemspaceClone(umf_const_memspace_handle_t hMemspace,
                                             umf_memspace_handle_t *hNewMemspace) {
-    if (!hMemspace || !hNewMemspace) {
-        LOG_ERR("NULL %s", !hMemspace ? "hMemspace" : "hNewMemspace");
+    if (!memspace_ok(hMemspace, __func__))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (!hNewMemspace) {
+        LOG_ERR("NULL hNewMemspace");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     struct umf_memspace_t *c = NULL;
@@ -316,7 +338,10 @@ HETMEM_EXPORT umf_result_t umfMemspaceFilterByCapacity(umf_memspace_handle_t hMe
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     uint64_t min = (uint64_t)size;
+    int saved = errno;
     umf_result_t r = filter(hMemspace, keep_by_capacity, &min);
+    if (r == UMF_RESULT_SUCCESS)
+        errno = saved;
     // The callback's -1 means "no capacity": not the user's fault.
     return r == UMF_RESULT_ERROR_USER_SPECIFIC ? UMF_RESULT_ERROR_INVALID_ARGUMENT : r;
 }

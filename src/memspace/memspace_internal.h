@@ -15,6 +15,7 @@
 #ifndef HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
 #define HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,9 +27,17 @@
 #include "base/nodeset.h"
 #include "topology/topo.h"
 
-/// A memory target. Each lives in its own meta block, so that a handle a
-/// caller holds stays valid while other targets are added or removed.
+// Handles of the layer carry a tag first (src/providers/handle_tag.h):
+// garbage and destroyed handles are refused on entry, and a destroyed
+// handle's block stays on its type's free list.
+#define MEMTARGET_TAG UINT64_C(0x5447544d454d5548) // "HUMEMTGT"
+#define MEMSPACE_TAG UINT64_C(0x4350534d454d5548)  // "HUMEMSPC"
+#define MEMPOLICY_TAG UINT64_C(0x4c4f504d454d5548) // "HUMEMPOL"
+
+/// A memory target. Each lives in its own block, so that a handle a caller
+/// holds stays valid while other targets are added or removed.
 struct umf_memtarget_t {
+    _Atomic uint64_t tag;      // MEMTARGET_TAG while in a memspace
     umf_memtarget_type_t type; // UMF_MEMTARGET_TYPE_NUMA
     unsigned id;               // the NUMA node id
 };
@@ -37,6 +46,7 @@ struct umf_memtarget_t {
 /// `cap` slots in meta memory. Not thread-safe (as in UMF) except the
 /// predefined ones, which never change after they are published.
 struct umf_memspace_t {
+    _Atomic uint64_t tag; // MEMSPACE_TAG while it lives
     struct umf_memtarget_t **targets;
     size_t n;
     size_t cap;
@@ -45,11 +55,17 @@ struct umf_memspace_t {
 
 /// A policy: its binding and the settings that belong to it.
 struct umf_mempolicy_t {
+    _Atomic uint64_t tag;                    // MEMPOLICY_TAG while it lives
     umf_mempolicy_membind_t type;
     size_t part_size;                        // INTERLEAVE: bytes per part, 0: pages
     umf_mempolicy_split_partition_t *parts;  // SPLIT: parts_len entries or NULL
     size_t parts_len;
 };
+
+/// Entry checks: true for a live handle; otherwise one log line naming `fn`.
+bool memtarget_ok(umf_const_memtarget_handle_t t, const char *fn);
+bool memspace_ok(umf_const_memspace_handle_t ms, const char *fn);
+bool mempolicy_ok(umf_const_mempolicy_handle_t p, const char *fn);
 
 // ---- memtarget.c ------------------------------------------------------------------
 

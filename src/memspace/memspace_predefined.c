@@ -75,6 +75,7 @@ umf_const_memspace_handle_t memspace_predefined_get(memspace_predefined_t which)
         return p->ms;
     if (computing)
         return NULL; // re-entered from inside compute(): see the file comment
+    int saved = errno; // the topology's reads set it on paths that end well
     pthread_mutex_lock(&lock);
     if (!atomic_load_explicit(&p->done, memory_order_relaxed)) {
         computing = true;
@@ -83,6 +84,8 @@ umf_const_memspace_handle_t memspace_predefined_get(memspace_predefined_t which)
         atomic_store_explicit(&p->done, true, memory_order_release);
     }
     pthread_mutex_unlock(&lock);
+    if (p->ms)
+        errno = saved;
     return p->ms;
 }
 

@@ -88,8 +88,10 @@ static umf_result_t fill_params(umf_os_memory_provider_params_handle_t params,
 HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
     umf_const_memspace_handle_t hMemspace, umf_const_mempolicy_handle_t hPolicy,
     umf_memory_provider_handle_t *hProvider) {
-    if (!hMemspace || !hProvider) {
-        LOG_ERR("NULL %s", !hMemspace ? "hMemspace" : "hProvider");
+    if (!memspace_ok(hMemspace, __func__) || (hPolicy && !mempolicy_ok(hPolicy, __func__)))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (!hProvider) {
+        LOG_ERR("NULL hProvider");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     umf_result_t r = check(hMemspace, hPolicy);
@@ -122,8 +124,10 @@ out_free_list:
 HETMEM_EXPORT umf_result_t umfPoolCreateFromMemspace(umf_const_memspace_handle_t hMemspace,
                                                      umf_const_mempolicy_handle_t hPolicy,
                                                      umf_memory_pool_handle_t *hPool) {
-    if (!hMemspace || !hPool) {
-        LOG_ERR("NULL %s", !hMemspace ? "hMemspace" : "hPool");
+    if (!memspace_ok(hMemspace, __func__) || (hPolicy && !mempolicy_ok(hPolicy, __func__)))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (!hPool) {
+        LOG_ERR("NULL hPool");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     umf_memory_provider_handle_t provider = NULL;

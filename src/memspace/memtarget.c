@@ -3,22 +3,38 @@
 // its kernel node id. Capacity is read from the topology layer (the node's
 // MemTotal), so it is the same figure hetmem-info shows and the one that
 // HighestCapacity and umfMemspaceFilterByCapacity compare.
+#include <errno.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
 #include "os/meta.h"
+#include "providers/handle_tag.h"
 #include "topology/topo.h"
+
+static handle_cache_t memtarget_cache = HANDLE_CACHE_INIT(sizeof(struct umf_memtarget_t));
+
+bool memtarget_ok(umf_const_memtarget_handle_t t, const char *fn) {
+    return handle_check(t, MEMTARGET_TAG, "memory target", fn);
+}
+
+static struct umf_memtarget_t *memtarget_new(umf_memtarget_type_t type, unsigned id) {
+    struct umf_memtarget_t *t = handle_cache_get(&memtarget_cache);
+    if (!t)
+        return NULL;
+    t->type = type;
+    t->id = id;
+    atomic_store_explicit(&t->tag, MEMTARGET_TAG, memory_order_release);
+    return t;
+}
 
 // The callers check `id` against the topology (memspace.c) or copy a target
 // that was checked when it was made; here it is only recorded.
 umf_result_t memtarget_create_numa(unsigned id, struct umf_memtarget_t **out) {
-    struct umf_memtarget_t *t = meta_alloc(sizeof *t);
+    struct umf_memtarget_t *t = memtarget_new(UMF_MEMTARGET_TYPE_NUMA, id);
     if (!t)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    t->type = UMF_MEMTARGET_TYPE_NUMA;
-    t->id = id;
     *out = t;
     return UMF_RESULT_SUCCESS;
 }
@@ -26,17 +42,20 @@ umf_result_t memtarget_create_numa(unsigned id, struct umf_memtarget_t **out) {
 // umfMemspaceMemtargetAdd stores copies (UMF: "duplicates the target"), so
 // a target never belongs to two memspaces.
 umf_result_t memtarget_clone(const struct umf_memtarget_t *t, struct umf_memtarget_t **out) {
-    struct umf_memtarget_t *c = meta_alloc(sizeof *c);
+    struct umf_memtarget_t *c = memtarget_new(t->type, t->id);
     if (!c)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    *c = *t;
     *out = c;
     return UMF_RESULT_SUCCESS;
 }
 
+// A target removed from its memspace (or with it): handles to it that a
+// caller kept are refused from now on.
 void memtarget_destroy(struct umf_memtarget_t *t) {
-    if (t)
-        meta_free(t, sizeof *t);
+    if (!t)
+        return;
+    atomic_store_explicit(&t->tag, HANDLE_DEAD(MEMTARGET_TAG), memory_order_release);
+    handle_cache_put(&memtarget_cache, t);
 }
 
 // Two handles name the same target when they name the same node: Remove
@@ -47,8 +66,10 @@ bool memtarget_equal(const struct umf_memtarget_t *a, const struct umf_memtarget
 
 HETMEM_EXPORT umf_result_t umfMemtargetGetType(umf_const_memtarget_handle_t hMemtarget,
                                                umf_memtarget_type_t *type) {
-    if (!hMemtarget || !type) {
-        LOG_ERR("NULL %s", !hMemtarget ? "hMemtarget" : "type");
+    if (!memtarget_ok(hMemtarget, __func__))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (!type) {
+        LOG_ERR("NULL type");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     *type = hMemtarget->type;
@@ -59,11 +80,15 @@ HETMEM_EXPORT umf_result_t umfMemtargetGetType(umf_const_memtarget_handle_t hMem
 // the life of the process (hot-plugged memory is not seen, as in UMF).
 HETMEM_EXPORT umf_result_t umfMemtargetGetCapacity(umf_const_memtarget_handle_t hMemtarget,
                                                    size_t *capacity) {
-    if (!hMemtarget || !capacity) {
-        LOG_ERR("NULL %s", !hMemtarget ? "hMemtarget" : "capacity");
+    if (!memtarget_ok(hMemtarget, __func__))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (!capacity) {
+        LOG_ERR("NULL capacity");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
+    int saved = errno; // the topology's first reads may set it
     (void)topo_init();
+    errno = saved;
     const topo_node_t *n = topo_node(hMemtarget->id);
     if (!n) {
         // Targets are checked when made; only a topology that cannot be
@@ -77,8 +102,10 @@ HETMEM_EXPORT umf_result_t umfMemtargetGetCapacity(umf_const_memtarget_handle_t 
 
 HETMEM_EXPORT umf_result_t umfMemtargetGetId(umf_const_memtarget_handle_t hMemtarget,
                                              unsigned *id) {
-    if (!hMemtarget || !id) {
-        LOG_ERR("NULL %s", !hMemtarget ? "hMemtarget" : "id");
+    if (!memtarget_ok(hMemtarget, __func__))
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    if (!id) {
+        LOG_ERR("NULL id");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     *id = hMemtarget->id;

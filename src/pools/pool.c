@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "heap/heap.h"
+#include "ipc/ipc_hooks.h"
 #include "os/meta.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
@@ -248,6 +249,7 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     // Marked first: a use racing with destroy is the caller's bug, but a
     // use after it returns is refused (the struct stays readable).
     atomic_store_explicit(&hPool->hdr.tag, handle_dead_tag(POOL_TAG), memory_order_release);
+    ipc_pool_destroyed(hPool); // its IPC handles go stale, its handler goes
     if (hPool->upstream != hPool->provider)
         heap_set_owner_for_provider(hPool->upstream, NULL, false);
     hPool->ops.finalize(hPool->priv);
@@ -295,6 +297,7 @@ HETMEM_EXPORT void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, si
     CHECK_POOL(hPool, NULL);
     if (ptr && hPool->check_owner && !owned_by(hPool, ptr, __func__))
         return fail(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    ipc_alloc_freed(hPool, ptr); // the block may move: its IPC handles go stale
     return checked(hPool, hPool->ops.realloc(hPool->priv, ptr, size));
 }
 
@@ -307,14 +310,24 @@ HETMEM_EXPORT size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, voi
     return hPool->ops.malloc_usable_size(hPool->priv, ptr);
 }
 
+// umfPoolFree while IPC handles exist: their records end first (ipc_hooks.h).
+static __attribute__((noinline)) umf_result_t free_ending_ipc(umf_memory_pool_handle_t pool,
+                                                              void *ptr) {
+    ipc_alloc_freed_slow(pool, ptr);
+    return pool->fast_free(pool->fast_ctx, ptr);
+}
+
 HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
     CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    if (ipc_allocs_exist()) // its IPC handles go stale (one load when there are none)
+        return free_ending_ipc(hPool, ptr);
     return hPool->fast_free(hPool->fast_ctx, ptr); // NULL: SUCCESS (glue_free, engine)
 }
 
 HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
+    ipc_alloc_freed(NULL, ptr);
     umf_result_t r;
     if (likely(heap_free_direct(ptr, &r)))
         return r;

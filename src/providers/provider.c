@@ -11,10 +11,26 @@
 #include "base/util.h"
 #include "os/meta.h"
 #include "os/os.h"
+#include "providers/handle_tag.h"
 #include "providers/provider_internal.h"
 #include "providers/range_alloc.h"
 
 static __thread umf_memory_provider_handle_t last_failed;
+
+// Destroyed provider handles, kept for new providers (handle_tag.h).
+static handle_cache_t provider_cache = HANDLE_CACHE_INIT(sizeof(struct umf_memory_provider_t));
+
+_Static_assert(offsetof(struct umf_memory_provider_t, tag) == 0, "the tag comes first");
+
+bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn) {
+    return likely(h && atomic_load_explicit(&h->tag, memory_order_relaxed) == PROVIDER_TAG) ||
+           handle_check(h, PROVIDER_TAG, "memory provider", fn);
+}
+
+// errno is the caller's: a successful call leaves it as it was (the
+// providers' system calls may set it on paths that end well).
+#define ERRNO_KEEP_BEGIN int saved_errno_ = errno
+#define ERRNO_KEEP_END(r) ((r) == UMF_RESULT_SUCCESS ? (void)(errno = saved_errno_) : (void)0)
 
 umf_result_t provider_note_result(umf_memory_provider_handle_t provider, umf_result_t r) {
     if (unlikely(r != UMF_RESULT_SUCCESS))
@@ -147,35 +163,43 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops
     }
     if (!ops_valid(ops))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    struct umf_memory_provider_t *p = meta_alloc(sizeof *p);
+    ERRNO_KEEP_BEGIN;
+    struct umf_memory_provider_t *p = handle_cache_get(&provider_cache);
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->ops = *ops;
     umf_result_t r = ops->initialize(params, &p->priv);
     if (r != UMF_RESULT_SUCCESS) {
         LOG_INFO("provider initialize failed: %d", (int)r);
-        meta_free(p, sizeof *p);
+        atomic_store_explicit(&p->tag, HANDLE_DEAD(PROVIDER_TAG), memory_order_relaxed);
+        handle_cache_put(&provider_cache, p);
         return r;
     }
+    atomic_store_explicit(&p->tag, PROVIDER_TAG, memory_order_release);
     *hProvider = p;
+    ERRNO_KEEP_END(r);
     return UMF_RESULT_SUCCESS;
 }
 
+// NULL is ignored (UMF); a destroyed or garbage handle is ignored with a
+// log line. The handle's memory stays a provider handle (provider_cache).
 HETMEM_EXPORT void umfMemoryProviderDestroy(umf_memory_provider_handle_t hProvider) {
     if (!hProvider)
         return;
+    if (!handle_kill(hProvider, PROVIDER_TAG, "memory provider", __func__))
+        return;
+    int saved = errno;
     hProvider->ops.finalize(hProvider->priv);
     if (last_failed == hProvider)
         last_failed = NULL;
-    meta_free(hProvider, sizeof *hProvider);
+    handle_cache_put(&provider_cache, hProvider);
+    errno = saved;
 }
 
 #define CHECK_PROVIDER(h)                                                                          \
     do {                                                                                           \
-        if (unlikely(!(h))) {                                                                      \
-            LOG_ERR("NULL provider handle");                                                       \
+        if (unlikely(!provider_handle_ok((h), __func__)))                                          \
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
-        }                                                                                          \
     } while (0)
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderAlloc(umf_memory_provider_handle_t hProvider,
@@ -189,7 +213,9 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderAlloc(umf_memory_provider_handle_t h
         LOG_ERR("alignment %zu is not a power of two", alignment);
         return provider_note_result(hProvider, UMF_RESULT_ERROR_INVALID_ALIGNMENT);
     }
+    ERRNO_KEEP_BEGIN;
     umf_result_t r = hProvider->ops.alloc(hProvider->priv, size, alignment, ptr);
+    ERRNO_KEEP_END(r);
     return provider_note_result(hProvider, r);
 }
 
@@ -198,13 +224,18 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderFree(umf_memory_provider_handle_t hP
     CHECK_PROVIDER(hProvider);
     if (!ptr)
         return UMF_RESULT_SUCCESS;
-    return provider_note_result(hProvider, hProvider->ops.free(hProvider->priv, ptr, size));
+    ERRNO_KEEP_BEGIN;
+    umf_result_t r = hProvider->ops.free(hProvider->priv, ptr, size);
+    ERRNO_KEEP_END(r);
+    return provider_note_result(hProvider, r);
 }
 
 HETMEM_EXPORT void umfMemoryProviderGetLastNativeError(umf_memory_provider_handle_t hProvider,
                                                        const char **ppMessage, int32_t *pError) {
-    if (!hProvider || !ppMessage || !pError) {
-        LOG_ERR("NULL argument");
+    if (!provider_handle_ok(hProvider, __func__))
+        return;
+    if (!ppMessage || !pError) {
+        LOG_ERR("NULL %s", !ppMessage ? "ppMessage" : "pError");
         return;
     }
     hProvider->ops.get_last_native_error(hProvider->priv, ppMessage, pError);
@@ -230,11 +261,10 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderGetMinPageSize(umf_memory_provider_h
 
 // Purge: page alignment is checked against the provider's minimum page
 // size before the implementation sees the range (documented contract).
-static umf_result_t purge(umf_memory_provider_handle_t h, void *ptr, size_t size,
-                          umf_result_t (*fn)(void *, void *, size_t)) {
-    CHECK_PROVIDER(h);
+static umf_result_t purge(umf_memory_provider_handle_t h, void *ptr, size_t size, bool lazy) {
     if (!ptr)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    umf_result_t (*fn)(void *, void *, size_t) = lazy ? h->ops.ext.purge_lazy : h->ops.ext.purge_force;
     if (!fn)
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
     size_t ps = 0;
@@ -244,24 +274,27 @@ static umf_result_t purge(umf_memory_provider_handle_t h, void *ptr, size_t size
         LOG_ERR("purge range %p+%zu is not aligned to the page size %zu", ptr, size, ps);
         return provider_note_result(h, UMF_RESULT_ERROR_INVALID_ALIGNMENT);
     }
-    return provider_note_result(h, fn(h->priv, ptr, size));
+    ERRNO_KEEP_BEGIN;
+    umf_result_t r = fn(h->priv, ptr, size);
+    ERRNO_KEEP_END(r);
+    return provider_note_result(h, r);
 }
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderPurgeLazy(umf_memory_provider_handle_t hProvider,
                                                       void *ptr, size_t size) {
-    return purge(hProvider, ptr, size, hProvider ? hProvider->ops.ext.purge_lazy : NULL);
+    CHECK_PROVIDER(hProvider);
+    return purge(hProvider, ptr, size, true);
 }
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderPurgeForce(umf_memory_provider_handle_t hProvider,
                                                        void *ptr, size_t size) {
-    return purge(hProvider, ptr, size, hProvider ? hProvider->ops.ext.purge_force : NULL);
+    CHECK_PROVIDER(hProvider);
+    return purge(hProvider, ptr, size, false);
 }
 
 HETMEM_EXPORT const char *umfMemoryProviderGetName(umf_memory_provider_handle_t hProvider) {
-    if (!hProvider) {
-        LOG_ERR("NULL provider handle");
+    if (!provider_handle_ok(hProvider, __func__))
         return NULL;
-    }
     return hProvider->ops.get_name(hProvider->priv);
 }
 
@@ -309,8 +342,10 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderGetIPCHandleSize(umf_memory_provider
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     if (!IPC_OP(hProvider, get_ipc_handle_size))
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return provider_note_result(hProvider,
-                                IPC_OP(hProvider, get_ipc_handle_size)(hProvider->priv, size));
+    ERRNO_KEEP_BEGIN;
+    umf_result_t r = IPC_OP(hProvider, get_ipc_handle_size)(hProvider->priv, size);
+    ERRNO_KEEP_END(r);
+    return provider_note_result(hProvider, r);
 }
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderGetIPCHandle(umf_memory_provider_handle_t hProvider,
@@ -321,8 +356,10 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderGetIPCHandle(umf_memory_provider_han
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     if (!IPC_OP(hProvider, get_ipc_handle))
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return provider_note_result(
-        hProvider, IPC_OP(hProvider, get_ipc_handle)(hProvider->priv, ptr, size, providerIpcData));
+    ERRNO_KEEP_BEGIN;
+    umf_result_t r = IPC_OP(hProvider, get_ipc_handle)(hProvider->priv, ptr, size, providerIpcData);
+    ERRNO_KEEP_END(r);
+    return provider_note_result(hProvider, r);
 }
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderPutIPCHandle(umf_memory_provider_handle_t hProvider,
@@ -332,8 +369,10 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderPutIPCHandle(umf_memory_provider_han
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     if (!IPC_OP(hProvider, put_ipc_handle))
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return provider_note_result(hProvider,
-                                IPC_OP(hProvider, put_ipc_handle)(hProvider->priv, providerIpcData));
+    ERRNO_KEEP_BEGIN;
+    umf_result_t r = IPC_OP(hProvider, put_ipc_handle)(hProvider->priv, providerIpcData);
+    ERRNO_KEEP_END(r);
+    return provider_note_result(hProvider, r);
 }
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderOpenIPCHandle(umf_memory_provider_handle_t hProvider,
@@ -343,8 +382,10 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderOpenIPCHandle(umf_memory_provider_ha
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     if (!IPC_OP(hProvider, open_ipc_handle))
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return provider_note_result(
-        hProvider, IPC_OP(hProvider, open_ipc_handle)(hProvider->priv, providerIpcData, ptr));
+    ERRNO_KEEP_BEGIN;
+    umf_result_t r = IPC_OP(hProvider, open_ipc_handle)(hProvider->priv, providerIpcData, ptr);
+    ERRNO_KEEP_END(r);
+    return provider_note_result(hProvider, r);
 }
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderCloseIPCHandle(umf_memory_provider_handle_t hProvider,
@@ -354,6 +395,8 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCloseIPCHandle(umf_memory_provider_h
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     if (!IPC_OP(hProvider, close_ipc_handle))
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return provider_note_result(hProvider,
-                                IPC_OP(hProvider, close_ipc_handle)(hProvider->priv, ptr, size));
+    ERRNO_KEEP_BEGIN;
+    umf_result_t r = IPC_OP(hProvider, close_ipc_handle)(hProvider->priv, ptr, size);
+    ERRNO_KEEP_END(r);
+    return provider_note_result(hProvider, r);
 }

@@ -379,8 +379,22 @@ static umf_result_t devdax_ipc_get(void *provider, const void *ptr, size_t size,
     memcpy(d.path, dp->path, plen + 1);
     umf_result_t r = provider_ipc_export(dp, a, size, &d);
     if (r == UMF_RESULT_SUCCESS)
-        memcpy(data, &d, sizeof d);
+        provider_ipc_store(&d, data);
     return r;
+}
+
+// The wire size of this provider's handles: the fixed part and its path.
+static umf_result_t devdax_ipc_size(void *provider, size_t *size) {
+    devdax_provider_t *dp = provider;
+    if (!size)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    size_t n = provider_ipc_wire_size(dp->path);
+    if (n == 0) {
+        LOG_ERR("devdax provider: the path is too long for an IPC handle");
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    *size = n;
+    return UMF_RESULT_SUCCESS;
 }
 
 // Any devdax provider opens handles of any device DAX (its own device is
@@ -409,7 +423,7 @@ static umf_memory_provider_ops_t devdax_ops = {
         },
     .ipc =
         {
-            .get_ipc_handle_size = provider_ipc_handle_size,
+            .get_ipc_handle_size = devdax_ipc_size,
             .get_ipc_handle = devdax_ipc_get,
             .put_ipc_handle = provider_ipc_put,
             .open_ipc_handle = devdax_ipc_open,

@@ -485,8 +485,22 @@ static umf_result_t file_ipc_get(void *provider, const void *ptr, size_t size, v
     memcpy(d.path, fp->path, plen + 1);
     umf_result_t r = provider_ipc_export(fp, a, size, &d);
     if (r == UMF_RESULT_SUCCESS)
-        memcpy(data, &d, sizeof d);
+        provider_ipc_store(&d, data);
     return r;
+}
+
+// The wire size of this provider's handles: the fixed part and its path.
+static umf_result_t file_ipc_size(void *provider, size_t *size) {
+    file_provider_t *fp = provider;
+    if (!size)
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    size_t n = provider_ipc_wire_size(fp->path);
+    if (n == 0) {
+        LOG_ERR("file provider: the path is too long for an IPC handle");
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    *size = n;
+    return UMF_RESULT_SUCCESS;
 }
 
 // The opener's own protection applies; its file is not involved.
@@ -514,7 +528,7 @@ static umf_memory_provider_ops_t file_ops = {
         },
     .ipc =
         {
-            .get_ipc_handle_size = provider_ipc_handle_size,
+            .get_ipc_handle_size = file_ipc_size,
             .get_ipc_handle = file_ipc_get,
             .put_ipc_handle = provider_ipc_put,
             .open_ipc_handle = file_ipc_open,

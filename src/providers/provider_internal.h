@@ -4,18 +4,26 @@
 #ifndef HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
 #define HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <umf/memory_provider.h>
 
-/// A provider handle: the ops table (copied at creation, so the caller's
-/// table need not outlive the provider) and the implementation's state.
-/// Immutable after umfMemoryProviderCreate returns; safe to share.
+/// A provider handle: its tag (handle_tag.h: PROVIDER_TAG while it lives),
+/// the ops table (copied at creation, so the caller's table need not
+/// outlive the provider) and the implementation's state. Immutable after
+/// umfMemoryProviderCreate returns, but for the tag; safe to share.
 struct umf_memory_provider_t {
+    _Atomic uint64_t tag;
     umf_memory_provider_ops_t ops;
     void *priv;
 };
+
+#define PROVIDER_TAG UINT64_C(0x5250564450524f56) // "VORPDVPR"
+
+/// True for a live provider handle; otherwise one log line naming `fn`.
+bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn);
 
 /// Records `provider` as the calling thread's last failed provider when
 /// `r` is not success (umfGetLastFailedMemoryProvider), and returns r.

@@ -577,7 +577,7 @@ static umf_memory_provider_ops_t os_ops = {
         },
     .ipc =
         {
-            .get_ipc_handle_size = provider_ipc_handle_size,
+            .get_ipc_handle_size = provider_os_ipc_size,
             .get_ipc_handle = provider_os_ipc_get,
             .put_ipc_handle = provider_ipc_put,
             .open_ipc_handle = provider_os_ipc_open,

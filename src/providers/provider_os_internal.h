@@ -166,7 +166,7 @@ umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
 /// (0 disarms). Lets single-node machines exercise the bind-failure path.
 void provider_os_fail_next_bind_for_testing(int err);
 
-// ---- IPC (provider_os_shared.c) ---------------------------------------------
+// ---- IPC (provider_ipc.c, provider_ipc_open.c) --------------------------------
 // The IPC operations of the OS provider (shared visibility), and what the
 // file and devdax providers share with it: one layout of provider IPC data,
 // the process-wide export table that tells an opener whether an export is
@@ -183,8 +183,9 @@ void provider_os_fail_next_bind_for_testing(int err);
 // or altered handle is refused before anything of it is mapped.
 
 #define PROVIDER_IPC_MAGIC 0x43504948u // "HIPC"
-#define PROVIDER_IPC_VERSION 1u
+#define PROVIDER_IPC_VERSION 2u        // 2: the path is variable-size
 #define PROVIDER_IPC_PATH_MAX 4096u    // PATH_MAX, with the NUL
+#define PROVIDER_IPC_SLOTS 32768u      // live records per process (512 KiB of table, sparse)
 
 /// The backing object an IPC handle names.
 typedef enum provider_ipc_kind_t {
@@ -194,9 +195,14 @@ typedef enum provider_ipc_kind_t {
     PROVIDER_IPC_DEVDAX = 4, // devdax provider
 } provider_ipc_kind_t;
 
-/// The provider part of an IPC handle of the OS, file and devdax providers
-/// (get_ipc_handle_size gives its size). Plain data in the sender's byte
-/// order; the opener copies it and checks every field before use.
+/// The provider part of an IPC handle of the OS, file and devdax providers.
+/// In memory it has room for any path; on the wire (what get_ipc_handle
+/// writes, provider_ipc_store) it is the fields up to `path`
+/// (PROVIDER_IPC_FIXED bytes) followed by `path_size` bytes: the path, its
+/// NUL and zero padding to a multiple of 8. get_ipc_handle_size gives the
+/// wire size of the provider's own path (8 bytes of path for a memfd), so
+/// that a memfd handle's provider part is 128 bytes, not 4 KiB. Plain data in
+/// the sender's byte order; the opener copies it and checks every field.
 typedef struct provider_ipc_data_t {
     uint32_t magic;          // PROVIDER_IPC_MAGIC
     uint32_t version;        // PROVIDER_IPC_VERSION
@@ -204,6 +210,8 @@ typedef struct provider_ipc_data_t {
     int32_t pid;             // the exporting process
     int32_t fd;              // its descriptor of the backing object
     int32_t table_fd;        // its descriptor of the export table
+    uint32_t path_size;      // bytes of `path` on the wire (8..PATH_MAX, multiple of 8)
+    uint32_t reserved;       // 0
     uint64_t dev, ino, rdev; // identity of the object (rdev: of a device)
     uint64_t off;            // offset of the exported range in the object
     uint64_t size;           // bytes of the exported range (> 0)
@@ -215,6 +223,43 @@ typedef struct provider_ipc_data_t {
     uint64_t digest;         // what the slot's digest word holds
     char path[PROVIDER_IPC_PATH_MAX]; // shm name, file path or device path; "" for memfd
 } provider_ipc_data_t;
+
+/// Bytes of the wire form before the path.
+#define PROVIDER_IPC_FIXED offsetof(provider_ipc_data_t, path)
+
+/// Wire size of provider IPC data naming `path` ("" for a memfd), or 0 when
+/// the path is too long for a handle.
+size_t provider_ipc_wire_size(const char *path);
+
+/// Writes the wire form of *d (d->path set; path_size is filled in here) to
+/// `out`, which has provider_ipc_wire_size(d->path) bytes.
+void provider_ipc_store(provider_ipc_data_t *d, void *out);
+
+/// A liveness record of the export table (see above), as a handle carries
+/// it: where the exporter's table is, which slot, what the slot holds.
+typedef struct provider_ipc_live_t {
+    int32_t pid;        // the exporting process
+    int32_t table_fd;   // its descriptor of the table
+    uint64_t table_dev, table_ino;
+    uint64_t slot, id, digest;
+} provider_ipc_live_t;
+
+/// Takes a slot for `owner`'s [start, start+len) with `digest` (a record of
+/// the same owner, range and digest is reused: *fresh false) and fills *out.
+/// The IPC layer uses it for pool allocations (owner: the pool), the
+/// providers for their exports (owner: the provider's state).
+umf_result_t provider_ipc_live_add(const void *owner, uintptr_t start, size_t len,
+                                   uint64_t digest, provider_ipc_live_t *out, bool *fresh);
+
+/// Whether the record is alive in its exporter's table and holds `digest`:
+/// reads the slot from the exporter's table (this process's or another's).
+/// INVALID_ARGUMENT (logged) when it ended, or does not match.
+umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l);
+
+/// Ends every record of `owner` that overlaps [start, start+len) (len
+/// SIZE_MAX: all of owner's) and returns how many ended. Cheap when nothing
+/// is exported.
+size_t provider_ipc_live_end(const void *owner, uintptr_t start, size_t len);
 
 /// Registers the export of [start, start+len) of `owner` (a provider's
 /// state) described by *d (kind, object identity, off, size filled in) and
@@ -233,12 +278,20 @@ void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len);
 /// skipping work on free paths, not for decisions that need the lock).
 bool provider_ipc_exporting(void);
 
-/// Copies provider IPC data from a handle and checks what can be checked
-/// without the kernel: magic, version, a kind in `kinds` (a mask of
-/// 1 << kind), pid, descriptors, size and offset ranges, a power-of-two
-/// alignment, a NUL-terminated path fitting the kind. INVALID_ARGUMENT
-/// (with the reason logged) otherwise.
-umf_result_t provider_ipc_load(const void *raw, unsigned kinds, provider_ipc_data_t *out);
+/// Copies provider IPC data from a handle (the fixed part first; the path
+/// only once path_size checks out, so that nothing past the wire size is
+/// read) and checks what can be checked without the kernel: magic, version,
+/// a kind in `kinds` (a mask of 1 << kind), pid, descriptors, size and
+/// offset ranges, a power-of-two alignment, a NUL-terminated path fitting
+/// the kind and filling path_size. `size` is the bytes the caller has
+/// (SIZE_MAX: unknown); a wire size other than `size` is refused.
+/// INVALID_ARGUMENT (with the reason logged) otherwise.
+umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
+                               provider_ipc_data_t *out);
+
+/// Whether the export *d names is alive in its exporter's table with the
+/// digest of d's description (provider_ipc.c).
+umf_result_t provider_ipc_export_check(const provider_ipc_data_t *d);
 
 /// Whether the object behind descriptor d->fd of the exporting process is
 /// `id` (the object this process opened), and the export is alive in the
@@ -266,7 +319,6 @@ umf_result_t provider_ipc_unmap(void *ptr);
 umf_result_t provider_ipc_errno_result(int err);
 
 // The IPC operations the three providers share.
-umf_result_t provider_ipc_handle_size(void *provider, size_t *size);
 umf_result_t provider_ipc_put(void *provider, void *data);
 umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size);
 
@@ -274,7 +326,8 @@ umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size);
 /// the IPC layer then also checks the handle header against it.
 bool provider_ipc_is_native(const struct umf_memory_provider_t *provider);
 
-// The OS provider's own (provider_os_shared.c).
+// The OS provider's own (provider_os_shared.c, at the end).
+umf_result_t provider_os_ipc_size(void *provider, size_t *size);
 umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, void *data);
 umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr);
 

@@ -42,7 +42,7 @@ typedef struct seed_t {
 static struct {
     bool ready;
     seed_t seeds[2];                      // 0: OS memfd, 1: FILE
-    umf_memory_pool_handle_t handlers[2]; // 0: OS (private), 1: FILE
+    umf_ipc_handler_handle_t handlers[2]; // 0: OS (private), 1: FILE
     char path[2][64];
 } st;
 
@@ -90,8 +90,9 @@ static void init(void) {
     atexit(cleanup);
     st.seeds[0].pool = os_pool(true);
     st.seeds[1].pool = file_pool(st.path[0]);
-    st.handlers[0] = os_pool(false);
-    st.handlers[1] = file_pool(st.path[1]);
+    if (umfPoolGetIPCHandler(os_pool(false), &st.handlers[0]) != UMF_RESULT_SUCCESS ||
+        umfPoolGetIPCHandler(file_pool(st.path[1]), &st.handlers[1]) != UMF_RESULT_SUCCESS)
+        abort();
     for (int s = 0; s < 2; s++) {
         seed_t *e = &st.seeds[s];
         e->mem = umfPoolMalloc(e->pool, LEN);
@@ -129,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         init();
     if (size < 1)
         return 0;
-    umf_memory_pool_handle_t handler = st.handlers[(data[0] >> 2) & 1];
+    umf_ipc_handler_handle_t handler = st.handlers[(data[0] >> 2) & 1];
     size_t cached = ipc_open_cache_count();
     void *p = NULL;
     umf_result_t r;
@@ -147,15 +148,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t len = e->size;
         for (size_t i = 2; i + 2 < size; i += 3) {
             size_t at = ((size_t)data[i] | (size_t)data[i + 1] << 8) % e->size;
-            // Most damage where the fields are: the header and the first
-            // 160 bytes of the provider data (the rest is the path).
+            // Most damage where the fields are: the header, the body and
+            // the provider part's fixed fields (the rest is the path).
             if (data[i + 1] & 0x80)
-                at %= 112 + 160;
+                at %= sizeof(struct umf_ipc_data_t) + 120;
             copy[at] ^= data[i + 2];
         }
         struct umf_ipc_data_t *h = (struct umf_ipc_data_t *)copy;
-        if (data[0] & 8)
+        if (data[0] & 8) {
+            h->header_check = ipc_header_check(h);
             h->checksum = ipc_checksum(h, e->size);
+        }
         if (size > 1 && data[1]) // a truncated handle: its length is known
             len = e->size > data[1] ? e->size - data[1] : 0;
         r = ipc_open_handle_sized(handler, copy, len, &p);

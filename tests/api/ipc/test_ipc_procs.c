@@ -13,7 +13,11 @@
 // direction, a child exports and exits: its handle must be refused then
 // (owner gone).
 //
-// Usage: test_ipc_procs                      memfd, shm and file
+// The "disjoint" kind is memfd memory through a disjoint pool, which keeps
+// freed blocks: only the allocation's own liveness record can refuse its
+// handle after the free (issue 11).
+//
+// Usage: test_ipc_procs                      memfd, shm, file and disjoint
 //        test_ipc_procs devdax PATH SIZE     the devdax provider on PATH
 //        test_ipc_procs --consumer KIND [PATH SIZE]   (internal: the exec'd child)
 //        test_ipc_procs --exporter KIND [PATH SIZE]   (internal)
@@ -31,6 +35,7 @@
 #include <unistd.h>
 
 #include <umf.h>
+#include <umf/pools/pool_disjoint.h>
 #include <umf/pools/pool_proxy.h>
 #include <umf/providers/provider_devdax_memory.h>
 #include <umf/providers/provider_file_memory.h>
@@ -103,7 +108,16 @@ static umf_memory_pool_handle_t make_pool(cfg_t *c, bool export) {
         return NULL;
     }
     umf_memory_pool_handle_t pool = NULL;
-    r = umfPoolCreate(umfProxyPoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool);
+    if (export && !strcmp(c->kind, "disjoint")) {
+        umf_disjoint_pool_params_handle_t dp = NULL;
+        umfDisjointPoolParamsCreate(&dp);
+        r = umfPoolCreate(umfDisjointPoolOps(), prov, dp, UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
+                          &pool);
+        umfDisjointPoolParamsDestroy(dp);
+    } else {
+        r = umfPoolCreate(umfProxyPoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
+                          &pool);
+    }
     if (r != UMF_RESULT_SUCCESS) {
         check(false, "%s pool creation (%d)", c->kind, (int)r);
         umfMemoryProviderDestroy(prov);
@@ -370,8 +384,8 @@ int main(int argc, char **argv) {
             c.dev = argv[3], c.dev_size = strtoull(argv[4], NULL, 0);
         return !strcmp(argv[1], "--consumer") ? consume(&c) : export_and_exit(&c);
     }
-    const char *kinds[] = {"memfd", "shm", "file"};
-    size_t nkinds = 3;
+    const char *kinds[] = {"memfd", "shm", "file", "disjoint"};
+    size_t nkinds = 4;
     if (argc == 4 && !strcmp(argv[1], "devdax")) {
         c.dev = argv[2];
         c.dev_size = strtoull(argv[3], NULL, 0);

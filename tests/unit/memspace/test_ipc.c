@@ -25,10 +25,12 @@
 #include <hetmem/provider_os_ext.h>
 #include <umf/ipc.h>
 #include <umf/pools/pool_proxy.h>
+#include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_file_memory.h>
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "ipc/ipc_hooks.h"
 #include "ipc/ipc_internal.h"
 #include "os/os.h"
 #include "providers/provider_os_internal.h"
@@ -97,7 +99,10 @@ static void handle_sizes(void **state) {
     umf_memory_pool_handle_t pool = make_pool(K_MEMFD, NULL), priv = make_pool(K_PRIVATE, NULL);
     size_t size = 0;
     assert_int_equal(umfPoolGetIPCHandleSize(pool, &size), OK);
-    assert_int_equal(size, sizeof(struct umf_ipc_data_t) + sizeof(provider_ipc_data_t));
+    // A memfd handle: the body and the provider part's fixed fields and an
+    // empty path (8 bytes), as umfGetIPCHandle makes it.
+    assert_int_equal(size, sizeof(struct umf_ipc_data_t) + PROVIDER_IPC_FIXED + 8);
+    assert_true(size <= 256);
     assert_int_equal(umfPoolGetIPCHandleSize(priv, &size), OK); // it can open handles
     assert_int_equal(umfPoolGetIPCHandleSize(NULL, &size), INVAL);
     assert_int_equal(umfPoolGetIPCHandleSize(pool, NULL), INVAL);
@@ -316,8 +321,10 @@ static struct umf_ipc_data_t *copy_of(const forge_t *f) {
 // Opens the copy: it must be refused with `want` and map nothing.
 static void expect_refused(const forge_t *f, struct umf_ipc_data_t *c, bool fix_checksum,
                            umf_result_t want, const char *what) {
-    if (fix_checksum)
+    if (fix_checksum) {
+        c->header_check = ipc_header_check(c);
         c->checksum = ipc_checksum(c, f->hs);
+    }
     int maps = mappings();
     size_t cached = ipc_open_cache_count();
     void *p = (void *)0x1;
@@ -348,10 +355,17 @@ static void forged(kind_t k) {
 
     // Header, checksum left stale: caught by the checks or the checksum.
     FORGE(&f, false, c->magic ^= 1);
-    FORGE(&f, false, c->version = 2);
+    FORGE(&f, false, c->version = 9);
+    FORGE(&f, true, c->version = 9); // the header check fixed below: still refused
     FORGE(&f, false, c->header_size = 100);
     FORGE(&f, false, c->provider_data_size -= 8);
     FORGE(&f, false, c->provider_data_size = 1u << 30);
+    FORGE(&f, false, c->total_size -= 1);          // a size that was cut: the header check
+    FORGE(&f, true, c->total_size -= 1);           // with a recomputed header check
+    FORGE(&f, true, c->total_size -= 8);           // a valid-looking provider size
+    FORGE(&f, true, c->total_size = 1u << 30);     // larger than any handle
+    FORGE(&f, true, c->total_size = 20);           // smaller than the body
+    FORGE(&f, false, c->header_check ^= 1);
     FORGE(&f, false, c->provider_data[100] ^= 0xff);
     FORGE(&f, false, c->offset = 1);
     // Header, checksum recomputed.
@@ -359,8 +373,12 @@ static void forged(kind_t k) {
     FORGE(&f, true, c->base_size += ps);
     FORGE(&f, true, c->base_size = 0);
     FORGE(&f, true, c->pid = 0);
-    FORGE(&f, true, memset(c->provider_name, 'A', sizeof c->provider_name));
-    FORGE(&f, true, strcpy(c->provider_name, k == K_FILE ? "OS" : "FILE"));
+    FORGE(&f, true, c->provider_id ^= 1);
+    FORGE(&f, true, c->provider_id = ipc_provider_id(k == K_FILE ? "OS" : "FILE"));
+    FORGE(&f, true, c->live_id += 1);
+    FORGE(&f, true, c->live_slot += 1);
+    FORGE(&f, true, c->live_digest ^= 1);
+    FORGE(&f, true, c->live_fd = pdata(c)->fd);
     // Provider data, checksum recomputed: each one is refused by a check of
     // the provider (identity, bounds, the export table's id and digest).
     FORGE(&f, true, pdata(c)->magic = 0);
@@ -383,7 +401,9 @@ static void forged(kind_t k) {
     FORGE(&f, true, pdata(c)->export_id += 1);
     FORGE(&f, true, pdata(c)->digest ^= 1);
     FORGE(&f, true, (pdata(c)->pid = 1, c->pid = 1)); // init: alive, other descriptors
-    FORGE(&f, true, memset(pdata(c)->path, 'x', sizeof pdata(c)->path));
+    FORGE(&f, true, memset(pdata(c)->path, 'x', pdata(c)->path_size));
+    FORGE(&f, true, pdata(c)->path_size += 8);
+    FORGE(&f, true, pdata(c)->path_size = 1u << 20);
     if (k == K_SHM) {
         FORGE(&f, true, strcpy(pdata(c)->path, "../etc/passwd"));
         FORGE(&f, true, strcpy(pdata(c)->path, "hetmem_no_such_shm"));
@@ -393,7 +413,11 @@ static void forged(kind_t k) {
         // not followed - the exporter's own file is opened (by its
         // descriptor) and checked, never /etc/passwd.
         struct umf_ipc_data_t *c = copy_of(&f);
-        strcpy(pdata(c)->path, "/etc/passwd");
+        size_t n = strlen(pdata(c)->path); // the same length: the same handle size
+        assert_true(n >= 11);
+        memset(pdata(c)->path, '/', n);
+        memcpy(pdata(c)->path, "/etc", 4);
+        memcpy(pdata(c)->path + n - 6, "passwd", 6);
         c->checksum = ipc_checksum(c, f.hs);
         strcpy(f.mem, "exporter's file");
         char *m = NULL;
@@ -611,6 +635,36 @@ static void concurrent_opens(void **state) {
     umfPoolDestroy(pool);
 }
 
+// Records of allocations end with their pool (slot hygiene: a destroyed
+// pool leaves no live record in the export table), and each free ends one.
+static void records_end_with_pool(void **state) {
+    (void)state;
+    umf_memory_provider_handle_t prov = NULL;
+    umf_os_memory_provider_params_handle_t p;
+    assert_int_equal(umfOsMemoryProviderParamsCreate(&p), OK);
+    assert_int_equal(umfOsMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED), OK);
+    assert_int_equal(umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, &prov), OK);
+    umfOsMemoryProviderParamsDestroy(p);
+    umf_memory_pool_handle_t pool = NULL;
+    assert_int_equal(umfPoolCreate(umfScalablePoolOps(), prov, NULL, 0, &pool), OK);
+    size_t before = atomic_load(&ipc_allocs_live);
+    char *a = umfPoolMalloc(pool, 64), *b = umfPoolMalloc(pool, 64);
+    umf_ipc_handle_t ha, hb, ha2;
+    size_t hs;
+    assert_int_equal(umfGetIPCHandle(a, &ha, &hs), OK);
+    assert_int_equal(umfGetIPCHandle(a, &ha2, &hs), OK); // the same record
+    assert_int_equal(umfGetIPCHandle(b, &hb, &hs), OK);
+    assert_int_equal(atomic_load(&ipc_allocs_live), before + 2);
+    assert_int_equal(umfPutIPCHandle(ha), OK);
+    assert_int_equal(umfPutIPCHandle(ha2), OK);
+    assert_int_equal(umfPutIPCHandle(hb), OK);
+    assert_int_equal(umfPoolFree(pool, a), OK);
+    assert_int_equal(atomic_load(&ipc_allocs_live), before + 1);
+    umfPoolDestroy(pool); // b is still allocated: its record ends here
+    assert_int_equal(atomic_load(&ipc_allocs_live), before);
+    umfMemoryProviderDestroy(prov);
+}
+
 static int group_setup(void **state) {
     (void)state;
     snprintf(shm_name, sizeof shm_name, "hetmem_test_ipc_%d", (int)getpid());
@@ -645,6 +699,7 @@ int main(void) {
         cmocka_unit_test(owner_gone_file),
         cmocka_unit_test(puts_and_tracking),
         cmocka_unit_test(concurrent_opens),
+        cmocka_unit_test(records_end_with_pool),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
