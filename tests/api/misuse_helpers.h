@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <umf/ipc.h>
 #include <umf/memory_pool.h>
 
 // ---- log lines ---------------------------------------------------------------
@@ -116,6 +117,13 @@ static inline const char *pool_entry_points_refuse(umf_memory_pool_handle_t h) {
     void *tag = MISUSE_SENTINEL;
     if (umfPoolGetTag(h, &tag) != UMF_RESULT_ERROR_INVALID_ARGUMENT || tag != MISUSE_SENTINEL)
         return "umfPoolGetTag";
+    size_t hsize = 12345;
+    if (umfPoolGetIPCHandleSize(h, &hsize) != UMF_RESULT_ERROR_INVALID_ARGUMENT || hsize != 12345)
+        return "umfPoolGetIPCHandleSize";
+    umf_ipc_handler_handle_t handler = MISUSE_SENTINEL;
+    if (umfPoolGetIPCHandler(h, &handler) != UMF_RESULT_ERROR_INVALID_ARGUMENT ||
+        handler != MISUSE_SENTINEL)
+        return "umfPoolGetIPCHandler";
     umfPoolDestroy(h); // ignored (void): must not crash nor destroy anything
     return NULL;
 }
