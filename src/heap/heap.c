@@ -4,11 +4,12 @@
 // calloc, realloc in place, usable size, purge and statistics.
 //
 // Fast paths. malloc of up to 1 KiB: find the thread's local (TLS pointer,
-// slot[id], uid check), class from a per-heap table, pop a block from the
-// class's cache and bump a thread-owned counter - no atomic RMW, no lock,
-// no shared line. free: page map (two loads) -> span; if the slab's owner
-// is this thread, push the block on the class's cache and bump a counter,
-// else hand it to the slab's remote channel (heap_slab.c).
+// slot[id], uid check), class from a per-heap table, take the lowest free
+// block of the bin's borrowed bitmap word and bump a thread-owned counter -
+// no atomic RMW, no lock, no shared line. free: page map (two loads) ->
+// span; the block's index (exact, or the pointer is refused); its bits
+// (set: a double free, refused); if the slab's owner is this thread, set
+// the block's bit, else hand it to the slab's remote channel (heap_slab.c).
 #include <string.h>
 
 #include "base/log.h"
@@ -104,8 +105,6 @@ void heap_destroy(heap_t *h) {
     heap_pages_release_all(h);
     for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
         next = tl->next_all;
-        for (unsigned c = 0; c < HEAP_NCLASSES; c++)
-            meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(void *));
         meta_free(tl, sizeof *tl);
     }
     pthread_mutex_unlock(&h->lock);
@@ -173,14 +172,17 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
     return (void *)s->base;
 }
 
-// A block of class cls from tl's cache, refilled from the slabs when empty.
+// A block of class cls from tl's borrowed word, refilled when it is empty.
 static void *small_alloc(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
     void *p;
-    if (likely(b->top != b->items))
-        p = *--b->top;
-    else if (!(p = heap_bin_refill(h, tl, cls)))
+    uint64_t w = load_relaxed(b->word);
+    if (likely(w)) {
+        store_relaxed(b->word, w & (w - 1));
+        p = (void *)(b->wbase + (uintptr_t)__builtin_ctzll(w) * b->bsize);
+    } else if (!(p = heap_bin_refill(h, tl, cls))) {
         return NULL;
+    }
     counter_add(&b->n_alloc, 1);
     return p;
 }
@@ -215,11 +217,12 @@ static inline __attribute__((always_inline)) void *malloc_fast(heap_t *h, size_t
         else if ((tl = heap_local_find_slot(t, h)) == NULL)
             return alloc_slow(h, NULL, size, false);
         heap_bin_t *b = &tl->bins[h->cls_small[size]];
-        void **top = b->top;
-        if (likely(top != b->items)) {
-            b->top = --top;
+        _Atomic uint64_t *wp = b->word;
+        uint64_t w = load_relaxed(wp);
+        if (likely(w)) {
+            store_relaxed(wp, w & (w - 1)); // the block is live from here
             counter_add(&b->n_alloc, 1);
-            return *top;
+            return (void *)(b->wbase + (uintptr_t)__builtin_ctzll(w) * b->bsize);
         }
         return alloc_slow(h, tl, size, false);
     }
@@ -273,6 +276,9 @@ __attribute__((noinline, cold)) static umf_result_t bad_pointer(const void *p,
 }
 
 // The block index of p in slab s, or UINT32_MAX when p is not a block start.
+// Exact for any p: off * recip >> 32 is the index of a block start (the
+// math in heap_classes.c), and any other offset - inside a block, past the
+// last block, below the base (off wraps) - fails the multiply-back.
 static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
     uint64_t off = (uintptr_t)p - s->base;
     uint32_t idx = (uint32_t)((off * s->recip) >> 32);
@@ -281,9 +287,14 @@ static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
     return idx;
 }
 
-// The free fast path trusts that p is a block start (as glibc and mimalloc
-// do); debug builds check it first. A double free is caught when the block
-// goes back to its slab's bitmap (flush, remote collection).
+// Whether block idx of slab s is live: neither free in the slab nor freed
+// remotely and not yet collected (any thread; relaxed reads, remote first
+// as in heap_slab_remote_free).
+static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
+    _Atomic uint64_t *lw = s->local + (idx >> 6);
+    uint64_t r = load_acquire(lw + s->roff);
+    return !((r | load_relaxed(lw)) >> (idx & 63) & 1);
+}
 
 // Frees that are not slab blocks: large extents go back to the page heap
 // (merged with free neighbours), direct blocks to the provider. The kind
@@ -304,7 +315,9 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
             return UMF_RESULT_SUCCESS;
     }
     pthread_mutex_lock(&h->lock);
-    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state != HEAP_LARGE_CACHED) {
+    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state == HEAP_LARGE_CACHED) {
+        r = bad_pointer(p, "free of"); // in a thread's large cache: freed already
+    } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
         h->large_bytes -= (size_t)s->npages << HEAP_PAGE_SHIFT;
         h->large_frees++;
         (void)heap_pagemap_set(s->base, 1, NULL);
@@ -320,30 +333,31 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
 }
 
 // slab_heap == h is the one test that both recognises a slab block and
-// checks that it belongs to this heap. The owner check reads the slab's
-// local and that local's thread: equal to this thread's identity only for
-// the thread that owns the slab (orphans have NULL).
+// checks that it belongs to this heap. Then the block index, exact (an
+// interior pointer is refused), and the block's bits: set in local or
+// remote = free already (refused). The owner check reads the slab's local
+// and that local's thread: equal to this thread's identity only for the
+// thread that owns the slab (orphans have NULL). The owner's free sets the
+// block's local bit; inside the bin's borrowed word that is all.
 static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, void *p) {
     heap_span_t *s = heap_pagemap_get((uintptr_t)p);
     if (likely(s != NULL && s->slab_heap == h)) {
-#if HETMEM_DEBUG > 0
-        if (unlikely(slab_index(s, p) == UINT32_MAX))
+        uint32_t idx = slab_index(s, p);
+        if (unlikely(idx == UINT32_MAX))
             return bad_pointer(p, "free of");
-#endif
         heap_local_t *tl = load_relaxed(&s->owner);
         if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
+            _Atomic uint64_t *wp = s->local + (idx >> 6);
+            uint64_t m = (uint64_t)1 << (idx & 63), w = load_relaxed(wp);
+            if (unlikely((w | load_relaxed(wp + s->roff)) & m))
+                return heap_double_free(p, s, "free of");
             heap_bin_t *b = &tl->bins[s->cls];
-            void **top = b->top;
-            if (unlikely(top == b->end))
-                return heap_bin_flush_push(tl, b, p); // a tail call: no frame here
-            *top = p;
-            b->top = top + 1;
+            if (unlikely(b->word != wp))
+                return heap_slab_free_owner(tl, s, wp, w | m); // a tail call
+            store_relaxed(wp, w | m);
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;
         }
-        uint32_t idx = slab_index(s, p); // validated: it indexes the remote bitmap
-        if (unlikely(idx == UINT32_MAX))
-            return bad_pointer(p, "free of");
         return heap_slab_remote_free(h, s, idx);
     }
     return free_slow(h, p, s);
@@ -355,9 +369,13 @@ size_t heap_usable_size(heap_t *h, const void *p) {
     heap_span_t *s = p ? heap_pagemap_get((uintptr_t)p) : NULL;
     if (!s || s->heap != h)
         return 0;
-    if (s->slab_heap == h)
-        return slab_index(s, p) == UINT32_MAX ? 0 : s->bsize;
-    if ((s->kind == HEAP_SPAN_LARGE || s->kind == HEAP_SPAN_DIRECT) && s->base == (uintptr_t)p)
+    if (s->slab_heap == h) {
+        uint32_t idx = slab_index(s, p);
+        return idx != UINT32_MAX && slab_block_live(s, idx) ? s->bsize : 0;
+    }
+    if (((s->kind == HEAP_SPAN_LARGE && s->state != HEAP_LARGE_CACHED) ||
+         s->kind == HEAP_SPAN_DIRECT) &&
+        s->base == (uintptr_t)p)
         return (size_t)s->npages << HEAP_PAGE_SHIFT;
     return 0;
 }
@@ -396,7 +414,8 @@ void *heap_realloc(heap_t *h, void *p, size_t size) {
     if (!p)
         return heap_malloc(h, size);
     if (size == 0) {
-        (void)heap_free(h, p);
+        if (heap_free(h, p) != UMF_RESULT_SUCCESS)
+            heap_set_error(UMF_RESULT_ERROR_INVALID_ARGUMENT);
         return NULL;
     }
     if (unlikely(size > (size_t)PTRDIFF_MAX)) // no object can be that large; also keeps
@@ -408,14 +427,20 @@ void *heap_realloc(heap_t *h, void *p, size_t size) {
     }
     size_t old;
     if (s->slab_heap == h) {
-        if (slab_index(s, p) == UINT32_MAX) {
+        uint32_t idx = slab_index(s, p);
+        if (idx == UINT32_MAX) {
             bad_pointer(p, "realloc of");
+            return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        if (!slab_block_live(s, idx)) {
+            heap_double_free(p, s, "realloc of");
             return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
         }
         old = s->bsize;
         if (size <= old)
             return p; // fits (shrinking never moves: no copy, no touch)
-    } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
+    } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p &&
+               s->state != HEAP_LARGE_CACHED) {
         old = (size_t)s->npages << HEAP_PAGE_SHIFT;
         if (size <= h->max_pooled && large_resize(h, s, size))
             return p;
