@@ -4,12 +4,13 @@
 // calloc, realloc in place, usable size, purge and statistics.
 //
 // Fast paths. malloc of up to 1 KiB: find the thread's local (TLS pointer,
-// slot[id], uid check), class from a per-heap table, take the lowest free
-// block of the bin's borrowed bitmap word and bump a thread-owned counter -
-// no atomic RMW, no lock, no shared line. free: page map (two loads) ->
-// span; the block's index (exact, or the pointer is refused); its bits
-// (set: a double free, refused); if the slab's owner is this thread, set
-// the block's bit, else hand it to the slab's remote channel (heap_slab.c).
+// slot[id], uid check), class from a per-heap table, pop a block from the
+// class's cache, clear its `freed` bit and bump a thread-owned counter - no
+// atomic RMW, no lock, no shared line. free: page map (two loads) -> span;
+// the block's index (exact, or the pointer is refused); its freed and
+// remote bits (set: a double free, refused); if the slab's owner is this
+// thread, set the freed bit and push the block on the class's cache, else
+// hand it to the slab's remote channel (heap_slab.c).
 #include <string.h>
 
 #include "base/log.h"
@@ -105,6 +106,8 @@ void heap_destroy(heap_t *h) {
     heap_pages_release_all(h);
     for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
         next = tl->next_all;
+        for (unsigned c = 0; c < HEAP_NCLASSES; c++)
+            meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(heap_entry_t));
         meta_free(tl, sizeof *tl);
     }
     pthread_mutex_unlock(&h->lock);
@@ -172,14 +175,14 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
     return (void *)s->base;
 }
 
-// A block of class cls from tl's borrowed word, refilled when it is empty.
+// A block of class cls from tl's cache, refilled from the slabs when empty.
 static void *small_alloc(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
     void *p;
-    uint64_t w = load_relaxed(b->word);
-    if (likely(w)) {
-        store_relaxed(b->word, w & (w - 1));
-        p = (void *)(b->wbase + (uintptr_t)__builtin_ctzll(w) * b->bsize);
+    if (likely(b->top != b->items)) {
+        heap_entry_t *e = --b->top;
+        heap_entry_take(e->code);
+        p = e->p;
     } else if (!(p = heap_bin_refill(h, tl, cls))) {
         return NULL;
     }
@@ -217,12 +220,12 @@ static inline __attribute__((always_inline)) void *malloc_fast(heap_t *h, size_t
         else if ((tl = heap_local_find_slot(t, h)) == NULL)
             return alloc_slow(h, NULL, size, false);
         heap_bin_t *b = &tl->bins[h->cls_small[size]];
-        _Atomic uint64_t *wp = b->word;
-        uint64_t w = load_relaxed(wp);
-        if (likely(w)) {
-            store_relaxed(wp, w & (w - 1)); // the block is live from here
+        heap_entry_t *top = b->top;
+        if (likely(top != b->items)) {
+            b->top = --top;
+            heap_entry_take(top->code); // the block is live from here
             counter_add(&b->n_alloc, 1);
-            return (void *)(b->wbase + (uintptr_t)__builtin_ctzll(w) * b->bsize);
+            return top->p;
         }
         return alloc_slow(h, tl, size, false);
     }
@@ -291,7 +294,7 @@ static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
 // remotely and not yet collected (any thread; relaxed reads, remote first
 // as in heap_slab_remote_free).
 static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
-    _Atomic uint64_t *lw = s->local + (idx >> 6);
+    _Atomic uint64_t *lw = s->freed + (idx >> 6);
     uint64_t r = load_acquire(lw + s->roff);
     return !((r | load_relaxed(lw)) >> (idx & 63) & 1);
 }
@@ -338,7 +341,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
 // remote = free already (refused). The owner check reads the slab's local
 // and that local's thread: equal to this thread's identity only for the
 // thread that owns the slab (orphans have NULL). The owner's free sets the
-// block's local bit; inside the bin's borrowed word that is all.
+// block's freed bit and caches it.
 static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, void *p) {
     heap_span_t *s = heap_pagemap_get((uintptr_t)p);
     if (likely(s != NULL && s->slab_heap == h)) {
@@ -347,14 +350,17 @@ static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, v
             return bad_pointer(p, "free of");
         heap_local_t *tl = load_relaxed(&s->owner);
         if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
-            _Atomic uint64_t *wp = s->local + (idx >> 6);
+            _Atomic uint64_t *wp = s->freed + (idx >> 6);
             uint64_t m = (uint64_t)1 << (idx & 63), w = load_relaxed(wp);
             if (unlikely((w | load_relaxed(wp + s->roff)) & m))
                 return heap_double_free(p, s, "free of");
             heap_bin_t *b = &tl->bins[s->cls];
-            if (unlikely(b->word != wp))
-                return heap_slab_free_owner(tl, s, wp, w | m); // a tail call
+            heap_entry_t *top = b->top;
+            if (unlikely(top == b->end)) // a tail call: no frame here
+                return heap_bin_flush_push(tl, b, p, heap_entry_code(wp, idx));
             store_relaxed(wp, w | m);
+            *top = (heap_entry_t){p, heap_entry_code(wp, idx)};
+            b->top = top + 1;
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;
         }

@@ -102,7 +102,7 @@ typedef struct heap_span_t {
     // --- line 0: everything the malloc and free fast paths read ---
     uintptr_t base;            // first byte (page aligned)
     struct heap_t *slab_heap;  // the heap while a SLAB, else NULL (fast check)
-    uint32_t roff;             // SLAB: remote word w is local[roff + w] (same meta block)
+    uint32_t roff;             // SLAB: remote word w is freed[roff + w] (same meta block)
     uint8_t kind;              // heap_span_kind_t; protected by heap lock
     uint8_t cls;               // SLAB: class index
     uint8_t state;             // SLAB: heap_slab_state_t (owner only)
@@ -110,19 +110,20 @@ typedef struct heap_span_t {
     uint32_t bsize;            // SLAB: block size
     uint32_t recip;            // SLAB: ceil(2^32 / bsize), index = off * recip >> 32
     uint32_t wi;               // SLAB: words below wi of `local` are all zero (owner)
-    int32_t used;              // SLAB: blocks not free in `local`, see heap_bin_t (owner only)
+    int32_t used;              // SLAB: blocks not free in `local` (owner only)
     uint32_t cap;              // SLAB: blocks in the slab
     uint32_t nwords;           // SLAB: 64-bit words per bitmap
-    _Atomic uint64_t *local;   // SLAB: bit set = block free (owner writes, anyone reads)
+    _Atomic uint64_t *freed;   // SLAB: bit set = block free, in the slab or a bin
+                               // (owner writes, anyone reads); see heap_bin_t
     _Atomic(struct heap_local_t *) owner; // SLAB: owning local (fixed while a slab)
     // --- line 1: slow paths, owner / heap-lock bookkeeping ---
     struct heap_t *heap;        // the heap that owns the descriptor (immutable)
-    _Atomic uint64_t *remote;   // SLAB: bit set = freed by another thread (local + roff)
+    uint64_t *local;            // SLAB: bit set = block free in the slab (owner only)
     struct heap_chunk_t *chunk; // the chunk the span lies in (heap lock)
     struct heap_span_t *next;   // FREE: bin list (heap lock); SLAB: avail/empty list (owner)
     struct heap_span_t *prev;
     uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
-    uint64_t *bits;             // both bitmaps in one meta block (kept when recycled)
+    uint64_t *bits;             // the three bitmaps in one meta block (kept when recycled)
     uint32_t bits_words;        // words allocated at `bits`
     uint32_t npages;            // pages in the span; protected by heap lock
     // --- line 2: written by threads that free blocks they do not own ---
@@ -131,6 +132,10 @@ typedef struct heap_span_t {
     _Atomic int64_t remote_void; // refused racing remote frees that count in remote_count
 } heap_span_t;
 _Static_assert(offsetof(heap_span_t, heap) == 64, "the fast paths read one line of a span");
+/// The remote bitmap of a slab (in the same meta block as `freed`).
+static inline _Atomic uint64_t *heap_span_remote(const heap_span_t *s) {
+    return s->freed + s->roff;
+}
 
 /// One provider allocation.
 typedef struct heap_chunk_t {
@@ -144,45 +149,68 @@ typedef struct heap_chunk_t {
 } heap_chunk_t;
 
 /// Per size class state of a local: one cache line (the fast paths index
-/// bins with a shift and touch only this line and one bitmap word).
+/// bins with a shift and touch only this line, one entry of `items` and
+/// one word of a slab's `freed` bitmap).
+/// `items[0 .. top)` are free blocks of slabs this local owns, most recently
+/// freed last (malloc pops the hottest); they are taken from the slabs'
+/// `local` bitmaps in batches (refill) and given back in batches (flush),
+/// so the slabs count them as in use. The cache is a stack: malloc pops
+/// `*--top` while top != items, free pushes `*top++` while top != end. All
+/// three are NULL until made: the cache reads as empty and full at once,
+/// so both fast paths go slow.
 ///
-/// Allocated state and the free checks (issue 11). A block's state lives
-/// in its slab's bitmaps and nowhere else: its `local` bit is set while it
-/// is free in the slab, its `remote` bit while another thread's free of it
-/// waits for collection; both clear = the block is live. The bin does not
-/// keep a list of free blocks (an earlier pointer stack did, and a double
-/// free that found its block there went unseen): it *borrows* one word of
-/// its current slab's local bitmap, `word`. malloc takes the lowest set bit
-/// of *word (tzcnt, clear it) and returns wbase + bit * bsize; free computes
-/// the block's index (it must be exact: p - base == idx * bsize, which is
-/// also the interior-pointer check), refuses the block when its local or
-/// remote bit is set (a double free, exact whatever path freed it before)
-/// and sets the local bit - in the borrowed word that is all, else
-/// heap_slab_free_owner also counts it. The bitmap IS the allocated state,
-/// so the check costs one more word load on free and nothing on malloc.
-/// (A per-slab "cached" bitmap next to the old pointer stack was the other
-/// design: its malloc needs the span of the popped block, a page-map walk.)
-///
-/// `used` stays exact outside the borrowed word: taking a word adds its
-/// free blocks to the slab's `used`, leaving it subtracts those still free,
-/// so mallocs and frees inside the borrowed word touch only the word.
-/// Other threads read local words with relaxed atomics (the remote free's
-/// check, heap_usable_size); only the owner writes them.
-/// `word` points at heap_zero_word (always 0) while nothing is borrowed,
-/// which sends malloc to the refill.
+/// Allocated state and the free checks (issue 11). Each slab has a third
+/// bitmap, `freed`: bit set = the block is free, in the slab or in its
+/// owner's cache; with the `remote` bit (freed by another thread, not yet
+/// collected) it is the block's whole state: both clear = live. Every free
+/// computes the block's index - exactly, which is also the interior-pointer
+/// check (p - base == idx * bsize) - and refuses the block when either bit
+/// is set, whichever path freed it before (the owner's cache, the slab, a
+/// remote free, an exited thread). The owner's free sets the `freed` bit
+/// and pushes the block; malloc clears the bit of the block it pops. So
+/// that malloc need not find the block's slab (a page-map walk), each entry
+/// carries its bit's address: code = (word address << 3) | bit. The check
+/// costs free one more word load and malloc one read-modify-write that no
+/// result depends on. Other threads read `freed` with relaxed atomics (the
+/// remote free's check, heap_usable_size, heap_realloc); only the owner
+/// writes it. (Borrowing one word of the slab bitmap as the bin, with no
+/// stack, makes the bitmap the only state; it was measured and lost about
+/// 30 % on small objects: malloc's result then waits on the word's load,
+/// and blocks are no longer reused hottest first. docs/PERFORMANCE.md.)
+typedef struct heap_entry_t {
+    void *p;        // the block
+    uintptr_t code; // (address of its `freed` word << 3) | its bit
+} heap_entry_t;
 typedef struct heap_bin_t {
-    _Atomic uint64_t *word;    // borrowed word of cur->local, or &heap_zero_word
-    uintptr_t wbase;           // address of the word's block 0
-    uint32_t bsize;            // the class's block size (set when the local is made)
-    uint32_t pad32;
+    heap_entry_t *top;         // one past the hottest cached block
+    heap_entry_t *items;       // LIFO of cached blocks (meta memory, made on first use)
+    heap_entry_t *end;         // items + capacity
     _Atomic uint64_t n_alloc;  // blocks handed out (owner writes, stats read)
     _Atomic uint64_t n_free;   // blocks freed by this thread (local or remote)
-    heap_span_t *cur;          // slab the word is borrowed from (or the sentinel); never NULL
+    heap_span_t *cur;          // slab refills come from (or the sentinel); never NULL
     heap_span_t *avail;        // other owned slabs with free blocks (doubly linked)
     uint64_t pad[1];
 } heap_bin_t;
 _Static_assert(sizeof(heap_bin_t) == 64, "heap_bin_t is one line, indexed by shifting");
-extern _Atomic uint64_t heap_zero_word; // never written: an empty borrowed word
+/// Blocks cached in b, and its capacity (0 until made).
+static inline uint32_t heap_bin_count(const heap_bin_t *b) {
+    return (uint32_t)((uintptr_t)b->top - (uintptr_t)b->items) / sizeof(heap_entry_t);
+}
+static inline uint32_t heap_bin_cap(const heap_bin_t *b) {
+    return (uint32_t)((uintptr_t)b->end - (uintptr_t)b->items) / sizeof(heap_entry_t);
+}
+/// The entry code of block idx whose `freed` word is at wp, and back.
+static inline uintptr_t heap_entry_code(_Atomic uint64_t *wp, uint32_t idx) {
+    return ((uintptr_t)wp << 3) | (idx & 63);
+}
+static inline _Atomic uint64_t *heap_entry_word(uintptr_t code) {
+    return (_Atomic uint64_t *)((code >> 3) & ~(uintptr_t)7);
+}
+/// Marks the block of an entry live (the owner's malloc).
+static inline void heap_entry_take(uintptr_t code) {
+    _Atomic uint64_t *wp = heap_entry_word(code);
+    store_relaxed(wp, load_relaxed(wp) & ~((uint64_t)1 << (code & 63)));
+}
 
 /// Cached empty slabs of one class (owner only).
 typedef struct heap_empty_t {
@@ -377,13 +405,11 @@ void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked);
 void heap_local_orphan_locked(heap_t *h, heap_local_t *tl);
 void heap_orphans_trim_locked(heap_t *h);
 
-/// Borrows a new word for the bin (heap_slab.c), behind the malloc fast path.
+/// Cache refill and flush (heap_slab.c), behind the fast paths. Refill
+/// returns one block, marked live; flush_push caches p (its bit is set).
 void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls);
-/// The owner's free of a block outside the borrowed word: stores nw (the
-/// word with the block's bit set) to *wp and does the slab's bookkeeping.
-umf_result_t heap_slab_free_owner(heap_local_t *tl, heap_span_t *s, _Atomic uint64_t *wp,
-                                  uint64_t nw);
-/// Gives every borrowed word of tl back to its slab (thread exit, purge).
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintptr_t code);
+/// Gives every cached block of tl back to its slab (thread exit, purge).
 void heap_local_flush(heap_local_t *tl);
 /// The refusal of a free (or realloc) of a block that is already free.
 umf_result_t heap_double_free(const void *p, const heap_span_t *s, const char *what);

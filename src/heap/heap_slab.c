@@ -5,27 +5,29 @@
 // per-thread cache of empty slabs, and the handling of orphaned locals
 // (threads that exited).
 //
-// A slab keeps two bitmaps in metadata memory, one bit per block:
+// A slab keeps three bitmaps in metadata memory, one bit per block:
 //   local   bit set = the block is free in the slab; only the owner thread
-//           writes it (relaxed atomic stores), other threads read it to
-//           refuse double frees. The bin borrows one word at a time
-//           (heap_internal.h, heap_bin_t): malloc clears bits in it, free
-//           sets them.
+//           reads or writes it. Refill takes the lowest set bits (from word
+//           `wi` on) into the bin's cache; flush sets them again.
+//   freed   bit set = the block is free, in the slab or in the owner's
+//           cache (local | cached). The owner writes it (relaxed atomic
+//           stores: free sets the bit, malloc clears it), anyone reads it.
 //   remote  bit set = another thread freed the block; written with
-//           atomic_fetch_or, taken by the owner (load, set the local bits,
-//           fetch_and to clear just those: a freer that reads the remote
-//           bit clear with acquire then sees the local bit set).
-// `used` counts the blocks whose local bit is clear (live blocks and
-// remote frees not yet collected), the borrowed word counted whole.
+//           atomic_fetch_or, taken by the owner (load, set the local and
+//           freed bits, fetch_and to clear just those: a freer that reads
+//           the remote bit clear with acquire then sees the freed bit set).
+// `used` counts the blocks whose local bit is clear: live blocks, blocks
+// in the owner's cache and remote frees not yet collected.
 //
-// Every free checks the block's two bits first: set in either = the block
-// is free already, and the free is refused with nothing changed. Remote
-// freers check before F1 below; two remote frees of one block racing past
-// that check meet at F3's fetch_or (the loser finds the bit set and counts
-// a `remote_void`, collected like a bit, so remote_count stays exact); an
-// owner free racing a remote free of the same block is caught when the
-// bits are collected (logged; the block is freed once). Those two races
-// are data races in the program and the only frees not refused exactly.
+// Every free checks the block's freed and remote bits first: set in either
+// = the block is free already, and the free is refused with nothing
+// changed (heap_internal.h, heap_bin_t). Remote freers check before F1
+// below; two remote frees of one block racing past that check meet at F3's
+// fetch_or (the loser finds the bit set and counts a `remote_void`, which
+// is collected like a bit, so remote_count stays exact); an owner free
+// racing a remote free of the same block is caught when the bits are
+// collected (logged; the block is freed once). Those two races are data
+// races in the program and the only double frees not refused at the call.
 //
 // Remote-free protocol (freeing thread F, owner O, slab S, local L):
 //   F1  prev = fetch_add(S.remote_count, 1)          (acq_rel)
@@ -47,8 +49,8 @@
 #include "os/meta.h"
 #include "os/os.h"
 
-_Atomic uint64_t heap_zero_word; // always 0: every malloc from it fails
-heap_span_t heap_sentinel = {.local = &heap_zero_word, .nwords = 1, .state = HEAP_SLAB_CUR};
+static uint64_t sentinel_word; // always 0: every pop from the sentinel fails
+heap_span_t heap_sentinel = {.local = &sentinel_word, .nwords = 1, .state = HEAP_SLAB_CUR};
 
 // ---- owner lists ------------------------------------------------------------------
 
@@ -94,7 +96,7 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
     // local words padded to a cache line so that remote frees do not
     // share a line with the owner's bitmap.
     uint32_t lw = (k->nwords + 7) & ~7u;
-    uint32_t need = 2 * lw;
+    uint32_t need = 3 * lw;
     if (s->bits_words < need) {
         meta_free(s->bits, s->bits_words * sizeof(uint64_t));
         s->bits = meta_alloc(need * sizeof(uint64_t));
@@ -105,13 +107,16 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
             return NULL;
         }
     }
-    s->local = (_Atomic uint64_t *)s->bits;
-    s->remote = s->local + lw;
+    s->local = s->bits;
+    s->freed = (_Atomic uint64_t *)(s->bits + lw);
     s->roff = lw;
+    _Atomic uint64_t *remote = heap_span_remote(s);
     for (uint32_t w = 0; w < k->nwords; w++) {
         uint32_t left = k->cap - w * 64;
-        store_relaxed(&s->local[w], left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1);
-        store_relaxed(&s->remote[w], 0);
+        uint64_t all = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
+        s->local[w] = all;
+        store_relaxed(&s->freed[w], all);
+        store_relaxed(&remote[w], 0);
     }
     s->kind = HEAP_SPAN_SLAB;
     s->cls = (uint8_t)cls;
@@ -169,59 +174,70 @@ __attribute__((noinline, cold)) umf_result_t heap_double_free(const void *p,
     return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-// The owner's free of a block outside the borrowed word (the caller has
-// checked both bits): the slab gets the block back and may change state.
-umf_result_t heap_slab_free_owner(heap_local_t *tl, heap_span_t *s, _Atomic uint64_t *wp,
-                                  uint64_t nw) {
-    store_relaxed(wp, nw);
-    uint32_t w = (uint32_t)(wp - s->local);
+// Gives cached block p of slab s back to s's local bitmap (owner only; its
+// freed bit stays set).
+static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool locked) {
+    uint32_t idx = (uint32_t)((((uintptr_t)p - s->base) * s->recip) >> 32);
+    uint32_t w = idx >> 6;
+    uint64_t m = (uint64_t)1 << (idx & 63);
+    if (unlikely(s->local[w] & m)) { // cannot happen: every free checks `freed` first
+        LOG_ERR("block %p is free in its slab and cached (a %u-byte block)", p, s->bsize);
+        return;
+    }
+    s->local[w] |= m;
     if (w < s->wi)
         s->wi = w;
     s->used--;
     heap_bin_t *b = &tl->bins[s->cls];
-    counter_add(&b->n_free, 1);
     if (s->state == HEAP_SLAB_FULL) {
         s->state = HEAP_SLAB_AVAIL;
         avail_push(b, s);
     }
     if (s->used == 0 && s->state == HEAP_SLAB_AVAIL) {
         avail_remove(b, s);
-        slab_retire(tl->heap, tl, s, false);
+        slab_retire(h, tl, s, locked);
+    }
+}
+
+// Returns the oldest half of a full cache to the slabs, then caches p.
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintptr_t code) {
+    uint32_t n = heap_bin_count(b), max = heap_bin_cap(b);
+    uint32_t k = max / 2 ? max / 2 : 1;
+    if (k > n)
+        k = n;
+    for (uint32_t i = 0; i < k; i++) {
+        heap_span_t *s = heap_pagemap_get((uintptr_t)b->items[i].p);
+        slab_put(tl->heap, tl, s, b->items[i].p, false);
+    }
+    if (n > k)
+        memmove(b->items, b->items + k, (n - k) * sizeof(heap_entry_t));
+    n -= k;
+    counter_add(&b->n_free, 1);
+    _Atomic uint64_t *wp = heap_entry_word(code);
+    store_relaxed(wp, load_relaxed(wp) | (uint64_t)1 << (code & 63));
+    if (n < max) {
+        b->items[n++] = (heap_entry_t){p, code};
+        b->top = b->items + n;
+    } else { // max 0 cannot happen for an owned slab, but stay safe
+        b->top = b->items + n;
+        slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)p), p, false);
     }
     return UMF_RESULT_SUCCESS;
 }
 
-// Gives the bin's borrowed word back: its free blocks count as free again.
-static void bin_leave(heap_bin_t *b) {
-    if (b->word != &heap_zero_word) {
-        b->cur->used -= __builtin_popcountll(load_relaxed(b->word));
-        b->word = &heap_zero_word;
+// Empties every cache of tl into its slabs.
+static void local_flush(heap_local_t *tl, bool locked) {
+    for (unsigned c = 0; c < HEAP_NCLASSES; c++) {
+        heap_bin_t *b = &tl->bins[c];
+        uint32_t n = heap_bin_count(b);
+        for (uint32_t i = 0; i < n; i++)
+            slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)b->items[i].p), b->items[i].p,
+                     locked);
+        b->top = b->items;
     }
 }
 
-// Borrows the first word of s with free blocks (from wi on); false: none.
-static bool bin_take(heap_bin_t *b, heap_span_t *s) {
-    for (uint32_t w = s->wi; w < s->nwords; w++) {
-        uint64_t x = load_relaxed(&s->local[w]);
-        if (x) {
-            s->wi = w;
-            s->used += __builtin_popcountll(x);
-            b->word = &s->local[w];
-            b->wbase = s->base + (uintptr_t)w * 64 * s->bsize;
-            return true;
-        }
-    }
-    s->wi = s->nwords - 1;
-    return false;
-}
-
-// Gives every borrowed word of tl back (the slabs stay where they are).
-static void local_flush(heap_local_t *tl) {
-    for (unsigned c = 0; c < HEAP_NCLASSES; c++)
-        bin_leave(&tl->bins[c]);
-}
-
-void heap_local_flush(heap_local_t *tl) { local_flush(tl); }
+void heap_local_flush(heap_local_t *tl) { local_flush(tl, false); }
 
 // ---- remote frees ------------------------------------------------------------------
 
@@ -231,9 +247,9 @@ void heap_local_flush(heap_local_t *tl) { local_flush(tl); }
 umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
     unsigned cls = s->cls; // read before F3: S may be recycled after it
     heap_local_t *owner = load_relaxed(&s->owner);
-    _Atomic uint64_t *lw = s->local + (idx >> 6), *rw = lw + s->roff;
+    _Atomic uint64_t *lw = s->freed + (idx >> 6), *rw = lw + s->roff;
     uint64_t bit = (uint64_t)1 << (idx & 63);
-    // remote first (acquire): a collected bit is set in local before the
+    // remote first (acquire): a collected bit is set in freed before the
     // owner clears it in remote (heap_local_collect).
     uint64_t r = load_acquire(rw);
     if (unlikely((r | load_relaxed(lw)) & bit))
@@ -254,32 +270,32 @@ umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
 }
 
 // Steps O1-O3: takes tl's list of slabs with remote frees and moves their
-// remote bits into the local bitmaps; slabs that became non-full join the
-// avail list, slabs that became empty are retired. Bits that land in a
-// bin's borrowed word stay counted in `used` (bin_leave subtracts them).
-// A remote bit whose local bit is set already is a double free that raced
-// the owner's own free: logged, and the block stays free once.
+// remote bits into the local and freed bitmaps; slabs that became non-full
+// join the avail list, slabs that became empty are retired. A remote bit
+// whose freed bit is set already is a double free that raced the owner's
+// own free: logged, and the block stays free once.
 void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
     heap_span_t *list = atomic_exchange_explicit(&tl->remote_slabs, NULL, memory_order_acquire);
     while (list) {
         heap_span_t *s = list;
         list = load_relaxed(&s->remote_next);
-        heap_bin_t *b = &tl->bins[s->cls];
+        _Atomic uint64_t *remote = heap_span_remote(s);
         int64_t n = 0, freed = 0;
         for (uint32_t w = 0; w < s->nwords; w++) {
-            uint64_t x = load_acquire(&s->remote[w]);
+            uint64_t x = load_acquire(&remote[w]);
             if (!x)
                 continue;
-            uint64_t l = load_relaxed(&s->local[w]);
-            if (unlikely(x & l))
+            uint64_t f = load_relaxed(&s->freed[w]);
+            if (unlikely(x & f))
                 LOG_ERR("double free of %d block(s) of a %u-byte slab (racing frees)",
-                        __builtin_popcountll(x & l), s->bsize);
-            store_relaxed(&s->local[w], l | x);
-            atomic_fetch_and_explicit(&s->remote[w], ~x, memory_order_release);
+                        __builtin_popcountll(x & f), s->bsize);
+            uint64_t fresh = x & ~f;
+            s->local[w] |= fresh;
+            store_relaxed(&s->freed[w], f | fresh);
+            atomic_fetch_and_explicit(&remote[w], ~x, memory_order_release);
             n += __builtin_popcountll(x);
-            if (&s->local[w] != b->word)
-                freed += __builtin_popcountll(x & ~l);
-            if (w < s->wi)
+            freed += __builtin_popcountll(fresh);
+            if (fresh && w < s->wi)
                 s->wi = w;
         }
         n += atomic_exchange_explicit(&s->remote_void, 0, memory_order_acquire);
@@ -288,6 +304,7 @@ void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
             atomic_fetch_sub_explicit(&s->remote_count, n, memory_order_acq_rel) - n;
         if (rest > 0)
             remote_push(tl, s); // a freer is between F1 and F3: look again later
+        heap_bin_t *b = &tl->bins[s->cls];
         if (freed && s->state == HEAP_SLAB_FULL) {
             s->state = HEAP_SLAB_AVAIL;
             avail_push(b, s);
@@ -301,19 +318,57 @@ void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
 
 // ---- refill -----------------------------------------------------------------------
 
-// Borrows the next word with free blocks of the current slab; when the
-// slab has none: first the remote frees are collected (once), then the
-// next slab with free blocks, a cached empty slab, or a new slab (the only
-// step that takes the heap lock; it also runs the rate-limited decay and
-// the trim of this thread's empty caches). Returns one block.
+// Blocks a bin caches: about 16 KiB worth, 2 to 64.
+static uint32_t bin_max(uint32_t bsize) {
+    uint32_t m = (16u << 10) / bsize;
+    return m < 2 ? 2 : m > 64 ? 64 : m;
+}
+
+// Moves up to `want` free blocks of s into b's cache (lowest first).
+// Returns true when s ran out of free blocks.
+static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
+    uint32_t wi = s->wi, n0 = heap_bin_count(b), n = n0;
+    while (n < want && wi < s->nwords) {
+        uint64_t w = s->local[wi];
+        if (!w) {
+            wi++;
+            continue;
+        }
+        uint32_t idx = wi * 64 + (unsigned)__builtin_ctzll(w);
+        s->local[wi] = w & (w - 1);
+        b->items[n++] = (heap_entry_t){(void *)(s->base + (size_t)idx * s->bsize),
+                                       heap_entry_code(&s->freed[wi], idx)};
+    }
+    s->used += (int32_t)(n - n0);
+    b->top = b->items + n;
+    s->wi = wi < s->nwords ? wi : s->nwords - 1;
+    return wi >= s->nwords;
+}
+
+// Fills half of an empty cache from the current slab (the blocks stay
+// free in `freed`: they are cached); when the slab is
+// exhausted: first the remote frees are collected (once), then the next
+// slab with free blocks, a cached empty slab, or a new slab (the only step
+// that takes the heap lock; it also runs the rate-limited decay and the
+// trim of this thread's empty caches). Returns one block.
 void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
-    bin_leave(b);
+    if (!b->items) {
+        uint32_t max = bin_max(h->cls[cls].bsize);
+        b->items = meta_alloc(max * sizeof(heap_entry_t));
+        if (!b->items) {
+            heap_set_error(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+            return NULL;
+        }
+        b->top = b->items;
+        b->end = b->items + max;
+    }
+    uint32_t want = heap_bin_cap(b) / 2 ? heap_bin_cap(b) / 2 : 1;
     bool collected = false;
     for (;;) {
         heap_span_t *s = b->cur;
-        if (s != &heap_sentinel && bin_take(b, s))
-            break;
+        if (s != &heap_sentinel && (!slab_take(s, b, want) || b->top != b->items))
+            break; // got blocks (the slab may have more)
         if (!collected && load_relaxed(&tl->remote_slabs)) {
             collected = true;
             heap_local_collect(h, tl, false);
@@ -347,9 +402,9 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
         s->state = HEAP_SLAB_CUR;
         b->cur = s;
     }
-    uint64_t x = load_relaxed(b->word);
-    store_relaxed(b->word, x & (x - 1));
-    return (void *)(b->wbase + (uintptr_t)__builtin_ctzll(x) * b->bsize);
+    heap_entry_t *e = --b->top;
+    heap_entry_take(e->code);
+    return e->p;
 }
 
 // ---- empty caches and orphans -------------------------------------------------------------
@@ -385,7 +440,7 @@ void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked) {
 // collected, empty slabs released; the slabs with live blocks stay with the
 // local, which waits on h->orphans for a thread to adopt it.
 void heap_local_orphan_locked(heap_t *h, heap_local_t *tl) {
-    local_flush(tl);
+    local_flush(tl, true);
     heap_local_collect(h, tl, true);
     heap_local_trim(h, tl, true, true);
     store_relaxed(&tl->thread, NULL);

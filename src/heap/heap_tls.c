@@ -167,11 +167,8 @@ static heap_local_t *local_new(heap_t *h) {
     heap_local_t *tl = meta_alloc(sizeof *tl);
     if (!tl)
         return NULL;
-    for (unsigned c = 0; c <= HEAP_NCLASSES; c++) {
+    for (unsigned c = 0; c <= HEAP_NCLASSES; c++)
         tl->bins[c].cur = &heap_sentinel;
-        tl->bins[c].word = &heap_zero_word;
-        tl->bins[c].bsize = c < HEAP_NCLASSES ? h->cls[c].bsize : 0;
-    }
     tl->heap = h;
     atomic_init(&tl->remote_slabs, NULL);
     tl->next_all = h->locals;
