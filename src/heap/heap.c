@@ -294,9 +294,8 @@ static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
 // remotely and not yet collected (any thread; relaxed reads, remote first
 // as in heap_slab_remote_free).
 static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
-    _Atomic uint64_t *lw = s->freed + (idx >> 6);
-    uint64_t r = load_acquire(lw + s->roff);
-    return !((r | load_relaxed(lw)) >> (idx & 63) & 1);
+    uint64_t r = load_acquire(&heap_span_remote(s)[idx >> 6]) >> (idx & 63) & 1;
+    return !(r | load_relaxed(&s->freed[idx]));
 }
 
 // Frees that are not slab blocks: large extents go back to the page heap
@@ -350,16 +349,16 @@ static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, v
             return bad_pointer(p, "free of");
         heap_local_t *tl = load_relaxed(&s->owner);
         if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
-            _Atomic uint64_t *wp = s->freed + (idx >> 6);
-            uint64_t m = (uint64_t)1 << (idx & 63), w = load_relaxed(wp);
-            if (unlikely((w | load_relaxed(wp + s->roff)) & m))
+            _Atomic uint8_t *fp = s->freed + idx;
+            uint64_t r = load_relaxed(&heap_span_remote(s)[idx >> 6]) >> (idx & 63);
+            if (unlikely((load_relaxed(fp) | r) & 1))
                 return heap_double_free(p, s, "free of");
             heap_bin_t *b = &tl->bins[s->cls];
             heap_entry_t *top = b->top;
             if (unlikely(top == b->end)) // a tail call: no frame here
-                return heap_bin_flush_push(tl, b, p, heap_entry_code(wp, idx));
-            store_relaxed(wp, w | m);
-            *top = (heap_entry_t){p, heap_entry_code(wp, idx)};
+                return heap_bin_flush_push(tl, b, p, (uintptr_t)fp);
+            store_relaxed(fp, 1);
+            *top = (heap_entry_t){p, (uintptr_t)fp};
             b->top = top + 1;
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;

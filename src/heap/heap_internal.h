@@ -102,7 +102,7 @@ typedef struct heap_span_t {
     // --- line 0: everything the malloc and free fast paths read ---
     uintptr_t base;            // first byte (page aligned)
     struct heap_t *slab_heap;  // the heap while a SLAB, else NULL (fast check)
-    uint32_t roff;             // SLAB: remote word w is freed[roff + w] (same meta block)
+    uint32_t roff;             // SLAB: the remote bitmap is roff bytes after `freed`
     uint8_t kind;              // heap_span_kind_t; protected by heap lock
     uint8_t cls;               // SLAB: class index
     uint8_t state;             // SLAB: heap_slab_state_t (owner only)
@@ -113,7 +113,7 @@ typedef struct heap_span_t {
     int32_t used;              // SLAB: blocks not free in `local` (owner only)
     uint32_t cap;              // SLAB: blocks in the slab
     uint32_t nwords;           // SLAB: 64-bit words per bitmap
-    _Atomic uint64_t *freed;   // SLAB: bit set = block free, in the slab or a bin
+    _Atomic uint8_t *freed;    // SLAB: byte per block, 1 = free, in the slab or a bin
                                // (owner writes, anyone reads); see heap_bin_t
     _Atomic(struct heap_local_t *) owner; // SLAB: owning local (fixed while a slab)
     // --- line 1: slow paths, owner / heap-lock bookkeeping ---
@@ -134,7 +134,7 @@ typedef struct heap_span_t {
 _Static_assert(offsetof(heap_span_t, heap) == 64, "the fast paths read one line of a span");
 /// The remote bitmap of a slab (in the same meta block as `freed`).
 static inline _Atomic uint64_t *heap_span_remote(const heap_span_t *s) {
-    return s->freed + s->roff;
+    return (_Atomic uint64_t *)((uintptr_t)s->freed + s->roff);
 }
 
 /// One provider allocation.
@@ -179,7 +179,7 @@ typedef struct heap_chunk_t {
 /// and blocks are no longer reused hottest first. docs/PERFORMANCE.md.)
 typedef struct heap_entry_t {
     void *p;        // the block
-    uintptr_t code; // (address of its `freed` word << 3) | its bit
+    uintptr_t code; // the address of its `freed` byte
 } heap_entry_t;
 typedef struct heap_bin_t {
     heap_entry_t *top;         // one past the hottest cached block
@@ -199,17 +199,10 @@ static inline uint32_t heap_bin_count(const heap_bin_t *b) {
 static inline uint32_t heap_bin_cap(const heap_bin_t *b) {
     return (uint32_t)((uintptr_t)b->end - (uintptr_t)b->items) / sizeof(heap_entry_t);
 }
-/// The entry code of block idx whose `freed` word is at wp, and back.
-static inline uintptr_t heap_entry_code(_Atomic uint64_t *wp, uint32_t idx) {
-    return ((uintptr_t)wp << 3) | (idx & 63);
-}
-static inline _Atomic uint64_t *heap_entry_word(uintptr_t code) {
-    return (_Atomic uint64_t *)((code >> 3) & ~(uintptr_t)7);
-}
-/// Marks the block of an entry live (the owner's malloc).
+/// Marks the block of an entry live (the owner's malloc): one byte store,
+/// no load - nothing waits on the metadata line.
 static inline void heap_entry_take(uintptr_t code) {
-    _Atomic uint64_t *wp = heap_entry_word(code);
-    store_relaxed(wp, load_relaxed(wp) & ~((uint64_t)1 << (code & 63)));
+    store_relaxed((_Atomic uint8_t *)code, 0);
 }
 
 /// Cached empty slabs of one class (owner only).

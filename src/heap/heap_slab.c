@@ -96,7 +96,7 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
     // local words padded to a cache line so that remote frees do not
     // share a line with the owner's bitmap.
     uint32_t lw = (k->nwords + 7) & ~7u;
-    uint32_t need = 3 * lw;
+    uint32_t need = 10 * lw; // local, freed (a byte per block), remote
     if (s->bits_words < need) {
         meta_free(s->bits, s->bits_words * sizeof(uint64_t));
         s->bits = meta_alloc(need * sizeof(uint64_t));
@@ -108,16 +108,16 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
         }
     }
     s->local = s->bits;
-    s->freed = (_Atomic uint64_t *)(s->bits + lw);
-    s->roff = lw;
+    s->freed = (_Atomic uint8_t *)(s->bits + lw);
+    s->roff = 64 * lw;
     _Atomic uint64_t *remote = heap_span_remote(s);
     for (uint32_t w = 0; w < k->nwords; w++) {
         uint32_t left = k->cap - w * 64;
-        uint64_t all = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
-        s->local[w] = all;
-        store_relaxed(&s->freed[w], all);
+        s->local[w] = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
         store_relaxed(&remote[w], 0);
     }
+    for (uint32_t i = 0; i < k->cap; i++)
+        store_relaxed(&s->freed[i], 1);
     s->kind = HEAP_SPAN_SLAB;
     s->cls = (uint8_t)cls;
     s->bsize = k->bsize;
@@ -213,8 +213,7 @@ umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintp
         memmove(b->items, b->items + k, (n - k) * sizeof(heap_entry_t));
     n -= k;
     counter_add(&b->n_free, 1);
-    _Atomic uint64_t *wp = heap_entry_word(code);
-    store_relaxed(wp, load_relaxed(wp) | (uint64_t)1 << (code & 63));
+    store_relaxed((_Atomic uint8_t *)code, 1);
     if (n < max) {
         b->items[n++] = (heap_entry_t){p, code};
         b->top = b->items + n;
@@ -247,12 +246,12 @@ void heap_local_flush(heap_local_t *tl) { local_flush(tl, false); }
 umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
     unsigned cls = s->cls; // read before F3: S may be recycled after it
     heap_local_t *owner = load_relaxed(&s->owner);
-    _Atomic uint64_t *lw = s->freed + (idx >> 6), *rw = lw + s->roff;
+    _Atomic uint64_t *rw = heap_span_remote(s) + (idx >> 6);
     uint64_t bit = (uint64_t)1 << (idx & 63);
     // remote first (acquire): a collected bit is set in freed before the
     // owner clears it in remote (heap_local_collect).
     uint64_t r = load_acquire(rw);
-    if (unlikely((r | load_relaxed(lw)) & bit))
+    if (unlikely((r & bit) || load_relaxed(&s->freed[idx])))
         return heap_double_free((void *)(s->base + (uintptr_t)idx * s->bsize), s, "free of");
     if (atomic_fetch_add_explicit(&s->remote_count, 1, memory_order_acq_rel) == 0)
         remote_push(owner, s);
@@ -285,13 +284,18 @@ void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
             uint64_t x = load_acquire(&remote[w]);
             if (!x)
                 continue;
-            uint64_t f = load_relaxed(&s->freed[w]);
-            if (unlikely(x & f))
-                LOG_ERR("double free of %d block(s) of a %u-byte slab (racing frees)",
-                        __builtin_popcountll(x & f), s->bsize);
-            uint64_t fresh = x & ~f;
+            uint64_t fresh = 0;
+            for (uint64_t y = x; y; y &= y - 1) {
+                uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(y);
+                if (load_relaxed(&s->freed[i])) {
+                    LOG_ERR("double free of block %u of a %u-byte slab (racing frees)", i,
+                            s->bsize);
+                    continue;
+                }
+                store_relaxed(&s->freed[i], 1);
+                fresh |= y & -y;
+            }
             s->local[w] |= fresh;
-            store_relaxed(&s->freed[w], f | fresh);
             atomic_fetch_and_explicit(&remote[w], ~x, memory_order_release);
             n += __builtin_popcountll(x);
             freed += __builtin_popcountll(fresh);
@@ -337,7 +341,7 @@ static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
         uint32_t idx = wi * 64 + (unsigned)__builtin_ctzll(w);
         s->local[wi] = w & (w - 1);
         b->items[n++] = (heap_entry_t){(void *)(s->base + (size_t)idx * s->bsize),
-                                       heap_entry_code(&s->freed[wi], idx)};
+                                       (uintptr_t)&s->freed[idx]};
     }
     s->used += (int32_t)(n - n0);
     b->top = b->items + n;
