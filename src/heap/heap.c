@@ -223,9 +223,10 @@ static inline __attribute__((always_inline)) void *malloc_fast(heap_t *h, size_t
         heap_entry_t *top = b->top;
         if (likely(top != b->items)) {
             b->top = --top;
-            heap_entry_take(top->code); // the block is live from here
             counter_add(&b->n_alloc, 1);
-            return top->p;
+            void *p = top->p;
+            heap_entry_take(top->code); // the block is live from here
+            return p;
         }
         return alloc_slow(h, tl, size, false);
     }

@@ -339,6 +339,7 @@ static void realloc_freed(heap_t *h, size_t size) {
 }
 
 static void each_size(void (*fn)(heap_t *, size_t, int), int variants) {
+    nlive = 0; // a failed test before this one may have left entries
     heap_t *h = make_heap();
     unsigned nc = heap_class_count(h);
     unsigned n = 2 * nc + sizeof big_sizes / sizeof big_sizes[0];
@@ -386,6 +387,7 @@ static void test_realloc_usable_freed(void **state) {
 
 static void test_foreign(void **state) {
     (void)state;
+    nlive = 0;
     heap_t *h = make_heap(), *other = make_heap();
     unsigned nc = heap_class_count(h);
     for (unsigned i = 0; i < 2 * nc + 3; i++)
@@ -398,6 +400,7 @@ static void test_foreign(void **state) {
 // the word the bin borrows must not hand a block out twice.
 static void test_double_free_batch(void **state) {
     (void)state;
+    nlive = 0;
     heap_t *h = make_heap();
     enum { N = 300 };
     void *p[N];
@@ -418,6 +421,58 @@ static void test_double_free_batch(void **state) {
         for (int i = 0; i < N; i++)
             refused += heap_free(h, p[(i * 7) % N]) == UMF_RESULT_ERROR_INVALID_ARGUMENT;
         assert_int_equal(refused, N);
+        check_heap(h, &s, size);
+    }
+    heap_destroy(h);
+}
+
+// Two threads free the same blocks at the same time (a data race in the
+// program): every block is freed exactly once, whichever wins.
+enum { RACE_N = 4000 };
+typedef struct race_t {
+    heap_t *h;
+    void **blocks;
+    pthread_barrier_t *go;
+    int ok; // frees that succeeded
+    int bad; // results other than SUCCESS or INVALID_ARGUMENT
+} race_t;
+
+static void *race_run(void *arg) {
+    race_t *r = arg;
+    pthread_barrier_wait(r->go);
+    for (int i = 0; i < RACE_N; i++) {
+        umf_result_t x = heap_free(r->h, r->blocks[i]);
+        r->ok += x == UMF_RESULT_SUCCESS;
+        r->bad += x != UMF_RESULT_SUCCESS && x != UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    return NULL;
+}
+
+static void test_double_free_racing(void **state) {
+    (void)state;
+    nlive = 0;
+    heap_t *h = make_heap();
+    static void *blocks[RACE_N];
+    for (int round = 0; round < 4; round++) {
+        size_t size = 16 << round;
+        for (int i = 0; i < RACE_N; i++)
+            blocks[i] = heap_malloc(h, size);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        race_t r[2] = {{h, blocks, &go, 0, 0}, {h, blocks, &go, 0, 0}};
+        pthread_t t[2];
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(pthread_create(&t[k], NULL, race_run, &r[k]), 0);
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(pthread_join(t[k], NULL), 0);
+        pthread_barrier_destroy(&go);
+        assert_int_equal(r[0].bad + r[1].bad, 0);
+        assert_int_equal(r[0].ok + r[1].ok, RACE_N);
+        heap_class_stats_t cs;
+        heap_class_stats(h, heap_size_class(size), &cs);
+        assert_int_equal(cs.allocs - cs.frees, 0);
+        snap_t s;
+        take_snap(h, &s);
         check_heap(h, &s, size);
     }
     heap_destroy(h);
@@ -464,6 +519,7 @@ int main(void) {
         cmocka_unit_test(test_double_free_threads),
         cmocka_unit_test(test_double_free_orphan),
         cmocka_unit_test(test_double_free_batch),
+        cmocka_unit_test(test_double_free_racing),
         cmocka_unit_test(test_interior),
         cmocka_unit_test(test_foreign),
         cmocka_unit_test(test_realloc_usable_freed),
