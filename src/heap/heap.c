@@ -5,12 +5,12 @@
 //
 // Fast paths. malloc of up to 1 KiB: find the thread's local (TLS pointer,
 // slot[id], uid check), class from a per-heap table, pop a block from the
-// class's cache and bump a thread-owned counter - no atomic RMW, no lock,
-// no shared line. free: page map (two loads) -> span; the block's index
-// (exact, or the pointer is refused); its state (free already: refused,
-// heap_internal.h explains the check); if the slab's owner is this thread,
-// push the block on the class's cache and note the slot in the block's
-// state byte, else hand it to the slab's remote channel (heap_slab.c).
+// class's cache, clear its `freed` bit and bump a thread-owned counter - no
+// atomic RMW, no lock, no shared line. free: page map (two loads) -> span;
+// the block's index (exact, or the pointer is refused); its freed and
+// remote bits (set: a double free, refused); if the slab's owner is this
+// thread, set the freed bit and push the block on the class's cache, else
+// hand it to the slab's remote channel (heap_slab.c).
 #include <string.h>
 
 #include "base/log.h"
@@ -107,7 +107,7 @@ void heap_destroy(heap_t *h) {
     for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
         next = tl->next_all;
         for (unsigned c = 0; c < HEAP_NCLASSES; c++)
-            meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(void *));
+            meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(heap_entry_t));
         meta_free(tl, sizeof *tl);
     }
     pthread_mutex_unlock(&h->lock);
@@ -179,10 +179,10 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
 static void *small_alloc(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
     void *p;
-    _Atomic(void *) *top = load_relaxed(&b->top);
-    if (likely(top != b->items)) {
-        store_relaxed(&b->top, --top);
-        p = load_relaxed(top);
+    if (likely(b->top != b->items)) {
+        heap_entry_t *e = --b->top;
+        heap_entry_take(e->code);
+        p = e->p;
     } else if (!(p = heap_bin_refill(h, tl, cls))) {
         return NULL;
     }
@@ -220,11 +220,13 @@ static inline __attribute__((always_inline)) void *malloc_fast(heap_t *h, size_t
         else if ((tl = heap_local_find_slot(t, h)) == NULL)
             return alloc_slow(h, NULL, size, false);
         heap_bin_t *b = &tl->bins[h->cls_small[size]];
-        _Atomic(void *) *top = load_relaxed(&b->top);
+        heap_entry_t *top = b->top;
         if (likely(top != b->items)) {
-            store_relaxed(&b->top, --top);
+            b->top = --top;
             counter_add(&b->n_alloc, 1);
-            return load_relaxed(top); // its state byte goes stale: nothing to write
+            void *p = top->p;
+            heap_entry_take(top->code); // the block is live from here
+            return p;
         }
         return alloc_slow(h, tl, size, false);
     }
@@ -289,6 +291,14 @@ static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
     return idx;
 }
 
+// Whether block idx of slab s is live: neither free in the slab nor freed
+// remotely and not yet collected (any thread; relaxed reads, remote first
+// as in heap_slab_remote_free).
+static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
+    uint64_t r = load_acquire(&heap_span_remote(s)[idx >> 6]) >> (idx & 63) & 1;
+    return !(r | load_relaxed(&s->freed[idx]));
+}
+
 // Frees that are not slab blocks: large extents go back to the page heap
 // (merged with free neighbours), direct blocks to the provider. The kind
 // and base are re-read under the lock, so a racing double free of a large
@@ -341,22 +351,16 @@ static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, v
         heap_local_t *tl = load_relaxed(&s->owner);
         if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
             _Atomic uint8_t *fp = s->freed + idx;
-            unsigned v = load_relaxed(fp);
             uint64_t r = load_relaxed(&heap_span_remote(s)[idx >> 6]) >> (idx & 63);
-            heap_bin_t *b = &tl->bins[s->cls];
-            _Atomic(void *) *top = load_relaxed(&b->top);
-            if (unlikely((r & 1) | (v == HEAP_IN_SLAB)))
+            if (unlikely((load_relaxed(fp) | r) & 1))
                 return heap_double_free(p, s, "free of");
-            if (v) { // cached once: is it still? (exact: see heap_bin_t)
-                _Atomic(void *) *slot = b->items + (v - 1);
-                if (unlikely(slot < top && load_relaxed(slot) == p))
-                    return heap_double_free(p, s, "free of");
-            }
+            heap_bin_t *b = &tl->bins[s->cls];
+            heap_entry_t *top = b->top;
             if (unlikely(top == b->end)) // a tail call: no frame here
-                return heap_bin_flush_push(tl, b, p, fp);
-            store_relaxed(fp, (uint8_t)(top - b->items + 1));
-            store_relaxed(top, p);
-            store_relaxed(&b->top, top + 1);
+                return heap_bin_flush_push(tl, b, p, (uintptr_t)fp);
+            store_relaxed(fp, 1);
+            *top = (heap_entry_t){p, (uintptr_t)fp};
+            b->top = top + 1;
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;
         }
@@ -373,7 +377,7 @@ size_t heap_usable_size(heap_t *h, const void *p) {
         return 0;
     if (s->slab_heap == h) {
         uint32_t idx = slab_index(s, p);
-        return idx != UINT32_MAX && !heap_block_free(s, idx, p) ? s->bsize : 0;
+        return idx != UINT32_MAX && slab_block_live(s, idx) ? s->bsize : 0;
     }
     if (((s->kind == HEAP_SPAN_LARGE && s->state != HEAP_LARGE_CACHED) ||
          s->kind == HEAP_SPAN_DIRECT) &&
@@ -434,7 +438,7 @@ void *heap_realloc(heap_t *h, void *p, size_t size) {
             bad_pointer(p, "realloc of");
             return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
         }
-        if (heap_block_free(s, idx, p)) {
+        if (!slab_block_live(s, idx)) {
             heap_double_free(p, s, "realloc of");
             return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
         }

@@ -113,8 +113,8 @@ typedef struct heap_span_t {
     int32_t used;              // SLAB: blocks not free in `local` (owner only)
     uint32_t cap;              // SLAB: blocks in the slab
     uint32_t nwords;           // SLAB: 64-bit words per bitmap
-    _Atomic uint8_t *freed;    // SLAB: a state byte per block (owner writes, anyone
-                               // reads); see heap_bin_t
+    _Atomic uint8_t *freed;    // SLAB: byte per block, 1 = free, in the slab or a bin
+                               // (owner writes, anyone reads); see heap_bin_t
     _Atomic(struct heap_local_t *) owner; // SLAB: owning local (fixed while a slab)
     // --- line 1: slow paths, owner / heap-lock bookkeeping ---
     struct heap_t *heap;        // the heap that owns the descriptor (immutable)
@@ -149,47 +149,42 @@ typedef struct heap_chunk_t {
 } heap_chunk_t;
 
 /// Per size class state of a local: one cache line (the fast paths index
-/// bins with a shift and touch only this line and `items`).
+/// bins with a shift and touch only this line, one entry of `items` and
+/// one word of a slab's `freed` bitmap).
 /// `items[0 .. top)` are free blocks of slabs this local owns, most recently
 /// freed last (malloc pops the hottest); they are taken from the slabs'
-/// bitmaps in batches (refill) and given back in batches (flush), so the
-/// slabs count them as in use. The cache is a pointer stack: malloc pops
-/// `*--top` while top != items, free pushes `*top++` while top != end (no
-/// index to scale, no count to keep). All three are NULL until made: the
-/// cache reads as empty and full at once, so both fast paths go slow.
-/// `top` and the entries are atomics (relaxed: plain moves) because other
-/// threads read them to refuse double frees (below).
+/// `local` bitmaps in batches (refill) and given back in batches (flush),
+/// so the slabs count them as in use. The cache is a stack: malloc pops
+/// `*--top` while top != items, free pushes `*top++` while top != end. All
+/// three are NULL until made: the cache reads as empty and full at once,
+/// so both fast paths go slow.
 ///
-/// Allocated state and the free checks (issue 11). Each slab keeps a byte
-/// per block, `freed`, written by the owner only:
-///   HEAP_IN_SLAB  the block is free in the slab (its `local` bit is set);
-///   k in 1..64    the block was put at items[k-1] of its class's cache by
-///                 the owner; it is still there iff items[k-1] == the block
-///                 and k-1 < the cache's count (a pop leaves the byte stale);
-///   0             never cached since the slab was made: live.
-/// With the slab's `remote` bit (freed by another thread, not collected)
-/// that is the block's whole state, exactly: heap_block_free. Every free
+/// Allocated state and the free checks (issue 11). Each slab has a third
+/// bitmap, `freed`: bit set = the block is free, in the slab or in its
+/// owner's cache; with the `remote` bit (freed by another thread, not yet
+/// collected) it is the block's whole state: both clear = live. Every free
 /// computes the block's index - exactly, which is also the interior-pointer
-/// check (p - base == idx * bsize) - and refuses a block that is free. The
-/// owner's free writes the byte of the slot it pushes to; refill writes the
-/// slots it fills; flush, which moves the remaining entries down, rewrites
-/// theirs. malloc writes nothing (a stale byte names a slot that holds
-/// another block or lies above top), so the check costs free a byte load,
-/// a remote-word load, one compare with the cache and a byte store, and
-/// malloc nothing. Other threads read the byte, the owner's `top` and the
-/// slot with relaxed atomics: exact whenever the owner's free happens-before
-/// the second free, as it does in any program that hands pointers over
-/// with synchronisation. Two designs lost to this one (docs/PERFORMANCE.md):
-/// borrowing one word of the slab bitmap as the bin (no stack; 30 % slower
-/// on small objects: malloc's result waits on the word's load, and blocks
-/// are no longer reused hottest first), and a stack of (block, state byte)
-/// pairs whose malloc clears the byte (12-18 % slower: one more line
-/// written per malloc, twice the stack).
-#define HEAP_IN_SLAB 0xFF
+/// check (p - base == idx * bsize) - and refuses the block when either bit
+/// is set, whichever path freed it before (the owner's cache, the slab, a
+/// remote free, an exited thread). The owner's free sets the `freed` bit
+/// and pushes the block; malloc clears the bit of the block it pops. So
+/// that malloc need not find the block's slab (a page-map walk), each entry
+/// carries its bit's address: code = (word address << 3) | bit. The check
+/// costs free one more word load and malloc one read-modify-write that no
+/// result depends on. Other threads read `freed` with relaxed atomics (the
+/// remote free's check, heap_usable_size, heap_realloc); only the owner
+/// writes it. (Borrowing one word of the slab bitmap as the bin, with no
+/// stack, makes the bitmap the only state; it was measured and lost about
+/// 30 % on small objects: malloc's result then waits on the word's load,
+/// and blocks are no longer reused hottest first. docs/PERFORMANCE.md.)
+typedef struct heap_entry_t {
+    void *p;        // the block
+    uintptr_t code; // the address of its `freed` byte
+} heap_entry_t;
 typedef struct heap_bin_t {
-    _Atomic(_Atomic(void *) *) top; // one past the hottest cached block
-    _Atomic(void *) *items;         // LIFO of cached blocks (meta memory, made on first use)
-    _Atomic(void *) *end;           // items + capacity
+    heap_entry_t *top;         // one past the hottest cached block
+    heap_entry_t *items;       // LIFO of cached blocks (meta memory, made on first use)
+    heap_entry_t *end;         // items + capacity
     _Atomic uint64_t n_alloc;  // blocks handed out (owner writes, stats read)
     _Atomic uint64_t n_free;   // blocks freed by this thread (local or remote)
     heap_span_t *cur;          // slab refills come from (or the sentinel); never NULL
@@ -199,16 +194,15 @@ typedef struct heap_bin_t {
 _Static_assert(sizeof(heap_bin_t) == 64, "heap_bin_t is one line, indexed by shifting");
 /// Blocks cached in b, and its capacity (0 until made).
 static inline uint32_t heap_bin_count(const heap_bin_t *b) {
-    return (uint32_t)((uintptr_t)load_relaxed(&((heap_bin_t *)b)->top) - (uintptr_t)b->items) /
-           sizeof(void *);
+    return (uint32_t)((uintptr_t)b->top - (uintptr_t)b->items) / sizeof(heap_entry_t);
 }
 static inline uint32_t heap_bin_cap(const heap_bin_t *b) {
-    return (uint32_t)((uintptr_t)b->end - (uintptr_t)b->items) / sizeof(void *);
+    return (uint32_t)((uintptr_t)b->end - (uintptr_t)b->items) / sizeof(heap_entry_t);
 }
-/// Whether the freed byte v of block p says it sits in b's cache (v != 0).
-static inline bool heap_bin_holds(heap_bin_t *b, unsigned v, const void *p) {
-    _Atomic(void *) *slot = b->items + (v - 1);
-    return slot < load_relaxed(&b->top) && load_relaxed(slot) == p;
+/// Marks the block of an entry live (the owner's malloc): one byte store,
+/// no load - nothing waits on the metadata line.
+static inline void heap_entry_take(uintptr_t code) {
+    store_relaxed((_Atomic uint8_t *)code, 0);
 }
 
 /// Cached empty slabs of one class (owner only).
@@ -250,18 +244,6 @@ typedef struct heap_local_t {
     heap_lcache_t lcache;               // freed large extents (heap_lcache.c)
     _Alignas(64) _Atomic(heap_span_t *) remote_slabs; // MPSC stack of slabs with remote frees
 } heap_local_t;
-
-/// Whether block idx (at p) of slab s is free: in its slab, in its owner's
-/// cache, or freed by another thread and not yet collected. Any thread.
-static inline bool heap_block_free(const heap_span_t *s, uint32_t idx, const void *p) {
-    // remote first (acquire): a collected bit is in `freed` before the
-    // owner clears it in remote (heap_local_collect).
-    uint64_t r = load_acquire(&heap_span_remote(s)[idx >> 6]) >> (idx & 63);
-    unsigned v = load_relaxed(&s->freed[idx]);
-    if ((r & 1) || v == HEAP_IN_SLAB)
-        return true;
-    return v && heap_bin_holds(&load_relaxed(&((heap_span_t *)s)->owner)->bins[s->cls], v, p);
-}
 
 /// Per class parameters of one heap (immutable after heap_create).
 typedef struct heap_class_t {
@@ -416,10 +398,10 @@ void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked);
 void heap_local_orphan_locked(heap_t *h, heap_local_t *tl);
 void heap_orphans_trim_locked(heap_t *h);
 
-/// Cache refill and flush (heap_slab.c), behind the fast paths; fp: the
-/// freed byte of p.
+/// Cache refill and flush (heap_slab.c), behind the fast paths. Refill
+/// returns one block, marked live; flush_push caches p (its bit is set).
 void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls);
-umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, _Atomic uint8_t *fp);
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintptr_t code);
 /// Gives every cached block of tl back to its slab (thread exit, purge).
 void heap_local_flush(heap_local_t *tl);
 /// The refusal of a free (or realloc) of a block that is already free.

@@ -117,7 +117,7 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
         store_relaxed(&remote[w], 0);
     }
     for (uint32_t i = 0; i < k->cap; i++)
-        store_relaxed(&s->freed[i], HEAP_IN_SLAB);
+        store_relaxed(&s->freed[i], 1);
     s->kind = HEAP_SPAN_SLAB;
     s->cls = (uint8_t)cls;
     s->bsize = k->bsize;
@@ -174,21 +174,17 @@ __attribute__((noinline, cold)) umf_result_t heap_double_free(const void *p,
     return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-static inline uint32_t block_index(const heap_span_t *s, const void *p) {
-    return (uint32_t)((((uintptr_t)p - s->base) * s->recip) >> 32);
-}
-
-// Gives cached block p of slab s back to s's local bitmap (owner only).
+// Gives cached block p of slab s back to s's local bitmap (owner only; its
+// freed bit stays set).
 static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool locked) {
-    uint32_t idx = block_index(s, p);
+    uint32_t idx = (uint32_t)((((uintptr_t)p - s->base) * s->recip) >> 32);
     uint32_t w = idx >> 6;
     uint64_t m = (uint64_t)1 << (idx & 63);
-    if (unlikely(s->local[w] & m)) { // cannot happen: every free checks the state first
+    if (unlikely(s->local[w] & m)) { // cannot happen: every free checks `freed` first
         LOG_ERR("block %p is free in its slab and cached (a %u-byte block)", p, s->bsize);
         return;
     }
     s->local[w] |= m;
-    store_relaxed(&s->freed[idx], HEAP_IN_SLAB);
     if (w < s->wi)
         s->wi = w;
     s->used--;
@@ -203,32 +199,26 @@ static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool 
     }
 }
 
-// Returns the oldest half of a full cache to the slabs, then caches p
-// (whose state byte is at fp). The entries left move down: their state
-// bytes follow them.
-umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, _Atomic uint8_t *fp) {
+// Returns the oldest half of a full cache to the slabs, then caches p.
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintptr_t code) {
     uint32_t n = heap_bin_count(b), max = heap_bin_cap(b);
     uint32_t k = max / 2 ? max / 2 : 1;
     if (k > n)
         k = n;
     for (uint32_t i = 0; i < k; i++) {
-        void *q = load_relaxed(&b->items[i]);
-        slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)q), q, false);
+        heap_span_t *s = heap_pagemap_get((uintptr_t)b->items[i].p);
+        slab_put(tl->heap, tl, s, b->items[i].p, false);
     }
-    for (uint32_t i = k; i < n; i++) {
-        void *q = load_relaxed(&b->items[i]);
-        heap_span_t *s = heap_pagemap_get((uintptr_t)q);
-        store_relaxed(&b->items[i - k], q);
-        store_relaxed(&s->freed[block_index(s, q)], (uint8_t)(i - k + 1));
-    }
+    if (n > k)
+        memmove(b->items, b->items + k, (n - k) * sizeof(heap_entry_t));
     n -= k;
     counter_add(&b->n_free, 1);
+    store_relaxed((_Atomic uint8_t *)code, 1);
     if (n < max) {
-        store_relaxed(&b->items[n], p);
-        store_relaxed(fp, (uint8_t)(n + 1));
-        store_relaxed(&b->top, b->items + n + 1);
+        b->items[n++] = (heap_entry_t){p, code};
+        b->top = b->items + n;
     } else { // max 0 cannot happen for an owned slab, but stay safe
-        store_relaxed(&b->top, b->items + n);
+        b->top = b->items + n;
         slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)p), p, false);
     }
     return UMF_RESULT_SUCCESS;
@@ -239,11 +229,10 @@ static void local_flush(heap_local_t *tl, bool locked) {
     for (unsigned c = 0; c < HEAP_NCLASSES; c++) {
         heap_bin_t *b = &tl->bins[c];
         uint32_t n = heap_bin_count(b);
-        for (uint32_t i = 0; i < n; i++) {
-            void *q = load_relaxed(&b->items[i]);
-            slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)q), q, locked);
-        }
-        store_relaxed(&b->top, b->items);
+        for (uint32_t i = 0; i < n; i++)
+            slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)b->items[i].p), b->items[i].p,
+                     locked);
+        b->top = b->items;
     }
 }
 
@@ -259,7 +248,10 @@ umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
     heap_local_t *owner = load_relaxed(&s->owner);
     _Atomic uint64_t *rw = heap_span_remote(s) + (idx >> 6);
     uint64_t bit = (uint64_t)1 << (idx & 63);
-    if (unlikely(heap_block_free(s, idx, (void *)(s->base + (uintptr_t)idx * s->bsize))))
+    // remote first (acquire): a collected bit is set in freed before the
+    // owner clears it in remote (heap_local_collect).
+    uint64_t r = load_acquire(rw);
+    if (unlikely((r & bit) || load_relaxed(&s->freed[idx])))
         return heap_double_free((void *)(s->base + (uintptr_t)idx * s->bsize), s, "free of");
     if (atomic_fetch_add_explicit(&s->remote_count, 1, memory_order_acq_rel) == 0)
         remote_push(owner, s);
@@ -287,7 +279,6 @@ void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
         heap_span_t *s = list;
         list = load_relaxed(&s->remote_next);
         _Atomic uint64_t *remote = heap_span_remote(s);
-        heap_bin_t *b = &tl->bins[s->cls];
         int64_t n = 0, freed = 0;
         for (uint32_t w = 0; w < s->nwords; w++) {
             uint64_t x = load_acquire(&remote[w]);
@@ -296,14 +287,12 @@ void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
             uint64_t fresh = 0;
             for (uint64_t y = x; y; y &= y - 1) {
                 uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(y);
-                unsigned v = load_relaxed(&s->freed[i]);
-                if (v == HEAP_IN_SLAB ||
-                    (v && heap_bin_holds(b, v, (void *)(s->base + (uintptr_t)i * s->bsize)))) {
+                if (load_relaxed(&s->freed[i])) {
                     LOG_ERR("double free of block %u of a %u-byte slab (racing frees)", i,
                             s->bsize);
                     continue;
                 }
-                store_relaxed(&s->freed[i], HEAP_IN_SLAB);
+                store_relaxed(&s->freed[i], 1);
                 fresh |= y & -y;
             }
             s->local[w] |= fresh;
@@ -319,6 +308,7 @@ void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
             atomic_fetch_sub_explicit(&s->remote_count, n, memory_order_acq_rel) - n;
         if (rest > 0)
             remote_push(tl, s); // a freer is between F1 and F3: look again later
+        heap_bin_t *b = &tl->bins[s->cls];
         if (freed && s->state == HEAP_SLAB_FULL) {
             s->state = HEAP_SLAB_AVAIL;
             avail_push(b, s);
@@ -350,11 +340,11 @@ static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
         }
         uint32_t idx = wi * 64 + (unsigned)__builtin_ctzll(w);
         s->local[wi] = w & (w - 1);
-        store_relaxed(&b->items[n], (void *)(s->base + (size_t)idx * s->bsize));
-        store_relaxed(&s->freed[idx], (uint8_t)(++n)); // in slot n - 1
+        b->items[n++] = (heap_entry_t){(void *)(s->base + (size_t)idx * s->bsize),
+                                       (uintptr_t)&s->freed[idx]};
     }
     s->used += (int32_t)(n - n0);
-    store_relaxed(&b->top, b->items + n);
+    b->top = b->items + n;
     s->wi = wi < s->nwords ? wi : s->nwords - 1;
     return wi >= s->nwords;
 }
@@ -369,19 +359,19 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
     if (!b->items) {
         uint32_t max = bin_max(h->cls[cls].bsize);
-        b->items = meta_alloc(max * sizeof(void *));
+        b->items = meta_alloc(max * sizeof(heap_entry_t));
         if (!b->items) {
             heap_set_error(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
             return NULL;
         }
-        store_relaxed(&b->top, b->items);
+        b->top = b->items;
         b->end = b->items + max;
     }
     uint32_t want = heap_bin_cap(b) / 2 ? heap_bin_cap(b) / 2 : 1;
     bool collected = false;
     for (;;) {
         heap_span_t *s = b->cur;
-        if (s != &heap_sentinel && (!slab_take(s, b, want) || heap_bin_count(b)))
+        if (s != &heap_sentinel && (!slab_take(s, b, want) || b->top != b->items))
             break; // got blocks (the slab may have more)
         if (!collected && load_relaxed(&tl->remote_slabs)) {
             collected = true;
@@ -416,9 +406,9 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
         s->state = HEAP_SLAB_CUR;
         b->cur = s;
     }
-    _Atomic(void *) *top = load_relaxed(&b->top) - 1;
-    store_relaxed(&b->top, top);
-    return load_relaxed(top);
+    heap_entry_t *e = --b->top;
+    heap_entry_take(e->code);
+    return e->p;
 }
 
 // ---- empty caches and orphans -------------------------------------------------------------
