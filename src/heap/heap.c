@@ -5,11 +5,11 @@
 //
 // Fast paths. malloc of up to 1 KiB: find the thread's local (TLS pointer,
 // slot[id], uid check), class from a per-heap table, pop a block from the
-// class's cache, clear its `freed` bit and bump a thread-owned counter - no
-// atomic RMW, no lock, no shared line. free: page map (two loads) -> span;
-// the block's index (exact, or the pointer is refused); its freed and
-// remote bits (set: a double free, refused); if the slab's owner is this
-// thread, set the freed bit and push the block on the class's cache, else
+// class's cache, clear its `freed` byte and bump a thread-owned counter -
+// no atomic RMW, no lock, no shared line. free: page map (two loads) ->
+// span; the block's index (exact, or the pointer is refused); its freed
+// byte and remote bit (set: a double free, refused); if the slab's owner is
+// this thread, set the byte and push the block on the class's cache, else
 // hand it to the slab's remote channel (heap_slab.c).
 #include <string.h>
 
@@ -341,7 +341,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
 // remote = free already (refused). The owner check reads the slab's local
 // and that local's thread: equal to this thread's identity only for the
 // thread that owns the slab (orphans have NULL). The owner's free sets the
-// block's freed bit and caches it.
+// block's freed byte and caches it.
 // (free_span: the same with the page-map entry already read.)
 static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, void *p,
                                                                    heap_span_t *s) {

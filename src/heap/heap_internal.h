@@ -123,7 +123,7 @@ typedef struct heap_span_t {
     struct heap_span_t *next;   // FREE: bin list (heap lock); SLAB: avail/empty list (owner)
     struct heap_span_t *prev;
     uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
-    uint64_t *bits;             // the three bitmaps in one meta block (kept when recycled)
+    uint64_t *bits;             // local, freed, remote in one meta block (kept when recycled)
     uint32_t bits_words;        // words allocated at `bits`
     uint32_t npages;            // pages in the span; protected by heap lock
     // --- line 2: written by threads that free blocks they do not own ---
@@ -150,7 +150,7 @@ typedef struct heap_chunk_t {
 
 /// Per size class state of a local: one cache line (the fast paths index
 /// bins with a shift and touch only this line, one entry of `items` and
-/// one word of a slab's `freed` bitmap).
+/// one state byte of the block).
 /// `items[0 .. top)` are free blocks of slabs this local owns, most recently
 /// freed last (malloc pops the hottest); they are taken from the slabs'
 /// `local` bitmaps in batches (refill) and given back in batches (flush),
@@ -159,24 +159,31 @@ typedef struct heap_chunk_t {
 /// three are NULL until made: the cache reads as empty and full at once,
 /// so both fast paths go slow.
 ///
-/// Allocated state and the free checks (issue 11). Each slab has a third
-/// bitmap, `freed`: bit set = the block is free, in the slab or in its
-/// owner's cache; with the `remote` bit (freed by another thread, not yet
-/// collected) it is the block's whole state: both clear = live. Every free
-/// computes the block's index - exactly, which is also the interior-pointer
-/// check (p - base == idx * bsize) - and refuses the block when either bit
-/// is set, whichever path freed it before (the owner's cache, the slab, a
-/// remote free, an exited thread). The owner's free sets the `freed` bit
-/// and pushes the block; malloc clears the bit of the block it pops. So
-/// that malloc need not find the block's slab (a page-map walk), each entry
-/// carries its bit's address: code = (word address << 3) | bit. The check
-/// costs free one more word load and malloc one read-modify-write that no
-/// result depends on. Other threads read `freed` with relaxed atomics (the
-/// remote free's check, heap_usable_size, heap_realloc); only the owner
-/// writes it. (Borrowing one word of the slab bitmap as the bin, with no
-/// stack, makes the bitmap the only state; it was measured and lost about
-/// 30 % on small objects: malloc's result then waits on the word's load,
-/// and blocks are no longer reused hottest first. docs/PERFORMANCE.md.)
+/// Allocated state and the free checks (issue 11). Each slab keeps a state
+/// byte per block, `freed`: 1 = the block is free, in the slab or in its
+/// owner's cache, 0 = not. With the slab's `remote` bit (freed by another
+/// thread, not yet collected) that is the block's whole state: both clear =
+/// live. Every free computes the block's index - exactly, which is also the
+/// interior-pointer check (p - base == idx * bsize) - and refuses the block
+/// when its byte or its remote bit is set, whichever path freed it before
+/// (the owner's cache, the slab, a remote free, an exited thread). The
+/// owner's free sets the byte and pushes the block; malloc clears the byte
+/// of the block it pops. So that malloc need not find the block's slab (a
+/// page-map walk), each entry carries its byte's address, and clearing it
+/// is one byte store that nothing waits on (no load). Other threads read
+/// the byte with relaxed atomics (the remote free's check, heap_usable_size,
+/// heap_realloc); only the owner writes it.
+/// Cost: 1 byte of metadata per block (12.5 % of an 8-byte class's slab,
+/// 1.6 % from 64 bytes up), 16-byte cache entries, and on the small-object
+/// bench (docs/PERFORMANCE.md, "Cost of the free checks") +3 instructions
+/// per malloc and +26 per free. Measured and dropped: (a) a bit per block
+/// instead of the byte (malloc then loads and rewrites the word: slower);
+/// (b) borrowing one word of the slab bitmap as the bin, no stack (the
+/// bitmap is then the only state; about 30 % slower: malloc's result waits
+/// on the word's load, and blocks are no longer reused hottest first);
+/// (c) a byte naming the cache slot the block was pushed to, so that
+/// malloc writes nothing (free then loads that slot to tell a stale byte
+/// from a cached block: about 30 % slower).
 typedef struct heap_entry_t {
     void *p;        // the block
     uintptr_t code; // the address of its `freed` byte

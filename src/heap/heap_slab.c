@@ -5,21 +5,21 @@
 // per-thread cache of empty slabs, and the handling of orphaned locals
 // (threads that exited).
 //
-// A slab keeps three bitmaps in metadata memory, one bit per block:
+// A slab keeps two bitmaps and a byte map in metadata memory:
 //   local   bit set = the block is free in the slab; only the owner thread
 //           reads or writes it. Refill takes the lowest set bits (from word
 //           `wi` on) into the bin's cache; flush sets them again.
-//   freed   bit set = the block is free, in the slab or in the owner's
-//           cache (local | cached). The owner writes it (relaxed atomic
-//           stores: free sets the bit, malloc clears it), anyone reads it.
+//   freed   a byte per block, 1 = the block is free, in the slab or in the
+//           owner's cache. The owner writes it (relaxed atomic stores:
+//           free sets it, malloc clears it), anyone reads it.
 //   remote  bit set = another thread freed the block; written with
-//           atomic_fetch_or, taken by the owner (load, set the local and
-//           freed bits, fetch_and to clear just those: a freer that reads
-//           the remote bit clear with acquire then sees the freed bit set).
+//           atomic_fetch_or, taken by the owner (load, set the local bits
+//           and freed bytes, fetch_and to clear just those: a freer that
+//           reads the remote bit clear with acquire then sees the byte set).
 // `used` counts the blocks whose local bit is clear: live blocks, blocks
 // in the owner's cache and remote frees not yet collected.
 //
-// Every free checks the block's freed and remote bits first: set in either
+// Every free checks the block's freed byte and remote bit first: either set
 // = the block is free already, and the free is refused with nothing
 // changed (heap_internal.h, heap_bin_t). Remote freers check before F1
 // below; two remote frees of one block racing past that check meet at F3's
@@ -175,7 +175,7 @@ __attribute__((noinline, cold)) umf_result_t heap_double_free(const void *p,
 }
 
 // Gives cached block p of slab s back to s's local bitmap (owner only; its
-// freed bit stays set).
+// freed byte stays set).
 static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool locked) {
     uint32_t idx = (uint32_t)((((uintptr_t)p - s->base) * s->recip) >> 32);
     uint32_t w = idx >> 6;
@@ -269,9 +269,9 @@ umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
 }
 
 // Steps O1-O3: takes tl's list of slabs with remote frees and moves their
-// remote bits into the local and freed bitmaps; slabs that became non-full
+// remote bits into the local bitmap and freed bytes; slabs that became non-full
 // join the avail list, slabs that became empty are retired. A remote bit
-// whose freed bit is set already is a double free that raced the owner's
+// whose freed byte is set already is a double free that raced the owner's
 // own free: logged, and the block stays free once.
 void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
     heap_span_t *list = atomic_exchange_explicit(&tl->remote_slabs, NULL, memory_order_acquire);
