@@ -280,15 +280,13 @@ __attribute__((noinline, cold)) static umf_result_t bad_pointer(const void *p,
 }
 
 // The block index of p in slab s, or UINT32_MAX when p is not a block start.
-// Exact for any p: off * recip >> 32 is the index of a block start (the
-// math in heap_classes.c), and any other offset - inside a block, past the
-// last block, below the base (off wraps) - fails the multiply-back.
+// Exact for any p (heap_classes.c): an offset inside a block, past the last
+// block or below the base (off wraps) gives an index >= cap.
 static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
-    uint64_t off = (uintptr_t)p - s->base;
-    uint32_t idx = (uint32_t)((off * s->recip) >> 32);
-    if (unlikely(idx >= s->cap || (uint64_t)idx * s->bsize != off))
+    uint64_t idx = heap_slab_index(s, (uintptr_t)p - s->base);
+    if (unlikely(idx >= s->cap))
         return UINT32_MAX;
-    return idx;
+    return (uint32_t)idx;
 }
 
 // Whether block idx of slab s is live: neither free in the slab nor freed

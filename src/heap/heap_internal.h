@@ -108,30 +108,40 @@ typedef struct heap_span_t {
     uint8_t state;             // SLAB: heap_slab_state_t (owner only)
     uint8_t flags;             // FREE/LARGE/DIRECT: HEAP_SPAN_ZEROED|PURGED (heap lock)
     uint32_t bsize;            // SLAB: block size
-    uint32_t recip;            // SLAB: ceil(2^32 / bsize), index = off * recip >> 32
-    uint32_t wi;               // SLAB: words below wi of `local` are all zero (owner)
     int32_t used;              // SLAB: blocks not free in `local` (owner only)
     uint32_t cap;              // SLAB: blocks in the slab
-    uint32_t nwords;           // SLAB: 64-bit words per bitmap
+    uint32_t shift;            // SLAB: index = ror(off * inv, shift), heap_slab_index
+    uint64_t inv;              //       (heap_classes.c)
     _Atomic uint8_t *freed;    // SLAB: byte per block, 1 = free, in the slab or a bin
                                // (owner writes, anyone reads); see heap_bin_t
     _Atomic(struct heap_local_t *) owner; // SLAB: owning local (fixed while a slab)
     // --- line 1: slow paths, owner / heap-lock bookkeeping ---
     struct heap_t *heap;        // the heap that owns the descriptor (immutable)
     uint64_t *local;            // SLAB: bit set = block free in the slab (owner only)
-    struct heap_chunk_t *chunk; // the chunk the span lies in (heap lock)
     struct heap_span_t *next;   // FREE: bin list (heap lock); SLAB: avail/empty list (owner)
     struct heap_span_t *prev;
-    uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
     uint64_t *bits;             // local, freed, remote in one meta block (kept when recycled)
     uint32_t bits_words;        // words allocated at `bits`
     uint32_t npages;            // pages in the span; protected by heap lock
+    uint32_t wi;                // SLAB: words below wi of `local` are all zero (owner)
+    uint32_t nwords;            // SLAB: 64-bit words per bitmap
     // --- line 2: written by threads that free blocks they do not own ---
     _Alignas(64) _Atomic int64_t remote_count;     // remote frees announced, not collected
     _Atomic(struct heap_span_t *) remote_next;      // link in the owner's remote list
     _Atomic int64_t remote_void; // refused racing remote frees that count in remote_count
+    // (slow paths only, here for room: no remote freer touches a span in
+    // these states - FREE, LARGE, DIRECT, or a slab with no block out)
+    struct heap_chunk_t *chunk; // the chunk the span lies in (heap lock)
+    uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
 } heap_span_t;
 _Static_assert(offsetof(heap_span_t, heap) == 64, "the fast paths read one line of a span");
+_Static_assert(offsetof(heap_span_t, remote_count) == 128, "remote freers write line 2 only");
+/// The block index of offset off in slab s, or >= s->cap when off is not a
+/// block start (heap_classes.c proves it): one multiply and one rotate.
+static inline uint64_t heap_slab_index(const heap_span_t *s, uint64_t off) {
+    uint64_t x = off * s->inv;
+    return (x >> s->shift) | (x << ((64 - s->shift) & 63));
+}
 /// The remote bitmap of a slab (in the same meta block as `freed`).
 static inline _Atomic uint64_t *heap_span_remote(const heap_span_t *s) {
     return (_Atomic uint64_t *)((uintptr_t)s->freed + s->roff);
@@ -254,7 +264,8 @@ typedef struct heap_local_t {
 
 /// Per class parameters of one heap (immutable after heap_create).
 typedef struct heap_class_t {
-    uint32_t bsize, recip, npages, cap, nwords;
+    uint32_t bsize, recip, npages, cap, nwords, shift;
+    uint64_t inv;
 } heap_class_t;
 
 struct heap_limit_t {

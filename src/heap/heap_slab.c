@@ -121,7 +121,8 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
     s->kind = HEAP_SPAN_SLAB;
     s->cls = (uint8_t)cls;
     s->bsize = k->bsize;
-    s->recip = k->recip;
+    s->inv = k->inv;
+    s->shift = k->shift;
     s->cap = k->cap;
     s->nwords = k->nwords;
     s->wi = 0;
@@ -177,7 +178,7 @@ __attribute__((noinline, cold)) umf_result_t heap_double_free(const void *p,
 // Gives cached block p of slab s back to s's local bitmap (owner only; its
 // freed byte stays set).
 static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool locked) {
-    uint32_t idx = (uint32_t)((((uintptr_t)p - s->base) * s->recip) >> 32);
+    uint32_t idx = (uint32_t)heap_slab_index(s, (uintptr_t)p - s->base);
     uint32_t w = idx >> 6;
     uint64_t m = (uint64_t)1 << (idx & 63);
     if (unlikely(s->local[w] & m)) { // cannot happen: every free checks `freed` first
