@@ -289,12 +289,9 @@ static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
     return (uint32_t)idx;
 }
 
-// Whether block idx of slab s is live: neither free in the slab nor freed
-// remotely and not yet collected (any thread; relaxed reads, remote first
-// as in heap_slab_remote_free).
+// Whether block idx of slab s is live: its state byte is 0 (any thread).
 static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
-    uint64_t r = load_acquire(&heap_span_remote(s)[idx >> 6]) >> (idx & 63) & 1;
-    return !(r | load_relaxed(&s->freed[idx]));
+    return !load_relaxed(&s->freed[idx]);
 }
 
 // Frees that are not slab blocks: large extents go back to the page heap
@@ -350,14 +347,13 @@ static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, v
         heap_local_t *tl = load_relaxed(&s->owner);
         if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
             _Atomic uint8_t *fp = s->freed + idx;
-            uint64_t r = load_relaxed(&heap_span_remote(s)[idx >> 6]) >> (idx & 63);
-            if (unlikely((load_relaxed(fp) | r) & 1))
+            if (unlikely(load_relaxed(fp))) // free already, wherever (heap_bin_t)
                 return heap_double_free(p, s, "free of");
             heap_bin_t *b = &tl->bins[s->cls];
             heap_entry_t *top = b->top;
             if (unlikely(top == b->end)) // a tail call: no frame here
                 return heap_bin_flush_push(tl, b, p, (uintptr_t)fp);
-            store_relaxed(fp, 1);
+            store_relaxed(fp, HEAP_FREED);
             *top = (heap_entry_t){p, (uintptr_t)fp};
             b->top = top + 1;
             counter_add(&b->n_free, 1);

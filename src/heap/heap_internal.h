@@ -170,30 +170,38 @@ typedef struct heap_chunk_t {
 /// so both fast paths go slow.
 ///
 /// Allocated state and the free checks (issue 11). Each slab keeps a state
-/// byte per block, `freed`: 1 = the block is free, in the slab or in its
-/// owner's cache, 0 = not. With the slab's `remote` bit (freed by another
-/// thread, not yet collected) that is the block's whole state: both clear =
-/// live. Every free computes the block's index - exactly, which is also the
-/// interior-pointer check (p - base == idx * bsize) - and refuses the block
-/// when its byte or its remote bit is set, whichever path freed it before
-/// (the owner's cache, the slab, a remote free, an exited thread). The
-/// owner's free sets the byte and pushes the block; malloc clears the byte
-/// of the block it pops. So that malloc need not find the block's slab (a
+/// byte per block, `freed`: 0 = live; HEAP_FREED = free, in the slab or in
+/// its owner's cache; HEAP_FREED_REMOTE = freed by another thread, waiting
+/// in the remote bitmap for the owner to collect it. The byte alone is the
+/// block's state. Every free computes the block's index - exactly, which is
+/// also the interior-pointer check (heap_slab_index) - and refuses the
+/// block when its byte is not 0, whichever path freed it before (the
+/// owner's cache, the slab, a remote free, an exited thread). The owner's
+/// free sets the byte and pushes the block; malloc clears the byte of the
+/// block it pops: so that malloc need not find the block's slab (a
 /// page-map walk), each entry carries its byte's address, and clearing it
-/// is one byte store that nothing waits on (no load). Other threads read
-/// the byte with relaxed atomics (the remote free's check, heap_usable_size,
-/// heap_realloc); only the owner writes it.
+/// is one byte store that nothing waits on (no load). Other threads free
+/// with a compare-and-swap of the byte 0 -> HEAP_FREED_REMOTE, so that of
+/// two racing frees exactly one wins; heap_usable_size and heap_realloc
+/// read it. Only a free by the owner racing another thread's free of the
+/// same block (a data race in the program) is not refused at the call: the
+/// owner's collection sees the byte changed and drops the remote bit
+/// (logged), so the block is still free once.
 /// Cost: 1 byte of metadata per block (12.5 % of an 8-byte class's slab,
 /// 1.6 % from 64 bytes up), 16-byte cache entries, and on the small-object
-/// bench (docs/PERFORMANCE.md, "Cost of the free checks") +3 instructions
-/// per malloc and +26 per free. Measured and dropped: (a) a bit per block
-/// instead of the byte (malloc then loads and rewrites the word: slower);
-/// (b) borrowing one word of the slab bitmap as the bin, no stack (the
-/// bitmap is then the only state; about 30 % slower: malloc's result waits
-/// on the word's load, and blocks are no longer reused hottest first);
-/// (c) a byte naming the cache slot the block was pushed to, so that
-/// malloc writes nothing (free then loads that slot to tell a stale byte
-/// from a cached block: about 30 % slower).
+/// bench (docs/PERFORMANCE.md, "Cost of the free checks") about +3
+/// instructions per malloc and +20 per free. Measured and dropped: (a) a
+/// bit per block instead of the byte (malloc then loads and rewrites the
+/// word: slower); (b) borrowing one word of the slab bitmap as the bin, no
+/// stack (the bitmap is then the only state; about 30 % slower: malloc's
+/// result waits on the word's load, and blocks are no longer reused
+/// hottest first); (c) a byte naming the cache slot the block was pushed
+/// to, so that malloc writes nothing (free then loads that slot to tell a
+/// stale byte from a cached block: about 30 % slower); (d) the byte for the
+/// owner's states plus the remote bit read on every free (one more line
+/// per free).
+#define HEAP_FREED 1
+#define HEAP_FREED_REMOTE 2
 typedef struct heap_entry_t {
     void *p;        // the block
     uintptr_t code; // the address of its `freed` byte

@@ -117,7 +117,7 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
         store_relaxed(&remote[w], 0);
     }
     for (uint32_t i = 0; i < k->cap; i++)
-        store_relaxed(&s->freed[i], 1);
+        store_relaxed(&s->freed[i], HEAP_FREED);
     s->kind = HEAP_SPAN_SLAB;
     s->cls = (uint8_t)cls;
     s->bsize = k->bsize;
@@ -214,7 +214,7 @@ umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintp
         memmove(b->items, b->items + k, (n - k) * sizeof(heap_entry_t));
     n -= k;
     counter_add(&b->n_free, 1);
-    store_relaxed((_Atomic uint8_t *)code, 1);
+    store_relaxed((_Atomic uint8_t *)code, HEAP_FREED);
     if (n < max) {
         b->items[n++] = (heap_entry_t){p, code};
         b->top = b->items + n;
@@ -249,15 +249,18 @@ umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
     heap_local_t *owner = load_relaxed(&s->owner);
     _Atomic uint64_t *rw = heap_span_remote(s) + (idx >> 6);
     uint64_t bit = (uint64_t)1 << (idx & 63);
-    // remote first (acquire): a collected bit is set in freed before the
-    // owner clears it in remote (heap_local_collect).
-    uint64_t r = load_acquire(rw);
-    if (unlikely((r & bit) || load_relaxed(&s->freed[idx])))
+    // The block's state byte 0 (live) -> HEAP_FREED_REMOTE, atomically:
+    // of two threads freeing it, one wins; a block that is free already is
+    // refused and left as it is.
+    uint8_t live = 0;
+    if (unlikely(!atomic_compare_exchange_strong_explicit(
+            &s->freed[idx], &live, HEAP_FREED_REMOTE, memory_order_relaxed,
+            memory_order_relaxed)))
         return heap_double_free((void *)(s->base + (uintptr_t)idx * s->bsize), s, "free of");
     if (atomic_fetch_add_explicit(&s->remote_count, 1, memory_order_acq_rel) == 0)
         remote_push(owner, s);
     uint64_t old = atomic_fetch_or_explicit(rw, bit, memory_order_release);
-    if (unlikely(old & bit)) { // another thread freed it at the same time
+    if (unlikely(old & bit)) { // cannot happen (the byte decided), but stay exact
         atomic_fetch_add_explicit(&s->remote_void, 1, memory_order_release);
         return heap_double_free((void *)(s->base + (uintptr_t)idx * s->bsize), s, "free of");
     }
@@ -288,12 +291,13 @@ void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
             uint64_t fresh = 0;
             for (uint64_t y = x; y; y &= y - 1) {
                 uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(y);
-                if (load_relaxed(&s->freed[i])) {
+                if (load_relaxed(&s->freed[i]) != HEAP_FREED_REMOTE) {
+                    // the owner freed or reallocated it meanwhile: a racing double free
                     LOG_ERR("double free of block %u of a %u-byte slab (racing frees)", i,
                             s->bsize);
                     continue;
                 }
-                store_relaxed(&s->freed[i], 1);
+                store_relaxed(&s->freed[i], HEAP_FREED);
                 fresh |= y & -y;
             }
             s->local[w] |= fresh;
