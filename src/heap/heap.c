@@ -5,10 +5,12 @@
 //
 // Fast paths. malloc of up to 1 KiB: find the thread's local (TLS pointer,
 // slot[id], uid check), class from a per-heap table, pop a block from the
-// class's cache and bump a thread-owned counter - no atomic RMW, no lock,
-// no shared line. free: page map (two loads) -> span; if the slab's owner
-// is this thread, push the block on the class's cache and bump a counter,
-// else hand it to the slab's remote channel (heap_slab.c).
+// class's cache, clear its `freed` byte and bump a thread-owned counter -
+// no atomic RMW, no lock, no shared line. free: page map (two loads) ->
+// span; the block's index (exact, or the pointer is refused); its freed
+// byte and remote bit (set: a double free, refused); if the slab's owner is
+// this thread, set the byte and push the block on the class's cache, else
+// hand it to the slab's remote channel (heap_slab.c).
 #include <string.h>
 
 #include "base/log.h"
@@ -105,7 +107,7 @@ void heap_destroy(heap_t *h) {
     for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
         next = tl->next_all;
         for (unsigned c = 0; c < HEAP_NCLASSES; c++)
-            meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(void *));
+            meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(heap_entry_t));
         meta_free(tl, sizeof *tl);
     }
     pthread_mutex_unlock(&h->lock);
@@ -177,10 +179,13 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
 static void *small_alloc(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
     void *p;
-    if (likely(b->top != b->items))
-        p = *--b->top;
-    else if (!(p = heap_bin_refill(h, tl, cls)))
+    if (likely(b->top != b->items)) {
+        heap_entry_t *e = --b->top;
+        heap_entry_take(e->code);
+        p = e->p;
+    } else if (!(p = heap_bin_refill(h, tl, cls))) {
         return NULL;
+    }
     counter_add(&b->n_alloc, 1);
     return p;
 }
@@ -215,11 +220,13 @@ static inline __attribute__((always_inline)) void *malloc_fast(heap_t *h, size_t
         else if ((tl = heap_local_find_slot(t, h)) == NULL)
             return alloc_slow(h, NULL, size, false);
         heap_bin_t *b = &tl->bins[h->cls_small[size]];
-        void **top = b->top;
+        heap_entry_t *top = b->top;
         if (likely(top != b->items)) {
             b->top = --top;
             counter_add(&b->n_alloc, 1);
-            return *top;
+            void *p = top->p;
+            heap_entry_take(top->code); // the block is live from here
+            return p;
         }
         return alloc_slow(h, tl, size, false);
     }
@@ -273,17 +280,19 @@ __attribute__((noinline, cold)) static umf_result_t bad_pointer(const void *p,
 }
 
 // The block index of p in slab s, or UINT32_MAX when p is not a block start.
+// Exact for any p (heap_classes.c): an offset inside a block, past the last
+// block or below the base (off wraps) gives an index >= cap.
 static inline uint32_t slab_index(const heap_span_t *s, const void *p) {
-    uint64_t off = (uintptr_t)p - s->base;
-    uint32_t idx = (uint32_t)((off * s->recip) >> 32);
-    if (unlikely(idx >= s->cap || (uint64_t)idx * s->bsize != off))
+    uint64_t idx = heap_slab_index(s, (uintptr_t)p - s->base);
+    if (unlikely(idx >= s->cap))
         return UINT32_MAX;
-    return idx;
+    return (uint32_t)idx;
 }
 
-// The free fast path trusts that p is a block start (as glibc and mimalloc
-// do); debug builds check it first. A double free is caught when the block
-// goes back to its slab's bitmap (flush, remote collection).
+// Whether block idx of slab s is live: its state byte is 0 (any thread).
+static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
+    return !load_relaxed(&s->freed[idx]);
+}
 
 // Frees that are not slab blocks: large extents go back to the page heap
 // (merged with free neighbours), direct blocks to the provider. The kind
@@ -304,7 +313,9 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
             return UMF_RESULT_SUCCESS;
     }
     pthread_mutex_lock(&h->lock);
-    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state != HEAP_LARGE_CACHED) {
+    if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state == HEAP_LARGE_CACHED) {
+        r = bad_pointer(p, "free of"); // in a thread's large cache: freed already
+    } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
         h->large_bytes -= (size_t)s->npages << HEAP_PAGE_SHIFT;
         h->large_frees++;
         (void)heap_pagemap_set(s->base, 1, NULL);
@@ -320,33 +331,41 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
 }
 
 // slab_heap == h is the one test that both recognises a slab block and
-// checks that it belongs to this heap. The owner check reads the slab's
-// local and that local's thread: equal to this thread's identity only for
-// the thread that owns the slab (orphans have NULL).
-static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, void *p) {
-    heap_span_t *s = heap_pagemap_get((uintptr_t)p);
+// checks that it belongs to this heap. Then the block index, exact (an
+// interior pointer is refused), and the block's bits: set in local or
+// remote = free already (refused). The owner check reads the slab's local
+// and that local's thread: equal to this thread's identity only for the
+// thread that owns the slab (orphans have NULL). The owner's free sets the
+// block's freed byte and caches it.
+// (free_span: the same with the page-map entry already read.)
+static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, void *p,
+                                                                   heap_span_t *s) {
     if (likely(s != NULL && s->slab_heap == h)) {
-#if HETMEM_DEBUG > 0
-        if (unlikely(slab_index(s, p) == UINT32_MAX))
+        uint32_t idx = slab_index(s, p);
+        if (unlikely(idx == UINT32_MAX))
             return bad_pointer(p, "free of");
-#endif
         heap_local_t *tl = load_relaxed(&s->owner);
         if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
+            _Atomic uint8_t *fp = s->freed + idx;
+            if (unlikely(load_relaxed(fp))) // free already, wherever (heap_bin_t)
+                return heap_double_free(p, s, "free of");
             heap_bin_t *b = &tl->bins[s->cls];
-            void **top = b->top;
-            if (unlikely(top == b->end))
-                return heap_bin_flush_push(tl, b, p); // a tail call: no frame here
-            *top = p;
+            heap_entry_t *top = b->top;
+            if (unlikely(top == b->end)) // a tail call: no frame here
+                return heap_bin_flush_push(tl, b, p, (uintptr_t)fp);
+            store_relaxed(fp, HEAP_FREED);
+            *top = (heap_entry_t){p, (uintptr_t)fp};
             b->top = top + 1;
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;
         }
-        uint32_t idx = slab_index(s, p); // validated: it indexes the remote bitmap
-        if (unlikely(idx == UINT32_MAX))
-            return bad_pointer(p, "free of");
         return heap_slab_remote_free(h, s, idx);
     }
     return free_slow(h, p, s);
+}
+
+static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, void *p) {
+    return free_span(h, p, heap_pagemap_get((uintptr_t)p));
 }
 
 umf_result_t heap_free(heap_t *h, void *p) { return free_fast(h, p); }
@@ -355,9 +374,13 @@ size_t heap_usable_size(heap_t *h, const void *p) {
     heap_span_t *s = p ? heap_pagemap_get((uintptr_t)p) : NULL;
     if (!s || s->heap != h)
         return 0;
-    if (s->slab_heap == h)
-        return slab_index(s, p) == UINT32_MAX ? 0 : s->bsize;
-    if ((s->kind == HEAP_SPAN_LARGE || s->kind == HEAP_SPAN_DIRECT) && s->base == (uintptr_t)p)
+    if (s->slab_heap == h) {
+        uint32_t idx = slab_index(s, p);
+        return idx != UINT32_MAX && slab_block_live(s, idx) ? s->bsize : 0;
+    }
+    if (((s->kind == HEAP_SPAN_LARGE && s->state != HEAP_LARGE_CACHED) ||
+         s->kind == HEAP_SPAN_DIRECT) &&
+        s->base == (uintptr_t)p)
         return (size_t)s->npages << HEAP_PAGE_SHIFT;
     return 0;
 }
@@ -396,7 +419,8 @@ void *heap_realloc(heap_t *h, void *p, size_t size) {
     if (!p)
         return heap_malloc(h, size);
     if (size == 0) {
-        (void)heap_free(h, p);
+        if (heap_free(h, p) != UMF_RESULT_SUCCESS)
+            heap_set_error(UMF_RESULT_ERROR_INVALID_ARGUMENT);
         return NULL;
     }
     if (unlikely(size > (size_t)PTRDIFF_MAX)) // no object can be that large; also keeps
@@ -408,14 +432,20 @@ void *heap_realloc(heap_t *h, void *p, size_t size) {
     }
     size_t old;
     if (s->slab_heap == h) {
-        if (slab_index(s, p) == UINT32_MAX) {
+        uint32_t idx = slab_index(s, p);
+        if (idx == UINT32_MAX) {
             bad_pointer(p, "realloc of");
+            return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
+        }
+        if (!slab_block_live(s, idx)) {
+            heap_double_free(p, s, "realloc of");
             return fail(UMF_RESULT_ERROR_INVALID_ARGUMENT);
         }
         old = s->bsize;
         if (size <= old)
             return p; // fits (shrinking never moves: no copy, no touch)
-    } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
+    } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p &&
+               s->state != HEAP_LARGE_CACHED) {
         old = (size_t)s->npages << HEAP_PAGE_SHIFT;
         if (size <= h->max_pooled && large_resize(h, s, size))
             return p;
@@ -574,7 +604,7 @@ bool heap_free_direct(void *ptr, umf_result_t *r) {
     heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
     if (!s || !atomic_load_explicit(&s->heap->direct_free, memory_order_relaxed))
         return false;
-    *r = free_fast(s->heap, ptr); // the same page-map entry, still in L1
+    *r = free_span(s->heap, ptr, s); // the page-map entry read once
     return true;
 }
 

@@ -8,7 +8,15 @@
 // recip = ceil(2^32 / b) = (2^32 + e) / b with 0 <= e < b, the offset of
 // block i is i*b and (i*b * recip) >> 32 = i + floor(i*e / 2^32) = i,
 // because i*e < 2^16 * 2^16. An offset that is not a block start gives an
-// index whose block does not start there, which the free path checks.
+// index whose block does not start there.
+//
+// The free path uses an exact test that also rejects those: with b = m *
+// 2^k (m odd) and inv the inverse of m modulo 2^64, x = ror(off * inv, k)
+// equals off / b when b divides off, and exceeds (2^64 - 1) / b otherwise
+// (the divisibility test of Granlund and Montgomery). Every slab has
+// cap * b < 2^64, so x < cap holds exactly for the block starts: one
+// multiply and a rotate, where the reciprocal needed a second multiply to
+// check its result.
 #include <string.h>
 
 #include "heap/heap_internal.h"
@@ -67,6 +75,11 @@ bool heap_classes_setup(heap_t *h) {
         heap_class_t *k = &h->cls[c];
         k->bsize = heap_class_size[c];
         k->recip = (uint32_t)((((uint64_t)1 << 32) + k->bsize - 1) / k->bsize);
+        k->shift = (uint32_t)__builtin_ctz(k->bsize);
+        uint64_t m = k->bsize >> k->shift, inv = m; // Newton: 3 -> 6 -> ... -> 96 bits
+        for (int i = 0; i < 5; i++)
+            inv *= 2 - m * inv;
+        k->inv = inv;
         k->npages = slab_pages(k->bsize, target);
         size_t cap = ((size_t)k->npages * HEAP_PAGE) / k->bsize;
         k->cap = (uint32_t)(cap > HEAP_MAX_SLAB_BLOCKS ? HEAP_MAX_SLAB_BLOCKS : cap);

@@ -102,32 +102,50 @@ typedef struct heap_span_t {
     // --- line 0: everything the malloc and free fast paths read ---
     uintptr_t base;            // first byte (page aligned)
     struct heap_t *slab_heap;  // the heap while a SLAB, else NULL (fast check)
-    uint32_t npages;           // pages in the span; protected by heap lock
+    uint32_t roff;             // SLAB: the remote bitmap is roff bytes after `freed`
     uint8_t kind;              // heap_span_kind_t; protected by heap lock
     uint8_t cls;               // SLAB: class index
     uint8_t state;             // SLAB: heap_slab_state_t (owner only)
     uint8_t flags;             // FREE/LARGE/DIRECT: HEAP_SPAN_ZEROED|PURGED (heap lock)
     uint32_t bsize;            // SLAB: block size
-    uint32_t recip;            // SLAB: ceil(2^32 / bsize), index = off * recip >> 32
-    uint32_t wi;               // SLAB: words below wi of `local` are all zero (owner)
-    int32_t used;              // SLAB: blocks not in `local` (owner only)
+    int32_t used;              // SLAB: blocks not free in `local` (owner only)
     uint32_t cap;              // SLAB: blocks in the slab
-    uint32_t nwords;           // SLAB: 64-bit words per bitmap
-    uint64_t *local;           // SLAB: bit set = block free here (owner only)
+    uint32_t shift;            // SLAB: index = ror(off * inv, shift), heap_slab_index
+    uint64_t inv;              //       (heap_classes.c)
+    _Atomic uint8_t *freed;    // SLAB: byte per block, 1 = free, in the slab or a bin
+                               // (owner writes, anyone reads); see heap_bin_t
     _Atomic(struct heap_local_t *) owner; // SLAB: owning local (fixed while a slab)
     // --- line 1: slow paths, owner / heap-lock bookkeeping ---
     struct heap_t *heap;        // the heap that owns the descriptor (immutable)
-    _Atomic uint64_t *remote;   // SLAB: bit set = freed by another thread
-    struct heap_chunk_t *chunk; // the chunk the span lies in (heap lock)
+    uint64_t *local;            // SLAB: bit set = block free in the slab (owner only)
     struct heap_span_t *next;   // FREE: bin list (heap lock); SLAB: avail/empty list (owner)
     struct heap_span_t *prev;
-    uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
-    uint64_t *bits;             // both bitmaps in one meta block (kept when recycled)
+    uint64_t *bits;             // local, freed, remote in one meta block (kept when recycled)
     uint32_t bits_words;        // words allocated at `bits`
+    uint32_t npages;            // pages in the span; protected by heap lock
+    uint32_t wi;                // SLAB: words below wi of `local` are all zero (owner)
+    uint32_t nwords;            // SLAB: 64-bit words per bitmap
     // --- line 2: written by threads that free blocks they do not own ---
     _Alignas(64) _Atomic int64_t remote_count;     // remote frees announced, not collected
     _Atomic(struct heap_span_t *) remote_next;      // link in the owner's remote list
+    _Atomic int64_t remote_void; // refused racing remote frees that count in remote_count
+    // (slow paths only, here for room: no remote freer touches a span in
+    // these states - FREE, LARGE, DIRECT, or a slab with no block out)
+    struct heap_chunk_t *chunk; // the chunk the span lies in (heap lock)
+    uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
 } heap_span_t;
+_Static_assert(offsetof(heap_span_t, heap) == 64, "the fast paths read one line of a span");
+_Static_assert(offsetof(heap_span_t, remote_count) == 128, "remote freers write line 2 only");
+/// The block index of offset off in slab s, or >= s->cap when off is not a
+/// block start (heap_classes.c proves it): one multiply and one rotate.
+static inline uint64_t heap_slab_index(const heap_span_t *s, uint64_t off) {
+    uint64_t x = off * s->inv;
+    return (x >> s->shift) | (x << ((64 - s->shift) & 63));
+}
+/// The remote bitmap of a slab (in the same meta block as `freed`).
+static inline _Atomic uint64_t *heap_span_remote(const heap_span_t *s) {
+    return (_Atomic uint64_t *)((uintptr_t)s->freed + s->roff);
+}
 
 /// One provider allocation.
 typedef struct heap_chunk_t {
@@ -141,18 +159,57 @@ typedef struct heap_chunk_t {
 } heap_chunk_t;
 
 /// Per size class state of a local: one cache line (the fast paths index
-/// bins with a shift and touch only this line and `items`).
+/// bins with a shift and touch only this line, one entry of `items` and
+/// one state byte of the block).
 /// `items[0 .. top)` are free blocks of slabs this local owns, most recently
 /// freed last (malloc pops the hottest); they are taken from the slabs'
-/// bitmaps in batches (refill) and given back in batches (flush), so the
-/// slabs count them as in use. The cache is a pointer stack: malloc pops
-/// `*--top` while top != items, free pushes `*top++` while top != end (no
-/// index to scale, no count to keep). All three are NULL until made: the
-/// cache reads as empty and full at once, so both fast paths go slow.
+/// `local` bitmaps in batches (refill) and given back in batches (flush),
+/// so the slabs count them as in use. The cache is a stack: malloc pops
+/// `*--top` while top != items, free pushes `*top++` while top != end. All
+/// three are NULL until made: the cache reads as empty and full at once,
+/// so both fast paths go slow.
+///
+/// Allocated state and the free checks (issue 11). Each slab keeps a state
+/// byte per block, `freed`: 0 = live; HEAP_FREED = free, in the slab or in
+/// its owner's cache; HEAP_FREED_REMOTE = freed by another thread, waiting
+/// in the remote bitmap for the owner to collect it. The byte alone is the
+/// block's state. Every free computes the block's index - exactly, which is
+/// also the interior-pointer check (heap_slab_index) - and refuses the
+/// block when its byte is not 0, whichever path freed it before (the
+/// owner's cache, the slab, a remote free, an exited thread). The owner's
+/// free sets the byte and pushes the block; malloc clears the byte of the
+/// block it pops: so that malloc need not find the block's slab (a
+/// page-map walk), each entry carries its byte's address, and clearing it
+/// is one byte store that nothing waits on (no load). Other threads free
+/// with a compare-and-swap of the byte 0 -> HEAP_FREED_REMOTE, so that of
+/// two racing frees exactly one wins; heap_usable_size and heap_realloc
+/// read it. Only a free by the owner racing another thread's free of the
+/// same block (a data race in the program) is not refused at the call: the
+/// owner's collection sees the byte changed and drops the remote bit
+/// (logged), so the block is still free once.
+/// Cost: 1 byte of metadata per block (12.5 % of an 8-byte class's slab,
+/// 1.6 % from 64 bytes up), 16-byte cache entries, and on the small-object
+/// bench (docs/PERFORMANCE.md, "Cost of the free checks") about +3
+/// instructions per malloc and +20 per free. Measured and dropped: (a) a
+/// bit per block instead of the byte (malloc then loads and rewrites the
+/// word: slower); (b) borrowing one word of the slab bitmap as the bin, no
+/// stack (the bitmap is then the only state; about 30 % slower: malloc's
+/// result waits on the word's load, and blocks are no longer reused
+/// hottest first); (c) a byte naming the cache slot the block was pushed
+/// to, so that malloc writes nothing (free then loads that slot to tell a
+/// stale byte from a cached block: about 30 % slower); (d) the byte for the
+/// owner's states plus the remote bit read on every free (one more line
+/// per free).
+#define HEAP_FREED 1
+#define HEAP_FREED_REMOTE 2
+typedef struct heap_entry_t {
+    void *p;        // the block
+    uintptr_t code; // the address of its `freed` byte
+} heap_entry_t;
 typedef struct heap_bin_t {
-    void **top;                // one past the hottest cached block
-    void **items;              // LIFO of cached blocks (meta memory, made on first use)
-    void **end;                // items + capacity
+    heap_entry_t *top;         // one past the hottest cached block
+    heap_entry_t *items;       // LIFO of cached blocks (meta memory, made on first use)
+    heap_entry_t *end;         // items + capacity
     _Atomic uint64_t n_alloc;  // blocks handed out (owner writes, stats read)
     _Atomic uint64_t n_free;   // blocks freed by this thread (local or remote)
     heap_span_t *cur;          // slab refills come from (or the sentinel); never NULL
@@ -162,10 +219,15 @@ typedef struct heap_bin_t {
 _Static_assert(sizeof(heap_bin_t) == 64, "heap_bin_t is one line, indexed by shifting");
 /// Blocks cached in b, and its capacity (0 until made).
 static inline uint32_t heap_bin_count(const heap_bin_t *b) {
-    return (uint32_t)((uintptr_t)b->top - (uintptr_t)b->items) / sizeof(void *);
+    return (uint32_t)((uintptr_t)b->top - (uintptr_t)b->items) / sizeof(heap_entry_t);
 }
 static inline uint32_t heap_bin_cap(const heap_bin_t *b) {
-    return (uint32_t)((uintptr_t)b->end - (uintptr_t)b->items) / sizeof(void *);
+    return (uint32_t)((uintptr_t)b->end - (uintptr_t)b->items) / sizeof(heap_entry_t);
+}
+/// Marks the block of an entry live (the owner's malloc): one byte store,
+/// no load - nothing waits on the metadata line.
+static inline void heap_entry_take(uintptr_t code) {
+    store_relaxed((_Atomic uint8_t *)code, 0);
 }
 
 /// Cached empty slabs of one class (owner only).
@@ -210,7 +272,8 @@ typedef struct heap_local_t {
 
 /// Per class parameters of one heap (immutable after heap_create).
 typedef struct heap_class_t {
-    uint32_t bsize, recip, npages, cap, nwords;
+    uint32_t bsize, recip, npages, cap, nwords, shift;
+    uint64_t inv;
 } heap_class_t;
 
 struct heap_limit_t {
@@ -361,11 +424,14 @@ void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked);
 void heap_local_orphan_locked(heap_t *h, heap_local_t *tl);
 void heap_orphans_trim_locked(heap_t *h);
 
-/// Cache refill and flush (heap_slab.c), behind the fast paths.
+/// Cache refill and flush (heap_slab.c), behind the fast paths. Refill
+/// returns one block, marked live; flush_push caches p (its bit is set).
 void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls);
-umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p);
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintptr_t code);
 /// Gives every cached block of tl back to its slab (thread exit, purge).
 void heap_local_flush(heap_local_t *tl);
+/// The refusal of a free (or realloc) of a block that is already free.
+umf_result_t heap_double_free(const void *p, const heap_span_t *s, const char *what);
 
 // ---- page heap (heap_pages.c); all with h->lock held ----
 heap_span_t *heap_pages_alloc(heap_t *h, size_t npages, size_t align, umf_result_t *err);

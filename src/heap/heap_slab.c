@@ -5,14 +5,29 @@
 // per-thread cache of empty slabs, and the handling of orphaned locals
 // (threads that exited).
 //
-// A slab keeps two bitmaps in metadata memory, one bit per block:
+// A slab keeps two bitmaps and a byte map in metadata memory:
 //   local   bit set = the block is free in the slab; only the owner thread
 //           reads or writes it. Refill takes the lowest set bits (from word
 //           `wi` on) into the bin's cache; flush sets them again.
+//   freed   a byte per block, 1 = the block is free, in the slab or in the
+//           owner's cache. The owner writes it (relaxed atomic stores:
+//           free sets it, malloc clears it), anyone reads it.
 //   remote  bit set = another thread freed the block; written with
-//           atomic_fetch_or, taken by the owner with atomic_exchange.
+//           atomic_fetch_or, taken by the owner (load, set the local bits
+//           and freed bytes, fetch_and to clear just those: a freer that
+//           reads the remote bit clear with acquire then sees the byte set).
 // `used` counts the blocks whose local bit is clear: live blocks, blocks
 // in the owner's cache and remote frees not yet collected.
+//
+// Every free checks the block's freed byte and remote bit first: either set
+// = the block is free already, and the free is refused with nothing
+// changed (heap_internal.h, heap_bin_t). Remote freers check before F1
+// below; two remote frees of one block racing past that check meet at F3's
+// fetch_or (the loser finds the bit set and counts a `remote_void`, which
+// is collected like a bit, so remote_count stays exact); an owner free
+// racing a remote free of the same block is caught when the bits are
+// collected (logged; the block is freed once). Those two races are data
+// races in the program and the only double frees not refused at the call.
 //
 // Remote-free protocol (freeing thread F, owner O, slab S, local L):
 //   F1  prev = fetch_add(S.remote_count, 1)          (acq_rel)
@@ -81,7 +96,7 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
     // local words padded to a cache line so that remote frees do not
     // share a line with the owner's bitmap.
     uint32_t lw = (k->nwords + 7) & ~7u;
-    uint32_t need = 2 * lw;
+    uint32_t need = 10 * lw; // local, freed (a byte per block), remote
     if (s->bits_words < need) {
         meta_free(s->bits, s->bits_words * sizeof(uint64_t));
         s->bits = meta_alloc(need * sizeof(uint64_t));
@@ -93,16 +108,21 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
         }
     }
     s->local = s->bits;
-    s->remote = (_Atomic uint64_t *)(s->bits + lw);
-    memset(s->local, 0xff, (k->cap / 64) * sizeof(uint64_t));
-    if (k->cap % 64)
-        s->local[k->cap / 64] = ((uint64_t)1 << (k->cap % 64)) - 1;
-    for (uint32_t w = 0; w < k->nwords; w++)
-        store_relaxed(&s->remote[w], 0);
+    s->freed = (_Atomic uint8_t *)(s->bits + lw);
+    s->roff = 64 * lw;
+    _Atomic uint64_t *remote = heap_span_remote(s);
+    for (uint32_t w = 0; w < k->nwords; w++) {
+        uint32_t left = k->cap - w * 64;
+        s->local[w] = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
+        store_relaxed(&remote[w], 0);
+    }
+    for (uint32_t i = 0; i < k->cap; i++)
+        store_relaxed(&s->freed[i], HEAP_FREED);
     s->kind = HEAP_SPAN_SLAB;
     s->cls = (uint8_t)cls;
     s->bsize = k->bsize;
-    s->recip = k->recip;
+    s->inv = k->inv;
+    s->shift = k->shift;
     s->cap = k->cap;
     s->nwords = k->nwords;
     s->wi = 0;
@@ -110,6 +130,7 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
     s->state = HEAP_SLAB_CUR;
     s->next = s->prev = NULL;
     atomic_store_explicit(&s->remote_count, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->remote_void, 0, memory_order_relaxed);
     store_relaxed(&s->remote_next, NULL);
     store_relaxed(&s->owner, tl);
     (void)heap_pagemap_set(s->base, s->npages, s); // leaves exist: the chunk set them
@@ -147,13 +168,21 @@ static void slab_retire(heap_t *h, heap_local_t *tl, heap_span_t *s, bool locked
         pthread_mutex_unlock(&h->lock);
 }
 
-// Gives block p of slab s back to s's bitmap (owner only).
+__attribute__((noinline, cold)) umf_result_t heap_double_free(const void *p,
+                                                              const heap_span_t *s,
+                                                              const char *what) {
+    LOG_ERR("%s %p: the %u-byte block is free already (double free)", what, p, s->bsize);
+    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+}
+
+// Gives cached block p of slab s back to s's local bitmap (owner only; its
+// freed byte stays set).
 static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool locked) {
-    uint32_t idx = (uint32_t)((((uintptr_t)p - s->base) * s->recip) >> 32);
+    uint32_t idx = (uint32_t)heap_slab_index(s, (uintptr_t)p - s->base);
     uint32_t w = idx >> 6;
     uint64_t m = (uint64_t)1 << (idx & 63);
-    if (unlikely(s->local[w] & m)) {
-        LOG_ERR("double free of %p (a %u-byte block)", p, s->bsize);
+    if (unlikely(s->local[w] & m)) { // cannot happen: every free checks `freed` first
+        LOG_ERR("block %p is free in its slab and cached (a %u-byte block)", p, s->bsize);
         return;
     }
     s->local[w] |= m;
@@ -172,21 +201,22 @@ static void slab_put(heap_t *h, heap_local_t *tl, heap_span_t *s, void *p, bool 
 }
 
 // Returns the oldest half of a full cache to the slabs, then caches p.
-umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p) {
+umf_result_t heap_bin_flush_push(heap_local_t *tl, heap_bin_t *b, void *p, uintptr_t code) {
     uint32_t n = heap_bin_count(b), max = heap_bin_cap(b);
     uint32_t k = max / 2 ? max / 2 : 1;
     if (k > n)
         k = n;
     for (uint32_t i = 0; i < k; i++) {
-        heap_span_t *s = heap_pagemap_get((uintptr_t)b->items[i]);
-        slab_put(tl->heap, tl, s, b->items[i], false);
+        heap_span_t *s = heap_pagemap_get((uintptr_t)b->items[i].p);
+        slab_put(tl->heap, tl, s, b->items[i].p, false);
     }
     if (n > k)
-        memmove(b->items, b->items + k, (n - k) * sizeof(void *));
+        memmove(b->items, b->items + k, (n - k) * sizeof(heap_entry_t));
     n -= k;
     counter_add(&b->n_free, 1);
+    store_relaxed((_Atomic uint8_t *)code, HEAP_FREED);
     if (n < max) {
-        b->items[n++] = p;
+        b->items[n++] = (heap_entry_t){p, code};
         b->top = b->items + n;
     } else { // max 0 cannot happen for an owned slab, but stay safe
         b->top = b->items + n;
@@ -201,7 +231,7 @@ static void local_flush(heap_local_t *tl, bool locked) {
         heap_bin_t *b = &tl->bins[c];
         uint32_t n = heap_bin_count(b);
         for (uint32_t i = 0; i < n; i++)
-            slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)b->items[i]), b->items[i],
+            slab_put(tl->heap, tl, heap_pagemap_get((uintptr_t)b->items[i].p), b->items[i].p,
                      locked);
         b->top = b->items;
     }
@@ -217,12 +247,23 @@ void heap_local_flush(heap_local_t *tl) { local_flush(tl, false); }
 umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
     unsigned cls = s->cls; // read before F3: S may be recycled after it
     heap_local_t *owner = load_relaxed(&s->owner);
+    _Atomic uint64_t *rw = heap_span_remote(s) + (idx >> 6);
+    uint64_t bit = (uint64_t)1 << (idx & 63);
+    // The block's state byte 0 (live) -> HEAP_FREED_REMOTE, atomically:
+    // of two threads freeing it, one wins; a block that is free already is
+    // refused and left as it is.
+    uint8_t live = 0;
+    if (unlikely(!atomic_compare_exchange_strong_explicit(
+            &s->freed[idx], &live, HEAP_FREED_REMOTE, memory_order_relaxed,
+            memory_order_relaxed)))
+        return heap_double_free((void *)(s->base + (uintptr_t)idx * s->bsize), s, "free of");
     if (atomic_fetch_add_explicit(&s->remote_count, 1, memory_order_acq_rel) == 0)
         remote_push(owner, s);
-    uint64_t bit = (uint64_t)1 << (idx & 63);
-    uint64_t old = atomic_fetch_or_explicit(&s->remote[idx >> 6], bit, memory_order_release);
-    if (unlikely(old & bit))
-        LOG_ERR("double free of block %u of a %u-byte slab", idx, s->bsize);
+    uint64_t old = atomic_fetch_or_explicit(rw, bit, memory_order_release);
+    if (unlikely(old & bit)) { // cannot happen (the byte decided), but stay exact
+        atomic_fetch_add_explicit(&s->remote_void, 1, memory_order_release);
+        return heap_double_free((void *)(s->base + (uintptr_t)idx * s->bsize), s, "free of");
+    }
     heap_local_t *me = heap_local_find(h);
     if (me)
         counter_add(&me->bins[cls].n_free, 1);
@@ -232,30 +273,48 @@ umf_result_t heap_slab_remote_free(heap_t *h, heap_span_t *s, uint32_t idx) {
 }
 
 // Steps O1-O3: takes tl's list of slabs with remote frees and moves their
-// remote bits into the local bitmaps; slabs that became non-full join the
-// avail list, slabs that became empty are retired.
+// remote bits into the local bitmap and freed bytes; slabs that became non-full
+// join the avail list, slabs that became empty are retired. A remote bit
+// whose freed byte is set already is a double free that raced the owner's
+// own free: logged, and the block stays free once.
 void heap_local_collect(heap_t *h, heap_local_t *tl, bool locked) {
     heap_span_t *list = atomic_exchange_explicit(&tl->remote_slabs, NULL, memory_order_acquire);
     while (list) {
         heap_span_t *s = list;
         list = load_relaxed(&s->remote_next);
-        int64_t n = 0;
+        _Atomic uint64_t *remote = heap_span_remote(s);
+        int64_t n = 0, freed = 0;
         for (uint32_t w = 0; w < s->nwords; w++) {
-            if (!load_relaxed(&s->remote[w]))
+            uint64_t x = load_acquire(&remote[w]);
+            if (!x)
                 continue;
-            uint64_t x = atomic_exchange_explicit(&s->remote[w], 0, memory_order_acquire);
-            s->local[w] |= x;
+            uint64_t fresh = 0;
+            for (uint64_t y = x; y; y &= y - 1) {
+                uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(y);
+                if (load_relaxed(&s->freed[i]) != HEAP_FREED_REMOTE) {
+                    // the owner freed or reallocated it meanwhile: a racing double free
+                    LOG_ERR("double free of block %u of a %u-byte slab (racing frees)", i,
+                            s->bsize);
+                    continue;
+                }
+                store_relaxed(&s->freed[i], HEAP_FREED);
+                fresh |= y & -y;
+            }
+            s->local[w] |= fresh;
+            atomic_fetch_and_explicit(&remote[w], ~x, memory_order_release);
             n += __builtin_popcountll(x);
-            if (x && w < s->wi)
+            freed += __builtin_popcountll(fresh);
+            if (fresh && w < s->wi)
                 s->wi = w;
         }
-        s->used -= (int32_t)n;
+        n += atomic_exchange_explicit(&s->remote_void, 0, memory_order_acquire);
+        s->used -= (int32_t)freed;
         int64_t rest =
             atomic_fetch_sub_explicit(&s->remote_count, n, memory_order_acq_rel) - n;
         if (rest > 0)
             remote_push(tl, s); // a freer is between F1 and F3: look again later
         heap_bin_t *b = &tl->bins[s->cls];
-        if (n && s->state == HEAP_SLAB_FULL) {
+        if (freed && s->state == HEAP_SLAB_FULL) {
             s->state = HEAP_SLAB_AVAIL;
             avail_push(b, s);
         }
@@ -284,9 +343,10 @@ static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
             wi++;
             continue;
         }
-        size_t idx = (size_t)wi * 64 + (unsigned)__builtin_ctzll(w);
+        uint32_t idx = wi * 64 + (unsigned)__builtin_ctzll(w);
         s->local[wi] = w & (w - 1);
-        b->items[n++] = (void *)(s->base + idx * s->bsize);
+        b->items[n++] = (heap_entry_t){(void *)(s->base + (size_t)idx * s->bsize),
+                                       (uintptr_t)&s->freed[idx]};
     }
     s->used += (int32_t)(n - n0);
     b->top = b->items + n;
@@ -294,7 +354,8 @@ static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
     return wi >= s->nwords;
 }
 
-// Fills half of an empty cache from the current slab; when the slab is
+// Fills half of an empty cache from the current slab (the blocks stay
+// free in `freed`: they are cached); when the slab is
 // exhausted: first the remote frees are collected (once), then the next
 // slab with free blocks, a cached empty slab, or a new slab (the only step
 // that takes the heap lock; it also runs the rate-limited decay and the
@@ -303,7 +364,7 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
     heap_bin_t *b = &tl->bins[cls];
     if (!b->items) {
         uint32_t max = bin_max(h->cls[cls].bsize);
-        b->items = meta_alloc(max * sizeof(void *));
+        b->items = meta_alloc(max * sizeof(heap_entry_t));
         if (!b->items) {
             heap_set_error(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
             return NULL;
@@ -350,7 +411,9 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
         s->state = HEAP_SLAB_CUR;
         b->cur = s;
     }
-    return *--b->top;
+    heap_entry_t *e = --b->top;
+    heap_entry_take(e->code);
+    return e->p;
 }
 
 // ---- empty caches and orphans -------------------------------------------------------------

@@ -124,6 +124,17 @@ static void reciprocal_index_exact(void **state) {
                 uint32_t x = (uint32_t)((offs[j] * k->recip) >> 32);
                 assert_true((uint64_t)x * k->bsize != offs[j]);
             }
+            // the free path's test (heap_slab_index): the index of a start,
+            // >= any capacity for anything else, below the base included
+            heap_span_t s = {.inv = k->inv, .shift = k->shift};
+            if (heap_slab_index(&s, off) != i)
+                fail_msg("class %u: rotate index of block %llu", c, (unsigned long long)i);
+            uint64_t bad[] = {off + 1, off + k->bsize / 2, off + k->bsize - 1, (uint64_t)0 - off - 1,
+                              (uint64_t)0 - off - k->bsize, (uint64_t)0 - 8};
+            for (int j = 0; j < 6; j++)
+                if (heap_slab_index(&s, bad[j]) < HEAP_MAX_SLAB_BLOCKS &&
+                    heap_slab_index(&s, bad[j]) * k->bsize != bad[j])
+                    fail_msg("class %u: offset %#llx passes", c, (unsigned long long)bad[j]);
         }
     }
 }
