@@ -13,10 +13,10 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "base/log.h"
 #include "base/util.h"
+#include "os/os.h"
 #include "pools/pool_jemalloc_internal.h"
 
 #if POOL_JEMALLOC_AVAILABLE
@@ -27,10 +27,13 @@
 
 _Atomic(pool_jemalloc_region_t *) *pool_jemalloc_regions;
 
+// Zeroed, lazily backed memory from the OS layer (NULL on failure).
 static void *map_anon(size_t size) {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    void *p = NULL;
+    if (os_map_anon(NULL, ALIGN_UP(size, OS_PAGE), 0, OS_PROT_READ | OS_PROT_WRITE,
+                    OS_MAP_PRIVATE | OS_MAP_NORESERVE, &p) != 0)
+        return NULL;
+    return p;
 }
 
 bool pool_jemalloc_map_init(void) {
@@ -61,7 +64,7 @@ static pool_jemalloc_region_t *region_get(size_t i) {
     if (atomic_compare_exchange_strong_explicit(&pool_jemalloc_regions[i], &r, n,
                                                 memory_order_acq_rel, memory_order_acquire))
         return n;
-    munmap(n, sizeof *n); // another thread won; r is its region
+    (void)os_unmap(n, ALIGN_UP(sizeof *n, OS_PAGE)); // another thread won; r is its region
     errno = saved_errno;
     return r;
 }
@@ -74,7 +77,7 @@ static void zero_words(_Atomic uint64_t *w, size_t n) {
     _Atomic uint64_t *end = w + n;
     if (hi > lo && hi - lo >= 4 * OS_PAGE) {
         int saved_errno = errno;
-        if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0) {
+        if (os_madvise((void *)lo, hi - lo, OS_ADV_DONTNEED) == 0) {
             for (; w < (_Atomic uint64_t *)lo; w++)
                 if (atomic_load_explicit(w, memory_order_relaxed))
                     atomic_store_explicit(w, 0, memory_order_relaxed);

@@ -116,7 +116,7 @@ HETMEM_EXPORT int hbw_verify_memory_region(void *addr, size_t size, int flags) {
     }
     int saved = errno;
     int r = verify_region(addr, size, flags);
-    errno = saved; // the result is the return value (sysfs, move_pages(2) may set errno)
+    errno = saved; // the result is the return value (the topology and page queries may set errno)
     return r;
 }
 
