@@ -181,11 +181,8 @@ HETMEM_EXPORT umf_result_t umfPoolGetIPCHandleSize(umf_memory_pool_handle_t hPoo
         LOG_ERR("NULL %s", !hPool ? "hPool" : "size");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (!pool_handle_ok(hPool)) {
-        LOG_ERR("%s pool handle %p", handle_state_name(handle_check(hPool, POOL_TAG)),
-                (void *)hPool);
+    if (!pool_handle_check(hPool, __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     size_t part;
     umf_result_t r = provider_part(hPool->provider, &part);
     if (r == UMF_RESULT_SUCCESS)
@@ -314,11 +311,8 @@ HETMEM_EXPORT umf_result_t umfPoolGetIPCHandler(umf_memory_pool_handle_t hPool,
         LOG_ERR("NULL %s", !hPool ? "hPool" : "hIPCHandler");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (!pool_handle_ok(hPool)) { // a garbage pool must never become a handler
-        LOG_ERR("%s pool handle %p", handle_state_name(handle_check(hPool, POOL_TAG)),
-                (void *)hPool);
+    if (!pool_handle_check(hPool, __func__)) // a garbage pool must never become a handler
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     umf_result_t r = handler_add(hPool);
     if (r == UMF_RESULT_SUCCESS)
         *hIPCHandler = hPool;

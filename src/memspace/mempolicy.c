@@ -21,12 +21,11 @@
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
 #include "os/meta.h"
-#include "providers/handle_tag.h"
 
-static handle_cache_t mempolicy_cache = HANDLE_CACHE_INIT(sizeof(struct umf_mempolicy_t));
+static handle_graveyard_t mempolicy_graves = HANDLE_GRAVEYARD_INIT;
 
 bool mempolicy_ok(umf_const_mempolicy_handle_t p, const char *fn) {
-    return handle_check(p, MEMPOLICY_TAG, "memory policy", fn);
+    return handle_ok(p, MEMPOLICY_TAG, "memory policy", fn);
 }
 
 // The partitions are handed to the OS provider as its own partition type:
@@ -59,11 +58,13 @@ HETMEM_EXPORT umf_result_t umfMempolicyCreate(umf_mempolicy_membind_t bind,
         LOG_ERR("unknown policy binding %d", (int)bind);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    struct umf_mempolicy_t *p = handle_cache_get(&mempolicy_cache);
+    struct umf_mempolicy_t *p = handle_graveyard_take(&mempolicy_graves, sizeof *p);
+    if (!p)
+        p = meta_alloc(sizeof *p); // zeroed
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->type = bind;
-    atomic_store_explicit(&p->tag, MEMPOLICY_TAG, memory_order_release);
+    handle_set_live(&p->hdr, MEMPOLICY_TAG);
     *hPolicy = p;
     return UMF_RESULT_SUCCESS;
 }
@@ -78,7 +79,7 @@ HETMEM_EXPORT umf_result_t umfMempolicyDestroy(umf_mempolicy_handle_t hPolicy) {
     if (!handle_kill(hPolicy, MEMPOLICY_TAG, "memory policy", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT; // NULL, destroyed twice, garbage
     free_parts(hPolicy);
-    handle_cache_put(&mempolicy_cache, hPolicy);
+    handle_retire(&mempolicy_graves, &hPolicy->hdr, MEMPOLICY_TAG);
     return UMF_RESULT_SUCCESS;
 }
 

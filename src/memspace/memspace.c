@@ -16,13 +16,12 @@
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
 #include "os/meta.h"
-#include "providers/handle_tag.h"
 #include "topology/topo.h"
 
-static handle_cache_t memspace_cache = HANDLE_CACHE_INIT(sizeof(struct umf_memspace_t));
+static handle_graveyard_t memspace_graves = HANDLE_GRAVEYARD_INIT;
 
 bool memspace_ok(umf_const_memspace_handle_t ms, const char *fn) {
-    return handle_check(ms, MEMSPACE_TAG, "memspace", fn);
+    return handle_ok(ms, MEMSPACE_TAG, "memspace", fn);
 }
 
 // Capacity of the target array when the first target comes; it doubles.
@@ -30,10 +29,12 @@ bool memspace_ok(umf_const_memspace_handle_t ms, const char *fn) {
 
 // A zeroed memspace: no targets, no array yet, not predefined.
 umf_result_t memspace_create(struct umf_memspace_t **out) {
-    struct umf_memspace_t *ms = handle_cache_get(&memspace_cache);
+    struct umf_memspace_t *ms = handle_graveyard_take(&memspace_graves, sizeof *ms);
+    if (!ms)
+        ms = meta_alloc(sizeof *ms); // zeroed
     if (!ms)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    atomic_store_explicit(&ms->tag, MEMSPACE_TAG, memory_order_release);
+    handle_set_live(&ms->hdr, MEMSPACE_TAG);
     *out = ms;
     return UMF_RESULT_SUCCESS;
 }
@@ -43,11 +44,11 @@ umf_result_t memspace_create(struct umf_memspace_t **out) {
 void memspace_free(struct umf_memspace_t *ms) {
     if (!ms)
         return;
-    atomic_store_explicit(&ms->tag, HANDLE_DEAD(MEMSPACE_TAG), memory_order_release);
+    atomic_store_explicit(&ms->hdr.tag, handle_dead_tag(MEMSPACE_TAG), memory_order_release);
     for (size_t i = 0; i < ms->n; i++)
         memtarget_destroy(ms->targets[i]);
     meta_free(ms->targets, ms->cap * sizeof *ms->targets);
-    handle_cache_put(&memspace_cache, ms);
+    handle_retire(&memspace_graves, &ms->hdr, MEMSPACE_TAG);
 }
 
 // Room for one more target pointer. The array holds pointers, so growing it

@@ -24,20 +24,21 @@
 #include <umf/mempolicy.h>
 #include <umf/memtarget.h>
 
+#include "base/handle.h"
 #include "base/nodeset.h"
 #include "topology/topo.h"
 
-// Handles of the layer carry a tag first (src/providers/handle_tag.h):
-// garbage and destroyed handles are refused on entry, and a destroyed
-// handle's block stays on its type's free list.
-#define MEMTARGET_TAG UINT64_C(0x5447544d454d5548) // "HUMEMTGT"
-#define MEMSPACE_TAG UINT64_C(0x4350534d454d5548)  // "HUMEMSPC"
-#define MEMPOLICY_TAG UINT64_C(0x4c4f504d454d5548) // "HUMEMPOL"
+// Handles of the layer carry a tag first (base/handle.h): garbage and
+// destroyed handles are refused on entry, and a destroyed handle's block
+// stays in its type's graveyard.
+#define MEMTARGET_TAG 0x5447544du // "MTGT" in memory order
+#define MEMSPACE_TAG 0x4350534du  // "MSPC" in memory order
+#define MEMPOLICY_TAG 0x4c4f504du // "MPOL" in memory order
 
 /// A memory target. Each lives in its own block, so that a handle a caller
 /// holds stays valid while other targets are added or removed.
 struct umf_memtarget_t {
-    _Atomic uint64_t tag;      // MEMTARGET_TAG while in a memspace
+    handle_hdr_t hdr;          // MEMTARGET_TAG while in a memspace
     umf_memtarget_type_t type; // UMF_MEMTARGET_TYPE_NUMA
     unsigned id;               // the NUMA node id
 };
@@ -46,7 +47,7 @@ struct umf_memtarget_t {
 /// `cap` slots in meta memory. Not thread-safe (as in UMF) except the
 /// predefined ones, which never change after they are published.
 struct umf_memspace_t {
-    _Atomic uint64_t tag; // MEMSPACE_TAG while it lives
+    handle_hdr_t hdr; // MEMSPACE_TAG while it lives
     struct umf_memtarget_t **targets;
     size_t n;
     size_t cap;
@@ -55,7 +56,7 @@ struct umf_memspace_t {
 
 /// A policy: its binding and the settings that belong to it.
 struct umf_mempolicy_t {
-    _Atomic uint64_t tag;                    // MEMPOLICY_TAG while it lives
+    handle_hdr_t hdr;                        // MEMPOLICY_TAG while it lives
     umf_mempolicy_membind_t type;
     size_t part_size;                        // INTERLEAVE: bytes per part, 0: pages
     umf_mempolicy_split_partition_t *parts;  // SPLIT: parts_len entries or NULL

@@ -10,22 +10,23 @@
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
 #include "os/meta.h"
-#include "providers/handle_tag.h"
 #include "topology/topo.h"
 
-static handle_cache_t memtarget_cache = HANDLE_CACHE_INIT(sizeof(struct umf_memtarget_t));
+static handle_graveyard_t memtarget_graves = HANDLE_GRAVEYARD_INIT;
 
 bool memtarget_ok(umf_const_memtarget_handle_t t, const char *fn) {
-    return handle_check(t, MEMTARGET_TAG, "memory target", fn);
+    return handle_ok(t, MEMTARGET_TAG, "memory target", fn);
 }
 
 static struct umf_memtarget_t *memtarget_new(umf_memtarget_type_t type, unsigned id) {
-    struct umf_memtarget_t *t = handle_cache_get(&memtarget_cache);
+    struct umf_memtarget_t *t = handle_graveyard_take(&memtarget_graves, sizeof *t);
+    if (!t)
+        t = meta_alloc(sizeof *t); // zeroed
     if (!t)
         return NULL;
     t->type = type;
     t->id = id;
-    atomic_store_explicit(&t->tag, MEMTARGET_TAG, memory_order_release);
+    handle_set_live(&t->hdr, MEMTARGET_TAG);
     return t;
 }
 
@@ -54,8 +55,7 @@ umf_result_t memtarget_clone(const struct umf_memtarget_t *t, struct umf_memtarg
 void memtarget_destroy(struct umf_memtarget_t *t) {
     if (!t)
         return;
-    atomic_store_explicit(&t->tag, HANDLE_DEAD(MEMTARGET_TAG), memory_order_release);
-    handle_cache_put(&memtarget_cache, t);
+    handle_retire(&memtarget_graves, &t->hdr, MEMTARGET_TAG);
 }
 
 // Two handles name the same target when they name the same node: Remove

@@ -54,25 +54,10 @@ static inline void *checked(umf_memory_pool_handle_t pool, void *p) {
 
 static handle_graveyard_t pool_graves = HANDLE_GRAVEYARD_INIT;
 
-// A leaf lock: nothing else is taken while it is held.
-void pool_fork_prepare(void) { pthread_mutex_lock(&pool_graves.lock); }
-void pool_fork_parent(void) { pthread_mutex_unlock(&pool_graves.lock); }
-void pool_fork_child(void) { pthread_mutex_unlock(&pool_graves.lock); }
-
-// The refusal of a handle that is not a live pool (cold: off the fast path).
-static __attribute__((noinline, cold)) void log_bad_pool(umf_memory_pool_handle_t h,
-                                                          const char *fn) {
-    if (log_level() >= LOG_LEVEL_ERROR) // named after the API function, not this helper
-        log_write(LOG_LEVEL_ERROR, fn, "%s pool handle %p",
-                  handle_state_name(handle_check(h, POOL_TAG)), (void *)h);
-}
-
 #define CHECK_POOL(h, ret)                                                                         \
     do {                                                                                           \
-        if (unlikely(!pool_handle_ok(h))) {                                                        \
-            log_bad_pool((h), __func__);                                                           \
+        if (unlikely(!pool_handle_check((h), __func__)))                                           \
             return ret;                                                                            \
-        }                                                                                          \
     } while (0)
 
 // A tracked pool of user-defined ops hands out memory of its provider,
@@ -146,11 +131,9 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
 
     int saved_errno = errno; // first use may dlopen, read sysfs, map memory
     umf_result_t r;
-    struct umf_memory_pool_t *pool = handle_graveyard_take(&pool_graves);
-    if (pool)
-        memset(pool, 0, sizeof *pool);
-    else
-        pool = meta_alloc(sizeof *pool);
+    struct umf_memory_pool_t *pool = handle_graveyard_take(&pool_graves, sizeof *pool);
+    if (!pool)
+        pool = meta_alloc(sizeof *pool); // zeroed
     if (!pool)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     pool->ops = *ops;
@@ -241,14 +224,11 @@ static void release_leftovers(umf_memory_pool_handle_t pool) {
 HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     if (!hPool)
         return;
-    if (unlikely(!pool_handle_ok(hPool))) { // twice, or garbage: ignored
-        log_bad_pool(hPool, __func__);
-        return;
-    }
-    int saved_errno = errno;
     // Marked first: a use racing with destroy is the caller's bug, but a
     // use after it returns is refused (the struct stays readable).
-    atomic_store_explicit(&hPool->hdr.tag, handle_dead_tag(POOL_TAG), memory_order_release);
+    if (unlikely(!handle_kill(hPool, POOL_TAG, "pool", __func__))) // twice, or garbage: ignored
+        return;
+    int saved_errno = errno;
     ipc_pool_destroyed(hPool); // its IPC handles go stale, its handler goes
     if (hPool->upstream != hPool->provider)
         heap_set_owner_for_provider(hPool->upstream, NULL, false);

@@ -44,14 +44,13 @@ struct umf_memory_pool_t {
 };
 
 /// True when h is a live pool handle: one load and one compare.
-static inline bool pool_handle_ok(umf_memory_pool_handle_t h) {
-    return likely(h) && likely(atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) == POOL_TAG);
-}
+static inline bool pool_handle_ok(umf_memory_pool_handle_t h) { return handle_live(h, POOL_TAG); }
 
-/// fork(2) safety for the pool handles' graveyard lock (src/umf/init.c).
-void pool_fork_prepare(void);
-void pool_fork_parent(void);
-void pool_fork_child(void);
+/// The entry check of the pool API: pool_handle_ok, or one log line
+/// naming `fn` (base/handle.h) and false.
+static inline bool pool_handle_check(umf_memory_pool_handle_t h, const char *fn) {
+    return handle_ok(h, POOL_TAG, "pool", fn);
+}
 
 /// Wraps `upstream` in a provider that registers every range it hands out
 /// in the address map (tracker) as owned by `pool`, and unregisters it on

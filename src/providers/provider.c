@@ -7,24 +7,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/handle.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
 #include "os/os.h"
-#include "providers/handle_tag.h"
 #include "providers/provider_internal.h"
 #include "providers/range_alloc.h"
 
 static __thread umf_memory_provider_handle_t last_failed;
 
-// Destroyed provider handles, kept for new providers (handle_tag.h).
-static handle_cache_t provider_cache = HANDLE_CACHE_INIT(sizeof(struct umf_memory_provider_t));
+// Destroyed provider handles, kept for new providers (base/handle.h).
+static handle_graveyard_t provider_graves = HANDLE_GRAVEYARD_INIT;
 
-_Static_assert(offsetof(struct umf_memory_provider_t, tag) == 0, "the tag comes first");
+_Static_assert(offsetof(struct umf_memory_provider_t, hdr) == 0, "the tag comes first");
 
 bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn) {
-    return likely(h && atomic_load_explicit(&h->tag, memory_order_relaxed) == PROVIDER_TAG) ||
-           handle_check(h, PROVIDER_TAG, "memory provider", fn);
+    return handle_ok(h, PROVIDER_TAG, "memory provider", fn);
 }
 
 // errno is the caller's: a successful call leaves it as it was (the
@@ -164,25 +163,26 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops
     if (!ops_valid(ops))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     ERRNO_KEEP_BEGIN;
-    struct umf_memory_provider_t *p = handle_cache_get(&provider_cache);
+    struct umf_memory_provider_t *p = handle_graveyard_take(&provider_graves, sizeof *p);
+    if (!p)
+        p = meta_alloc(sizeof *p); // zeroed
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->ops = *ops;
     umf_result_t r = ops->initialize(params, &p->priv);
     if (r != UMF_RESULT_SUCCESS) {
         LOG_INFO("provider initialize failed: %d", (int)r);
-        atomic_store_explicit(&p->tag, HANDLE_DEAD(PROVIDER_TAG), memory_order_relaxed);
-        handle_cache_put(&provider_cache, p);
+        handle_retire(&provider_graves, &p->hdr, PROVIDER_TAG); // never live
         return r;
     }
-    atomic_store_explicit(&p->tag, PROVIDER_TAG, memory_order_release);
+    handle_set_live(&p->hdr, PROVIDER_TAG);
     *hProvider = p;
     ERRNO_KEEP_END(r);
     return UMF_RESULT_SUCCESS;
 }
 
 // NULL is ignored (UMF); a destroyed or garbage handle is ignored with a
-// log line. The handle's memory stays a provider handle (provider_cache).
+// log line. The handle's memory stays a provider handle (provider_graves).
 HETMEM_EXPORT void umfMemoryProviderDestroy(umf_memory_provider_handle_t hProvider) {
     if (!hProvider)
         return;
@@ -192,7 +192,7 @@ HETMEM_EXPORT void umfMemoryProviderDestroy(umf_memory_provider_handle_t hProvid
     hProvider->ops.finalize(hProvider->priv);
     if (last_failed == hProvider)
         last_failed = NULL;
-    handle_cache_put(&provider_cache, hProvider);
+    handle_retire(&provider_graves, &hProvider->hdr, PROVIDER_TAG);
     errno = saved;
 }
 

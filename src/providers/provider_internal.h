@@ -10,17 +10,19 @@
 
 #include <umf/memory_provider.h>
 
-/// A provider handle: its tag (handle_tag.h: PROVIDER_TAG while it lives),
+#include "base/handle.h"
+
+/// A provider handle: its tag (base/handle.h: PROVIDER_TAG while it lives),
 /// the ops table (copied at creation, so the caller's table need not
 /// outlive the provider) and the implementation's state. Immutable after
 /// umfMemoryProviderCreate returns, but for the tag; safe to share.
 struct umf_memory_provider_t {
-    _Atomic uint64_t tag;
+    handle_hdr_t hdr; // first: PROVIDER_TAG while it lives
     umf_memory_provider_ops_t ops;
     void *priv;
 };
 
-#define PROVIDER_TAG UINT64_C(0x5250564450524f56) // "VORPDVPR"
+#define PROVIDER_TAG 0x50524f56u // "VORP" in memory order
 
 /// True for a live provider handle; otherwise one log line naming `fn`.
 bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn);

@@ -8,11 +8,11 @@
 
 #include <pthread.h>
 
+#include "base/handle.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
-#include "pools/pool_internal.h"
 #include "tracker/tracker.h"
 
 static _Atomic long init_refs;
@@ -36,28 +36,29 @@ HETMEM_EXPORT int umfGetCurrentVersion(void) { return UMF_VERSION_CURRENT; }
 // another thread held at fork time would stay locked forever there. The
 // core's allocation locks are taken before fork and released on both sides,
 // in the one order every path uses: heap registry and heaps, the address
-// map's writer lock, the metadata allocator; and the pool handles'
-// graveyard lock (a leaf). (Providers' own locks and the
-// IPC caches are not covered yet.)
+// map's writer lock, the metadata allocator; last the handle graveyards'
+// lock (base/handle.h: a leaf, taken with none of the others held, so it
+// comes after them all). (Providers' own locks and the IPC caches are not
+// covered yet.)
 static void fork_prepare(void) {
-    pool_fork_prepare(); // a leaf lock: any place in the order
     heap_fork_prepare();
     tracker_fork_prepare();
     meta_fork_prepare();
+    handle_fork_prepare();
 }
 
 static void fork_parent(void) {
+    handle_fork_parent();
     meta_fork_parent();
     tracker_fork_parent();
     heap_fork_parent();
-    pool_fork_parent();
 }
 
 static void fork_child(void) {
+    handle_fork_child();
     meta_fork_child();
     tracker_fork_child();
     heap_fork_child();
-    pool_fork_child();
 }
 
 __attribute__((constructor)) static void register_fork_handlers(void) {

@@ -10,9 +10,9 @@
 // its memory must be readable (a wild pointer into unmapped memory still
 // faults), and a handle destroyed more than MK_KIND_QUARANTINE destructions
 // ago may name a newer kind.
-#include <pthread.h>
-#include <string.h>
+#include <stddef.h>
 
+#include "base/handle.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
@@ -37,40 +37,21 @@ bool mk_kind_check(const struct memkind *kind, const char *fn) {
     return false;
 }
 
-// Dead created kinds, oldest first: a structure is reused only when
-// MK_KIND_QUARANTINE newer ones wait behind it. Linked through priv.
-static pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct memkind *dead_head, *dead_tail; // protected by: dead_lock
-static unsigned dead_count;                   // protected by: dead_lock
+// Dead created kinds, oldest first (base/handle.h's FIFO, its one lock
+// held across fork): a structure is reused only when MK_KIND_QUARANTINE
+// newer ones wait behind it. Linked through priv, which a dead kind does
+// not use: the ABI layout of struct memkind has no room for handle_hdr_t
+// first (ops is), so kinds keep their own live check (self + state).
+static handle_graveyard_t dead_kinds =
+    HANDLE_GRAVEYARD_INIT_AT(offsetof(struct memkind, priv), MK_KIND_QUARANTINE);
 
 struct memkind *mk_kind_alloc(void) {
-    struct memkind *k = NULL;
-    pthread_mutex_lock(&dead_lock);
-    if (dead_count > MK_KIND_QUARANTINE) {
-        k = dead_head;
-        dead_head = k->priv;
-        if (!dead_head)
-            dead_tail = NULL;
-        dead_count--;
-    }
-    pthread_mutex_unlock(&dead_lock);
-    if (k) {
-        memset(k, 0, sizeof *k);
-        return k;
-    }
-    return meta_alloc(sizeof *k); // zeroed
+    struct memkind *k = handle_graveyard_take(&dead_kinds, sizeof *k);
+    return k ? k : meta_alloc(sizeof *k); // zeroed
 }
 
 void mk_kind_retire(struct memkind *kind) {
     __atomic_store_n(&kind->hetmem_state, MK_KIND_DEAD, __ATOMIC_RELEASE);
     kind->hetmem_heap = NULL;
-    pthread_mutex_lock(&dead_lock);
-    kind->priv = NULL;
-    if (dead_tail)
-        dead_tail->priv = kind;
-    else
-        dead_head = kind;
-    dead_tail = kind;
-    dead_count++;
-    pthread_mutex_unlock(&dead_lock);
+    handle_bury(&dead_kinds, kind);
 }

@@ -130,7 +130,7 @@ static void mempolicy_refused(umf_mempolicy_handle_t p, const char *what) {
 }
 
 // Buffers of the handle's size: zeros, random bytes, a live copy with a
-// damaged tag.
+// damaged tag (its 32 bits).
 static void garbage(void **state) {
     (void)state;
     failures = 0;
@@ -147,16 +147,16 @@ static void garbage(void **state) {
             assert_int_equal(umfMempolicyCreate(UMF_MEMPOLICY_INTERLEAVE, &live_p), OK);
             if (kind == 2)
                 memcpy(b, live_ms, sizeof(struct umf_memspace_t));
-            b[kind == 2 ? rnd() % 8 : 0] ^= kind == 2 ? (unsigned char)(1u << (rnd() % 8)) : 0;
+            b[kind == 2 ? rnd() % 4 : 0] ^= kind == 2 ? (unsigned char)(1u << (rnd() % 8)) : 0;
             memspace_refused((umf_memspace_handle_t)b, what);
             if (kind == 2) {
                 memcpy(b, umfMemspaceMemtargetGet(live_ms, 0), sizeof(struct umf_memtarget_t));
-                b[rnd() % 8] ^= (unsigned char)(1u << (rnd() % 8));
+                b[rnd() % 4] ^= (unsigned char)(1u << (rnd() % 8));
             }
             memtarget_refused((umf_const_memtarget_handle_t)b, what);
             if (kind == 2) {
                 memcpy(b, live_p, sizeof(struct umf_mempolicy_t));
-                b[rnd() % 8] ^= (unsigned char)(1u << (rnd() % 8));
+                b[rnd() % 4] ^= (unsigned char)(1u << (rnd() % 8));
             }
             mempolicy_refused((umf_mempolicy_handle_t)b, what);
             // The live handles are untouched.

@@ -114,7 +114,7 @@ static void garbage_handles(void **state) {
     // the tag flipped: the tag alone decides.
     umf_memory_provider_handle_t live = os_provider(false);
     memcpy(b, live, n);
-    b[rnd() % 8] ^= (unsigned char)(1u << (rnd() % 8));
+    b[rnd() % sizeof(uint32_t)] ^= (unsigned char)(1u << (rnd() % 8)); // the 32-bit tag
     expect_refused((umf_memory_provider_handle_t)b, "a live provider's copy, tag damaged");
     // The live provider itself still works after all that.
     void *p = NULL;
@@ -140,7 +140,7 @@ static void destroyed_handles(void **state) {
     expect_refused(b, "destroyed b");
     expect_refused(c, "destroyed c");
     // Destroys and creates: a destroyed block is reused only once
-    // HANDLE_CACHE_KEEP (64) newer providers were destroyed after it; 4
+    // HANDLE_QUARANTINE (64) newer providers were destroyed after it; 4
     // were destroyed before (garbage_handles' and this test's), 40 + 20
     // more here: none may come back, and each still reads dead.
     umf_memory_provider_handle_t v[40];
