@@ -341,25 +341,24 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
 static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, void *p,
                                                                    heap_span_t *s) {
     if (likely(s != NULL && s->slab_heap == h)) {
-        uint32_t idx = slab_index(s, p);
-        if (unlikely(idx == UINT32_MAX))
+        uint64_t idx = heap_slab_index(s, (uintptr_t)p - s->base);
+        if (unlikely(idx >= s->cap)) // not a block start (heap_slab_index)
             return bad_pointer(p, "free of");
-        heap_local_t *tl = load_relaxed(&s->owner);
-        if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
+        heap_bin_t *b = s->bin;
+        if (likely(load_relaxed(&b->thread) == (void *)heap_tls_self)) {
             _Atomic uint8_t *fp = s->freed + idx;
             if (unlikely(load_relaxed(fp))) // free already, wherever (heap_bin_t)
                 return heap_double_free(p, s, "free of");
-            heap_bin_t *b = &tl->bins[s->cls];
             heap_entry_t *top = b->top;
             if (unlikely(top == b->end)) // a tail call: no frame here
-                return heap_bin_flush_push(tl, b, p, (uintptr_t)fp);
+                return heap_bin_flush_push(load_relaxed(&s->owner), b, p, (uintptr_t)fp);
             store_relaxed(fp, HEAP_FREED);
             *top = (heap_entry_t){p, (uintptr_t)fp};
             b->top = top + 1;
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;
         }
-        return heap_slab_remote_free(h, s, idx);
+        return heap_slab_remote_free(h, s, (uint32_t)idx);
     }
     return free_slow(h, p, s);
 }
@@ -600,12 +599,19 @@ void heap_set_owner(heap_t *h, void *owner, bool direct) {
     atomic_store_explicit(&h->owner, owner, memory_order_release);
 }
 
-bool heap_free_direct(void *ptr, umf_result_t *r) {
+// Only slab blocks (slab_heap, line 0 of the span: the line free_span reads
+// anyway); large and direct blocks take the caller's general path.
+umf_result_t heap_free_direct(void *ptr, umf_result_t (*other)(void *ptr)) {
     heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
-    if (!s || !atomic_load_explicit(&s->heap->direct_free, memory_order_relaxed))
-        return false;
-    *r = free_span(s->heap, ptr, s); // the page-map entry read once
-    return true;
+    heap_t *h;
+    if (likely(s != NULL && (h = s->slab_heap) != NULL &&
+               atomic_load_explicit(&h->direct_free, memory_order_relaxed)))
+        return free_span(h, ptr, s); // the page-map entry read once
+    return other(ptr);               // a tail call: no frame here
+}
+
+void *heap_get_owner(const heap_t *h) {
+    return atomic_load_explicit(&((heap_t *)h)->owner, memory_order_acquire);
 }
 
 void *heap_owner_of(const void *ptr) {
