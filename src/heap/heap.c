@@ -298,9 +298,11 @@ static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
 // (merged with free neighbours), direct blocks to the provider. The kind
 // and base are re-read under the lock, so a racing double free of a large
 // block is caught, not applied twice.
-__attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap_span_t *s) {
+// (The span is looked up again: the fast path need not keep it.)
+__attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p) {
     if (!p)
         return UMF_RESULT_SUCCESS;
+    heap_span_t *s = heap_pagemap_get((uintptr_t)p);
     if (!s || s->heap != h)
         return bad_pointer(p, "free of");
     umf_result_t r = UMF_RESULT_SUCCESS;
@@ -360,11 +362,11 @@ static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, v
         }
         return heap_slab_remote_free(h, s, (uint32_t)idx);
     }
-    return free_slow(h, p, s);
+    return free_slow(h, p);
 }
 
 static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, void *p) {
-    return free_span(h, p, heap_pagemap_get((uintptr_t)p));
+    return free_span(h, p, heap_pagemap_get_free((uintptr_t)p));
 }
 
 umf_result_t heap_free(heap_t *h, void *p) { return free_fast(h, p); }
@@ -602,7 +604,7 @@ void heap_set_owner(heap_t *h, void *owner, bool direct) {
 // Only slab blocks (slab_heap, line 0 of the span: the line free_span reads
 // anyway); large and direct blocks take the caller's general path.
 umf_result_t heap_free_direct(void *ptr, umf_result_t (*other)(void *ptr)) {
-    heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
+    heap_span_t *s = heap_pagemap_get_free((uintptr_t)ptr);
     heap_t *h;
     if (likely(s != NULL && (h = s->slab_heap) != NULL &&
                atomic_load_explicit(&h->direct_free, memory_order_relaxed)))

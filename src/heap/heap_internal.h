@@ -379,6 +379,18 @@ static inline heap_span_t *heap_pagemap_get(uintptr_t a) {
     return (heap_span_t *)load_relaxed(
         &((_Atomic uintptr_t *)leaf)[(a >> HEAP_PAGE_SHIFT) & HEAP_PM_L2_MASK]);
 }
+/// heap_pagemap_get for the free paths, one compare shorter: an address
+/// above the 48-bit range aliases a page below it instead of giving NULL.
+/// Only for callers that then check the pointer exactly against the span
+/// (the block index, or base == p), which refuses any alias.
+static inline heap_span_t *heap_pagemap_get_free(uintptr_t a) {
+    uintptr_t r = (a >> (HEAP_PAGE_SHIFT + HEAP_PM_L2_BITS)) & (HEAP_PM_ROOT_ENTRIES - 1);
+    uintptr_t leaf = load_acquire(&heap_pm_root[r]);
+    if (unlikely(!leaf))
+        return NULL;
+    return (heap_span_t *)load_relaxed(
+        &((_Atomic uintptr_t *)leaf)[(a >> HEAP_PAGE_SHIFT) & HEAP_PM_L2_MASK]);
+}
 /// Points pages [first, first+n) at s (NULL clears). false without memory
 /// for a leaf (nothing is changed then) or outside the 48-bit range.
 bool heap_pagemap_set(uintptr_t first_page_addr, size_t npages, heap_span_t *s);
