@@ -7,10 +7,11 @@
 // slot[id], uid check), class from a per-heap table, pop a block from the
 // class's cache, clear its `freed` byte and bump a thread-owned counter -
 // no atomic RMW, no lock, no shared line. free: page map (two loads) ->
-// span; the block's index (exact, or the pointer is refused); its freed
-// byte and remote bit (set: a double free, refused); if the slab's owner is
-// this thread, set the byte and push the block on the class's cache, else
-// hand it to the slab's remote channel (heap_slab.c).
+// span; the block's index (exact, or the pointer is refused); if the
+// span's bin (its owner's, s->bin) names this thread, the block's freed
+// byte (set: a double free, refused), then set the byte and push the block
+// on that bin, else hand it to the slab's remote channel (heap_slab.c),
+// which refuses it by the same byte.
 #include <string.h>
 
 #include "base/log.h"
@@ -334,12 +335,13 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p) {
 
 // slab_heap == h is the one test that both recognises a slab block and
 // checks that it belongs to this heap. Then the block index, exact (an
-// interior pointer is refused), and the block's bits: set in local or
-// remote = free already (refused). The owner check reads the slab's local
-// and that local's thread: equal to this thread's identity only for the
-// thread that owns the slab (orphans have NULL). The owner's free sets the
-// block's freed byte and caches it.
-// (free_span: the same with the page-map entry already read.)
+// interior pointer is refused), and the block's state byte: not 0 = free
+// already (refused). The owner check reads the span's bin (its owner's bin
+// of the class) and that bin's copy of the owner's thread: equal to this
+// thread's identity only for the thread that owns the slab (orphans have
+// NULL). The owner's free sets the block's freed byte and caches it.
+// (free_fast: free_span after the page map; heap_free_direct reads the
+// entry itself.)
 static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, void *p,
                                                                    heap_span_t *s) {
     if (likely(s != NULL && s->slab_heap == h)) {

@@ -194,8 +194,10 @@ typedef struct heap_chunk_t {
 /// (logged), so the block is still free once.
 /// Cost: 1 byte of metadata per block (12.5 % of an 8-byte class's slab,
 /// 1.6 % from 64 bytes up), 16-byte cache entries, and on the small-object
-/// bench (docs/PERFORMANCE.md, "Cost of the free checks") about +3
-/// instructions per malloc and +20 per free. Measured and dropped: (a) a
+/// bench (docs/PERFORMANCE.md, "Cost of the free checks") +3 instructions
+/// per malloc and +10 per free in the engine (the exact index and the
+/// byte's load and store; the span's `bin` and the bin's `thread` copy
+/// took back one load and one line of the owner check). Measured and dropped: (a) a
 /// bit per block instead of the byte (malloc then loads and rewrites the
 /// word: slower); (b) borrowing one word of the slab bitmap as the bin, no
 /// stack (the bitmap is then the only state; about 30 % slower: malloc's

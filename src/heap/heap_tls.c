@@ -8,7 +8,8 @@
 //
 // Thread identity: a thread's heap_tls_t is allocated on its first local
 // and freed when the thread exits; its address is what heap_local_t.thread
-// holds and what the free fast path compares with heap_tls_self. Threads
+// and its bins' copies (heap_local_set_thread) hold, and what the free
+// fast path compares with heap_tls_self. Threads
 // without one point heap_tls_self at `tls_empty` (no slots), which no local
 // ever names.
 #include <string.h>
