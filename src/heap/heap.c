@@ -225,8 +225,9 @@ static inline __attribute__((always_inline)) void *malloc_fast(heap_t *h, size_t
         if (likely(top != b->items)) {
             b->top = --top;
             counter_add(&b->n_alloc, 1);
+            void *p = top->p;
             heap_entry_take(top->code); // the block is live from here
-            return top->p;              // read last: straight into the return register
+            return p;
         }
         return alloc_slow(h, tl, size, false);
     }

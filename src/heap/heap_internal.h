@@ -145,13 +145,7 @@ _Static_assert(offsetof(heap_span_t, remote_count) == 128, "remote freers write 
 /// block start (heap_classes.c proves it): one multiply and one rotate.
 static inline uint64_t heap_slab_index(const heap_span_t *s, uint64_t off) {
     uint64_t x = off * s->inv;
-#if defined(__x86_64__)
-    // The same rotate; written out, gcc moves x in and out of rcx around it.
-    __asm__("rorq %%cl, %0" : "+r"(x) : "c"(s->shift));
-    return x;
-#else
     return (x >> s->shift) | (x << ((64 - s->shift) & 63));
-#endif
 }
 /// The remote bitmap of a slab (in the same meta block as `freed`).
 static inline _Atomic uint64_t *heap_span_remote(const heap_span_t *s) {
@@ -200,8 +194,8 @@ typedef struct heap_chunk_t {
 /// (logged), so the block is still free once.
 /// Cost: 1 byte of metadata per block (12.5 % of an 8-byte class's slab,
 /// 1.6 % from 64 bytes up), 16-byte cache entries, and on the small-object
-/// bench (docs/PERFORMANCE.md, "Cost of the free checks") +2 instructions
-/// per malloc and +8 per free in the engine (the exact index and the
+/// bench (docs/PERFORMANCE.md, "Cost of the free checks") +3 instructions
+/// per malloc and +10 per free in the engine (the exact index and the
 /// byte's load and store; the span's `bin` and the bin's `thread` copy
 /// took back one load and one line of the owner check). Measured and dropped: (a) a
 /// bit per block instead of the byte (malloc then loads and rewrites the
