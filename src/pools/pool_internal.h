@@ -46,7 +46,7 @@ struct umf_memory_pool_t {
     _Atomic(void *) tag;                     // umfPoolSetTag / umfPoolGetTag
 };
 
-/// True when h is a live pool handle: one load and one compare.
+/// True when h is a live pool handle: one load, a mask and one compare.
 /// (A live pool is POOL_TAG or, once it has had an IPC handle, POOL_TAG_IPC.)
 static inline bool pool_handle_ok(umf_memory_pool_handle_t h) {
     return likely(h) &&
