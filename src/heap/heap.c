@@ -7,10 +7,11 @@
 // slot[id], uid check), class from a per-heap table, pop a block from the
 // class's cache, clear its `freed` byte and bump a thread-owned counter -
 // no atomic RMW, no lock, no shared line. free: page map (two loads) ->
-// span; the block's index (exact, or the pointer is refused); its freed
-// byte and remote bit (set: a double free, refused); if the slab's owner is
-// this thread, set the byte and push the block on the class's cache, else
-// hand it to the slab's remote channel (heap_slab.c).
+// span; the block's index (exact, or the pointer is refused); if the
+// span's bin (its owner's, s->bin) names this thread, the block's freed
+// byte (set: a double free, refused), then set the byte and push the block
+// on that bin, else hand it to the slab's remote channel (heap_slab.c),
+// which refuses it by the same byte.
 #include <string.h>
 
 #include "base/log.h"
@@ -298,9 +299,11 @@ static inline bool slab_block_live(const heap_span_t *s, uint32_t idx) {
 // (merged with free neighbours), direct blocks to the provider. The kind
 // and base are re-read under the lock, so a racing double free of a large
 // block is caught, not applied twice.
-__attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap_span_t *s) {
+// (The span is looked up again: the fast path need not keep it.)
+__attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p) {
     if (!p)
         return UMF_RESULT_SUCCESS;
+    heap_span_t *s = heap_pagemap_get((uintptr_t)p);
     if (!s || s->heap != h)
         return bad_pointer(p, "free of");
     umf_result_t r = UMF_RESULT_SUCCESS;
@@ -332,40 +335,40 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p, heap
 
 // slab_heap == h is the one test that both recognises a slab block and
 // checks that it belongs to this heap. Then the block index, exact (an
-// interior pointer is refused), and the block's bits: set in local or
-// remote = free already (refused). The owner check reads the slab's local
-// and that local's thread: equal to this thread's identity only for the
-// thread that owns the slab (orphans have NULL). The owner's free sets the
-// block's freed byte and caches it.
-// (free_span: the same with the page-map entry already read.)
+// interior pointer is refused), and the block's state byte: not 0 = free
+// already (refused). The owner check reads the span's bin (its owner's bin
+// of the class) and that bin's copy of the owner's thread: equal to this
+// thread's identity only for the thread that owns the slab (orphans have
+// NULL). The owner's free sets the block's freed byte and caches it.
+// (free_fast: free_span after the page map; heap_free_direct reads the
+// entry itself.)
 static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, void *p,
                                                                    heap_span_t *s) {
     if (likely(s != NULL && s->slab_heap == h)) {
-        uint32_t idx = slab_index(s, p);
-        if (unlikely(idx == UINT32_MAX))
+        uint64_t idx = heap_slab_index(s, (uintptr_t)p - s->base);
+        if (unlikely(idx >= s->cap)) // not a block start (heap_slab_index)
             return bad_pointer(p, "free of");
-        heap_local_t *tl = load_relaxed(&s->owner);
-        if (likely(load_relaxed(&tl->thread) == (void *)heap_tls_self)) {
+        heap_bin_t *b = s->bin;
+        if (likely(load_relaxed(&b->thread) == (void *)heap_tls_self)) {
             _Atomic uint8_t *fp = s->freed + idx;
             if (unlikely(load_relaxed(fp))) // free already, wherever (heap_bin_t)
                 return heap_double_free(p, s, "free of");
-            heap_bin_t *b = &tl->bins[s->cls];
             heap_entry_t *top = b->top;
             if (unlikely(top == b->end)) // a tail call: no frame here
-                return heap_bin_flush_push(tl, b, p, (uintptr_t)fp);
+                return heap_bin_flush_push(load_relaxed(&s->owner), b, p, (uintptr_t)fp);
             store_relaxed(fp, HEAP_FREED);
             *top = (heap_entry_t){p, (uintptr_t)fp};
             b->top = top + 1;
             counter_add(&b->n_free, 1);
             return UMF_RESULT_SUCCESS;
         }
-        return heap_slab_remote_free(h, s, idx);
+        return heap_slab_remote_free(h, s, (uint32_t)idx);
     }
-    return free_slow(h, p, s);
+    return free_slow(h, p);
 }
 
 static inline __attribute__((always_inline)) umf_result_t free_fast(heap_t *h, void *p) {
-    return free_span(h, p, heap_pagemap_get((uintptr_t)p));
+    return free_span(h, p, heap_pagemap_get_free((uintptr_t)p));
 }
 
 umf_result_t heap_free(heap_t *h, void *p) { return free_fast(h, p); }
@@ -600,12 +603,19 @@ void heap_set_owner(heap_t *h, void *owner, bool direct) {
     atomic_store_explicit(&h->owner, owner, memory_order_release);
 }
 
-bool heap_free_direct(void *ptr, umf_result_t *r) {
-    heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
-    if (!s || !atomic_load_explicit(&s->heap->direct_free, memory_order_relaxed))
-        return false;
-    *r = free_span(s->heap, ptr, s); // the page-map entry read once
-    return true;
+// Only slab blocks (slab_heap, line 0 of the span: the line free_span reads
+// anyway); large and direct blocks take the caller's general path.
+umf_result_t heap_free_direct(void *ptr, umf_result_t (*other)(void *ptr)) {
+    heap_span_t *s = heap_pagemap_get_free((uintptr_t)ptr);
+    heap_t *h;
+    if (likely(s != NULL && (h = s->slab_heap) != NULL &&
+               atomic_load_explicit(&h->direct_free, memory_order_relaxed)))
+        return free_span(h, ptr, s); // the page-map entry read once
+    return other(ptr);               // a tail call: no frame here
+}
+
+void *heap_get_owner(const heap_t *h) {
+    return atomic_load_explicit(&((heap_t *)h)->owner, memory_order_acquire);
 }
 
 void *heap_owner_of(const void *ptr) {

@@ -154,9 +154,13 @@ size_t heap_limit_used(const heap_limit_t *l);
 void heap_set_owner(heap_t *h, void *owner, bool direct);
 
 /// umfFree's fast path: frees ptr with one page-map lookup when it is a
-/// block of a heap whose owner was set with `direct`. Returns true with the
-/// result in *r, or false (not such a block: take the general path).
-bool heap_free_direct(void *ptr, umf_result_t *r);
+/// slab block of a heap whose owner was set with `direct`; otherwise
+/// returns other(ptr) (a tail call, so that umfFree needs no frame).
+/// NULL goes to other.
+umf_result_t heap_free_direct(void *ptr, umf_result_t (*other)(void *ptr));
+
+/// The owner set for h (heap_set_owner), or NULL.
+void *heap_get_owner(const heap_t *h);
 
 /// The owner set for the heap whose span holds ptr, or NULL when ptr is in
 /// no engine span or its heap has none. Two loads through the engine's page

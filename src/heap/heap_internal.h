@@ -90,6 +90,7 @@ enum { HEAP_SPAN_ZEROED = 1, HEAP_SPAN_PURGED = 2 };
 
 struct heap_local_t;
 struct heap_chunk_t;
+struct heap_bin_t;
 
 /// A span descriptor (metadata memory, never in the managed memory).
 /// Three cache lines: what the fast paths read (one line per malloc/free),
@@ -102,19 +103,19 @@ typedef struct heap_span_t {
     // --- line 0: everything the malloc and free fast paths read ---
     uintptr_t base;            // first byte (page aligned)
     struct heap_t *slab_heap;  // the heap while a SLAB, else NULL (fast check)
-    uint32_t roff;             // SLAB: the remote bitmap is roff bytes after `freed`
     uint8_t kind;              // heap_span_kind_t; protected by heap lock
     uint8_t cls;               // SLAB: class index
     uint8_t state;             // SLAB: heap_slab_state_t (owner only)
     uint8_t flags;             // FREE/LARGE/DIRECT: HEAP_SPAN_ZEROED|PURGED (heap lock)
-    uint32_t bsize;            // SLAB: block size
-    int32_t used;              // SLAB: blocks not free in `local` (owner only)
-    uint32_t cap;              // SLAB: blocks in the slab
     uint32_t shift;            // SLAB: index = ror(off * inv, shift), heap_slab_index
+    uint64_t cap;              // SLAB: blocks in the slab (64 bits: the free path
+                               // compares the index with it in memory)
     uint64_t inv;              //       (heap_classes.c)
     _Atomic uint8_t *freed;    // SLAB: byte per block, 1 = free, in the slab or a bin
                                // (owner writes, anyone reads); see heap_bin_t
     _Atomic(struct heap_local_t *) owner; // SLAB: owning local (fixed while a slab)
+    struct heap_bin_t *bin;    // SLAB: &owner->bins[cls] (the owner's free: one load
+                               // to the bin, whose `thread` says whether we own it)
     // --- line 1: slow paths, owner / heap-lock bookkeeping ---
     struct heap_t *heap;        // the heap that owns the descriptor (immutable)
     uint64_t *local;            // SLAB: bit set = block free in the slab (owner only)
@@ -125,16 +126,20 @@ typedef struct heap_span_t {
     uint32_t npages;            // pages in the span; protected by heap lock
     uint32_t wi;                // SLAB: words below wi of `local` are all zero (owner)
     uint32_t nwords;            // SLAB: 64-bit words per bitmap
+    uint32_t bsize;             // SLAB: block size
+    int32_t used;               // SLAB: blocks not free in `local` (owner only)
     // --- line 2: written by threads that free blocks they do not own ---
     _Alignas(64) _Atomic int64_t remote_count;     // remote frees announced, not collected
     _Atomic(struct heap_span_t *) remote_next;      // link in the owner's remote list
     _Atomic int64_t remote_void; // refused racing remote frees that count in remote_count
+    uint32_t roff;              // SLAB: the remote bitmap is roff bytes after `freed`
     // (slow paths only, here for room: no remote freer touches a span in
     // these states - FREE, LARGE, DIRECT, or a slab with no block out)
     struct heap_chunk_t *chunk; // the chunk the span lies in (heap lock)
     uint64_t stamp;             // FREE: ns when freed; SLAB in empty cache: ns when emptied
 } heap_span_t;
 _Static_assert(offsetof(heap_span_t, heap) == 64, "the fast paths read one line of a span");
+_Static_assert(offsetof(heap_span_t, used) < 128, "line 1 holds the owner's bookkeeping");
 _Static_assert(offsetof(heap_span_t, remote_count) == 128, "remote freers write line 2 only");
 /// The block index of offset off in slab s, or >= s->cap when off is not a
 /// block start (heap_classes.c proves it): one multiply and one rotate.
@@ -189,8 +194,10 @@ typedef struct heap_chunk_t {
 /// (logged), so the block is still free once.
 /// Cost: 1 byte of metadata per block (12.5 % of an 8-byte class's slab,
 /// 1.6 % from 64 bytes up), 16-byte cache entries, and on the small-object
-/// bench (docs/PERFORMANCE.md, "Cost of the free checks") about +3
-/// instructions per malloc and +20 per free. Measured and dropped: (a) a
+/// bench (docs/PERFORMANCE.md, "Cost of the free checks") +3 instructions
+/// per malloc and +10 per free in the engine (the exact index and the
+/// byte's load and store; the span's `bin` and the bin's `thread` copy
+/// took back one load and one line of the owner check). Measured and dropped: (a) a
 /// bit per block instead of the byte (malloc then loads and rewrites the
 /// word: slower); (b) borrowing one word of the slab bitmap as the bin, no
 /// stack (the bitmap is then the only state; about 30 % slower: malloc's
@@ -214,7 +221,8 @@ typedef struct heap_bin_t {
     _Atomic uint64_t n_free;   // blocks freed by this thread (local or remote)
     heap_span_t *cur;          // slab refills come from (or the sentinel); never NULL
     heap_span_t *avail;        // other owned slabs with free blocks (doubly linked)
-    uint64_t pad[1];
+    _Atomic(void *) thread;    // the local's `thread`, copied (heap_local_set_thread):
+                               // the free path's owner check reads no other line
 } heap_bin_t;
 _Static_assert(sizeof(heap_bin_t) == 64, "heap_bin_t is one line, indexed by shifting");
 /// Blocks cached in b, and its capacity (0 until made).
@@ -269,6 +277,14 @@ typedef struct heap_local_t {
     heap_lcache_t lcache;               // freed large extents (heap_lcache.c)
     _Alignas(64) _Atomic(heap_span_t *) remote_slabs; // MPSC stack of slabs with remote frees
 } heap_local_t;
+
+/// Sets tl's owner thread (a heap_tls_t, or NULL while orphaned) in the
+/// local and in each bin's copy.
+static inline void heap_local_set_thread(heap_local_t *tl, void *t) {
+    store_relaxed(&tl->thread, t);
+    for (unsigned c = 0; c <= HEAP_NCLASSES; c++)
+        store_relaxed(&tl->bins[c].thread, t);
+}
 
 /// Per class parameters of one heap (immutable after heap_create).
 typedef struct heap_class_t {
@@ -359,6 +375,18 @@ static inline heap_span_t *heap_pagemap_get(uintptr_t a) {
     uintptr_t r = a >> (HEAP_PAGE_SHIFT + HEAP_PM_L2_BITS);
     if (unlikely(r >= HEAP_PM_ROOT_ENTRIES))
         return NULL;
+    uintptr_t leaf = load_acquire(&heap_pm_root[r]);
+    if (unlikely(!leaf))
+        return NULL;
+    return (heap_span_t *)load_relaxed(
+        &((_Atomic uintptr_t *)leaf)[(a >> HEAP_PAGE_SHIFT) & HEAP_PM_L2_MASK]);
+}
+/// heap_pagemap_get for the free paths, one compare shorter: an address
+/// above the 48-bit range aliases a page below it instead of giving NULL.
+/// Only for callers that then check the pointer exactly against the span
+/// (the block index, or base == p), which refuses any alias.
+static inline heap_span_t *heap_pagemap_get_free(uintptr_t a) {
+    uintptr_t r = (a >> (HEAP_PAGE_SHIFT + HEAP_PM_L2_BITS)) & (HEAP_PM_ROOT_ENTRIES - 1);
     uintptr_t leaf = load_acquire(&heap_pm_root[r]);
     if (unlikely(!leaf))
         return NULL;

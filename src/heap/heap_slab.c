@@ -133,6 +133,7 @@ static heap_span_t *slab_new(heap_t *h, heap_local_t *tl, unsigned cls, umf_resu
     atomic_store_explicit(&s->remote_void, 0, memory_order_relaxed);
     store_relaxed(&s->remote_next, NULL);
     store_relaxed(&s->owner, tl);
+    s->bin = &tl->bins[cls];
     (void)heap_pagemap_set(s->base, s->npages, s); // leaves exist: the chunk set them
     s->slab_heap = h;
     if (++h->slabs_now[cls] > h->slabs_peak[cls])
@@ -452,7 +453,7 @@ void heap_local_orphan_locked(heap_t *h, heap_local_t *tl) {
     local_flush(tl, true);
     heap_local_collect(h, tl, true);
     heap_local_trim(h, tl, true, true);
-    store_relaxed(&tl->thread, NULL);
+    heap_local_set_thread(tl, NULL);
     tl->next_orphan = h->orphans;
     h->orphans = tl;
 }

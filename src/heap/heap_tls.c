@@ -8,7 +8,8 @@
 //
 // Thread identity: a thread's heap_tls_t is allocated on its first local
 // and freed when the thread exits; its address is what heap_local_t.thread
-// holds and what the free fast path compares with heap_tls_self. Threads
+// and its bins' copies (heap_local_set_thread) hold, and what the free
+// fast path compares with heap_tls_self. Threads
 // without one point heap_tls_self at `tls_empty` (no slots), which no local
 // ever names.
 #include <string.h>
@@ -150,7 +151,7 @@ static heap_tls_t *tls_reserve(uint32_t id) {
         for (uint32_t i = 0; i < t->cap; i++) {
             heap_slot_t *sl = &t->slots[i];
             if (sl->uid && i < registry_cap && registry[i] && registry[i]->uid == sl->uid)
-                store_relaxed(&sl->tl->thread, (void *)n);
+                heap_local_set_thread(sl->tl, (void *)n);
         }
         pthread_mutex_unlock(&registry_lock);
         meta_free(t, tls_bytes(t->cap));
@@ -188,7 +189,7 @@ heap_local_t *heap_local_acquire(heap_t *h) {
         tl = local_new(h);
     if (tl) {
         tl->next_orphan = NULL;
-        store_relaxed(&tl->thread, (void *)t);
+        heap_local_set_thread(tl, (void *)t);
     }
     pthread_mutex_unlock(&h->lock);
     if (!tl)

@@ -241,7 +241,9 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
         LOG_INFO("the %s provider made no IPC data for %p: %d", name, ptr, (int)r);
         goto err_free;
     }
-    // The allocation's liveness record (ended by ipc_alloc_freed).
+    // The allocation's liveness record (ended by ipc_alloc_freed). Its pool's
+    // frees end records from now on (pool_ipc_arm), before the record exists.
+    pool_ipc_arm(owner);
     provider_ipc_live_t live;
     bool fresh;
     r = provider_ipc_live_add(owner, (uintptr_t)ptr, 1, ipc_live_digest(h), &live, &fresh);

@@ -4,8 +4,9 @@
 // destroyed. IPC handles of an allocation carry a liveness record (a slot
 // of the export table, src/providers/provider_os_internal.h) that ends
 // here, so that a handle of freed memory is refused in every process even
-// though the pool keeps the memory it came from. The free path pays one
-// relaxed load while no handle is live.
+// though the pool keeps the memory it came from. The free fast paths pay
+// nothing: only pools that have had a handle look (pool_ipc_arm), and
+// they pay one relaxed load while no handle is live.
 #ifndef HETMEM_IPC_IPC_HOOKS_H
 #define HETMEM_IPC_IPC_HOOKS_H
 

@@ -226,6 +226,11 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
         return;
     // Marked first: a use racing with destroy is the caller's bug, but a
     // use after it returns is refused (the struct stays readable).
+    // An armed pool (pool_ipc_arm) is live too: it goes back to the plain
+    // tag first, so that the one-shot kill below sees a live pool.
+    uint32_t armed = POOL_TAG_IPC;
+    atomic_compare_exchange_strong_explicit(&hPool->hdr.tag, &armed, POOL_TAG,
+                                            memory_order_relaxed, memory_order_relaxed);
     if (unlikely(!handle_kill(hPool, POOL_TAG, "pool", __func__))) // twice, or garbage: ignored
         return;
     int saved_errno = errno;
@@ -245,9 +250,21 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     errno = saved_errno;
 }
 
-// The allocation fast path: one tail call (fast_malloc, see umfPoolCreate).
+// umfPoolMalloc of a pool with IPC handles (pool_ipc_arm), or of a bad handle.
+static __attribute__((noinline)) void *malloc_not_plain(umf_memory_pool_handle_t hPool,
+                                                        size_t size) {
+    if (!pool_handle_ok(hPool)) {
+        handle_refuse(hPool, POOL_TAG, "pool", "umfPoolMalloc");
+        return NULL;
+    }
+    return hPool->fast_malloc(hPool->fast_ctx, size);
+}
+
+// The allocation fast path: one compare of the tag and one tail call
+// (fast_malloc, see umfPoolCreate).
 HETMEM_EXPORT void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
-    CHECK_POOL(hPool, NULL);
+    if (unlikely(!pool_handle_plain(hPool)))
+        return malloc_not_plain(hPool, size);
     return hPool->fast_malloc(hPool->fast_ctx, size);
 }
 
@@ -290,30 +307,50 @@ HETMEM_EXPORT size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, voi
     return hPool->ops.malloc_usable_size(hPool->priv, ptr);
 }
 
-// umfPoolFree while IPC handles exist: their records end first (ipc_hooks.h).
-static __attribute__((noinline)) umf_result_t free_ending_ipc(umf_memory_pool_handle_t pool,
-                                                              void *ptr) {
-    ipc_alloc_freed_slow(pool, ptr);
+// IPC liveness records and frees. A pool's allocations get records only
+// after pool_ipc_arm has marked it (POOL_TAG_IPC), so the free fast paths
+// need no IPC check of their own: umfPoolFree's tag compare sends an armed
+// pool to free_not_plain, and umfFree frees directly only the blocks of
+// heaps whose direct_free pool_ipc_arm has not switched off.
+void pool_ipc_arm(umf_memory_pool_handle_t pool) {
+    uint32_t t = POOL_TAG;
+    if (!atomic_compare_exchange_strong_explicit(&pool->hdr.tag, &t, POOL_TAG_IPC,
+                                                 memory_order_relaxed, memory_order_relaxed))
+        return; // armed already (or not live: the caller checked)
+    if (pool->upstream != pool->provider) // tracked: umfFree no longer frees it directly
+        heap_set_owner_for_provider(pool->upstream, pool, false);
+}
+
+// umfPoolFree of an armed pool (its IPC records end first: ipc_hooks.h), or
+// of a handle that is not live.
+static __attribute__((noinline)) umf_result_t free_not_plain(umf_memory_pool_handle_t pool,
+                                                             void *ptr, const char *fn) {
+    if (!pool_handle_ok(pool)) {
+        handle_refuse(pool, POOL_TAG, "pool", fn);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    ipc_alloc_freed(pool, ptr);
     return pool->fast_free(pool->fast_ctx, ptr);
 }
 
 HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
-    CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);
-    if (ipc_allocs_exist()) // its IPC handles go stale (one load when there are none)
-        return free_ending_ipc(hPool, ptr);
+    if (unlikely(!pool_handle_plain(hPool)))
+        return free_not_plain(hPool, ptr, "umfPoolFree");
     return hPool->fast_free(hPool->fast_ctx, ptr); // NULL: SUCCESS (glue_free, engine)
 }
 
-HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
+// umfFree of what heap_free_direct did not free: NULL, large and direct
+// engine blocks, blocks of armed or wrapped engine pools, other pools'.
+static __attribute__((noinline)) umf_result_t free_general(void *ptr) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
-    ipc_alloc_freed(NULL, ptr);
-    umf_result_t r;
-    if (likely(heap_free_direct(ptr, &r)))
-        return r;
     umf_memory_pool_handle_t owner = heap_owner_of(ptr);
-    if (owner)
+    if (owner) {
+        if (unlikely(!pool_handle_plain(owner)))
+            return free_not_plain(owner, ptr, "umfFree");
         return owner->fast_free(owner->fast_ctx, ptr);
+    }
+    ipc_alloc_freed(NULL, ptr);
     tracker_entry_t e;
     if (!tracker_find(ptr, &e)) {
         // UMF: "does nothing otherwise"; nothing is done, and the caller
@@ -324,6 +361,10 @@ HETMEM_EXPORT umf_result_t umfFree(void *ptr) {
     umf_memory_pool_handle_t pool = e.pool;
     return pool->ops.free(pool->priv, ptr); // the pool checks block starts and state
 }
+
+// The fast path: a slab block of an engine pool is freed in the engine with
+// one page-map lookup (heap_free_direct); no frame, no IPC check (above).
+HETMEM_EXPORT umf_result_t umfFree(void *ptr) { return heap_free_direct(ptr, free_general); }
 
 HETMEM_EXPORT umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_t hPool) {
     CHECK_POOL(hPool, UMF_RESULT_ERROR_INVALID_ARGUMENT);

@@ -15,7 +15,10 @@
 
 /// The tag of a live pool handle (base/handle.h); a destroyed one carries
 /// handle_dead_tag(POOL_TAG).
-#define POOL_TAG 0xb7e1a5c3u
+#define POOL_TAG 0xb7e1a5c3u // bit 2 clear: POOL_TAG_IPC_BIT
+#define POOL_TAG_IPC_BIT 0x4u   // set in a live pool's tag by pool_ipc_arm
+#define POOL_TAG_IPC (POOL_TAG | POOL_TAG_IPC_BIT)
+_Static_assert(!(POOL_TAG & POOL_TAG_IPC_BIT), "POOL_TAG_IPC differs from POOL_TAG");
 
 /// A pool handle. Everything but `tag` is immutable between umfPoolCreate
 /// and umfPoolDestroy, so the fast paths read it without synchronization.
@@ -43,14 +46,46 @@ struct umf_memory_pool_t {
     _Atomic(void *) tag;                     // umfPoolSetTag / umfPoolGetTag
 };
 
-/// True when h is a live pool handle: one load and one compare.
-static inline bool pool_handle_ok(umf_memory_pool_handle_t h) { return handle_live(h, POOL_TAG); }
+/// True when h is a live pool handle: one load, a mask and one compare.
+/// (A live pool is POOL_TAG or, once it has had an IPC handle, POOL_TAG_IPC.)
+static inline bool pool_handle_ok(umf_memory_pool_handle_t h) {
+    return likely(h) &&
+           likely((atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) & ~POOL_TAG_IPC_BIT) ==
+                  POOL_TAG);
+}
 
 /// The entry check of the pool API: pool_handle_ok, or one log line
 /// naming `fn` (base/handle.h) and false.
 static inline bool pool_handle_check(umf_memory_pool_handle_t h, const char *fn) {
-    return handle_ok(h, POOL_TAG, "pool", fn);
+    if (likely(pool_handle_ok(h)))
+        return true;
+    handle_refuse(h, POOL_TAG, "pool", fn);
+    return false;
 }
+
+/// The fast paths' check (umfPoolMalloc, umfPoolFree): h is a live pool
+/// that has never had an IPC handle - one compare of the tag with an
+/// immediate. Anything else takes the caller's slow path, which tells an
+/// armed pool (pool_ipc_arm) from a bad handle.
+static inline bool pool_handle_plain(umf_memory_pool_handle_t h) {
+#if defined(__SANITIZE_THREAD__)
+    return likely(h) && likely(atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) == POOL_TAG);
+#else
+    // The same relaxed load written as a plain aligned 4-byte read (what the
+    // atomic load is on every target built), so that gcc folds it into the
+    // compare (cmpl $imm, (reg)); TSan builds keep the atomic access.
+    return likely(h) && likely(*(const uint32_t *)&h->hdr.tag == POOL_TAG);
+#endif
+}
+
+/// Called by umfGetIPCHandle before the first liveness record of one of
+/// `pool`'s allocations exists: the pool's tag becomes POOL_TAG_IPC for
+/// the rest of its life, so that umfPoolFree takes its slow path, which
+/// ends the records of the block freed, and umfFree no longer frees the
+/// pool's blocks directly. Frees of pools that never had an IPC handle pay
+/// nothing for IPC.
+void pool_ipc_arm(umf_memory_pool_handle_t pool);
+
 
 /// Wraps `upstream` in a provider that registers every range it hands out
 /// in the address map (tracker) as owned by `pool`, and unregisters it on
