@@ -48,7 +48,7 @@ static umf_result_t t_alloc(void *priv, size_t size, size_t align, void **ptr) {
     tracker_entry_t e = {(uintptr_t)p, size ? size : 1, t->pool, t->upstream, NULL};
     int err = tracker_add(&e);
     if (unlikely(err)) {
-        LOG_ERR("cannot track %p+%zu: error %d", p, size, err);
+        LOG_ERR("cannot track %p+%zu: %s", p, size, LOG_STRERROR(err));
         umfMemoryProviderFree(t->upstream, p, size);
         return err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY : UMF_RESULT_ERROR_UNKNOWN;
     }

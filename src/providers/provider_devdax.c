@@ -168,8 +168,8 @@ static int map_device(devdax_provider_t *dp, int prot) {
         return e;
     e = os_map_fd(res, dp->size, prot, OS_MAP_SHARED | OS_MAP_SYNC, dp->fd, 0, &p);
     if (e == EINVAL || e == EOPNOTSUPP) {
-        LOG_INFO("devdax provider: %s refuses MAP_SYNC (errno %d), mapping it MAP_SHARED",
-                 dp->path, e);
+        LOG_INFO("devdax provider: %s refuses MAP_SYNC (%s), mapping it MAP_SHARED",
+                 dp->path, LOG_STRERROR(e));
         e = os_map_fd(res, dp->size, prot, OS_MAP_SHARED, dp->fd, 0, &p);
     }
     if (e) {
@@ -205,7 +205,7 @@ static umf_result_t devdax_initialize(void *params, void **provider) {
 
     int e = os_file_open_existing(dp->path, (prot & OS_PROT_WRITE) != 0, &dp->fd);
     if (e) {
-        LOG_ERR("devdax provider: cannot open %s (errno %d)", dp->path, e);
+        LOG_ERR("devdax provider: cannot open %s (%s)", dp->path, LOG_STRERROR(e));
         r = e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY : UMF_RESULT_ERROR_INVALID_ARGUMENT;
         goto err_destroy;
     }
@@ -216,9 +216,9 @@ static umf_result_t devdax_initialize(void *params, void **provider) {
         goto err_destroy;
     }
     if ((e = map_device(dp, prot)) != 0) {
-        LOG_ERR("devdax provider: cannot map %zu bytes of %s (errno %d): the size must be a "
+        LOG_ERR("devdax provider: cannot map %zu bytes of %s (%s): the size must be a "
                 "multiple of the device alignment",
-                dp->size, dp->path, e);
+                dp->size, dp->path, LOG_STRERROR(e));
         r = e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
                         : provider_set_native_error(&devdax_error,
                                                     UMF_DEVDAX_RESULT_ERROR_ALLOC_FAILED, e,
@@ -316,7 +316,8 @@ static umf_result_t devdax_purge_force(void *provider, void *ptr, size_t size) {
         return UMF_RESULT_SUCCESS;
     int e = os_madvise(ptr, size, OS_ADV_REMOVE);
     if (e) {
-        LOG_INFO("devdax provider: %s cannot purge %p+%zu (errno %d)", dp->path, ptr, size, e);
+        LOG_INFO("devdax provider: %s cannot purge %p+%zu (%s)", dp->path, ptr, size,
+                 LOG_STRERROR(e));
         return provider_set_native_error(&devdax_error,
                                          UMF_DEVDAX_RESULT_ERROR_PURGE_FORCE_FAILED, e,
                                          "devdax provider: purge_force failed");

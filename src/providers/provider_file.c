@@ -192,14 +192,15 @@ static int grow(file_provider_t *fp, size_t grow) {
     }
     int e = os_file_extend(fp->fd, (uint64_t)mapped + grow);
     if (e) {
-        LOG_ERR("file provider: cannot extend %s to %zu bytes (errno %d)", fp->path,
-                mapped + grow, e);
+        LOG_ERR("file provider: cannot extend %s to %zu bytes (%s)", fp->path,
+                mapped + grow, LOG_STRERROR(e));
         return e;
     }
     void *p;
     e = os_map_fd((void *)(fp->base + mapped), grow, fp->prot, map_flags(fp), fp->fd, mapped, &p);
     if (e) {
-        LOG_ERR("file provider: cannot map %s at offset %zu (errno %d)", fp->path, mapped, e);
+        LOG_ERR("file provider: cannot map %s at offset %zu (%s)", fp->path, mapped,
+                LOG_STRERROR(e));
         return e;
     }
     e = mapped ? range_alloc_extend(fp->ranges, fp->base + mapped, grow)
@@ -273,7 +274,7 @@ static umf_result_t file_initialize(void *params, void **provider) {
 
     int e = os_file_open(fp->path, true, &fp->fd);
     if (e) {
-        LOG_ERR("file provider: cannot open or create %s (errno %d)", fp->path, e);
+        LOG_ERR("file provider: cannot open or create %s (%s)", fp->path, LOG_STRERROR(e));
         r = open_error(e);
         goto err_destroy;
     }
@@ -283,7 +284,7 @@ static umf_result_t file_initialize(void *params, void **provider) {
     if (e == 0)
         e = os_file_size(fp->fd, &fp->orig_size);
     if (e) {
-        LOG_ERR("file provider: %s is not a usable regular file (errno %d)", fp->path, e);
+        LOG_ERR("file provider: %s is not a usable regular file (%s)", fp->path, LOG_STRERROR(e));
         r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
         goto err_destroy;
     }
@@ -420,7 +421,8 @@ static umf_result_t file_purge_force(void *provider, void *ptr, size_t size) {
         e = os_madvise(ptr, size, OS_ADV_DONTNEED);
     }
     if (e) {
-        LOG_ERR("file provider: cannot purge %p+%zu of %s (errno %d)", ptr, size, fp->path, e);
+        LOG_ERR("file provider: cannot purge %p+%zu of %s (%s)", ptr, size, fp->path,
+                LOG_STRERROR(e));
         return provider_set_native_error(&file_error, UMF_FILE_RESULT_ERROR_PURGE_FORCE_FAILED, e,
                                          "file provider: purge_force failed");
     }

@@ -197,7 +197,7 @@ static umf_result_t fixed_purge_force(void *provider, void *ptr, size_t size) {
     if (e == EINVAL)
         e = os_madvise(ptr, size, OS_ADV_DONTNEED);
     if (e) {
-        LOG_ERR("fixed provider: cannot purge %p+%zu (errno %d)", ptr, size, e);
+        LOG_ERR("fixed provider: cannot purge %p+%zu (%s)", ptr, size, LOG_STRERROR(e));
         return provider_set_native_error(&fixed_error, UMF_FIXED_RESULT_ERROR_PURGE_FORCE_FAILED,
                                          e, "fixed provider: purge_force failed");
     }

@@ -127,7 +127,7 @@ umf_result_t provider_ipc_live_add(const void *owner, uintptr_t start, size_t le
     if (!xt.ready) {
         int err = xt_create();
         if (err) {
-            LOG_ERR("cannot create the IPC export table: error %d", err);
+            LOG_ERR("cannot create the IPC export table: %s", LOG_STRERROR(err));
             r = err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
                               : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
                                                          "creating the IPC export table failed");
@@ -219,8 +219,8 @@ umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l) {
         return bad_handle("invalid liveness record");
     int tfd, err = os_fd_from_process(l->pid, l->table_fd, false, &tfd);
     if (err) {
-        LOG_ERR("IPC handle refused: cannot read the export table of process %d: error %d%s",
-                l->pid, err, err == ESRCH ? " (the process is gone)" : "");
+        LOG_ERR("IPC handle refused: cannot read the export table of process %d: %s%s",
+                l->pid, LOG_STRERROR(err), err == ESRCH ? " (the process is gone)" : "");
         return provider_ipc_errno_result(err);
     }
     umf_result_t r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -232,7 +232,7 @@ umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l) {
         id.ino != l->table_ino || id.size < page + ps) {
         r = bad_handle("the export table is not the one the handle names");
     } else if ((err = os_map_fd(NULL, ps, OS_PROT_READ, OS_MAP_SHARED, tfd, page, &m)) != 0) {
-        LOG_ERR("cannot map the export table of process %d: error %d", l->pid, err);
+        LOG_ERR("cannot map the export table of process %d: %s", l->pid, LOG_STRERROR(err));
         r = provider_ipc_errno_result(err);
     } else {
         const xt_slot_t *s = (const xt_slot_t *)((char *)m + (at - page));

@@ -132,8 +132,8 @@ umf_result_t provider_ipc_verify(const provider_ipc_data_t *d, const os_file_id_
         os_file_id_t held;
         int err = holder_identity(d->pid, d->fd, &held);
         if (err) {
-            LOG_ERR("IPC handle refused: cannot see descriptor %d of process %d: error %d",
-                    d->fd, d->pid, err);
+            LOG_ERR("IPC handle refused: cannot see descriptor %d of process %d: %s",
+                    d->fd, d->pid, LOG_STRERROR(err));
             return provider_ipc_errno_result(err);
         }
         if (!same_object(d, &held))
@@ -189,8 +189,8 @@ umf_result_t provider_ipc_map(const provider_ipc_data_t *d, int fd, uint64_t obj
     void *m;
     int err = os_map_fd(NULL, len, prot, OS_MAP_SHARED, fd, moff, &m);
     if (err) {
-        LOG_ERR("mapping %zu bytes of an IPC object at offset %llu failed: error %d", len,
-                (unsigned long long)moff, err);
+        LOG_ERR("mapping %zu bytes of an IPC object at offset %llu failed: %s", len,
+                (unsigned long long)moff, LOG_STRERROR(err));
         return provider_ipc_errno_result(err);
     }
     // Huge page and device DAX mappings come aligned from the kernel; a
@@ -266,8 +266,8 @@ umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void *
     int fd, err;
     os_file_id_t id;
     if ((err = obtain(&d, (prot & OS_PROT_WRITE) != 0, &fd, &id)) != 0) {
-        LOG_ERR("IPC handle refused: cannot open %s of process %d: error %d%s",
-                d.path[0] ? d.path : "the memfd", d.pid, err,
+        LOG_ERR("IPC handle refused: cannot open %s of process %d: %s%s",
+                d.path[0] ? d.path : "the memfd", d.pid, LOG_STRERROR(err),
                 err == ESRCH ? " (the process is gone)" : "");
         return provider_ipc_errno_result(err);
     }

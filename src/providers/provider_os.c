@@ -59,7 +59,7 @@ static umf_result_t bind(void *addr, size_t len, os_mpol_t mode, const nodeset_t
     }
     if (likely(err == 0))
         return UMF_RESULT_SUCCESS;
-    LOG_ERR("binding %p+%zu (policy %d) failed: error %d", addr, len, (int)mode, err);
+    LOG_ERR("binding %p+%zu (policy %d) failed: %s", addr, len, (int)mode, LOG_STRERROR(err));
     return provider_os_native_error(UMF_OS_RESULT_ERROR_BIND_FAILED, err,
                                     "binding memory to NUMA nodes failed");
 }
@@ -378,7 +378,7 @@ static void os_finalize(void *provider) {
 // ---- allocation ----------------------------------------------------------------
 
 static umf_result_t map_error(int err, const char *what) {
-    LOG_ERR("%s: error %d", what, err);
+    LOG_ERR("%s: %s", what, LOG_STRERROR(err));
     umf_result_t r = provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, what);
     // Running out of memory (or of huge pages) is not provider-specific.
     return err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY : r;

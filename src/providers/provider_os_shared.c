@@ -36,10 +36,10 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
         // UMF does; O_EXCL then makes sure the file is this provider's own.
         err = os_shm_unlink(shm_name);
         if (err && err != ENOENT)
-            LOG_WARN("cannot unlink a stale /dev/shm/%s: error %d", shm_name, err);
+            LOG_WARN("cannot unlink a stale /dev/shm/%s: %s", shm_name, LOG_STRERROR(err));
         err = os_shm_open(shm_name, true, true, &fd);
         if (err) {
-            LOG_ERR("cannot create /dev/shm/%s: error %d", shm_name, err);
+            LOG_ERR("cannot create /dev/shm/%s: %s", shm_name, LOG_STRERROR(err));
             return err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
                                  : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
                                                             "creating the shm file failed");
@@ -53,7 +53,7 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
     } else {
         err = os_memfd_create("hetmem_os_provider", p->huge_flags, &fd);
         if (err) {
-            LOG_ERR("memfd_create failed: error %d", err);
+            LOG_ERR("memfd_create failed: %s", LOG_STRERROR(err));
             return err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
                                  : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
                                                             "creating the memfd failed");
@@ -198,8 +198,8 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
     }
     err = os_map_fd(resv, len, p->prot, OS_MAP_SHARED, p->fd, off, &addr);
     if (err) {
-        LOG_ERR("mapping %zu bytes of the fd at offset %llu failed: error %d", len,
-                (unsigned long long)off, err);
+        LOG_ERR("mapping %zu bytes of the fd at offset %llu failed: %s", len,
+                (unsigned long long)off, LOG_STRERROR(err));
         r = provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
                                      "mapping shared memory failed");
         if (err == ENOMEM)
@@ -215,8 +215,8 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
         goto out_unmap;
     err = grow(p, off + len);
     if (err) {
-        LOG_ERR("growing the backing file to %llu bytes failed: error %d",
-                (unsigned long long)(off + len), err);
+        LOG_ERR("growing the backing file to %llu bytes failed: %s",
+                (unsigned long long)(off + len), LOG_STRERROR(err));
         r = err == ENOMEM || err == ENOSPC
                 ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
                 : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
@@ -295,7 +295,7 @@ umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
     // only leaves the pages in the file until the provider is destroyed.
     err = punch(p, i, a, b);
     if (err)
-        LOG_WARN("punching the freed range %p+%zu failed: error %d", addr, len, err);
+        LOG_WARN("punching the freed range %p+%zu failed: %s", addr, len, LOG_STRERROR(err));
     ext_cut(p, i, a, b);
 out:
     pthread_mutex_unlock(&p->lock);

@@ -21,6 +21,7 @@
 #include <umf/memory_provider.h>
 #include <umf/providers/provider_devdax_memory.h>
 
+#include "base/log.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
 #include "providers/range_alloc.h"
@@ -72,13 +73,37 @@ static void params(void **state) {
                      UMF_RESULT_ERROR_INVALID_ARGUMENT);
 }
 
+// The refusal's log line names the error in words, not as a number.
 static void missing_device(void **state) {
     (void)state;
     umf_memory_provider_handle_t h = NULL;
+    char path[] = "/tmp/hetmem-devdax-log-XXXXXX";
+    int cap = mkstemp(path);
+    assert_true(cap >= 0);
+    log_level_t level = log_level();
+    log_set_level(LOG_LEVEL_ERROR);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    dup2(cap, 2);
     umf_result_t r = try_make("/dev/hetmem-no-such-dax9.9", 2 * MiB, &h);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    log_set_level(level);
+    char log[4096] = {0};
+    assert_true(lseek(cap, 0, SEEK_SET) == 0);
+    ssize_t n = read(cap, log, sizeof log - 1);
+    close(cap);
+    unlink(path);
+    fprintf(stderr, "%s", log); // still visible in the test's output
     assert_int_not_equal(r, UMF_RESULT_SUCCESS);
     assert_int_equal(r, UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_null(h);
+    assert_true(n > 0);
+    assert_non_null(strstr(log, "/dev/hetmem-no-such-dax9.9"));
+    assert_non_null(strstr(log, strerror(ENOENT)));
+    assert_null(strstr(log, "errno"));
 }
 
 static void regular_file_refused(void **state) {
