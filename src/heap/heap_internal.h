@@ -369,7 +369,9 @@ static inline unsigned heap_class_of(const heap_t *h, size_t size) {
 #define HEAP_PM_L2_BITS 18
 #define HEAP_PM_L2_MASK (((uintptr_t)1 << HEAP_PM_L2_BITS) - 1)
 #define HEAP_PM_ROOT_ENTRIES ((size_t)1 << (HEAP_PM_KEY_BITS - HEAP_PM_L2_BITS))
-extern _Atomic uintptr_t heap_pm_root[HEAP_PM_ROOT_ENTRIES];
+// Hidden: the free paths index it without a GOT load (nothing outside
+// libhetmem reads it).
+extern _Atomic uintptr_t heap_pm_root[HEAP_PM_ROOT_ENTRIES] __attribute__((visibility("hidden")));
 /// The span registered for the page holding `a`, or NULL. Lock-free.
 static inline heap_span_t *heap_pagemap_get(uintptr_t a) {
     uintptr_t r = a >> (HEAP_PAGE_SHIFT + HEAP_PM_L2_BITS);
