@@ -70,4 +70,13 @@ static inline uint64_t test_seed_base(const char *what) {
     return atomic_load(&base);
 }
 
+/// One step of a xorshift64* stream: a small generator whose whole state is
+/// *s (seed it with a non-zero value from test_seed*), so a run replays.
+static inline uint32_t test_rng_next(uint64_t *s) {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (uint32_t)((*s * UINT64_C(2685821657736338717)) >> 32);
+}
+
 #endif // HETMEM_TEST_SEED_H

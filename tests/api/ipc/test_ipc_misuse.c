@@ -33,6 +33,8 @@
 #include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "test_seed.h"
+
 #define OK UMF_RESULT_SUCCESS
 #define INVAL UMF_RESULT_ERROR_INVALID_ARGUMENT
 
@@ -40,12 +42,7 @@ typedef enum pool_kind_t { P_DISJOINT, P_SCALABLE, P_JEMALLOC, P_COUNT } pool_ki
 static const char *const pool_names[P_COUNT] = {"disjoint", "scalable", "jemalloc"};
 
 static uint64_t rng;
-static uint32_t rnd(void) { // xorshift64*
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * UINT64_C(2685821657736338717)) >> 32);
-}
+static uint32_t rnd(void) { return test_rng_next(&rng); }
 
 static umf_memory_provider_handle_t os_provider(bool shared) {
     umf_os_memory_provider_params_handle_t p;

@@ -26,17 +26,14 @@
 
 #include "providers/provider_internal.h"
 
+#include "test_seed.h"
+
 #define OK UMF_RESULT_SUCCESS
 #define INVAL UMF_RESULT_ERROR_INVALID_ARGUMENT
 #define SENTINEL 4242
 
 static uint64_t rng;
-static uint32_t rnd(void) { // xorshift64*
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * UINT64_C(2685821657736338717)) >> 32);
-}
+static uint32_t rnd(void) { return test_rng_next(&rng); }
 
 static umf_memory_provider_handle_t os_provider(bool shared) {
     umf_os_memory_provider_params_handle_t p;
