@@ -7,9 +7,10 @@
 //   target      a NUMA node with memory (the only kind of memory target)
 //   memspace    an ordered set of targets, no node twice; the order is the
 //               node list order of providers made from it
-//   predefined  a memspace the library computes from the topology on first
-//               use and owns (HostAll, HighestCapacity, HighestBandwidth,
-//               LowestLatency); immutable, never freed before exit
+//   predefined  a memspace the library computes on first use with the
+//               node-selection engine (memspace_nodes.h) and owns (HostAll,
+//               HighestCapacity, HighestBandwidth, LowestLatency);
+//               immutable, never freed before exit
 //   initiator   the NUMA node of the CPU that first asked for a predefined
 //               memspace: HMAT figures are read as seen from it
 #ifndef HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
@@ -104,11 +105,6 @@ typedef enum memspace_predefined_t {
     MEMSPACE_PREDEFINED_COUNT
 } memspace_predefined_t;
 
-/// How a predefined memspace picks its nodes: fills *out (never empty) and
-/// returns true, or returns false with *reason (a string literal) saying why
-/// the memspace does not exist on this machine. Topology is initialized.
-typedef bool (*memspace_select_fn)(nodeset_t *out, const char **reason);
-
 /// The predefined memspace `which`, computed on first call (thread-safe,
 /// once per process; a call made while computing - from an allocation the
 /// topology discovery makes - gets NULL), or NULL with the reason logged.
@@ -124,23 +120,11 @@ const char *memspace_predefined_reason(memspace_predefined_t which);
 /// (valid once either was computed), or TOPO_NODE_NONE.
 unsigned memspace_predefined_initiator(void);
 
+#ifdef HETMEM_TEST_HOOKS
 /// Test support: forgets every predefined memspace (the next call computes
 /// it again, e.g. on another fake topology). Not thread-safe; handles
 /// returned before become invalid.
 void memspace_predefined_reset_for_testing(void);
-
-/// The HMAT rule of HighestBandwidth and LowestLatency: the nodes whose
-/// `metric` (0: no figure) is the best - highest when `highest`, else
-/// lowest - as seen from the calling CPU's node. Where that initiator has
-/// no figures at all (e.g. a CPU node that HMAT leaves out), each node's
-/// figures from its own best initiator are used, and that is logged.
-bool memspace_select_by_perf(bool highest, uint64_t (*metric)(const topo_perf_t *p),
-                             nodeset_t *out, const char **reason);
-
-// The selection rules, one per file (policy_*.c).
-bool memspace_select_host_all(nodeset_t *out, const char **reason);
-bool memspace_select_highest_capacity(nodeset_t *out, const char **reason);
-bool memspace_select_highest_bw(nodeset_t *out, const char **reason);
-bool memspace_select_lowest_latency(nodeset_t *out, const char **reason);
+#endif
 
 #endif // HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H

@@ -1,54 +1,55 @@
 // SPDX-License-Identifier: MIT
-// The predefined memspaces: computed once per process, on first use, from
-// the topology layer, then published and never changed. This file owns the
-// once-machinery, the reasons a memspace may not exist, and the HMAT rule
-// that HighestBandwidth and LowestLatency share; each memspace's own rule
-// is one policy_*.c file.
+// The predefined memspaces (umfMemspace*Get): rows of a table, each naming
+// a rule of the node-selection engine (memspace_nodes.c). UMF's documented
+// behaviour: a predefined memspace is computed once per process, on first
+// use, for the CPU node of the thread that first asks, then published and
+// never changed (memkind asks the same engine per CPU node instead).
 //
 // Once: an atomic "done" flag per memspace read with acquire on the fast
-// path; the first caller computes under one mutex and publishes with
+// path; the first caller computes under one lock and publishes with
 // release. A thread that re-enters while computing (an allocation made by
 // the topology discovery, routed back into hetmem by a front end) gets
 // NULL instead of a deadlock. The result, NULL included, is final for the
 // process (a machine does not grow HMAT tables at run time).
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
+#include "memspace/memspace_nodes.h"
 
 typedef struct predefined_t {
     const char *name;
-    memspace_select_fn select;
+    memspace_rule_t rule;
     atomic_bool done;             // written once under `lock`, with release
     struct umf_memspace_t *ms;    // valid once done; NULL: see reason
     const char *reason;           // why ms is NULL (a string literal)
 } predefined_t;
 
 static predefined_t predefined[MEMSPACE_PREDEFINED_COUNT] = {
-    [MEMSPACE_HOST_ALL] = {.name = "HostAll", .select = memspace_select_host_all},
-    [MEMSPACE_HIGHEST_CAPACITY] = {.name = "HighestCapacity",
-                                   .select = memspace_select_highest_capacity},
-    [MEMSPACE_HIGHEST_BANDWIDTH] = {.name = "HighestBandwidth",
-                                    .select = memspace_select_highest_bw},
-    [MEMSPACE_LOWEST_LATENCY] = {.name = "LowestLatency", .select = memspace_select_lowest_latency},
+    [MEMSPACE_HOST_ALL] = {"HostAll", MEMSPACE_RULE_ALL},
+    [MEMSPACE_HIGHEST_CAPACITY] = {"HighestCapacity", MEMSPACE_RULE_HIGHEST_CAPACITY},
+    [MEMSPACE_HIGHEST_BANDWIDTH] = {"HighestBandwidth", MEMSPACE_RULE_HIGHEST_BANDWIDTH},
+    [MEMSPACE_LOWEST_LATENCY] = {"LowestLatency", MEMSPACE_RULE_LOWEST_LATENCY},
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(lock, LOCK_RANK_MEMSPACE);
 static __thread bool computing;                 // this thread holds `lock` in compute()
 static _Atomic unsigned perf_initiator = TOPO_NODE_NONE; // see memspace_predefined_initiator
 
-// Called with `lock` held, once per memspace.
+// Called with `lock` held, once per memspace: the engine, for this thread's
+// CPU node.
 static void compute(predefined_t *p) {
     nodeset_t nodes;
     const char *reason = NULL;
-    int err = topo_init();
-    // EINVAL: a malformed MEMKIND_* override was ignored; the topology is usable.
-    if (err && err != EINVAL) {
-        reason = "the memory topology cannot be read (see HETMEM_LOG=info)";
-    } else if (!p->select(&nodes, &reason)) {
+    (void)memspace_nodes_topology(); // the engine reports a failure below
+    unsigned cpu_node = topo_current_node();
+    if (memspace_rule_per_cpu(p->rule) && topo_has_hmat())
+        atomic_store_explicit(&perf_initiator, cpu_node, memory_order_relaxed);
+    if (memspace_nodes_select(p->rule, cpu_node, false, NULL, &nodes, &reason) !=
+        MEMSPACE_PICK_OK) {
         if (!reason)
             reason = "no node qualifies";
     } else if (memspace_from_nodeset(&nodes, &p->ms) != UMF_RESULT_SUCCESS) {
@@ -76,14 +77,14 @@ umf_const_memspace_handle_t memspace_predefined_get(memspace_predefined_t which)
     if (computing)
         return NULL; // re-entered from inside compute(): see the file comment
     int saved = errno; // the topology's reads set it on paths that end well
-    pthread_mutex_lock(&lock);
+    lock_acquire(&lock);
     if (!atomic_load_explicit(&p->done, memory_order_relaxed)) {
         computing = true;
         compute(p);
         computing = false;
         atomic_store_explicit(&p->done, true, memory_order_release);
     }
-    pthread_mutex_unlock(&lock);
+    lock_release(&lock);
     if (p->ms)
         errno = saved;
     return p->ms;
@@ -106,8 +107,9 @@ unsigned memspace_predefined_initiator(void) {
     return atomic_load_explicit(&perf_initiator, memory_order_relaxed);
 }
 
+#ifdef HETMEM_TEST_HOOKS
 void memspace_predefined_reset_for_testing(void) {
-    pthread_mutex_lock(&lock);
+    lock_acquire(&lock);
     for (unsigned i = 0; i < MEMSPACE_PREDEFINED_COUNT; i++) {
         predefined_t *p = &predefined[i];
         memspace_free(p->ms);
@@ -116,60 +118,23 @@ void memspace_predefined_reset_for_testing(void) {
         atomic_store_explicit(&p->done, false, memory_order_relaxed);
     }
     atomic_store_explicit(&perf_initiator, TOPO_NODE_NONE, memory_order_relaxed);
-    pthread_mutex_unlock(&lock);
+    lock_release(&lock);
+}
+#endif
+
+// The UMF entry points.
+HETMEM_EXPORT umf_const_memspace_handle_t umfMemspaceHostAllGet(void) {
+    return memspace_predefined_get(MEMSPACE_HOST_ALL);
 }
 
-// ---- the HMAT rule -----------------------------------------------------------------
-
-// The figure of node i seen from `init`, or from its own best initiator
-// when `own` (the fallback); 0 when there is none.
-static uint64_t figure(unsigned i, unsigned init, bool own,
-                       uint64_t (*metric)(const topo_perf_t *p)) {
-    const topo_node_t *n = topo_node_at(i);
-    if (own)
-        return n->perf_initiator == TOPO_NODE_NONE ? 0 : metric(&n->perf);
-    topo_perf_t perf;
-    return topo_perf(init, n->id, &perf) == 0 ? metric(&perf) : 0;
+HETMEM_EXPORT umf_const_memspace_handle_t umfMemspaceHighestCapacityGet(void) {
+    return memspace_predefined_get(MEMSPACE_HIGHEST_CAPACITY);
 }
 
-static bool better(bool highest, uint64_t v, uint64_t best) {
-    return highest ? v > best : v < best;
+HETMEM_EXPORT umf_const_memspace_handle_t umfMemspaceHighestBandwidthGet(void) {
+    return memspace_predefined_get(MEMSPACE_HIGHEST_BANDWIDTH);
 }
 
-// Two passes over the nodes: the best figure, then every node that has it
-// (ties are all kept: two identical HBM stacks are both "the highest").
-bool memspace_select_by_perf(bool highest, uint64_t (*metric)(const topo_perf_t *p),
-                             nodeset_t *out, const char **reason) {
-    if (!topo_has_hmat()) {
-        *reason = "the machine reports no HMAT bandwidth/latency figures (no ACPI HMAT table, "
-                  "or a kernel without CONFIG_HMEM_REPORTING)";
-        return false;
-    }
-    unsigned init = topo_current_node(), count = topo_node_count();
-    atomic_store_explicit(&perf_initiator, init, memory_order_relaxed);
-    for (int pass = 0; pass < 2; pass++) {
-        bool own = pass == 1; // the fallback: no figure at all from `init`
-        bool any = false;
-        uint64_t best = 0;
-        for (unsigned i = 0; i < count; i++) {
-            uint64_t v = figure(i, init, own, metric);
-            if (v && (!any || better(highest, v, best))) {
-                best = v;
-                any = true;
-            }
-        }
-        if (!any)
-            continue;
-        if (own)
-            LOG_INFO("HMAT has no figures from initiator node %u: using each node's best "
-                     "initiator",
-                     init);
-        nodeset_zero(out);
-        for (unsigned i = 0; i < count; i++)
-            if (figure(i, init, own, metric) == best)
-                nodeset_set(out, topo_node_at(i)->id);
-        return true;
-    }
-    *reason = "HMAT gives no figure of this kind for any node";
-    return false;
+HETMEM_EXPORT umf_const_memspace_handle_t umfMemspaceLowestLatencyGet(void) {
+    return memspace_predefined_get(MEMSPACE_LOWEST_LATENCY);
 }

@@ -148,16 +148,16 @@ static void slot_reason(const mk_static_desc_t *d, const mk_slot_t *s, char *buf
     switch (s->status) {
         case MEMKIND_ERROR_UNAVAILABLE:
             switch (d->rule) {
-                case MK_RULE_HBW_CLOSEST:
-                case MK_RULE_HBW_ALL: what = "no high-bandwidth (HBM) node"; break;
-                case MK_RULE_KMEM_CLOSEST:
-                case MK_RULE_KMEM_ALL: what = "no DAX KMEM node"; break;
-                case MK_RULE_CPU: what = "no node with CPUs and memory"; break;
-                case MK_RULE_CAPACITY_LOCAL: what = "no memory in the local domain"; break;
-                case MK_RULE_LATENCY_LOCAL:
+                case MEMSPACE_RULE_HBW_CLOSEST:
+                case MEMSPACE_RULE_HBW_ALL: what = "no high-bandwidth (HBM) node"; break;
+                case MEMSPACE_RULE_KMEM_CLOSEST:
+                case MEMSPACE_RULE_KMEM_ALL: what = "no DAX KMEM node"; break;
+                case MEMSPACE_RULE_CPU: what = "no node with CPUs and memory"; break;
+                case MEMSPACE_RULE_CAPACITY_LOCAL: what = "no memory in the local domain"; break;
+                case MEMSPACE_RULE_LATENCY_LOCAL:
                     what = "no HMAT latency figures in the local domain";
                     break;
-                case MK_RULE_BANDWIDTH_LOCAL:
+                case MEMSPACE_RULE_BANDWIDTH_LOCAL:
                     what = "no HMAT bandwidth figures in the local domain";
                     break;
                 default: what = "no node with memory"; break;
@@ -216,7 +216,7 @@ static void kind_reason(kind_info_t *k) {
         return;
     }
     nodeset_t cpus;
-    mk_nodes_cpu_nodes(&cpus);
+    memspace_nodes_cpu(&cpus);
     char first[ONE_LEN] = "", one[ONE_LEN], line[ONE_LEN + 32];
     unsigned nfail = 0, nsame = 0, nsame_status = 0;
     mk_slot_t all = {.status = MEMKIND_SUCCESS}; // the failing shares together
@@ -251,9 +251,9 @@ static void kind_info(size_t i, kind_info_t *k) {
     k->desc = &mk_static_descs[kind - mk_static_kinds];
     k->available = memkind_check_available(kind) == MEMKIND_SUCCESS;
     k->heap = mk_heap_get(kind); // built by the call above; no pool is created
-    k->per_cpu = mk_rule_is_local(k->desc->rule);
+    k->per_cpu = memspace_rule_per_cpu(k->desc->rule);
     k->has_nodes = k->heap && k->heap->status == MEMKIND_SUCCESS &&
-                   k->desc->rule != MK_RULE_NONE;
+                   k->desc->rule != MEMSPACE_RULE_NONE;
     kind_reason(k);
 }
 
@@ -271,7 +271,7 @@ void info_kinds_text(FILE *out) {
             topo_current_node());
     fprintf(out, "  %-41s %-9s %-10s %s\n", "kind", "available", "policy", "nodes");
     nodeset_t cpus;
-    mk_nodes_cpu_nodes(&cpus);
+    memspace_nodes_cpu(&cpus);
     for (size_t i = 0; i < NKINDS; i++) {
         kind_info_t k;
         kind_info(i, &k);
@@ -306,7 +306,7 @@ void info_kinds_json(json_out_t *j) {
     json_key(j, "kinds");
     json_begin_array(j, false);
     nodeset_t cpus;
-    mk_nodes_cpu_nodes(&cpus);
+    memspace_nodes_cpu(&cpus);
     char list[LIST_LEN];
     for (size_t i = 0; i < NKINDS; i++) {
         kind_info_t k;

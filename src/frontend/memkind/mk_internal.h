@@ -16,7 +16,8 @@
 //            nodes depend on the calling CPU (HBW, DAX_KMEM, *_LOCAL...)
 //            have one slot per CPU node with a distinct node set; the
 //            others have one slot
-//   rule     how a static kind picks its nodes (mk_nodes.c)
+//   rule     how a static kind picks its nodes: a rule of the memspace
+//            layer's engine (memspace_nodes_select), asked per CPU node
 //   guard    the front end's provider wrapper (mk_provider.c): free-memory
 //            check of bound kinds, size limit, THP advice, byte counts
 #ifndef HETMEM_FRONTEND_MEMKIND_MK_INTERNAL_H
@@ -36,6 +37,7 @@
 #include <umf/providers/provider_os_memory.h>
 
 #include "base/nodeset.h"
+#include "memspace/memspace_nodes.h"
 
 /// The memkind API level we implement (memkind_get_version).
 #define MK_VERSION_MAJOR 1
@@ -76,8 +78,10 @@ const mk_env_t *mk_env(void);
 /// MEMKIND_SUCCESS, or MEMKIND_ERROR_ENVIRON when a variable that every
 /// heap depends on is malformed.
 int mk_env_status(void);
+#ifdef HETMEM_TEST_HOOKS
 /// Test support: parse again on the next mk_env call.
 void mk_env_reset_for_testing(void);
+#endif
 
 // ---- errors (mk_errors.c): the front end's one conversion table --------------
 
@@ -90,48 +94,7 @@ int mk_error_from_errno(int err);
 /// The errno an allocation failure reports (ENOMEM or EINVAL).
 int mk_errno_from_umf(umf_result_t r);
 
-// ---- node rules (mk_nodes.c) ------------------------------------------------
-
-typedef enum mk_rule_t {
-    MK_RULE_NONE = 0,        ///< no node list (DEFAULT, HUGETLB)
-    MK_RULE_ALL,             ///< every node with memory (INTERLEAVE)
-    MK_RULE_CPU,             ///< nodes with CPUs (REGULAR)
-    MK_RULE_HBW_CLOSEST,     ///< the HBW nodes nearest to the CPU's node
-    MK_RULE_HBW_ALL,         ///< every HBW node
-    MK_RULE_KMEM_CLOSEST,    ///< the PMEM/KMEM nodes nearest to the CPU's node
-    MK_RULE_KMEM_ALL,        ///< every PMEM/KMEM node
-    MK_RULE_CAPACITY,        ///< the node(s) with the highest capacity
-    MK_RULE_CAPACITY_LOCAL,  ///< highest capacity in the CPU's local domain
-    MK_RULE_LATENCY_LOCAL,   ///< lowest latency in the local domain (HMAT)
-    MK_RULE_BANDWIDTH_LOCAL, ///< highest bandwidth in the local domain (HMAT)
-} mk_rule_t;
-
-/// True when the rule's answer depends on the calling CPU's node.
-bool mk_rule_is_local(mk_rule_t rule);
-
-/// The nodes of a rule for a thread on CPU node `cpu_node`. With `single`,
-/// the rule must name exactly one node (the PREFERRED kinds: two nodes at
-/// the same shortest distance, or of the same highest capacity, make it
-/// fail). Returns MEMKIND_SUCCESS, MEMKIND_ERROR_UNAVAILABLE (no such
-/// memory, or no HMAT figures for a rule that needs them) or
-/// MEMKIND_ERROR_RUNTIME (`single` and a tie), and the nodes in *out.
-int mk_nodes_select(mk_rule_t rule, unsigned cpu_node, bool single, nodeset_t *out);
-
-/// The nodes with CPUs (the initiators a process may run on).
-void mk_nodes_cpu_nodes(nodeset_t *out);
-
-/// The local domain of a CPU node: itself and the CPU-less nodes whose
-/// nearest initiator (HMAT, else SLIT distance) it is.
-void mk_nodes_local_domain(unsigned cpu_node, nodeset_t *out);
-
-/// Sum of the capacity of a set (bytes).
-uint64_t mk_nodes_capacity(const nodeset_t *nodes);
-
-/// Sum of the free bytes of a set right now (sysfs); 0 when unreadable.
-uint64_t mk_nodes_free(const nodeset_t *nodes);
-
-/// Sum of the 2 MiB huge pages configured on a set.
-uint64_t mk_nodes_hugepages_2m(const nodeset_t *nodes);
+// ---- nodes: the memspace layer's engine (memspace/memspace_nodes.h) ----------
 
 /// MEMKIND_SUCCESS, or MEMKIND_ERROR_ENVIRON when the topology layer
 /// rejected MEMKIND_HBW_NODES / MEMKIND_HBW_THRESHOLD (hbw true) or
@@ -243,7 +206,7 @@ typedef enum mk_type_t {
 /// How a static kind gets its memory.
 typedef struct mk_static_desc_t {
     const char *name;     ///< kind->name, as memkind names it
-    mk_rule_t rule;       ///< which nodes
+    memspace_rule_t rule; ///< which nodes (the engine's rule)
     umf_numa_mode_t mode; ///< how (DEFAULT, BIND, PREFERRED, INTERLEAVE)
     bool hugetlb;         ///< 2 MiB pages
     bool single;          ///< PREFERRED kinds: exactly one node (ties fail)

@@ -18,65 +18,58 @@
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
 #include "os/meta.h"
-#include "os/os.h"
 #include "topology/topo.h"
 
-#define BIND UMF_NUMA_MODE_BIND
-#define PREF UMF_NUMA_MODE_PREFERRED
-#define INTL UMF_NUMA_MODE_INTERLEAVE
-#define DFLT UMF_NUMA_MODE_DEFAULT
+// The static kinds, one row each in partition order (memkind_deprecated.h):
+// the kind, its name, which nodes (a rule of the memspace layer's engine),
+// the mempolicy (the OS provider's NUMA mode) and the pool configuration
+// (HUGE: 2 MiB pages; ONE: exactly one node, ties fail; HBW / KMEM: depends
+// on MEMKIND_HBW_* / MEMKIND_DAX_KMEM_NODES; NEVER: GBTLB, unavailable; CAP:
+// memkind_get_capacity answers).
+#define HUGE 1u
+#define ONE 2u
+#define HBW 4u
+#define KMEM 8u
+#define NEVER 16u
+#define CAP 32u
+#define MK_STATIC_KINDS(X)                                                                         \
+    X(DEFAULT, "memkind_default", NONE, DEFAULT, CAP)                                              \
+    X(HBW, "memkind_hbw", HBW_CLOSEST, BIND, HBW | CAP)                                            \
+    X(HBW_HUGETLB, "memkind_hbw_hugetlb", HBW_CLOSEST, BIND, HUGE | HBW)                           \
+    X(HBW_PREFERRED, "memkind_hbw_preferred", HBW_CLOSEST, PREFERRED, ONE | HBW)                   \
+    X(HBW_PREFERRED_HUGETLB, "memkind_hbw_preferred_hugetlb", HBW_CLOSEST, PREFERRED,              \
+      HUGE | ONE | HBW)                                                                            \
+    X(HUGETLB, "memkind_hugetlb", NONE, DEFAULT, HUGE | CAP)                                       \
+    X(HBW_GBTLB, "memkind_hbw_gbtlb", NONE, DEFAULT, NEVER)                                        \
+    X(HBW_PREFERRED_GBTLB, "memkind_hbw_preferred_gbtlb", NONE, DEFAULT, NEVER)                    \
+    X(GBTLB, "memkind_gbtlb", NONE, DEFAULT, NEVER)                                                \
+    X(HBW_INTERLEAVE, "memkind_hbw_interleave", HBW_ALL, INTERLEAVE, HBW | CAP)                    \
+    X(INTERLEAVE, "memkind_interleave", ALL, INTERLEAVE, CAP)                                      \
+    X(REGULAR, "memkind_regular", CPU, BIND, CAP)                                                  \
+    X(HBW_ALL, "memkind_hbw_all", HBW_ALL, BIND, HBW | CAP)                                        \
+    X(HBW_ALL_HUGETLB, "memkind_hbw_all_hugetlb", HBW_ALL, BIND, HUGE | HBW)                       \
+    X(DAX_KMEM, "memkind_dax_kmem", KMEM_CLOSEST, BIND, KMEM | CAP)                                \
+    X(DAX_KMEM_ALL, "memkind_dax_kmem_all", KMEM_ALL, BIND, KMEM | CAP)                            \
+    X(DAX_KMEM_PREFERRED, "memkind_dax_kmem_preferred", KMEM_CLOSEST, PREFERRED, ONE | KMEM)       \
+    X(DAX_KMEM_INTERLEAVE, "memkind_dax_kmem_interleave", KMEM_ALL, INTERLEAVE, KMEM | CAP)        \
+    X(HIGHEST_CAPACITY, "memkind_highest_capacity", HIGHEST_CAPACITY, BIND, CAP)                   \
+    X(HIGHEST_CAPACITY_PREFERRED, "memkind_highest_capacity_preferred", HIGHEST_CAPACITY,          \
+      PREFERRED, ONE)                                                                              \
+    X(HIGHEST_CAPACITY_LOCAL, "memkind_highest_capacity_local", CAPACITY_LOCAL, BIND, CAP)         \
+    X(HIGHEST_CAPACITY_LOCAL_PREFERRED, "memkind_highest_capacity_local_preferred",                \
+      CAPACITY_LOCAL, PREFERRED, 0)                                                                \
+    X(LOWEST_LATENCY_LOCAL, "memkind_lowest_latency_local", LATENCY_LOCAL, BIND, CAP)              \
+    X(LOWEST_LATENCY_LOCAL_PREFERRED, "memkind_lowest_latency_local_preferred", LATENCY_LOCAL,     \
+      PREFERRED, 0)                                                                                \
+    X(HIGHEST_BANDWIDTH_LOCAL, "memkind_highest_bandwidth_local", BANDWIDTH_LOCAL, BIND, CAP)      \
+    X(HIGHEST_BANDWIDTH_LOCAL_PREFERRED, "memkind_highest_bandwidth_local_preferred",              \
+      BANDWIDTH_LOCAL, PREFERRED, 0)
 
-// Partition order (memkind_deprecated.h). Node rules: mk_nodes.c.
-const mk_static_desc_t mk_static_descs[MEMKIND_NUM_BASE_KIND] = {
-    [MEMKIND_PARTITION_DEFAULT] = {"memkind_default", MK_RULE_NONE, DFLT, .capacity = true},
-    [MEMKIND_PARTITION_HBW] = {"memkind_hbw", MK_RULE_HBW_CLOSEST, BIND, .hbw_env = true,
-                               .capacity = true},
-    [MEMKIND_PARTITION_HBW_HUGETLB] = {"memkind_hbw_hugetlb", MK_RULE_HBW_CLOSEST, BIND,
-                                       .hugetlb = true, .hbw_env = true},
-    [MEMKIND_PARTITION_HBW_PREFERRED] = {"memkind_hbw_preferred", MK_RULE_HBW_CLOSEST, PREF,
-                                         .single = true, .hbw_env = true},
-    [MEMKIND_PARTITION_HBW_PREFERRED_HUGETLB] = {"memkind_hbw_preferred_hugetlb",
-                                                 MK_RULE_HBW_CLOSEST, PREF, .hugetlb = true,
-                                                 .single = true, .hbw_env = true},
-    [MEMKIND_PARTITION_HUGETLB] = {"memkind_hugetlb", MK_RULE_NONE, DFLT, .hugetlb = true,
-                                   .capacity = true},
-    [MEMKIND_PARTITION_HBW_GBTLB] = {"memkind_hbw_gbtlb", MK_RULE_NONE, DFLT, .unsupported = true},
-    [MEMKIND_PARTITION_HBW_PREFERRED_GBTLB] = {"memkind_hbw_preferred_gbtlb", MK_RULE_NONE, DFLT,
-                                               .unsupported = true},
-    [MEMKIND_PARTITION_GBTLB] = {"memkind_gbtlb", MK_RULE_NONE, DFLT, .unsupported = true},
-    [MEMKIND_PARTITION_HBW_INTERLEAVE] = {"memkind_hbw_interleave", MK_RULE_HBW_ALL, INTL,
-                                          .hbw_env = true, .capacity = true},
-    [MEMKIND_PARTITION_INTERLEAVE] = {"memkind_interleave", MK_RULE_ALL, INTL, .capacity = true},
-    [MEMKIND_PARTITION_REGULAR] = {"memkind_regular", MK_RULE_CPU, BIND, .capacity = true},
-    [MEMKIND_PARTITION_HBW_ALL] = {"memkind_hbw_all", MK_RULE_HBW_ALL, BIND, .hbw_env = true,
-                                   .capacity = true},
-    [MEMKIND_PARTITION_HBW_ALL_HUGETLB] = {"memkind_hbw_all_hugetlb", MK_RULE_HBW_ALL, BIND,
-                                           .hugetlb = true, .hbw_env = true},
-    [MEMKIND_PARTITION_DAX_KMEM] = {"memkind_dax_kmem", MK_RULE_KMEM_CLOSEST, BIND,
-                                    .kmem_env = true, .capacity = true},
-    [MEMKIND_PARTITION_DAX_KMEM_ALL] = {"memkind_dax_kmem_all", MK_RULE_KMEM_ALL, BIND,
-                                        .kmem_env = true, .capacity = true},
-    [MEMKIND_PARTITION_DAX_KMEM_PREFERRED] = {"memkind_dax_kmem_preferred", MK_RULE_KMEM_CLOSEST,
-                                              PREF, .single = true, .kmem_env = true},
-    [MEMKIND_PARTITION_DAX_KMEM_INTERLEAVE] = {"memkind_dax_kmem_interleave", MK_RULE_KMEM_ALL,
-                                               INTL, .kmem_env = true, .capacity = true},
-    [MEMKIND_PARTITION_HIGHEST_CAPACITY] = {"memkind_highest_capacity", MK_RULE_CAPACITY, BIND,
-                                            .capacity = true},
-    [MEMKIND_PARTITION_HIGHEST_CAPACITY_PREFERRED] = {"memkind_highest_capacity_preferred",
-                                                      MK_RULE_CAPACITY, PREF, .single = true},
-    [MEMKIND_PARTITION_HIGHEST_CAPACITY_LOCAL] = {"memkind_highest_capacity_local",
-                                                  MK_RULE_CAPACITY_LOCAL, BIND, .capacity = true},
-    [MEMKIND_PARTITION_HIGHEST_CAPACITY_LOCAL_PREFERRED] =
-        {"memkind_highest_capacity_local_preferred", MK_RULE_CAPACITY_LOCAL, PREF},
-    [MEMKIND_PARTITION_LOWEST_LATENCY_LOCAL] = {"memkind_lowest_latency_local",
-                                                MK_RULE_LATENCY_LOCAL, BIND, .capacity = true},
-    [MEMKIND_PARTITION_LOWEST_LATENCY_LOCAL_PREFERRED] = {"memkind_lowest_latency_local_preferred",
-                                                          MK_RULE_LATENCY_LOCAL, PREF},
-    [MEMKIND_PARTITION_HIGHEST_BANDWIDTH_LOCAL] = {"memkind_highest_bandwidth_local",
-                                                   MK_RULE_BANDWIDTH_LOCAL, BIND, .capacity = true},
-    [MEMKIND_PARTITION_HIGHEST_BANDWIDTH_LOCAL_PREFERRED] =
-        {"memkind_highest_bandwidth_local_preferred", MK_RULE_BANDWIDTH_LOCAL, PREF},
-};
+#define DESC(P, NAME, RULE, MODE, F)                                                               \
+    [MEMKIND_PARTITION_##P] = {NAME, MEMSPACE_RULE_##RULE, UMF_NUMA_MODE_##MODE,                   \
+                               .hugetlb = (F)&HUGE, .single = (F)&ONE, .hbw_env = (F)&HBW,         \
+                               .kmem_env = (F)&KMEM, .unsupported = (F)&NEVER, .capacity = (F)&CAP},
+const mk_static_desc_t mk_static_descs[MEMKIND_NUM_BASE_KIND] = {MK_STATIC_KINDS(DESC)};
 
 static int static_destroy(struct memkind *kind) {
     (void)kind; // memkind_create_kind returns static kinds: they stay usable
@@ -101,84 +94,33 @@ HETMEM_EXPORT struct memkind_ops MEMKIND_DEFAULT_OPS = {
     .defrag_reallocate = mk_op_defrag,
 };
 
-#define STATIC_KIND(P, NAME)                                                                       \
-    [P] = {.ops = &MEMKIND_DEFAULT_OPS,                                                            \
-           .partition = (P),                                                                       \
-           .name = NAME,                                                                           \
-           .init_once = PTHREAD_ONCE_INIT,                                                         \
-           .arena_map_len = 1,                                                                     \
-           .arena_zero = 1 + (P)*1024u,                                                            \
-           .hetmem_self = &mk_static_kinds[P],                                                     \
-           .hetmem_state = MK_KIND_LIVE}
+#define STATIC_KIND(P, NAME, ...)                                                                  \
+    [MEMKIND_PARTITION_##P] = {.ops = &MEMKIND_DEFAULT_OPS,                                        \
+                               .partition = MEMKIND_PARTITION_##P,                                 \
+                               .name = NAME,                                                       \
+                               .init_once = PTHREAD_ONCE_INIT,                                     \
+                               .arena_map_len = 1,                                                 \
+                               .arena_zero = 1 + MEMKIND_PARTITION_##P * 1024u,                    \
+                               .hetmem_self = &mk_static_kinds[MEMKIND_PARTITION_##P],             \
+                               .hetmem_state = MK_KIND_LIVE},
+struct memkind mk_static_kinds[MEMKIND_NUM_BASE_KIND] = {MK_STATIC_KINDS(STATIC_KIND)};
 
-struct memkind mk_static_kinds[MEMKIND_NUM_BASE_KIND] = {
-    STATIC_KIND(MEMKIND_PARTITION_DEFAULT, "memkind_default"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW, "memkind_hbw"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_HUGETLB, "memkind_hbw_hugetlb"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_PREFERRED, "memkind_hbw_preferred"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_PREFERRED_HUGETLB, "memkind_hbw_preferred_hugetlb"),
-    STATIC_KIND(MEMKIND_PARTITION_HUGETLB, "memkind_hugetlb"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_GBTLB, "memkind_hbw_gbtlb"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_PREFERRED_GBTLB, "memkind_hbw_preferred_gbtlb"),
-    STATIC_KIND(MEMKIND_PARTITION_GBTLB, "memkind_gbtlb"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_INTERLEAVE, "memkind_hbw_interleave"),
-    STATIC_KIND(MEMKIND_PARTITION_INTERLEAVE, "memkind_interleave"),
-    STATIC_KIND(MEMKIND_PARTITION_REGULAR, "memkind_regular"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_ALL, "memkind_hbw_all"),
-    STATIC_KIND(MEMKIND_PARTITION_HBW_ALL_HUGETLB, "memkind_hbw_all_hugetlb"),
-    STATIC_KIND(MEMKIND_PARTITION_DAX_KMEM, "memkind_dax_kmem"),
-    STATIC_KIND(MEMKIND_PARTITION_DAX_KMEM_ALL, "memkind_dax_kmem_all"),
-    STATIC_KIND(MEMKIND_PARTITION_DAX_KMEM_PREFERRED, "memkind_dax_kmem_preferred"),
-    STATIC_KIND(MEMKIND_PARTITION_DAX_KMEM_INTERLEAVE, "memkind_dax_kmem_interleave"),
-    STATIC_KIND(MEMKIND_PARTITION_HIGHEST_CAPACITY, "memkind_highest_capacity"),
-    STATIC_KIND(MEMKIND_PARTITION_HIGHEST_CAPACITY_PREFERRED, "memkind_highest_capacity_preferred"),
-    STATIC_KIND(MEMKIND_PARTITION_HIGHEST_CAPACITY_LOCAL, "memkind_highest_capacity_local"),
-    STATIC_KIND(MEMKIND_PARTITION_HIGHEST_CAPACITY_LOCAL_PREFERRED,
-                "memkind_highest_capacity_local_preferred"),
-    STATIC_KIND(MEMKIND_PARTITION_LOWEST_LATENCY_LOCAL, "memkind_lowest_latency_local"),
-    STATIC_KIND(MEMKIND_PARTITION_LOWEST_LATENCY_LOCAL_PREFERRED,
-                "memkind_lowest_latency_local_preferred"),
-    STATIC_KIND(MEMKIND_PARTITION_HIGHEST_BANDWIDTH_LOCAL, "memkind_highest_bandwidth_local"),
-    STATIC_KIND(MEMKIND_PARTITION_HIGHEST_BANDWIDTH_LOCAL_PREFERRED,
-                "memkind_highest_bandwidth_local_preferred"),
-};
-
-#define KIND_SYMBOL(NAME, P) HETMEM_EXPORT memkind_t NAME = &mk_static_kinds[P]
-KIND_SYMBOL(MEMKIND_DEFAULT, MEMKIND_PARTITION_DEFAULT);
-KIND_SYMBOL(MEMKIND_HBW, MEMKIND_PARTITION_HBW);
-KIND_SYMBOL(MEMKIND_HBW_HUGETLB, MEMKIND_PARTITION_HBW_HUGETLB);
-KIND_SYMBOL(MEMKIND_HBW_PREFERRED, MEMKIND_PARTITION_HBW_PREFERRED);
-KIND_SYMBOL(MEMKIND_HBW_PREFERRED_HUGETLB, MEMKIND_PARTITION_HBW_PREFERRED_HUGETLB);
-KIND_SYMBOL(MEMKIND_HUGETLB, MEMKIND_PARTITION_HUGETLB);
-KIND_SYMBOL(MEMKIND_HBW_GBTLB, MEMKIND_PARTITION_HBW_GBTLB);
-KIND_SYMBOL(MEMKIND_HBW_PREFERRED_GBTLB, MEMKIND_PARTITION_HBW_PREFERRED_GBTLB);
-KIND_SYMBOL(MEMKIND_GBTLB, MEMKIND_PARTITION_GBTLB);
-KIND_SYMBOL(MEMKIND_HBW_INTERLEAVE, MEMKIND_PARTITION_HBW_INTERLEAVE);
-KIND_SYMBOL(MEMKIND_INTERLEAVE, MEMKIND_PARTITION_INTERLEAVE);
-KIND_SYMBOL(MEMKIND_REGULAR, MEMKIND_PARTITION_REGULAR);
-KIND_SYMBOL(MEMKIND_HBW_ALL, MEMKIND_PARTITION_HBW_ALL);
-KIND_SYMBOL(MEMKIND_HBW_ALL_HUGETLB, MEMKIND_PARTITION_HBW_ALL_HUGETLB);
-KIND_SYMBOL(MEMKIND_DAX_KMEM, MEMKIND_PARTITION_DAX_KMEM);
-KIND_SYMBOL(MEMKIND_DAX_KMEM_ALL, MEMKIND_PARTITION_DAX_KMEM_ALL);
-KIND_SYMBOL(MEMKIND_DAX_KMEM_PREFERRED, MEMKIND_PARTITION_DAX_KMEM_PREFERRED);
-KIND_SYMBOL(MEMKIND_DAX_KMEM_INTERLEAVE, MEMKIND_PARTITION_DAX_KMEM_INTERLEAVE);
-KIND_SYMBOL(MEMKIND_HIGHEST_CAPACITY, MEMKIND_PARTITION_HIGHEST_CAPACITY);
-KIND_SYMBOL(MEMKIND_HIGHEST_CAPACITY_PREFERRED, MEMKIND_PARTITION_HIGHEST_CAPACITY_PREFERRED);
-KIND_SYMBOL(MEMKIND_HIGHEST_CAPACITY_LOCAL, MEMKIND_PARTITION_HIGHEST_CAPACITY_LOCAL);
-KIND_SYMBOL(MEMKIND_HIGHEST_CAPACITY_LOCAL_PREFERRED,
-            MEMKIND_PARTITION_HIGHEST_CAPACITY_LOCAL_PREFERRED);
-KIND_SYMBOL(MEMKIND_LOWEST_LATENCY_LOCAL, MEMKIND_PARTITION_LOWEST_LATENCY_LOCAL);
-KIND_SYMBOL(MEMKIND_LOWEST_LATENCY_LOCAL_PREFERRED,
-            MEMKIND_PARTITION_LOWEST_LATENCY_LOCAL_PREFERRED);
-KIND_SYMBOL(MEMKIND_HIGHEST_BANDWIDTH_LOCAL, MEMKIND_PARTITION_HIGHEST_BANDWIDTH_LOCAL);
-KIND_SYMBOL(MEMKIND_HIGHEST_BANDWIDTH_LOCAL_PREFERRED,
-            MEMKIND_PARTITION_HIGHEST_BANDWIDTH_LOCAL_PREFERRED);
+// The exported kind symbols (MEMKIND_HBW, ...).
+#define KIND_SYMBOL(P, ...) HETMEM_EXPORT memkind_t MEMKIND_##P = &mk_static_kinds[MEMKIND_PARTITION_##P];
+MK_STATIC_KINDS(KIND_SYMBOL)
 
 bool mk_kind_is_static(const struct memkind *kind) {
     return kind >= &mk_static_kinds[0] && kind < &mk_static_kinds[MEMKIND_NUM_BASE_KIND];
 }
 
 // ---- static heaps --------------------------------------------------------------
+
+int mk_nodes_env_status(bool hbw) {
+    if (memspace_nodes_topology() != 0)
+        return MEMKIND_ERROR_UNAVAILABLE;
+    unsigned mask = hbw ? (TOPO_ENV_HBW_NODES | TOPO_ENV_HBW_THRESHOLD) : TOPO_ENV_DAX_KMEM_NODES;
+    return (topo_env_rejected() & mask) ? MEMKIND_ERROR_ENVIRON : MEMKIND_SUCCESS;
+}
 
 static int kind_env_status(const mk_static_desc_t *d) {
     if (d->unsupported)
@@ -214,26 +156,29 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
         h->slots[0].status = h->status;
         return h;
     }
+    // The engine, once per CPU node for the rules that depend on it.
     nodeset_t cpus, nodes;
-    mk_nodes_cpu_nodes(&cpus);
+    memspace_nodes_cpu(&cpus);
     h->nslots = 0;
-    h->local = mk_rule_is_local(d->rule) && nodeset_count(&cpus) > 1;
-    if (!h->local) {
-        int c = nodeset_next(&cpus, 0);
-        int st = mk_nodes_select(d->rule, c >= 0 ? (unsigned)c : 0, d->single, &nodes);
-        slot_for(h, &nodes, st);
-    } else {
-        for (int c = nodeset_next(&cpus, 0); c >= 0; c = nodeset_next(&cpus, (unsigned)c + 1)) {
-            int st = mk_nodes_select(d->rule, (unsigned)c, d->single, &nodes);
-            h->slot_of_node[c] = (int16_t)slot_for(h, &nodes, st);
-        }
+    h->local = memspace_rule_per_cpu(d->rule) && nodeset_count(&cpus) > 1;
+    int first = nodeset_next(&cpus, 0);
+    for (int c = first; c >= 0 || !h->nslots; c = nodeset_next(&cpus, (unsigned)c + 1)) {
+        unsigned cpu = c >= 0 ? (unsigned)c : 0;
+        static const int status_of[] = {[MEMSPACE_PICK_OK] = MEMKIND_SUCCESS,
+                                        [MEMSPACE_PICK_NONE] = MEMKIND_ERROR_UNAVAILABLE,
+                                        [MEMSPACE_PICK_TIE] = MEMKIND_ERROR_RUNTIME};
+        int st = status_of[memspace_nodes_select(d->rule, cpu, d->single, NULL, &nodes, NULL)];
+        int slot = slot_for(h, &nodes, st);
+        if (!h->local)
+            break;
+        h->slot_of_node[cpu] = (int16_t)slot;
     }
     // Huge pages must exist where the kind may take them from.
     if (d->hugetlb) {
         for (unsigned i = 0; i < h->nslots; i++) {
             mk_slot_t *s = &h->slots[i];
-            const nodeset_t *where = d->mode == BIND ? &s->nodes : topo_all_nodes();
-            if (s->status == MEMKIND_SUCCESS && mk_nodes_hugepages_2m(where) == 0)
+            const nodeset_t *where = d->mode == UMF_NUMA_MODE_BIND ? &s->nodes : topo_all_nodes();
+            if (s->status == MEMKIND_SUCCESS && memspace_nodes_hugepages_2m(where) == 0)
                 s->status = MEMKIND_ERROR_HUGETLB;
         }
     }
@@ -505,13 +450,13 @@ static ssize_t kind_capacity(memkind_t kind) {
             if (!h->desc->capacity)
                 return -1;
             if (h->desc->hugetlb)
-                return (ssize_t)(mk_nodes_hugepages_2m(topo_all_nodes()) * MK_HUGE_2M);
-            if (h->desc->rule == MK_RULE_NONE)
-                return (ssize_t)mk_nodes_capacity(topo_all_nodes());
+                return (ssize_t)(memspace_nodes_hugepages_2m(topo_all_nodes()) * MK_HUGE_2M);
+            if (h->desc->rule == MEMSPACE_RULE_NONE)
+                return (ssize_t)memspace_nodes_capacity(topo_all_nodes());
             const mk_slot_t *s = mk_heap_slot(h);
             if (s->status != MEMKIND_SUCCESS)
                 return -1;
-            return (ssize_t)mk_nodes_capacity(&s->nodes);
+            return (ssize_t)memspace_nodes_capacity(&s->nodes);
         }
         case MK_TYPE_PMEM: {
             if (h->limit)

@@ -63,7 +63,7 @@ typedef struct guard_params_t {
 // 1/16 of the nodes' capacity, at most 64 MiB, plus 8 MiB for the pages of
 // earlier chunks not touched yet: above "high" on the nodes we run on.
 size_t mk_provider_reserve(const nodeset_t *nodes) {
-    uint64_t cap = mk_nodes_capacity(nodes) / 16;
+    uint64_t cap = memspace_nodes_capacity(nodes) / 16;
     if (cap > ((uint64_t)64 << 20))
         cap = (uint64_t)64 << 20;
     return ((size_t)8 << 20) + (size_t)cap;
@@ -113,7 +113,7 @@ static umf_result_t guard_alloc(void *provider, size_t size, size_t alignment, v
         return refuse(g);
     }
     if (g->check_free) {
-        uint64_t free_bytes = mk_nodes_free(&g->nodes);
+        uint64_t free_bytes = memspace_nodes_free(&g->nodes);
         if (free_bytes < (uint64_t)size + g->reserve) {
             atomic_fetch_sub_explicit(&g->held, size, memory_order_relaxed);
             LOG_INFO("bound nodes have %llu bytes free, %zu + %zu reserve needed: ENOMEM",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Node selection of the memkind static kinds (src/frontend/memkind/mk_nodes.c
-// and the heaps built from it) on fake sysfs machines: the HBW / DAX KMEM
+// Node selection of the memkind static kinds (the memspace engine's rules,
+// memspace_nodes.c, and the heaps memkind builds from them) on fake sysfs machines: the HBW / DAX KMEM
 // nodes nearest to a CPU, the two-equidistant-nodes rule of the PREFERRED
 // kinds, highest capacity, the *_LOCAL rules by capacity, latency and
 // bandwidth (HMAT), per-CPU-node slots, huge page availability, and the
@@ -48,16 +48,23 @@ static void assert_set(const nodeset_t *s, const char *list) {
     assert_string_equal(buf, list);
 }
 
+// The engine's answer as the memkind status a kind's slot gets.
+static int status(memspace_pick_t p) {
+    return p == MEMSPACE_PICK_OK     ? MEMKIND_SUCCESS
+           : p == MEMSPACE_PICK_TIE ? MEMKIND_ERROR_RUNTIME
+                                    : MEMKIND_ERROR_UNAVAILABLE;
+}
+
 // The nodes of a rule from CPU node `cpu` (status must be SUCCESS).
-static void assert_rule(mk_rule_t rule, unsigned cpu, bool single, const char *list) {
+static void assert_rule(memspace_rule_t rule, unsigned cpu, bool single, const char *list) {
     nodeset_t s;
-    assert_int_equal(mk_nodes_select(rule, cpu, single, &s), MEMKIND_SUCCESS);
+    assert_int_equal(status(memspace_nodes_select(rule, cpu, single, NULL, &s, NULL)), MEMKIND_SUCCESS);
     assert_set(&s, list);
 }
 
-static void assert_rule_fails(mk_rule_t rule, unsigned cpu, bool single, int err) {
+static void assert_rule_fails(memspace_rule_t rule, unsigned cpu, bool single, int err) {
     nodeset_t s;
-    assert_int_equal(mk_nodes_select(rule, cpu, single, &s), err);
+    assert_int_equal(status(memspace_nodes_select(rule, cpu, single, NULL, &s, NULL)), err);
 }
 
 // ---- hmat3: DRAM 0 (CPUs), CXL 1, HBM 2, HMAT from node 0 ----------------------
@@ -65,23 +72,23 @@ static void assert_rule_fails(mk_rule_t rule, unsigned cpu, bool single, int err
 static void test_hmat3_rules(void **state) {
     (void)state;
     use(&tree_hmat3);
-    assert_rule(MK_RULE_ALL, 0, false, "0-2");
-    assert_rule(MK_RULE_CPU, 0, false, "0");
-    assert_rule(MK_RULE_HBW_CLOSEST, 0, true, "2");
-    assert_rule(MK_RULE_HBW_ALL, 0, false, "2");
-    assert_rule_fails(MK_RULE_KMEM_CLOSEST, 0, false, MEMKIND_ERROR_UNAVAILABLE);
-    assert_rule_fails(MK_RULE_KMEM_ALL, 0, false, MEMKIND_ERROR_UNAVAILABLE);
-    assert_rule(MK_RULE_CAPACITY, 0, true, "1"); // H3_MEM1_MB is the largest
+    assert_rule(MEMSPACE_RULE_ALL, 0, false, "0-2");
+    assert_rule(MEMSPACE_RULE_CPU, 0, false, "0");
+    assert_rule(MEMSPACE_RULE_HBW_CLOSEST, 0, true, "2");
+    assert_rule(MEMSPACE_RULE_HBW_ALL, 0, false, "2");
+    assert_rule_fails(MEMSPACE_RULE_KMEM_CLOSEST, 0, false, MEMKIND_ERROR_UNAVAILABLE);
+    assert_rule_fails(MEMSPACE_RULE_KMEM_ALL, 0, false, MEMKIND_ERROR_UNAVAILABLE);
+    assert_rule(MEMSPACE_RULE_HIGHEST_CAPACITY, 0, true, "1"); // H3_MEM1_MB is the largest
     nodeset_t dom;
-    mk_nodes_local_domain(0, &dom);
+    memspace_nodes_local_domain(0, &dom);
     assert_set(&dom, "0-2");
-    assert_rule(MK_RULE_CAPACITY_LOCAL, 0, true, "1");
+    assert_rule(MEMSPACE_RULE_CAPACITY_LOCAL, 0, true, "1");
     // latency max(read, write): DRAM 90, CXL 400, HBM 75 -> HBM
-    assert_rule(MK_RULE_LATENCY_LOCAL, 0, true, "2");
+    assert_rule(MEMSPACE_RULE_LATENCY_LOCAL, 0, true, "2");
     // bandwidth min(read, write): DRAM 90000, CXL 20000, HBM 300000 -> HBM
-    assert_rule(MK_RULE_BANDWIDTH_LOCAL, 0, true, "2");
+    assert_rule(MEMSPACE_RULE_BANDWIDTH_LOCAL, 0, true, "2");
     nodeset_t all = *topo_all_nodes();
-    assert_int_equal(mk_nodes_capacity(&all), ((uint64_t)H3_MEM0_MB + H3_MEM1_MB + H3_MEM2_MB)
+    assert_int_equal(memspace_nodes_capacity(&all), ((uint64_t)H3_MEM0_MB + H3_MEM1_MB + H3_MEM2_MB)
                                                   << 20);
 }
 
@@ -90,20 +97,20 @@ static void test_hmat3_rules(void **state) {
 static void test_two_sockets(void **state) {
     (void)state;
     use(&tree_two_sockets);
-    assert_rule(MK_RULE_HBW_CLOSEST, 0, true, "3");
-    assert_rule(MK_RULE_HBW_CLOSEST, 1, true, "3"); // the only HBM node, farther away
+    assert_rule(MEMSPACE_RULE_HBW_CLOSEST, 0, true, "3");
+    assert_rule(MEMSPACE_RULE_HBW_CLOSEST, 1, true, "3"); // the only HBM node, farther away
     nodeset_t dom;
-    mk_nodes_local_domain(0, &dom);
+    memspace_nodes_local_domain(0, &dom);
     assert_set(&dom, "0,3");
-    mk_nodes_local_domain(1, &dom);
+    memspace_nodes_local_domain(1, &dom);
     assert_set(&dom, "1-2");
-    assert_rule(MK_RULE_CAPACITY_LOCAL, 0, true, "0");
-    assert_rule(MK_RULE_CAPACITY_LOCAL, 1, true, "2");
-    assert_rule(MK_RULE_BANDWIDTH_LOCAL, 0, true, "3");
-    assert_rule(MK_RULE_BANDWIDTH_LOCAL, 1, true, "1");
-    assert_rule(MK_RULE_LATENCY_LOCAL, 0, true, "3");
-    assert_rule(MK_RULE_LATENCY_LOCAL, 1, true, "1");
-    assert_rule(MK_RULE_CAPACITY, 0, true, "2");
+    assert_rule(MEMSPACE_RULE_CAPACITY_LOCAL, 0, true, "0");
+    assert_rule(MEMSPACE_RULE_CAPACITY_LOCAL, 1, true, "2");
+    assert_rule(MEMSPACE_RULE_BANDWIDTH_LOCAL, 0, true, "3");
+    assert_rule(MEMSPACE_RULE_BANDWIDTH_LOCAL, 1, true, "1");
+    assert_rule(MEMSPACE_RULE_LATENCY_LOCAL, 0, true, "3");
+    assert_rule(MEMSPACE_RULE_LATENCY_LOCAL, 1, true, "1");
+    assert_rule(MEMSPACE_RULE_HIGHEST_CAPACITY, 0, true, "2");
 
     // The local kinds get a slot per CPU node.
     mk_heap_t *h = mk_heap_get(MEMKIND_HIGHEST_CAPACITY_LOCAL);
@@ -132,15 +139,15 @@ static void test_all_hbm(void **state) {
         char want[4];
         want[0] = (char)('0' + c);
         want[1] = '\0';
-        assert_rule(MK_RULE_HBW_CLOSEST, c, true, want);
+        assert_rule(MEMSPACE_RULE_HBW_CLOSEST, c, true, want);
     }
-    assert_rule(MK_RULE_HBW_ALL, 0, false, "0-3");
+    assert_rule(MEMSPACE_RULE_HBW_ALL, 0, false, "0-3");
     mk_heap_t *h = mk_heap_get(MEMKIND_HBW_PREFERRED);
     assert_int_equal(h->status, MEMKIND_SUCCESS);
     assert_int_equal(h->nslots, 4);
     // four nodes of the same capacity: HIGHEST_CAPACITY_PREFERRED cannot choose
-    assert_rule_fails(MK_RULE_CAPACITY, 0, true, MEMKIND_ERROR_RUNTIME);
-    assert_rule(MK_RULE_CAPACITY, 0, false, "0-3");
+    assert_rule_fails(MEMSPACE_RULE_HIGHEST_CAPACITY, 0, true, MEMKIND_ERROR_RUNTIME);
+    assert_rule(MEMSPACE_RULE_HIGHEST_CAPACITY, 0, false, "0-3");
     assert_int_equal(mk_heap_check(MEMKIND_HIGHEST_CAPACITY_PREFERRED), MEMKIND_ERROR_RUNTIME);
     assert_int_equal(mk_heap_check(MEMKIND_HIGHEST_CAPACITY), MEMKIND_SUCCESS);
 }
@@ -151,8 +158,8 @@ static void test_equidistant_hbw(void **state) {
     (void)state;
     setenv("MEMKIND_HBW_NODES", "1,2", 1); // both CPU-less, both at distance 20
     use(&tree_no_hmat);
-    assert_rule(MK_RULE_HBW_CLOSEST, 0, false, "1-2");
-    assert_rule_fails(MK_RULE_HBW_CLOSEST, 0, true, MEMKIND_ERROR_RUNTIME);
+    assert_rule(MEMSPACE_RULE_HBW_CLOSEST, 0, false, "1-2");
+    assert_rule_fails(MEMSPACE_RULE_HBW_CLOSEST, 0, true, MEMKIND_ERROR_RUNTIME);
     assert_int_equal(mk_heap_check(MEMKIND_HBW), MEMKIND_SUCCESS);
     assert_set(&mk_heap_get(MEMKIND_HBW)->slots[0].nodes, "1-2");
     assert_int_equal(mk_heap_check(MEMKIND_HBW_PREFERRED), MEMKIND_ERROR_RUNTIME);
@@ -164,7 +171,7 @@ static void test_equidistant_kmem(void **state) {
     (void)state;
     setenv("MEMKIND_DAX_KMEM_NODES", "1,2", 1);
     use(&tree_dax);
-    assert_rule(MK_RULE_KMEM_CLOSEST, 0, false, "1-2");
+    assert_rule(MEMSPACE_RULE_KMEM_CLOSEST, 0, false, "1-2");
     assert_int_equal(mk_heap_check(MEMKIND_DAX_KMEM_PREFERRED), MEMKIND_ERROR_RUNTIME);
     assert_int_equal(mk_heap_check(MEMKIND_DAX_KMEM_ALL), MEMKIND_SUCCESS);
 }
@@ -172,8 +179,8 @@ static void test_equidistant_kmem(void **state) {
 static void test_dax_kmem(void **state) {
     (void)state;
     use(&tree_dax); // dax0.0 -> node 1 bound to kmem; the others are not kmem
-    assert_rule(MK_RULE_KMEM_CLOSEST, 0, true, "1");
-    assert_rule(MK_RULE_KMEM_ALL, 0, false, "1");
+    assert_rule(MEMSPACE_RULE_KMEM_CLOSEST, 0, true, "1");
+    assert_rule(MEMSPACE_RULE_KMEM_ALL, 0, false, "1");
     assert_int_equal(mk_heap_check(MEMKIND_DAX_KMEM), MEMKIND_SUCCESS);
     assert_int_equal(mk_heap_check(MEMKIND_DAX_KMEM_PREFERRED), MEMKIND_SUCCESS);
     assert_int_equal(memkind_get_capacity(MEMKIND_DAX_KMEM), (ssize_t)16384 << 20);
@@ -185,12 +192,12 @@ static void test_dax_kmem(void **state) {
 static void test_no_hmat(void **state) {
     (void)state;
     use(&tree_no_hmat);
-    assert_rule_fails(MK_RULE_LATENCY_LOCAL, 0, true, MEMKIND_ERROR_UNAVAILABLE);
-    assert_rule_fails(MK_RULE_BANDWIDTH_LOCAL, 0, true, MEMKIND_ERROR_UNAVAILABLE);
+    assert_rule_fails(MEMSPACE_RULE_LATENCY_LOCAL, 0, true, MEMKIND_ERROR_UNAVAILABLE);
+    assert_rule_fails(MEMSPACE_RULE_BANDWIDTH_LOCAL, 0, true, MEMKIND_ERROR_UNAVAILABLE);
     nodeset_t dom;
-    mk_nodes_local_domain(0, &dom);
+    memspace_nodes_local_domain(0, &dom);
     assert_set(&dom, "0-2"); // CPU-less nodes go to the nearest CPU node
-    assert_rule(MK_RULE_CAPACITY_LOCAL, 0, true, "1");
+    assert_rule(MEMSPACE_RULE_CAPACITY_LOCAL, 0, true, "1");
     assert_int_equal(mk_heap_check(MEMKIND_LOWEST_LATENCY_LOCAL), MEMKIND_ERROR_UNAVAILABLE);
     assert_int_equal(memkind_get_capacity(MEMKIND_HIGHEST_BANDWIDTH_LOCAL), -1);
     assert_int_equal(memkind_get_capacity(MEMKIND_HIGHEST_CAPACITY_LOCAL), (ssize_t)8192 << 20);
@@ -251,7 +258,7 @@ static void test_threshold_moves_hbw(void **state) {
     setenv("MEMKIND_HBW_THRESHOLD", "50000", 1); // DRAM (90000) counts as HBW now
     use(&tree_hmat3);
     nodeset_t s;
-    assert_int_equal(mk_nodes_select(MK_RULE_HBW_ALL, 0, false, &s), MEMKIND_SUCCESS);
+    assert_int_equal(status(memspace_nodes_select(MEMSPACE_RULE_HBW_ALL, 0, false, NULL, &s, NULL)), MEMKIND_SUCCESS);
     assert_true(nodeset_isset(&s, 2));
 }
 
