@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
@@ -37,7 +38,7 @@
 // ---- heaps ----------------------------------------------------------------------
 
 // Every heap, for statistics and the background purge. protected by: heaps_lock
-static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(heaps_lock, LOCK_RANK_MK_HEAPS);
 typedef struct heap_link_t {
     mk_heap_t *heap;
     struct heap_link_t *next;
@@ -58,14 +59,14 @@ mk_heap_t *mk_heap_new(struct memkind *kind, mk_type_t type) {
     h->type = type;
     h->fd = -1;
     h->nslots = 1;
-    pthread_mutex_init(&h->lock, NULL);
+    lock_init(&h->lock, LOCK_RANK_MK_POOL, "mk_heap.lock");
     for (unsigned i = 0; i < NODESET_MAX; i++)
         h->slot_of_node[i] = -1;
     return h;
 }
 
 static void heap_free_meta(mk_heap_t *h) {
-    pthread_mutex_destroy(&h->lock);
+    lock_fini(&h->lock);
     meta_free(h, sizeof *h);
 }
 
@@ -74,17 +75,17 @@ bool mk_heap_install(struct memkind *kind, mk_heap_t *h) {
     if (!l)
         return false;
     mk_heap_t *expected = NULL;
-    pthread_mutex_lock(&heaps_lock);
+    lock_acquire(&heaps_lock);
     if (!__atomic_compare_exchange_n((mk_heap_t **)&kind->hetmem_heap, &expected, h, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        pthread_mutex_unlock(&heaps_lock);
+        lock_release(&heaps_lock);
         meta_free(l, sizeof *l);
         return false;
     }
     l->heap = h;
     l->next = heaps;
     heaps = l;
-    pthread_mutex_unlock(&heaps_lock);
+    lock_release(&heaps_lock);
     return true;
 }
 
@@ -109,10 +110,10 @@ mk_heap_t *mk_heap_get(struct memkind *kind) {
 }
 
 void mk_heap_destroy(struct memkind *kind) {
-    pthread_mutex_lock(&heaps_lock);
+    lock_acquire(&heaps_lock);
     mk_heap_t *h = load_heap(kind);
     if (!h) {
-        pthread_mutex_unlock(&heaps_lock);
+        lock_release(&heaps_lock);
         return;
     }
     for (heap_link_t **pp = &heaps; *pp; pp = &(*pp)->next) {
@@ -124,7 +125,7 @@ void mk_heap_destroy(struct memkind *kind) {
         }
     }
     __atomic_store_n((mk_heap_t **)&kind->hetmem_heap, NULL, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&heaps_lock);
+    lock_release(&heaps_lock);
     for (unsigned i = 0; i < h->nslots; i++) {
         umf_memory_pool_handle_t p = atomic_exchange(&h->slots[i].pool, NULL);
         if (p)
@@ -136,10 +137,10 @@ void mk_heap_destroy(struct memkind *kind) {
 }
 
 void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg) {
-    pthread_mutex_lock(&heaps_lock);
+    lock_acquire(&heaps_lock);
     for (heap_link_t *l = heaps; l; l = l->next)
         fn(l->heap, arg);
-    pthread_mutex_unlock(&heaps_lock);
+    lock_release(&heaps_lock);
 }
 
 // The provider and pool configuration of a heap's slot.
@@ -180,7 +181,8 @@ static void slot_cfg(const mk_heap_t *h, const mk_slot_t *s, mk_provider_cfg_t *
 
 // Creates a slot's pool (first use). Returns the pool or NULL with *err.
 static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err) {
-    pthread_mutex_lock(&h->lock);
+    bool start_bg = false;
+    lock_acquire(&h->lock);
     umf_memory_pool_handle_t pool = mk_slot_pool(s);
     if (!pool) {
         mk_provider_cfg_t pc;
@@ -193,8 +195,7 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
         if (r == UMF_RESULT_SUCCESS) {
             atomic_store_explicit(&s->pool, pool, memory_order_release);
             LOG_INFO("kind %s: pool created (%s)", h->kind->name, mk_pool_manager_name());
-            if (mk_env()->bg_thread_limit >= 0) // MEMKIND_BACKGROUND_THREAD_LIMIT enables it
-                mk_bg_threads_set(true);
+            start_bg = mk_env()->bg_thread_limit >= 0; // MEMKIND_BACKGROUND_THREAD_LIMIT
         } else {
             pool = NULL;
             *err = mk_error_from_umf(r);
@@ -204,7 +205,10 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
                      mk_error_name(*err), log_umf_result(r));
         }
     }
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
+    // After the heap's lock: the background thread's locks rank before it.
+    if (start_bg)
+        mk_bg_threads_set(true);
     return pool;
 }
 

@@ -36,6 +36,7 @@
 #include <umf/memory_provider.h>
 #include <umf/providers/provider_os_memory.h>
 
+#include "base/lock.h"
 #include "base/nodeset.h"
 #include "memspace/memspace_nodes.h"
 
@@ -234,7 +235,7 @@ typedef struct mk_heap_t {
     mk_type_t type;
     const mk_static_desc_t *desc; ///< MK_TYPE_STATIC only
     int status;                   ///< MEMKIND_SUCCESS, or why the kind cannot allocate
-    pthread_mutex_t lock;         ///< serializes pool creation and destruction
+    lock_t lock;                  ///< serializes pool creation (rank MK_POOL)
     unsigned nslots;
     bool local; ///< slot chosen by the calling CPU's node
     mk_slot_t slots[MK_MAX_SLOTS];

@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
@@ -202,7 +203,7 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
 
 // ---- registry ---------------------------------------------------------------------
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(reg_lock, LOCK_RANK_MK_REGISTRY);
 static struct memkind *reg[MEMKIND_MAX_KIND]; // protected by: reg_lock
 static unsigned reg_count;                    // protected by: reg_lock
 
@@ -231,7 +232,7 @@ static unsigned arena_count(void) {
 
 int mk_registry_add(struct memkind *kind) {
     int err = MEMKIND_ERROR_TOOMANY;
-    pthread_mutex_lock(&reg_lock);
+    lock_acquire(&reg_lock);
     reg_init_locked();
     int free_slot = -1;
     for (unsigned i = 0; i < MEMKIND_MAX_KIND; i++) {
@@ -256,34 +257,34 @@ int mk_registry_add(struct memkind *kind) {
     } else if (err == MEMKIND_ERROR_TOOMANY) {
         LOG_ERR("more than MEMKIND_MAX_KIND (%d) kinds", MEMKIND_MAX_KIND);
     }
-    pthread_mutex_unlock(&reg_lock);
+    lock_release(&reg_lock);
     return err;
 }
 
 void mk_registry_remove(struct memkind *kind) {
     if (mk_kind_is_static(kind))
         return;
-    pthread_mutex_lock(&reg_lock);
+    lock_acquire(&reg_lock);
     if (kind->partition < MEMKIND_MAX_KIND && reg[kind->partition] == kind) {
         reg[kind->partition] = NULL;
         reg_count--;
     }
-    pthread_mutex_unlock(&reg_lock);
+    lock_release(&reg_lock);
 }
 
 unsigned mk_registry_count(void) {
-    pthread_mutex_lock(&reg_lock);
+    lock_acquire(&reg_lock);
     reg_init_locked();
     unsigned n = reg_count;
-    pthread_mutex_unlock(&reg_lock);
+    lock_release(&reg_lock);
     return n;
 }
 
 static struct memkind *registry_at(unsigned partition) {
-    pthread_mutex_lock(&reg_lock);
+    lock_acquire(&reg_lock);
     reg_init_locked();
     struct memkind *k = partition < MEMKIND_MAX_KIND ? reg[partition] : NULL;
-    pthread_mutex_unlock(&reg_lock);
+    lock_release(&reg_lock);
     return k;
 }
 

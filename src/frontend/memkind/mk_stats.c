@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
@@ -380,17 +381,17 @@ static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
 
 #define BG_PERIOD_MS 1000
 
-static pthread_mutex_t bg_ctl_lock = PTHREAD_MUTEX_INITIALIZER; // serializes start/stop
-static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(bg_ctl_lock, LOCK_RANK_MK_STATS_CTL); // serializes start/stop
+LOCK_STATIC(bg_lock, LOCK_RANK_MK_STATS_BG);
 static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER;
 static pthread_t bg_thread;
 static bool bg_on;   // protected by: bg_lock
 static bool bg_stop; // protected by: bg_lock
 
 static bool bg_running(void) {
-    pthread_mutex_lock(&bg_lock);
+    lock_acquire(&bg_lock);
     bool on = bg_on;
-    pthread_mutex_unlock(&bg_lock);
+    lock_release(&bg_lock);
     return on;
 }
 
@@ -405,20 +406,20 @@ static void purge_one(mk_heap_t *h, void *arg) {
 
 static void *bg_main(void *arg) {
     (void)arg;
-    pthread_mutex_lock(&bg_lock);
+    lock_acquire(&bg_lock);
     while (!bg_stop) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += BG_PERIOD_MS / 1000;
-        pthread_cond_timedwait(&bg_cond, &bg_lock, &ts);
+        lock_cond_timedwait(&bg_cond, &bg_lock, &ts);
         if (bg_stop)
             break;
-        pthread_mutex_unlock(&bg_lock);
+        lock_release(&bg_lock);
         if (!mk_env()->hog_memory)
             mk_heaps_for_each(purge_one, NULL);
-        pthread_mutex_lock(&bg_lock);
+        lock_acquire(&bg_lock);
     }
-    pthread_mutex_unlock(&bg_lock);
+    lock_release(&bg_lock);
     return NULL;
 }
 
@@ -435,8 +436,8 @@ int mk_bg_threads_set(bool on) {
     int err = MEMKIND_SUCCESS;
     static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
     pthread_once(&atfork_once, bg_atfork_register);
-    pthread_mutex_lock(&bg_ctl_lock);
-    pthread_mutex_lock(&bg_lock);
+    lock_acquire(&bg_ctl_lock);
+    lock_acquire(&bg_lock);
     if (on && !bg_on) {
         bg_stop = false;
         if (pthread_create(&bg_thread, NULL, bg_main, NULL) == 0)
@@ -446,13 +447,13 @@ int mk_bg_threads_set(bool on) {
     } else if (!on && bg_on) {
         bg_stop = true;
         pthread_cond_broadcast(&bg_cond);
-        pthread_mutex_unlock(&bg_lock);
+        lock_release(&bg_lock);
         pthread_join(bg_thread, NULL);
-        pthread_mutex_lock(&bg_lock);
+        lock_acquire(&bg_lock);
         bg_on = false;
     }
-    pthread_mutex_unlock(&bg_lock);
-    pthread_mutex_unlock(&bg_ctl_lock);
+    lock_release(&bg_lock);
+    lock_release(&bg_ctl_lock);
     return err;
 }
 
