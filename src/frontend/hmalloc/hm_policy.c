@@ -19,20 +19,30 @@
 #include "topology/topo.h"
 
 // Indexed by hm_mode_t; the names are hmctl's long options (membind, not
-// bind, as numactl spells it).
-static const char *const mode_names[HM_MODE_COUNT] = {
-    "default", "membind", "preferred", "preferred-many", "interleave", "weighted-interleave",
+// bind, as numactl spells it). PREFERRED with one node is MPOL_PREFERRED
+// and with several MPOL_PREFERRED_MANY (the provider decides by the list's
+// length), so -p and -P share a mode.
+const hm_mode_row_t hm_modes[HM_MODE_COUNT] = {
+    [HM_MODE_DEFAULT] = {"default", MEMSPACE_RULE_NONE, UMF_NUMA_MODE_DEFAULT, false, false},
+    [HM_MODE_BIND] = {"membind", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_BIND, false, false},
+    [HM_MODE_PREFERRED] = {"preferred", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_PREFERRED, false, true},
+    [HM_MODE_PREFERRED_MANY] = {"preferred-many", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_PREFERRED,
+                                false, false},
+    [HM_MODE_INTERLEAVE] = {"interleave", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_INTERLEAVE, false,
+                            false},
+    [HM_MODE_WEIGHTED_INTERLEAVE] = {"weighted-interleave", MEMSPACE_RULE_GIVEN,
+                                     UMF_NUMA_MODE_INTERLEAVE, true, false},
 };
 
 const char *hm_mode_name(hm_mode_t mode) {
-    return (unsigned)mode < HM_MODE_COUNT ? mode_names[mode] : "?";
+    return (unsigned)mode < HM_MODE_COUNT ? hm_modes[mode].name : "?";
 }
 
 int hm_mode_parse(const char *name, hm_mode_t *out) {
     if (!name || !out)
         return EINVAL;
     for (unsigned i = 0; i < HM_MODE_COUNT; i++) {
-        if (strcmp(name, mode_names[i]) == 0) {
+        if (strcmp(name, hm_modes[i].name) == 0) {
             *out = (hm_mode_t)i;
             return 0;
         }
@@ -162,17 +172,19 @@ int hm_policy_make(hm_mode_t mode, const char *nodes, hm_policy_t *out, char *wh
                 have);
         return EINVAL;
     }
-    unsigned n = nodeset_count(&set);
-    if (n == 0) {
-        say(why, len, "\"%.64s\" names no node (nodes: %s)", nodes, have);
+    // The node-selection engine checks the nodes against the mode's row.
+    nodeset_t chosen;
+    switch (memspace_nodes_select(hm_modes[mode].rule, topo_current_node(), hm_modes[mode].single,
+                                  &set, &chosen, NULL)) {
+    case MEMSPACE_PICK_OK: break;
+    case MEMSPACE_PICK_TIE:
+        say(why, len, "the preferred policy takes one node; \"%.64s\" names %u", nodes,
+            nodeset_count(&set));
         return EINVAL;
-    }
-    if (mode == HM_MODE_PREFERRED && n != 1) {
-        say(why, len, "the preferred policy takes one node; \"%.64s\" names %u", nodes, n);
-        return EINVAL;
+    default: say(why, len, "\"%.64s\" names no node (nodes: %s)", nodes, have); return EINVAL;
     }
     out->mode = mode;
-    out->nodes = set;
+    out->nodes = chosen;
     return 0;
 }
 

@@ -22,7 +22,10 @@
 
 #include <stddef.h>
 
+#include <umf/providers/provider_os_memory.h>
+
 #include "base/nodeset.h"
+#include "memspace/memspace_nodes.h"
 
 #define HM_ENV_POLICY "HMALLOC_POLICY"
 #define HM_ENV_NODES "HMALLOC_NODES"
@@ -40,6 +43,21 @@ typedef enum hm_mode_t {
 } hm_mode_t;
 
 #define HM_MODE_COUNT 6
+
+/// A mode as a row (memspace rule, mempolicy, pool configuration): hmctl's
+/// nodes are checked by the node-selection engine (RULE_GIVEN), the pool's
+/// OS provider binds with `numa` (plus weighted interleave), and the pool
+/// is the heap engine's (hm_pool.c).
+typedef struct hm_mode_row_t {
+    const char *name;     ///< as HMALLOC_POLICY spells it
+    memspace_rule_t rule; ///< NONE (default) or GIVEN
+    umf_numa_mode_t numa; ///< the OS provider's mode
+    bool weighted;        ///< weighted interleave (the kernel's node weights)
+    bool single;          ///< exactly one node (preferred)
+} hm_mode_row_t;
+
+/// The rows, indexed by hm_mode_t.
+extern const hm_mode_row_t hm_modes[HM_MODE_COUNT];
 
 /// A policy: a mode and its nodes (empty for HM_MODE_DEFAULT; exactly one
 /// for HM_MODE_PREFERRED; at least one otherwise; all exist).

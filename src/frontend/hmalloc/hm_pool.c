@@ -28,27 +28,12 @@ static const umf_memory_pool_ops_t *pool_ops(void) { return umfScalablePoolOps()
 
 static void *pool_params(void) { return NULL; } // the engine's defaults
 
-// The OS provider's view of a policy. PREFERRED with one node is
-// MPOL_PREFERRED and with several MPOL_PREFERRED_MANY (the provider
-// decides by the list's length), so -p and -P map to the same mode.
-static umf_numa_mode_t provider_mode(hm_mode_t m) {
-    switch (m) {
-    case HM_MODE_BIND: return UMF_NUMA_MODE_BIND;
-    case HM_MODE_PREFERRED:
-    case HM_MODE_PREFERRED_MANY: return UMF_NUMA_MODE_PREFERRED;
-    case HM_MODE_INTERLEAVE:
-    case HM_MODE_WEIGHTED_INTERLEAVE: return UMF_NUMA_MODE_INTERLEAVE;
-    case HM_MODE_DEFAULT: break;
-    }
-    return UMF_NUMA_MODE_DEFAULT;
-}
-
 static umf_result_t provider_create(const hm_policy_t *pol, umf_memory_provider_handle_t *out) {
     umf_os_memory_provider_params_handle_t params;
     umf_result_t r = umfOsMemoryProviderParamsCreate(&params);
     if (r != UMF_RESULT_SUCCESS)
         return r;
-    r = umfOsMemoryProviderParamsSetNumaMode(params, provider_mode(pol->mode));
+    r = umfOsMemoryProviderParamsSetNumaMode(params, hm_modes[pol->mode].numa);
     if (r == UMF_RESULT_SUCCESS && pol->mode != HM_MODE_DEFAULT) {
         unsigned list[NODESET_MAX], n = 0; // 4 KiB: pool creation runs once
         for (int i = nodeset_next(&pol->nodes, 0); i >= 0;
@@ -56,7 +41,7 @@ static umf_result_t provider_create(const hm_policy_t *pol, umf_memory_provider_
             list[n++] = (unsigned)i;
         r = umfOsMemoryProviderParamsSetNumaList(params, list, n);
     }
-    if (r == UMF_RESULT_SUCCESS && pol->mode == HM_MODE_WEIGHTED_INTERLEAVE)
+    if (r == UMF_RESULT_SUCCESS && hm_modes[pol->mode].weighted)
         r = hetmem_os_provider_params_set_weighted_interleave(params, true);
     if (r == UMF_RESULT_SUCCESS)
         r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, out);
