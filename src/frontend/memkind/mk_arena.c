@@ -418,7 +418,7 @@ HETMEM_EXPORT int memkind_arena_create_map(struct memkind *kind, extent_hooks_t 
         return MEMKIND_ERROR_ARENAS_CREATE;
     h->hooks = hooks;
     if (!mk_heap_install(kind, h))
-        meta_free(h, sizeof *h); // another thread was first
+        mk_heap_free(h); // another thread was first
     return MEMKIND_SUCCESS;
 }
 

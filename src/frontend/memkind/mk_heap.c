@@ -59,14 +59,18 @@ mk_heap_t *mk_heap_new(struct memkind *kind, mk_type_t type) {
     h->type = type;
     h->fd = -1;
     h->nslots = 1;
+    h->slots = &h->slot0;
+    h->slot_cap = 1;
     lock_init(&h->lock, LOCK_RANK_MK_POOL, "mk_heap.lock");
     for (unsigned i = 0; i < NODESET_MAX; i++)
         h->slot_of_node[i] = -1;
     return h;
 }
 
-static void heap_free_meta(mk_heap_t *h) {
+void mk_heap_free(mk_heap_t *h) {
     lock_fini(&h->lock);
+    if (h->slots != &h->slot0)
+        meta_free(h->slots, h->slot_cap * sizeof *h->slots);
     meta_free(h, sizeof *h);
 }
 
@@ -105,7 +109,7 @@ mk_heap_t *mk_heap_get(struct memkind *kind) {
     if (!h)
         return NULL;
     if (!mk_heap_install(kind, h))
-        heap_free_meta(h); // another thread installed one first
+        mk_heap_free(h); // another thread installed one first
     return load_heap(kind);
 }
 
@@ -133,7 +137,7 @@ void mk_heap_destroy(struct memkind *kind) {
     }
     if (h->fd >= 0)
         os_file_close(h->fd); // a pmem kind's temporary file: its space goes back now
-    heap_free_meta(h);
+    mk_heap_free(h);
 }
 
 void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg) {

@@ -225,8 +225,6 @@ typedef struct mk_slot_t {
         pool; ///< NULL until first use; protected by: heap->lock (writes)
 } mk_slot_t;
 
-#define MK_MAX_SLOTS 64
-
 /// hetmem's state of one kind. Immutable after mk_heap_get returns it,
 /// except the slots' pools (created once under `lock`), the cached stats
 /// and `policy` (before the first pool exists).
@@ -237,8 +235,10 @@ typedef struct mk_heap_t {
     int status;                   ///< MEMKIND_SUCCESS, or why the kind cannot allocate
     lock_t lock;                  ///< serializes pool creation (rank MK_POOL)
     unsigned nslots;
-    bool local; ///< slot chosen by the calling CPU's node
-    mk_slot_t slots[MK_MAX_SLOTS];
+    bool local;       ///< slot chosen by the calling CPU's node
+    mk_slot_t *slots; ///< nslots of them: &slot0, or (local heaps) one per CPU node in meta
+    unsigned slot_cap;
+    mk_slot_t slot0;
     int16_t slot_of_node[NODESET_MAX]; ///< CPU node -> slot (local heaps), -1 none
     memkind_mem_usage_policy policy;
     // sources
@@ -263,6 +263,8 @@ mk_heap_t *mk_heap_peek(struct memkind *kind);
 bool mk_heap_install(struct memkind *kind, mk_heap_t *h);
 /// A zeroed heap of a type (meta memory).
 mk_heap_t *mk_heap_new(struct memkind *kind, mk_type_t type);
+/// Frees a heap that was never installed (mk_heap_new's undo).
+void mk_heap_free(mk_heap_t *h);
 /// Destroys every pool of a heap and the heap; kind->hetmem_heap becomes NULL.
 void mk_heap_destroy(struct memkind *kind);
 /// The pool for the calling thread, created on first use; NULL with

@@ -139,8 +139,6 @@ static int slot_for(mk_heap_t *h, const nodeset_t *nodes, int status) {
     for (unsigned i = 0; i < h->nslots; i++)
         if (h->slots[i].status == status && nodeset_equal(&h->slots[i].nodes, nodes))
             return (int)i;
-    if (h->nslots == MK_MAX_SLOTS)
-        return (int)h->nslots - 1; // more domains than slots: share the last
     h->slots[h->nslots].nodes = *nodes;
     h->slots[h->nslots].status = status;
     return (int)h->nslots++;
@@ -162,6 +160,15 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
     memspace_nodes_cpu(&cpus);
     h->nslots = 0;
     h->local = memspace_rule_per_cpu(d->rule) && nodeset_count(&cpus) > 1;
+    if (h->local) { // at most one slot per CPU node
+        mk_slot_t *slots = meta_alloc(nodeset_count(&cpus) * sizeof *slots);
+        if (!slots) {
+            mk_heap_free(h);
+            return NULL;
+        }
+        h->slots = slots;
+        h->slot_cap = nodeset_count(&cpus);
+    }
     int first = nodeset_next(&cpus, 0);
     for (int c = first; c >= 0 || !h->nslots; c = nodeset_next(&cpus, (unsigned)c + 1)) {
         unsigned cpu = c >= 0 ? (unsigned)c : 0;

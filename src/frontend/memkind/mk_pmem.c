@@ -87,7 +87,7 @@ static int finish(struct memkind *k, mk_heap_t *h, memkind_t *kind) {
     if (!mk_heap_install(k, h)) {
         if (h->fd >= 0)
             os_file_close(h->fd);
-        meta_free(h, sizeof *h);
+        mk_heap_free(h);
         mk_registry_remove(k);
         mk_kind_retire(k);
         return MEMKIND_ERROR_MALLOC;
