@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <umf/memory_provider.h>
+#include <umf/providers/provider_os_memory.h>
+
 #include "base/nodeset.h"
 
 /// How nodes are chosen. "From the CPU node" rules depend on the
@@ -74,5 +77,28 @@ void memspace_nodes_local_domain(unsigned cpu_node, nodeset_t *out);
 uint64_t memspace_nodes_capacity(const nodeset_t *nodes);
 uint64_t memspace_nodes_free(const nodeset_t *nodes);
 uint64_t memspace_nodes_hugepages_2m(const nodeset_t *nodes);
+
+// ---- from nodes to memory (memspace_provider.c) -----------------------------------
+
+/// How memory of chosen nodes is bound: the OS provider settings that a
+/// row's mempolicy becomes (UMF mempolicy, memkind kind, hmalloc mode).
+typedef struct memspace_bind_t {
+    umf_numa_mode_t mode; ///< DEFAULT / LOCAL take no node list
+    size_t part_size;     ///< INTERLEAVE: bytes per part, 0: pages
+    size_t huge_page;     ///< 0, or a huge page size
+    bool weighted;        ///< weighted interleave (the kernel's node weights)
+    const umf_numa_split_partition_t *parts; ///< SPLIT: nparts entries, or NULL
+    unsigned nparts;
+} memspace_bind_t;
+
+/// The OS provider over nodes list[0 .. n-1] (in that order) bound as `b`
+/// says; its result on failure.
+umf_result_t memspace_os_provider_create(const unsigned *list, unsigned n,
+                                         const memspace_bind_t *b,
+                                         umf_memory_provider_handle_t *out);
+
+/// The same over a node set (ascending ids).
+umf_result_t memspace_os_provider_create_set(const nodeset_t *nodes, const memspace_bind_t *b,
+                                             umf_memory_provider_handle_t *out);
 
 #endif // HETMEM_MEMSPACE_MEMSPACE_NODES_H

@@ -14,11 +14,13 @@
 #include <string.h>
 
 #include <umf/pools/pool_scalable.h>
+#include <hetmem/provider_os_ext.h>
 #include <umf/providers/provider_os_memory.h>
 
 #include "base/log.h"
 #include "base/util.h"
 #include "memspace/memspace_internal.h"
+#include "memspace/memspace_nodes.h"
 #include "os/meta.h"
 
 static const umf_memory_pool_ops_t *memspace_pool_ops(void) { return umfScalablePoolOps(); }
@@ -66,23 +68,38 @@ static umf_result_t check(umf_const_memspace_handle_t ms, umf_const_mempolicy_ha
     return UMF_RESULT_SUCCESS;
 }
 
-// The params for the memspace and policy. The setters copy what they are
-// given, so `list` is freed by the caller right after.
-static umf_result_t fill_params(umf_os_memory_provider_params_handle_t params,
-                                umf_const_memspace_handle_t ms,
-                                umf_const_mempolicy_handle_t policy, unsigned *list) {
-    for (size_t i = 0; i < ms->n; i++)
-        list[i] = ms->targets[i]->id;
-    umf_numa_mode_t mode = mode_of(policy);
-    umf_result_t r = umfOsMemoryProviderParamsSetNumaMode(params, mode);
+umf_result_t memspace_os_provider_create(const unsigned *list, unsigned n,
+                                         const memspace_bind_t *b,
+                                         umf_memory_provider_handle_t *out) {
+    umf_os_memory_provider_params_handle_t params;
+    umf_result_t r = umfOsMemoryProviderParamsCreate(&params);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    r = umfOsMemoryProviderParamsSetNumaMode(params, b->mode);
+    if (r == UMF_RESULT_SUCCESS && n && b->mode != UMF_NUMA_MODE_DEFAULT &&
+        b->mode != UMF_NUMA_MODE_LOCAL)
+        r = umfOsMemoryProviderParamsSetNumaList(params, (unsigned *)list, n); // copied
+    if (r == UMF_RESULT_SUCCESS && b->mode == UMF_NUMA_MODE_INTERLEAVE && b->part_size)
+        r = umfOsMemoryProviderParamsSetPartSize(params, b->part_size);
+    if (r == UMF_RESULT_SUCCESS && b->mode == UMF_NUMA_MODE_SPLIT && b->nparts)
+        r = umfOsMemoryProviderParamsSetPartitions(params, (umf_numa_split_partition_t *)b->parts,
+                                                   b->nparts);
+    if (r == UMF_RESULT_SUCCESS && b->weighted)
+        r = hetmem_os_provider_params_set_weighted_interleave(params, true);
+    if (r == UMF_RESULT_SUCCESS && b->huge_page)
+        r = hetmem_os_provider_params_set_huge_pages(params, b->huge_page);
     if (r == UMF_RESULT_SUCCESS)
-        r = umfOsMemoryProviderParamsSetNumaList(params, list, (unsigned)ms->n);
-    if (r == UMF_RESULT_SUCCESS && mode == UMF_NUMA_MODE_INTERLEAVE)
-        r = umfOsMemoryProviderParamsSetPartSize(params, policy->part_size);
-    if (r == UMF_RESULT_SUCCESS && mode == UMF_NUMA_MODE_SPLIT && policy->parts_len)
-        r = umfOsMemoryProviderParamsSetPartitions(
-            params, (umf_numa_split_partition_t *)policy->parts, (unsigned)policy->parts_len);
+        r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, out);
+    umfOsMemoryProviderParamsDestroy(params);
     return r;
+}
+
+umf_result_t memspace_os_provider_create_set(const nodeset_t *nodes, const memspace_bind_t *b,
+                                             umf_memory_provider_handle_t *out) {
+    unsigned list[NODESET_MAX], n = 0; // 4 KiB: providers are made rarely
+    for (int i = nodeset_next(nodes, 0); i >= 0; i = nodeset_next(nodes, (unsigned)i + 1))
+        list[n++] = (unsigned)i;
+    return memspace_os_provider_create(list, n, b, out);
 }
 
 HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
@@ -100,23 +117,18 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
     unsigned *list = meta_alloc(hMemspace->n * sizeof *list);
     if (!list)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    umf_os_memory_provider_params_handle_t params = NULL;
-    r = umfOsMemoryProviderParamsCreate(&params);
-    if (r != UMF_RESULT_SUCCESS)
-        goto out_free_list;
-    r = fill_params(params, hMemspace, hPolicy, list);
-    if (r != UMF_RESULT_SUCCESS) {
-        LOG_ERR("the policy cannot be expressed as OS provider params: %d", (int)r);
-        goto out_destroy_params;
+    for (size_t i = 0; i < hMemspace->n; i++)
+        list[i] = hMemspace->targets[i]->id;
+    memspace_bind_t b = {.mode = mode_of(hPolicy)};
+    if (hPolicy) {
+        b.part_size = hPolicy->part_size;
+        b.parts = (const umf_numa_split_partition_t *)hPolicy->parts;
+        b.nparts = (unsigned)hPolicy->parts_len;
     }
-    r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, hProvider);
+    r = memspace_os_provider_create(list, (unsigned)hMemspace->n, &b, hProvider);
     if (r != UMF_RESULT_SUCCESS)
-        LOG_INFO("creating the OS provider for a memspace of %zu node(s) failed: %d",
-                 hMemspace->n, (int)r);
-
-out_destroy_params:
-    umfOsMemoryProviderParamsDestroy(params);
-out_free_list:
+        LOG_INFO("creating the OS provider for a memspace of %zu node(s) failed: %s",
+                 hMemspace->n, log_umf_result(r));
     meta_free(list, hMemspace->n * sizeof *list);
     return r;
 }

@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include <hetmem/provider_os_ext.h>
 #include <umf/memory_provider.h>
 #include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_os_memory.h>
@@ -28,25 +27,10 @@ static const umf_memory_pool_ops_t *pool_ops(void) { return umfScalablePoolOps()
 
 static void *pool_params(void) { return NULL; } // the engine's defaults
 
+// The mode's row: the OS provider's mode over the policy's nodes.
 static umf_result_t provider_create(const hm_policy_t *pol, umf_memory_provider_handle_t *out) {
-    umf_os_memory_provider_params_handle_t params;
-    umf_result_t r = umfOsMemoryProviderParamsCreate(&params);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    r = umfOsMemoryProviderParamsSetNumaMode(params, hm_modes[pol->mode].numa);
-    if (r == UMF_RESULT_SUCCESS && pol->mode != HM_MODE_DEFAULT) {
-        unsigned list[NODESET_MAX], n = 0; // 4 KiB: pool creation runs once
-        for (int i = nodeset_next(&pol->nodes, 0); i >= 0;
-             i = nodeset_next(&pol->nodes, (unsigned)i + 1))
-            list[n++] = (unsigned)i;
-        r = umfOsMemoryProviderParamsSetNumaList(params, list, n);
-    }
-    if (r == UMF_RESULT_SUCCESS && hm_modes[pol->mode].weighted)
-        r = hetmem_os_provider_params_set_weighted_interleave(params, true);
-    if (r == UMF_RESULT_SUCCESS)
-        r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, out);
-    umfOsMemoryProviderParamsDestroy(params);
-    return r;
+    memspace_bind_t b = {.mode = hm_modes[pol->mode].numa, .weighted = hm_modes[pol->mode].weighted};
+    return memspace_os_provider_create_set(&pol->nodes, &b, out);
 }
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;

@@ -22,6 +22,7 @@
 // then moves them (MPOL_MF_MOVE), which plain mmap + mbind would not.
 #include <errno.h>
 #include <stdbool.h>
+#include <linux/mman.h> // MAP_HUGE_*, MAP_SHARED_VALIDATE, MAP_SYNC, MAP_FIXED_NOREPLACE
 #include <sys/mman.h>
 
 #include <hmalloc.h>
@@ -32,21 +33,6 @@
 #include "frontend/hmalloc/hm_policy.h"
 #include "os/os.h"
 
-#ifndef MAP_HUGE_SHIFT
-#define MAP_HUGE_SHIFT 26
-#endif
-#ifndef MAP_HUGE_MASK
-#define MAP_HUGE_MASK 0x3f
-#endif
-#ifndef MAP_SHARED_VALIDATE
-#define MAP_SHARED_VALIDATE 0x03
-#endif
-#ifndef MAP_SYNC
-#define MAP_SYNC 0x80000
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
 #ifndef MAP_TYPE
 #define MAP_TYPE 0x0f
 #endif

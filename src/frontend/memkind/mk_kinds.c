@@ -79,21 +79,25 @@ static int static_destroy(struct memkind *kind) {
 
 static int op_check_available(struct memkind *kind) { return mk_heap_check(kind); }
 
+// The operations of our kinds; only destroy differs between static and
+// created (pmem, fixed) kinds.
+#define MK_KIND_OPS(destroy_fn)                                                                    \
+    {.create = memkind_arena_create,                                                               \
+     .destroy = (destroy_fn),                                                                      \
+     .malloc = mk_op_malloc,                                                                       \
+     .calloc = mk_op_calloc,                                                                       \
+     .posix_memalign = mk_op_posix_memalign,                                                       \
+     .realloc = mk_op_realloc,                                                                     \
+     .free = mk_op_free,                                                                           \
+     .check_available = op_check_available,                                                        \
+     .malloc_usable_size = mk_op_usable_size,                                                      \
+     .update_memory_usage_policy = mk_op_update_policy,                                            \
+     .get_stat = mk_op_get_stat,                                                                   \
+     .defrag_reallocate = mk_op_defrag}
+
 /// The operations of every static kind (exported under memkind's name).
-HETMEM_EXPORT struct memkind_ops MEMKIND_DEFAULT_OPS = {
-    .create = memkind_arena_create,
-    .destroy = static_destroy,
-    .malloc = mk_op_malloc,
-    .calloc = mk_op_calloc,
-    .posix_memalign = mk_op_posix_memalign,
-    .realloc = mk_op_realloc,
-    .free = mk_op_free,
-    .check_available = op_check_available,
-    .malloc_usable_size = mk_op_usable_size,
-    .update_memory_usage_policy = mk_op_update_policy,
-    .get_stat = mk_op_get_stat,
-    .defrag_reallocate = mk_op_defrag,
-};
+HETMEM_EXPORT struct memkind_ops MEMKIND_DEFAULT_OPS = MK_KIND_OPS(static_destroy);
+
 
 #define STATIC_KIND(P, NAME, ...)                                                                  \
     [MEMKIND_PARTITION_##P] = {.ops = &MEMKIND_DEFAULT_OPS,                                        \
@@ -385,20 +389,7 @@ static int created_destroy(struct memkind *kind) {
 }
 
 /// The operations of the kinds memkind_create_pmem* and memkind_create_fixed make.
-struct memkind_ops mk_created_ops = {
-    .create = memkind_arena_create,
-    .destroy = created_destroy,
-    .malloc = mk_op_malloc,
-    .calloc = mk_op_calloc,
-    .posix_memalign = mk_op_posix_memalign,
-    .realloc = mk_op_realloc,
-    .free = mk_op_free,
-    .check_available = op_check_available,
-    .malloc_usable_size = mk_op_usable_size,
-    .update_memory_usage_policy = mk_op_update_policy,
-    .get_stat = mk_op_get_stat,
-    .defrag_reallocate = mk_op_defrag,
-};
+struct memkind_ops mk_created_ops = MK_KIND_OPS(created_destroy);
 
 static ssize_t kind_capacity(memkind_t kind);
 

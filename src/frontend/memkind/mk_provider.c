@@ -25,7 +25,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include <hetmem/provider_os_ext.h>
 #include <umf/memory_provider_ops.h>
 #include <umf/providers/provider_file_memory.h>
 #include <umf/providers/provider_fixed_memory.h>
@@ -210,25 +209,8 @@ void mk_provider_counts(umf_memory_provider_handle_t guard, mk_provider_counts_t
 // ---- the inner providers ----------------------------------------------------
 
 static umf_result_t os_inner(const mk_provider_cfg_t *cfg, umf_memory_provider_handle_t *out) {
-    umf_os_memory_provider_params_handle_t p;
-    umf_result_t r = umfOsMemoryProviderParamsCreate(&p);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    unsigned list[NODESET_MAX];
-    unsigned n = 0;
-    for (int i = nodeset_next(&cfg->nodes, 0); i >= 0;
-         i = nodeset_next(&cfg->nodes, (unsigned)i + 1))
-        list[n++] = (unsigned)i;
-    r = umfOsMemoryProviderParamsSetNumaMode(p, cfg->mode);
-    if (r == UMF_RESULT_SUCCESS && n && cfg->mode != UMF_NUMA_MODE_DEFAULT &&
-        cfg->mode != UMF_NUMA_MODE_LOCAL)
-        r = umfOsMemoryProviderParamsSetNumaList(p, list, n);
-    if (r == UMF_RESULT_SUCCESS && cfg->huge_page)
-        r = hetmem_os_provider_params_set_huge_pages(p, cfg->huge_page);
-    if (r == UMF_RESULT_SUCCESS)
-        r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, out);
-    umfOsMemoryProviderParamsDestroy(p);
-    return r;
+    memspace_bind_t b = {.mode = cfg->mode, .huge_page = cfg->huge_page};
+    return memspace_os_provider_create_set(&cfg->nodes, &b, out);
 }
 
 static umf_result_t file_inner(const mk_provider_cfg_t *cfg, umf_memory_provider_handle_t *out) {
