@@ -58,9 +58,7 @@ HETMEM_EXPORT umf_result_t umfMempolicyCreate(umf_mempolicy_membind_t bind,
         LOG_ERR("unknown policy binding %d", (int)bind);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    struct umf_mempolicy_t *p = handle_graveyard_take(&mempolicy_graves, sizeof *p);
-    if (!p)
-        p = meta_alloc(sizeof *p); // zeroed
+    struct umf_mempolicy_t *p = memspace_handle_alloc(&mempolicy_graves, sizeof *p);
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->type = bind;

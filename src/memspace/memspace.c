@@ -20,6 +20,17 @@
 
 static handle_graveyard_t memspace_graves = HANDLE_GRAVEYARD_INIT;
 
+void *memspace_handle_alloc(handle_graveyard_t *g, size_t size) {
+    void *p = handle_graveyard_take(g, size);
+    return p ? p : meta_alloc(size); // zeroed
+}
+
+bool memspace_out_ok(const void *out, const char *what, const char *fn) {
+    if (!out)
+        LOG_ERR("%s: NULL %s", fn, what);
+    return out != NULL;
+}
+
 bool memspace_ok(umf_const_memspace_handle_t ms, const char *fn) {
     return handle_ok(ms, MEMSPACE_TAG, "memspace", fn);
 }
@@ -29,9 +40,7 @@ bool memspace_ok(umf_const_memspace_handle_t ms, const char *fn) {
 
 // A zeroed memspace: no targets, no array yet, not predefined.
 umf_result_t memspace_create(struct umf_memspace_t **out) {
-    struct umf_memspace_t *ms = handle_graveyard_take(&memspace_graves, sizeof *ms);
-    if (!ms)
-        ms = meta_alloc(sizeof *ms); // zeroed
+    struct umf_memspace_t *ms = memspace_handle_alloc(&memspace_graves, sizeof *ms);
     if (!ms)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     handle_set_live(&ms->hdr, MEMSPACE_TAG);
@@ -192,6 +201,14 @@ static bool mutable_memspace(umf_memspace_handle_t ms, const char *op) {
     return true;
 }
 
+// The index of the target naming the same node as t, or -1.
+static long find(const struct umf_memspace_t *ms, const struct umf_memtarget_t *t) {
+    for (size_t i = 0; i < ms->n; i++)
+        if (memtarget_equal(ms->targets[i], t))
+            return (long)i;
+    return -1;
+}
+
 // The target must be valid for this machine: an added copy of a target of
 // another memspace always is (it was checked when first made).
 HETMEM_EXPORT umf_result_t umfMemspaceMemtargetAdd(umf_memspace_handle_t hMemspace,
@@ -199,18 +216,11 @@ HETMEM_EXPORT umf_result_t umfMemspaceMemtargetAdd(umf_memspace_handle_t hMemspa
     if (!mutable_memspace(hMemspace, "umfMemspaceMemtargetAdd") ||
         !memtarget_ok(hMemtarget, "umfMemspaceMemtargetAdd"))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    for (size_t i = 0; i < hMemspace->n; i++) {
-        if (memtarget_equal(hMemspace->targets[i], hMemtarget)) {
-            LOG_ERR("NUMA node %u is already in the memspace", hMemtarget->id);
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        }
+    if (find(hMemspace, hMemtarget) >= 0) {
+        LOG_ERR("NUMA node %u is already in the memspace", hMemtarget->id);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (!reserve_one(hMemspace))
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    umf_result_t r = memtarget_clone(hMemtarget, &hMemspace->targets[hMemspace->n]);
-    if (r == UMF_RESULT_SUCCESS)
-        hMemspace->n++;
-    return r;
+    return append_node(hMemspace, hMemtarget->id); // a copy: NUMA is the only type
 }
 
 // Drops target i, keeping the order of the others.
@@ -225,25 +235,20 @@ HETMEM_EXPORT umf_result_t umfMemspaceMemtargetRemove(umf_memspace_handle_t hMem
     if (!mutable_memspace(hMemspace, "umfMemspaceMemtargetRemove") ||
         !memtarget_ok(hMemtarget, "umfMemspaceMemtargetRemove"))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    for (size_t i = 0; i < hMemspace->n; i++) {
-        if (memtarget_equal(hMemspace->targets[i], hMemtarget)) {
-            remove_at(hMemspace, i);
-            return UMF_RESULT_SUCCESS;
-        }
+    long i = find(hMemspace, hMemtarget);
+    if (i < 0) {
+        LOG_ERR("NUMA node %u is not in the memspace", hMemtarget->id);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    LOG_ERR("NUMA node %u is not in the memspace", hMemtarget->id);
-    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    remove_at(hMemspace, (size_t)i);
+    return UMF_RESULT_SUCCESS;
 }
 
 // A deep copy (new target blocks), never predefined, whatever the source.
 HETMEM_EXPORT umf_result_t umfMemspaceClone(umf_const_memspace_handle_t hMemspace,
                                             umf_memspace_handle_t *hNewMemspace) {
-    if (!memspace_ok(hMemspace, __func__))
+    if (!memspace_ok(hMemspace, __func__) || !memspace_out_ok(hNewMemspace, "hNewMemspace", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!hNewMemspace) {
-        LOG_ERR("NULL hNewMemspace");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     struct umf_memspace_t *c = NULL;
     umf_result_t r = memspace_create(&c);
     if (r != UMF_RESULT_SUCCESS)

@@ -69,6 +69,13 @@ bool memtarget_ok(umf_const_memtarget_handle_t t, const char *fn);
 bool memspace_ok(umf_const_memspace_handle_t ms, const char *fn);
 bool mempolicy_ok(umf_const_mempolicy_handle_t p, const char *fn);
 
+/// A zeroed block for a new handle of the layer: a retired one of its type
+/// (graveyard `g`) or fresh meta memory; NULL when out of memory.
+void *memspace_handle_alloc(handle_graveyard_t *g, size_t size);
+
+/// false, with one log line naming fn and `what`, when out is NULL.
+bool memspace_out_ok(const void *out, const char *what, const char *fn);
+
 // ---- memtarget.c ------------------------------------------------------------------
 
 /// A NUMA target for node `id` (not checked against the topology).

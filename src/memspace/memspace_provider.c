@@ -105,12 +105,9 @@ umf_result_t memspace_os_provider_create_set(const nodeset_t *nodes, const memsp
 HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
     umf_const_memspace_handle_t hMemspace, umf_const_mempolicy_handle_t hPolicy,
     umf_memory_provider_handle_t *hProvider) {
-    if (!memspace_ok(hMemspace, __func__) || (hPolicy && !mempolicy_ok(hPolicy, __func__)))
+    if (!memspace_ok(hMemspace, __func__) || (hPolicy && !mempolicy_ok(hPolicy, __func__)) ||
+        !memspace_out_ok(hProvider, "hProvider", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!hProvider) {
-        LOG_ERR("NULL hProvider");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     umf_result_t r = check(hMemspace, hPolicy);
     if (r != UMF_RESULT_SUCCESS)
         return r;
@@ -136,12 +133,9 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
 HETMEM_EXPORT umf_result_t umfPoolCreateFromMemspace(umf_const_memspace_handle_t hMemspace,
                                                      umf_const_mempolicy_handle_t hPolicy,
                                                      umf_memory_pool_handle_t *hPool) {
-    if (!memspace_ok(hMemspace, __func__) || (hPolicy && !mempolicy_ok(hPolicy, __func__)))
+    if (!memspace_ok(hMemspace, __func__) || (hPolicy && !mempolicy_ok(hPolicy, __func__)) ||
+        !memspace_out_ok(hPool, "hPool", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!hPool) {
-        LOG_ERR("NULL hPool");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     umf_memory_provider_handle_t provider = NULL;
     umf_result_t r = umfMemoryProviderCreateFromMemspace(hMemspace, hPolicy, &provider);
     if (r != UMF_RESULT_SUCCESS)

@@ -19,9 +19,7 @@ bool memtarget_ok(umf_const_memtarget_handle_t t, const char *fn) {
 }
 
 static struct umf_memtarget_t *memtarget_new(umf_memtarget_type_t type, unsigned id) {
-    struct umf_memtarget_t *t = handle_graveyard_take(&memtarget_graves, sizeof *t);
-    if (!t)
-        t = meta_alloc(sizeof *t); // zeroed
+    struct umf_memtarget_t *t = memspace_handle_alloc(&memtarget_graves, sizeof *t);
     if (!t)
         return NULL;
     t->type = type;
@@ -66,12 +64,8 @@ bool memtarget_equal(const struct umf_memtarget_t *a, const struct umf_memtarget
 
 HETMEM_EXPORT umf_result_t umfMemtargetGetType(umf_const_memtarget_handle_t hMemtarget,
                                                umf_memtarget_type_t *type) {
-    if (!memtarget_ok(hMemtarget, __func__))
+    if (!memtarget_ok(hMemtarget, __func__) || !memspace_out_ok(type, "type", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!type) {
-        LOG_ERR("NULL type");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     *type = hMemtarget->type;
     return UMF_RESULT_SUCCESS;
 }
@@ -80,12 +74,8 @@ HETMEM_EXPORT umf_result_t umfMemtargetGetType(umf_const_memtarget_handle_t hMem
 // the life of the process (hot-plugged memory is not seen, as in UMF).
 HETMEM_EXPORT umf_result_t umfMemtargetGetCapacity(umf_const_memtarget_handle_t hMemtarget,
                                                    size_t *capacity) {
-    if (!memtarget_ok(hMemtarget, __func__))
+    if (!memtarget_ok(hMemtarget, __func__) || !memspace_out_ok(capacity, "capacity", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!capacity) {
-        LOG_ERR("NULL capacity");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     int saved = errno; // the topology's first reads may set it
     (void)topo_init();
     errno = saved;
@@ -102,12 +92,8 @@ HETMEM_EXPORT umf_result_t umfMemtargetGetCapacity(umf_const_memtarget_handle_t 
 
 HETMEM_EXPORT umf_result_t umfMemtargetGetId(umf_const_memtarget_handle_t hMemtarget,
                                              unsigned *id) {
-    if (!memtarget_ok(hMemtarget, __func__))
+    if (!memtarget_ok(hMemtarget, __func__) || !memspace_out_ok(id, "id", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!id) {
-        LOG_ERR("NULL id");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     *id = hMemtarget->id;
     return UMF_RESULT_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
 
@@ -50,50 +51,42 @@ int mk_errno_from_umf(umf_result_t r) {
     }
 }
 
+// Every memkind code: its name (for log lines) and memkind's message
+// (TOOMANY's is formatted; EINVAL and ENOMEM are errno values memkind
+// reports too and have no name of their own).
+#define E(code, text) {code, #code, text}
 static const struct {
     int code;
-    const char *text;
-} messages[] = {
-    {MEMKIND_SUCCESS, "<memkind> Success"},
-    {MEMKIND_ERROR_UNAVAILABLE, "<memkind> Requested memory kind is not available"},
-    {MEMKIND_ERROR_MBIND, "<memkind> Binding memory to NUMA nodes (mbind) failed"},
-    {MEMKIND_ERROR_MMAP, "<memkind> Mapping memory (mmap) failed"},
-    {MEMKIND_ERROR_MALLOC, "<memkind> Allocating internal memory failed"},
-    {MEMKIND_ERROR_ENVIRON, "<memkind> Error parsing environment variable (MEMKIND_*)"},
-    {MEMKIND_ERROR_INVALID, "<memkind> Invalid input arguments to memkind routine"},
-    {MEMKIND_ERROR_BADOPS, "<memkind> memkind_ops structure is missing or malformed"},
-    {MEMKIND_ERROR_HUGETLB, "<memkind> Unable to allocate huge pages"},
-    {MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE, "<memkind> Requested memory type is not available"},
-    {MEMKIND_ERROR_OPERATION_FAILED, "<memkind> Operation failed"},
-    {MEMKIND_ERROR_ARENAS_CREATE, "<memkind> Creating the kind's heap (arenas) failed"},
-    {MEMKIND_ERROR_RUNTIME, "<memkind> Unspecified run-time error"},
-    {EINVAL, "<memkind> Alignment must be a power of two and a multiple of sizeof(void *)"},
-    {ENOMEM, "<memkind> Not enough memory of the kind to satisfy the request"},
+    const char *name, *text;
+} errors[] = {
+    E(MEMKIND_SUCCESS, "<memkind> Success"),
+    E(MEMKIND_ERROR_UNAVAILABLE, "<memkind> Requested memory kind is not available"),
+    E(MEMKIND_ERROR_MBIND, "<memkind> Binding memory to NUMA nodes (mbind) failed"),
+    E(MEMKIND_ERROR_MMAP, "<memkind> Mapping memory (mmap) failed"),
+    E(MEMKIND_ERROR_MALLOC, "<memkind> Allocating internal memory failed"),
+    E(MEMKIND_ERROR_ENVIRON, "<memkind> Error parsing environment variable (MEMKIND_*)"),
+    E(MEMKIND_ERROR_INVALID, "<memkind> Invalid input arguments to memkind routine"),
+    E(MEMKIND_ERROR_TOOMANY, NULL),
+    E(MEMKIND_ERROR_BADOPS, "<memkind> memkind_ops structure is missing or malformed"),
+    E(MEMKIND_ERROR_HUGETLB, "<memkind> Unable to allocate huge pages"),
+    E(MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE, "<memkind> Requested memory type is not available"),
+    E(MEMKIND_ERROR_OPERATION_FAILED, "<memkind> Operation failed"),
+    E(MEMKIND_ERROR_ARENAS_CREATE, "<memkind> Creating the kind's heap (arenas) failed"),
+    E(MEMKIND_ERROR_RUNTIME, "<memkind> Unspecified run-time error"),
+    {EINVAL, NULL, "<memkind> Alignment must be a power of two and a multiple of sizeof(void *)"},
+    {ENOMEM, NULL, "<memkind> Not enough memory of the kind to satisfy the request"},
 };
 
+int mk_log_error(const char *fn, int err) {
+    LOG_ERR("%s: %s%s", fn, err == MEMKIND_ERROR_ENVIRON ? "a MEMKIND_* variable is malformed: " : "",
+            mk_error_name(err));
+    return err;
+}
+
 const char *mk_error_name(int err) {
-    static const struct {
-        int code;
-        const char *name;
-    } names[] = {
-        {MEMKIND_SUCCESS, "MEMKIND_SUCCESS"},
-        {MEMKIND_ERROR_UNAVAILABLE, "MEMKIND_ERROR_UNAVAILABLE"},
-        {MEMKIND_ERROR_MBIND, "MEMKIND_ERROR_MBIND"},
-        {MEMKIND_ERROR_MMAP, "MEMKIND_ERROR_MMAP"},
-        {MEMKIND_ERROR_MALLOC, "MEMKIND_ERROR_MALLOC"},
-        {MEMKIND_ERROR_ENVIRON, "MEMKIND_ERROR_ENVIRON"},
-        {MEMKIND_ERROR_INVALID, "MEMKIND_ERROR_INVALID"},
-        {MEMKIND_ERROR_TOOMANY, "MEMKIND_ERROR_TOOMANY"},
-        {MEMKIND_ERROR_BADOPS, "MEMKIND_ERROR_BADOPS"},
-        {MEMKIND_ERROR_HUGETLB, "MEMKIND_ERROR_HUGETLB"},
-        {MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE, "MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE"},
-        {MEMKIND_ERROR_OPERATION_FAILED, "MEMKIND_ERROR_OPERATION_FAILED"},
-        {MEMKIND_ERROR_ARENAS_CREATE, "MEMKIND_ERROR_ARENAS_CREATE"},
-        {MEMKIND_ERROR_RUNTIME, "MEMKIND_ERROR_RUNTIME"},
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-        if (names[i].code == err)
-            return names[i].name;
+    for (size_t i = 0; i < ARRAY_SIZE(errors); i++)
+        if (errors[i].code == err && errors[i].name)
+            return errors[i].name;
     return "an unknown memkind error";
 }
 
@@ -106,9 +99,9 @@ HETMEM_EXPORT void memkind_error_message(int err, char *msg, size_t size) {
                  MEMKIND_MAX_KIND);
         return;
     }
-    for (size_t i = 0; i < ARRAY_SIZE(messages); i++) {
-        if (messages[i].code == err) {
-            snprintf(msg, size, "%s", messages[i].text);
+    for (size_t i = 0; i < ARRAY_SIZE(errors); i++) {
+        if (errors[i].code == err && errors[i].text) {
+            snprintf(msg, size, "%s", errors[i].text);
             return;
         }
     }

@@ -88,6 +88,8 @@ void mk_env_reset_for_testing(void);
 
 /// A core result as a memkind error code (kind creation and the like).
 int mk_error_from_umf(umf_result_t r);
+/// Logs "fn: <why>" for a memkind error code and returns it.
+int mk_log_error(const char *fn, int err);
 /// The name of a memkind error code ("MEMKIND_ERROR_ENVIRON"), for log lines.
 const char *mk_error_name(int err);
 /// An errno value (os layer) as a memkind error code.

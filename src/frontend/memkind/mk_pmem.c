@@ -113,10 +113,8 @@ static int create_pmem(const char *dir, size_t max_size, memkind_mem_usage_polic
         return MEMKIND_ERROR_INVALID;
     }
     int err = mk_env_status();
-    if (err != MEMKIND_SUCCESS) {
-        LOG_ERR("memkind_create_pmem: a MEMKIND_* variable is malformed: %s", mk_error_name(err));
-        return err;
-    }
+    if (err != MEMKIND_SUCCESS)
+        return mk_log_error("memkind_create_pmem", err);
     int saved = errno;
     size_t limit = 0;
     if (max_size && !align_up_checked(max_size, MK_HUGE_2M, &limit)) {
@@ -176,10 +174,8 @@ HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind)
         return MEMKIND_ERROR_INVALID;
     }
     int err = mk_env_status();
-    if (err != MEMKIND_SUCCESS) {
-        LOG_ERR("memkind_create_fixed: a MEMKIND_* variable is malformed: %s", mk_error_name(err));
-        return err;
-    }
+    if (err != MEMKIND_SUCCESS)
+        return mk_log_error("memkind_create_fixed", err);
     int saved = errno;
     struct memkind *k;
     if ((err = new_kind("fixed", &k)) != MEMKIND_SUCCESS)

@@ -205,6 +205,17 @@ static void write_stderr(void *opaque, const char *s) {
 
 static bool bg_running(void);
 
+// The figures of every kind together (the "merged arena").
+static mk_pool_stats_t total(const snap_t *s) {
+    mk_pool_stats_t t = {0};
+    for (size_t i = 0; i < s->n; i++) {
+        t.allocated += s->v[i].st.allocated;
+        t.active += s->v[i].st.active;
+        t.resident += s->v[i].st.resident;
+    }
+    return t;
+}
+
 static void print_text(out_t *o, const snap_t *s, unsigned opts) {
     const mk_env_t *env = mk_env();
     emit(o, "___ Begin memkind statistics (hetmem) ___\n");
@@ -217,12 +228,7 @@ static void print_text(out_t *o, const snap_t *s, unsigned opts) {
              bg_running() ? "on" : "off");
     }
     if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) {
-        mk_pool_stats_t t = {0};
-        for (size_t i = 0; i < s->n; i++) {
-            t.allocated += s->v[i].st.allocated;
-            t.active += s->v[i].st.active;
-            t.resident += s->v[i].st.resident;
-        }
+        mk_pool_stats_t t = total(s);
         emit(o, "Merged (all kinds): allocated: %zu, active: %zu, resident: %zu\n", t.allocated,
              t.active, t.resident);
     }
@@ -285,12 +291,7 @@ static void print_json(out_t *o, const snap_t *s, unsigned opts) {
         sep = ", ";
     }
     if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) {
-        mk_pool_stats_t t = {0};
-        for (size_t i = 0; i < s->n; i++) {
-            t.allocated += s->v[i].st.allocated;
-            t.active += s->v[i].st.active;
-            t.resident += s->v[i].st.resident;
-        }
+        mk_pool_stats_t t = total(s);
         emit(o, "%s\"merged\": {\"allocated\": %zu, \"active\": %zu, \"resident\": %zu}", sep,
              t.allocated, t.active, t.resident);
         sep = ", ";
@@ -460,11 +461,8 @@ int mk_bg_threads_set(bool on) {
 HETMEM_EXPORT int memkind_set_bg_threads(bool state) {
     int saved = errno;
     int err = mk_env_status();
-    if (err != MEMKIND_SUCCESS) {
-        LOG_ERR("memkind_set_bg_threads: a MEMKIND_* variable is malformed: %s",
-                mk_error_name(err));
-        return err;
-    }
+    if (err != MEMKIND_SUCCESS)
+        return mk_log_error("memkind_set_bg_threads", err);
     err = mk_bg_threads_set(state);
     if (err == MEMKIND_SUCCESS)
         errno = saved;
