@@ -598,8 +598,7 @@ bool heap_defrag_hint(heap_t *h, const void *ptr) {
 // ---- owner lookup (umfFree / umfPoolByPtr fast path) ----------------------------------------
 
 void heap_set_owner(heap_t *h, void *owner, bool direct) {
-    atomic_store_explicit(&h->direct_free, owner && direct && !h->cfg.free_wrapped,
-                          memory_order_relaxed);
+    atomic_store_explicit(&h->direct_free, owner && direct, memory_order_relaxed);
     atomic_store_explicit(&h->owner, owner, memory_order_release);
 }
 

@@ -29,6 +29,7 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 
 #define DISJOINT_NAME_MAX 64
 
@@ -258,7 +259,6 @@ static umf_result_t dj_initialize(umf_memory_provider_handle_t provider, void *p
         cfg.retain_max = 0;
     }
     cfg.user = d;
-    cfg.free_wrapped = p->trace >= 3; // dj_free logs every call
     umf_result_t r = heap_create(provider, &cfg, &d->heap);
     if (r != UMF_RESULT_SUCCESS) {
         meta_free(d, sizeof *d);
@@ -347,7 +347,17 @@ static umf_memory_pool_ops_t disjoint_ops = {
     .aligned_malloc = dj_aligned_malloc,
     .malloc_usable_size = dj_usable_size,
     .free = dj_free,
-    .get_last_allocation_error = heap_pool_last_error, // marks an engine pool (pool.c)
+    .get_last_allocation_error = heap_pool_last_error,
 };
+
+// An engine pool; its malloc and free ops are the engine's own unless the
+// pool traces every call (then umfPoolMalloc, umfPoolFree and umfFree go
+// through dj_malloc/dj_free).
+static struct heap_t *dj_engine(void *pool, bool *direct) {
+    disjoint_t *d = pool;
+    *direct = d->trace < 3;
+    return d->heap;
+}
+POOL_OPS_DECLARE(disjoint_ops, POOL_CAP_ENGINE | POOL_CAP_CHECKS_POINTERS, dj_engine)
 
 HETMEM_EXPORT umf_memory_pool_ops_t *umfDisjointPoolOps(void) { return &disjoint_ops; }

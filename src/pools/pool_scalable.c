@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 
 /// Parameters: plain data owned by the caller, copied into the engine's
 /// configuration by initialize.
@@ -86,6 +87,13 @@ static void scalable_finalize(void *pool) { heap_destroy(pool); }
 // Filled once (the allocation members come from the engine, heap.h).
 static umf_memory_pool_ops_t scalable_ops;
 static pthread_once_t scalable_once = PTHREAD_ONCE_INIT;
+
+// The pool state is the heap, and the ops are the engine's own.
+static struct heap_t *scalable_engine(void *pool, bool *direct) {
+    *direct = true;
+    return pool;
+}
+POOL_OPS_DECLARE(scalable_ops, POOL_CAP_ENGINE | POOL_CAP_CHECKS_POINTERS, scalable_engine)
 
 static void scalable_ops_init(void) {
     scalable_ops.version = UMF_VERSION_CURRENT;
