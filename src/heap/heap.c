@@ -349,7 +349,7 @@ static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, v
         if (unlikely(idx >= s->cap)) // not a block start (heap_slab_index)
             return bad_pointer(p, "free of");
         heap_bin_t *b = s->bin;
-        if (likely(load_relaxed(&b->thread) == (void *)heap_tls_self)) {
+        if (likely(load_relaxed(&b->thread) == heap_thread_id())) {
             _Atomic uint8_t *fp = s->freed + idx;
             if (unlikely(load_relaxed(fp))) // free already, wherever (heap_bin_t)
                 return heap_double_free(p, s, "free of");

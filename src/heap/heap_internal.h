@@ -270,7 +270,7 @@ typedef struct heap_local_t {
     heap_bin_t bins[HEAP_NCLASSES + 1]; // +1: HEAP_CLASS_NONE, always the sentinel
     heap_empty_t empty[HEAP_NCLASSES];  // empty slab caches
     struct heap_t *heap;
-    _Atomic(void *) thread;             // owner's heap_tls_t, NULL while orphaned
+    _Atomic(void *) thread;             // owner's heap_thread_id(), NULL while orphaned
     struct heap_local_t *next_all;      // heap->locals (heap lock)
     struct heap_local_t *next_orphan;   // heap->orphans (heap lock)
     uint64_t next_decay;                // ns: next look at the empty caches
@@ -278,7 +278,17 @@ typedef struct heap_local_t {
     _Alignas(64) _Atomic(heap_span_t *) remote_slabs; // MPSC stack of slabs with remote frees
 } heap_local_t;
 
-/// Sets tl's owner thread (a heap_tls_t, or NULL while orphaned) in the
+/// The calling thread's identity as an owner: its thread pointer (%fs:0 on
+/// x86-64), unique among live threads and read with one instruction that
+/// the free path folds into its compare. A thread pointer is reused by a
+/// later thread only after its thread exited, and exit orphans the locals
+/// (thread NULL, heap_local_orphan_locked), so no live local names it; a
+/// fork child orphans the locals of the parent's other threads, whose
+/// stacks, and so thread pointers, the child's new threads may reuse
+/// (heap_tls.c, fork_child_orphan).
+static inline void *heap_thread_id(void) { return __builtin_thread_pointer(); }
+
+/// Sets tl's owner thread (heap_thread_id(), or NULL while orphaned) in the
 /// local and in each bin's copy.
 static inline void heap_local_set_thread(heap_local_t *tl, void *t) {
     store_relaxed(&tl->thread, t);
