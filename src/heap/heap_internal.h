@@ -147,6 +147,10 @@ static inline uint64_t heap_slab_index(const heap_span_t *s, uint64_t off) {
     uint64_t x = off * s->inv;
     return (x >> s->shift) | (x << ((64 - s->shift) & 63));
 }
+/// Bytes of a span's pages.
+static inline size_t heap_span_bytes(const heap_span_t *s) {
+    return (size_t)s->npages << HEAP_PAGE_SHIFT;
+}
 /// The remote bitmap of a slab (in the same meta block as `freed`).
 static inline _Atomic uint64_t *heap_span_remote(const heap_span_t *s) {
     return (_Atomic uint64_t *)((uintptr_t)s->freed + s->roff);
@@ -480,8 +484,10 @@ bool heap_pages_grow(heap_t *h, heap_span_t *s, size_t npages);
 void heap_pages_shrink(heap_t *h, heap_span_t *s, size_t npages);
 heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_t *err);
 umf_result_t heap_direct_free(heap_t *h, heap_span_t *s);
-void heap_decay_locked(heap_t *h, uint64_t now, bool force);
-void heap_purge_all_locked(heap_t *h, bool force);
+void heap_decay_locked(heap_t *h, uint64_t now, bool force); // heap_decay.c
+/// Returns the chunks idle for at least min_idle_ns; the bytes returned.
+size_t heap_release_idle_locked(heap_t *h, uint64_t now, uint64_t min_idle_ns);
+void heap_purge_all_locked(heap_t *h, bool force);          // heap_decay.c
 void heap_pages_release_all(heap_t *h); // heap_destroy
 heap_span_t *heap_desc_new(heap_t *h);
 void heap_desc_delete(heap_t *h, heap_span_t *s);
