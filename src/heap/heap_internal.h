@@ -69,6 +69,18 @@ static inline void counter_add(_Atomic uint64_t *c, uint64_t n) {
 #endif
 }
 
+/// Takes node n out of the doubly linked list (next/prev) that `head`
+/// starts (spans in bins and avail lists, chunks).
+#define HEAP_DLIST_REMOVE(head, n)                                                                 \
+    do {                                                                                           \
+        if ((n)->prev)                                                                             \
+            (n)->prev->next = (n)->next;                                                           \
+        else                                                                                       \
+            (head) = (n)->next;                                                                    \
+        if ((n)->next)                                                                             \
+            (n)->next->prev = (n)->prev;                                                           \
+    } while (0)
+
 typedef enum heap_span_kind_t {
     HEAP_SPAN_FREE = 0,
     HEAP_SPAN_SLAB = 1,

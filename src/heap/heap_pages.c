@@ -105,12 +105,7 @@ static void free_add(heap_t *h, heap_span_t *s) {
 
 static void free_del(heap_t *h, heap_span_t *s) {
     unsigned b = bin_of(s->npages);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        h->bins[b] = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    HEAP_DLIST_REMOVE(h->bins[b], s);
     if (!h->bins[b])
         h->bins_nonempty &= ~((uint64_t)1 << b);
     s->next = s->prev = NULL;
@@ -310,12 +305,7 @@ static umf_result_t chunk_get(heap_t *h, size_t size, size_t align, size_t min_p
 
 // A chunk the provider took back: unlinked, uncounted, its record freed.
 static void chunk_forget(heap_t *h, heap_chunk_t *c) {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        h->chunks = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    HEAP_DLIST_REMOVE(h->chunks, c);
     limit_release(h->cfg.limit, c->raw_size);
     h->resident -= c->raw_size;
     h->nchunks--;

@@ -129,6 +129,18 @@ static umf_result_t free_in(umf_memory_pool_handle_t pool, void *ptr, bool check
     return pool->ops.free(pool->priv, ptr);
 }
 
+umf_result_t pool_params_new(size_t size, void **out) {
+    if (!out) {
+        LOG_ERR("NULL hParams");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    void *p = meta_alloc(size); // zeroed
+    if (!p)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    *out = p;
+    return UMF_RESULT_SUCCESS;
+}
+
 static bool pool_ops_valid(const umf_memory_pool_ops_t *ops) {
     if (UMF_MAJOR_VERSION(ops->version) != UMF_MAJOR_VERSION(UMF_VERSION_CURRENT) ||
         UMF_MINOR_VERSION(ops->version) < 10 ||

@@ -11,6 +11,7 @@
 #include <umf/memory_pool_ops.h>
 
 #include "base/handle.h"
+#include "base/log.h"
 #include "base/util.h"
 
 /// The tag of a live pool handle (base/handle.h); a destroyed one carries
@@ -124,6 +125,18 @@ static inline bool pool_handle_is(umf_memory_pool_handle_t h, uint32_t tag) {
 /// nothing for IPC.
 void pool_ipc_arm(umf_memory_pool_handle_t pool);
 
+
+/// The built-in pools' params handles: a zeroed struct of `size` bytes in
+/// *out (INVALID_ARGUMENT with a log line for a NULL out), and the NULL
+/// check of the Set/Destroy calls (`what` names the pool in the line).
+umf_result_t pool_params_new(size_t size, void **out);
+#define POOL_PARAMS_CHECK(h, what)                                                                 \
+    do {                                                                                           \
+        if (!(h)) {                                                                                \
+            LOG_ERR("NULL %s pool params handle", what);                                           \
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
+        }                                                                                          \
+    } while (0)
 
 /// Wraps `upstream` in a provider that registers every range it hands out
 /// in the address map (tracker) as owned by `pool`, and unregisters it on

@@ -25,32 +25,23 @@ struct umf_scalable_pool_params_t {
 #define SCALABLE_DEFAULT_GRANULARITY ((size_t)2 << 20)
 
 HETMEM_EXPORT umf_result_t umfScalablePoolParamsCreate(umf_scalable_pool_params_handle_t *hParams) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    struct umf_scalable_pool_params_t *p = meta_alloc(sizeof *p);
-    if (!p)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    p->granularity = SCALABLE_DEFAULT_GRANULARITY;
-    p->keep_all_memory = false;
-    *hParams = p;
-    return UMF_RESULT_SUCCESS;
+    umf_result_t r = pool_params_new(sizeof **hParams, (void **)hParams);
+    if (r == UMF_RESULT_SUCCESS)
+        (*hParams)->granularity = SCALABLE_DEFAULT_GRANULARITY; // keep_all_memory: false
+    return r;
 }
 
 HETMEM_EXPORT umf_result_t umfScalablePoolParamsDestroy(umf_scalable_pool_params_handle_t hParams) {
-    if (!hParams) {
-        LOG_ERR("NULL scalable pool params handle");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
+    POOL_PARAMS_CHECK(hParams, "scalable");
     meta_free(hParams, sizeof *hParams);
     return UMF_RESULT_SUCCESS;
 }
 
 HETMEM_EXPORT umf_result_t
 umfScalablePoolParamsSetGranularity(umf_scalable_pool_params_handle_t hParams, size_t granularity) {
-    if (!hParams || granularity == 0) {
-        LOG_ERR("%s", !hParams ? "NULL scalable pool params handle" : "granularity 0");
+    POOL_PARAMS_CHECK(hParams, "scalable");
+    if (granularity == 0) {
+        LOG_ERR("granularity 0");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     hParams->granularity = granularity;
@@ -60,10 +51,7 @@ umfScalablePoolParamsSetGranularity(umf_scalable_pool_params_handle_t hParams, s
 HETMEM_EXPORT umf_result_t
 umfScalablePoolParamsSetKeepAllMemory(umf_scalable_pool_params_handle_t hParams,
                                       bool keepAllMemory) {
-    if (!hParams) {
-        LOG_ERR("NULL scalable pool params handle");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
+    POOL_PARAMS_CHECK(hParams, "scalable");
     hParams->keep_all_memory = keepAllMemory;
     return UMF_RESULT_SUCCESS;
 }
