@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The heap engine's entry points (heap.h): creation and destruction, the
 // malloc and free fast paths, large and direct blocks, aligned allocation,
-// calloc, realloc in place, usable size, purge and statistics.
+// calloc, realloc in place, usable size, the UMF pool ops and the owner
+// lookups of umfFree (purge and statistics: heap_stats.c).
 //
 // Fast paths. malloc of up to 1 KiB: find the thread's local (TLS pointer,
 // slot[id], uid check), class from a per-heap table, pop a block from the
@@ -349,7 +350,7 @@ static inline __attribute__((always_inline)) umf_result_t free_span(heap_t *h, v
         if (unlikely(idx >= s->cap)) // not a block start (heap_slab_index)
             return bad_pointer(p, "free of");
         heap_bin_t *b = s->bin;
-        if (likely(load_relaxed(&b->thread) == (void *)heap_tls_self)) {
+        if (likely(load_relaxed(&b->thread) == heap_thread_id())) {
             _Atomic uint8_t *fp = s->freed + idx;
             if (unlikely(load_relaxed(fp))) // free already, wherever (heap_bin_t)
                 return heap_double_free(p, s, "free of");
@@ -468,86 +469,6 @@ void *heap_realloc(heap_t *h, void *p, size_t size) {
     return q;
 }
 
-// ---- purge and statistics -------------------------------------------------------------
-
-void heap_purge(heap_t *h, bool force) {
-    heap_local_t *tl = heap_local_find(h);
-    if (tl) {
-        heap_local_flush(tl);
-        heap_local_collect(h, tl, false);
-        heap_local_trim(h, tl, true, false);
-    }
-    pthread_mutex_lock(&h->lock);
-    if (tl)
-        heap_lcache_flush_locked(h, tl); // the calling thread's cached large extents
-    heap_purge_all_locked(h, force);
-    pthread_mutex_unlock(&h->lock);
-}
-
-// Blocks of class c handed out minus freed, over all locals (lock held).
-static int64_t class_live(heap_t *h, unsigned c, uint64_t *allocs, uint64_t *frees) {
-    uint64_t a = 0, f = load_relaxed(&h->orphan_frees[c]);
-    for (heap_local_t *tl = h->locals; tl; tl = tl->next_all) {
-        a += load_relaxed(&tl->bins[c].n_alloc);
-        f += load_relaxed(&tl->bins[c].n_free);
-    }
-    if (allocs)
-        *allocs = a;
-    if (frees)
-        *frees = f;
-    return (int64_t)(a - f);
-}
-
-// Small blocks are counted per thread and class (n_alloc by the owner,
-// n_free by whichever thread freed) and summed here; the sum is exact once
-// the threads are quiet. Frees by threads without a local in the heap go to
-// the per-heap orphan_frees atomics.
-void heap_stats(heap_t *h, heap_stats_t *st) {
-    memset(st, 0, sizeof *st);
-    pthread_mutex_lock(&h->lock);
-    int64_t small = 0;
-    for (unsigned c = 0; c < HEAP_NCLASSES; c++)
-        small += class_live(h, c, NULL, NULL) * (int64_t)heap_class_size[c];
-    // Extents in threads' large caches are active for the page heap, but
-    // free for the user: they count as cached here.
-    uint64_t lc_bytes, lc_live, lc_allocs, lc_frees;
-    heap_lcache_totals_locked(h, &lc_bytes, &lc_live, &lc_allocs, &lc_frees);
-    st->allocated = (small > 0 ? (size_t)small : 0) + (size_t)(h->large_bytes + lc_live) +
-                    h->direct_bytes;
-    st->active = h->active - (size_t)lc_bytes;
-    st->resident = h->resident;
-    st->cached = h->cached + (size_t)lc_bytes;
-    st->purged = h->purged;
-    st->chunks = h->nchunks;
-    st->provider_allocs = h->prov_allocs;
-    st->provider_frees = h->prov_frees;
-    pthread_mutex_unlock(&h->lock);
-}
-
-void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out) {
-    memset(out, 0, sizeof *out);
-    if (cls >= HEAP_NCLASSES)
-        return;
-    pthread_mutex_lock(&h->lock);
-    out->block_size = h->cls[cls].bsize;
-    out->slab_size = (size_t)h->cls[cls].npages << HEAP_PAGE_SHIFT;
-    (void)class_live(h, cls, &out->allocs, &out->frees);
-    out->slabs = h->slabs_now[cls];
-    out->peak_slabs = h->slabs_peak[cls];
-    pthread_mutex_unlock(&h->lock);
-}
-
-void heap_large_stats(heap_t *h, heap_large_stats_t *out) {
-    pthread_mutex_lock(&h->lock);
-    uint64_t lc_bytes, lc_live, lc_allocs, lc_frees;
-    heap_lcache_totals_locked(h, &lc_bytes, &lc_live, &lc_allocs, &lc_frees);
-    out->allocs = h->large_allocs + lc_allocs;
-    out->frees = h->large_frees + lc_frees;
-    out->direct_allocs = h->direct_allocs;
-    out->direct_frees = h->direct_frees;
-    pthread_mutex_unlock(&h->lock);
-}
-
 // ---- UMF pool ops over the engine ----------------------------------------------------------
 
 // Each op is a tail call into the engine (one jmp on the way in); malloc
@@ -576,30 +497,10 @@ void heap_pool_ops_fill(umf_memory_pool_ops_t *ops) {
     ops->get_last_allocation_error = heap_pool_last_error;
 }
 
-// ---- defragmentation hint ----------------------------------------------------------------
-
-// A block is worth moving when it sits in a slab of the calling thread that
-// is less than half used and is not the slab new blocks of its class come
-// from: moving its blocks elsewhere lets the slab empty and return to the
-// provider (memkind_defrag_reallocate, jemalloc's utilization hint). Only
-// the owner reads `used` exactly, so other threads' slabs are never hinted.
-bool heap_defrag_hint(heap_t *h, const void *ptr) {
-    heap_span_t *s = heap_pagemap_get((uintptr_t)ptr);
-    if (!s || s->heap != h || s->slab_heap != h)
-        return false; // large and direct blocks are not in slabs
-    heap_local_t *tl = heap_local_find(h);
-    if (!tl || atomic_load_explicit(&s->owner, memory_order_relaxed) != tl)
-        return false;
-    if (tl->bins[s->cls].cur == s)
-        return false;
-    return (uint32_t)s->used * 2 < s->cap;
-}
-
 // ---- owner lookup (umfFree / umfPoolByPtr fast path) ----------------------------------------
 
 void heap_set_owner(heap_t *h, void *owner, bool direct) {
-    atomic_store_explicit(&h->direct_free, owner && direct && !h->cfg.free_wrapped,
-                          memory_order_relaxed);
+    atomic_store_explicit(&h->direct_free, owner && direct, memory_order_relaxed);
     atomic_store_explicit(&h->owner, owner, memory_order_release);
 }
 

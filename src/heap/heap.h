@@ -45,9 +45,6 @@ typedef struct heap_config_t {
     size_t max_pooled_size; ///< above this, one provider allocation per block
     size_t slab_cache;      ///< empty slabs kept per size class and thread
     bool keep_all_memory;   ///< never give memory back before heap_destroy
-    bool free_wrapped;      ///< the pool's free does more than heap_free (a
-                            ///< disjoint pool tracing every call): umfFree
-                            ///< must go through it, never heap_free_direct
     uint64_t decay_ms;      ///< idle time after which free memory is returned
     size_t retain_max;      ///< free bytes kept cached before release is forced
     heap_limit_t *limit;    ///< shared budget or NULL
@@ -186,9 +183,7 @@ void heap_fork_child(void);
 /// the pool sets version, initialize and finalize.
 void heap_pool_ops_fill(umf_memory_pool_ops_t *ops);
 /// The get_last_allocation_error op of every pool over the engine
-/// (heap_last_error). Pool glue recognises engine pools by it: their
-/// malloc/free ops set heap_last_error on every failure and free(NULL) is
-/// SUCCESS, so the glue calls them straight, without its own checks.
+/// (heap_last_error).
 umf_result_t heap_pool_last_error(void *pool);
 
 #endif // HETMEM_HEAP_HEAP_H

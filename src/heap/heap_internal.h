@@ -69,6 +69,18 @@ static inline void counter_add(_Atomic uint64_t *c, uint64_t n) {
 #endif
 }
 
+/// Takes node n out of the doubly linked list (next/prev) that `head`
+/// starts (spans in bins and avail lists, chunks).
+#define HEAP_DLIST_REMOVE(head, n)                                                                 \
+    do {                                                                                           \
+        if ((n)->prev)                                                                             \
+            (n)->prev->next = (n)->next;                                                           \
+        else                                                                                       \
+            (head) = (n)->next;                                                                    \
+        if ((n)->next)                                                                             \
+            (n)->next->prev = (n)->prev;                                                           \
+    } while (0)
+
 typedef enum heap_span_kind_t {
     HEAP_SPAN_FREE = 0,
     HEAP_SPAN_SLAB = 1,
@@ -146,6 +158,10 @@ _Static_assert(offsetof(heap_span_t, remote_count) == 128, "remote freers write 
 static inline uint64_t heap_slab_index(const heap_span_t *s, uint64_t off) {
     uint64_t x = off * s->inv;
     return (x >> s->shift) | (x << ((64 - s->shift) & 63));
+}
+/// Bytes of a span's pages.
+static inline size_t heap_span_bytes(const heap_span_t *s) {
+    return (size_t)s->npages << HEAP_PAGE_SHIFT;
 }
 /// The remote bitmap of a slab (in the same meta block as `freed`).
 static inline _Atomic uint64_t *heap_span_remote(const heap_span_t *s) {
@@ -270,7 +286,7 @@ typedef struct heap_local_t {
     heap_bin_t bins[HEAP_NCLASSES + 1]; // +1: HEAP_CLASS_NONE, always the sentinel
     heap_empty_t empty[HEAP_NCLASSES];  // empty slab caches
     struct heap_t *heap;
-    _Atomic(void *) thread;             // owner's heap_tls_t, NULL while orphaned
+    _Atomic(void *) thread;             // owner's heap_thread_id(), NULL while orphaned
     struct heap_local_t *next_all;      // heap->locals (heap lock)
     struct heap_local_t *next_orphan;   // heap->orphans (heap lock)
     uint64_t next_decay;                // ns: next look at the empty caches
@@ -278,7 +294,17 @@ typedef struct heap_local_t {
     _Alignas(64) _Atomic(heap_span_t *) remote_slabs; // MPSC stack of slabs with remote frees
 } heap_local_t;
 
-/// Sets tl's owner thread (a heap_tls_t, or NULL while orphaned) in the
+/// The calling thread's identity as an owner: its thread pointer (%fs:0 on
+/// x86-64), unique among live threads and read with one instruction that
+/// the free path folds into its compare. A thread pointer is reused by a
+/// later thread only after its thread exited, and exit orphans the locals
+/// (thread NULL, heap_local_orphan_locked), so no live local names it; a
+/// fork child orphans the locals of the parent's other threads, whose
+/// stacks, and so thread pointers, the child's new threads may reuse
+/// (heap_tls.c, fork_child_orphan).
+static inline void *heap_thread_id(void) { return __builtin_thread_pointer(); }
+
+/// Sets tl's owner thread (heap_thread_id(), or NULL while orphaned) in the
 /// local and in each bin's copy.
 static inline void heap_local_set_thread(heap_local_t *tl, void *t) {
     store_relaxed(&tl->thread, t);
@@ -470,8 +496,10 @@ bool heap_pages_grow(heap_t *h, heap_span_t *s, size_t npages);
 void heap_pages_shrink(heap_t *h, heap_span_t *s, size_t npages);
 heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_t *err);
 umf_result_t heap_direct_free(heap_t *h, heap_span_t *s);
-void heap_decay_locked(heap_t *h, uint64_t now, bool force);
-void heap_purge_all_locked(heap_t *h, bool force);
+void heap_decay_locked(heap_t *h, uint64_t now, bool force); // heap_decay.c
+/// Returns the chunks idle for at least min_idle_ns; the bytes returned.
+size_t heap_release_idle_locked(heap_t *h, uint64_t now, uint64_t min_idle_ns);
+void heap_purge_all_locked(heap_t *h, bool force);          // heap_decay.c
 void heap_pages_release_all(heap_t *h); // heap_destroy
 heap_span_t *heap_desc_new(heap_t *h);
 void heap_desc_delete(heap_t *h, heap_span_t *s);

@@ -17,11 +17,7 @@
 // Providers that ignore alignment (a user provider returning malloc memory)
 // are handled by asking for a little more and using the page-aligned part.
 //
-// Decay (checked on slow paths, at most every decay/8): whole idle chunks
-// are returned after decay_ms, at once when more than max(retain_max,
-// active/4) bytes are cached; free spans idle that long are purged
-// (purge_lazy, purge_force where lazy is not supported). keep_all_memory
-// turns both off.
+// Decay and purge: heap_decay.c.
 #include <string.h>
 
 #include "base/log.h"
@@ -30,7 +26,6 @@
 #include "os/os.h"
 
 #define DESC_BLOCK ((size_t)64 << 10)
-#define PURGE_MIN_BYTES ((size_t)64 << 10)
 
 // ---- descriptors -------------------------------------------------------------
 
@@ -88,8 +83,6 @@ static unsigned bin_of(size_t npages) {
     return i < HEAP_FREE_BINS ? i : HEAP_FREE_BINS - 1;
 }
 
-static size_t span_bytes(const heap_span_t *s) { return (size_t)s->npages << HEAP_PAGE_SHIFT; }
-
 // Makes s a cached free span: bins, page map edges, counters.
 static void free_add(heap_t *h, heap_span_t *s) {
     s->kind = HEAP_SPAN_FREE;
@@ -103,28 +96,23 @@ static void free_add(heap_t *h, heap_span_t *s) {
     h->bins_nonempty |= (uint64_t)1 << b;
     // The chunk's leaves exist (set when the chunk arrived): cannot fail.
     (void)heap_pagemap_set(s->base, 1, s);
-    (void)heap_pagemap_set(s->base + span_bytes(s) - HEAP_PAGE, 1, s);
+    (void)heap_pagemap_set(s->base + heap_span_bytes(s) - HEAP_PAGE, 1, s);
     s->chunk->free_pages += s->npages;
-    h->cached += span_bytes(s);
+    h->cached += heap_span_bytes(s);
     if (s->flags & HEAP_SPAN_PURGED)
-        h->purged += span_bytes(s);
+        h->purged += heap_span_bytes(s);
 }
 
 static void free_del(heap_t *h, heap_span_t *s) {
     unsigned b = bin_of(s->npages);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        h->bins[b] = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    HEAP_DLIST_REMOVE(h->bins[b], s);
     if (!h->bins[b])
         h->bins_nonempty &= ~((uint64_t)1 << b);
     s->next = s->prev = NULL;
     s->chunk->free_pages -= s->npages;
-    h->cached -= span_bytes(s);
+    h->cached -= heap_span_bytes(s);
     if (s->flags & HEAP_SPAN_PURGED)
-        h->purged -= span_bytes(s);
+        h->purged -= heap_span_bytes(s);
 }
 
 // The free span that ends exactly at `addr` (left neighbour) in chunk c.
@@ -133,7 +121,7 @@ static heap_span_t *free_ending_at(heap_t *h, heap_chunk_t *c, uintptr_t addr) {
         return NULL;
     heap_span_t *l = heap_pagemap_get(addr - HEAP_PAGE);
     if (l && l->heap == h && l->kind == HEAP_SPAN_FREE && l->chunk == c &&
-        l->base + span_bytes(l) == addr)
+        l->base + heap_span_bytes(l) == addr)
         return l;
     return NULL;
 }
@@ -315,13 +303,14 @@ static umf_result_t chunk_get(heap_t *h, size_t size, size_t align, size_t min_p
     return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
 }
 
-static void chunk_unlink(heap_t *h, heap_chunk_t *c) {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        h->chunks = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+// A chunk the provider took back: unlinked, uncounted, its record freed.
+static void chunk_forget(heap_t *h, heap_chunk_t *c) {
+    HEAP_DLIST_REMOVE(h->chunks, c);
+    limit_release(h->cfg.limit, c->raw_size);
+    h->resident -= c->raw_size;
+    h->nchunks--;
+    h->prov_frees++;
+    meta_free(c, sizeof *c);
 }
 
 // Returns an idle chunk (one free span covering it) to the provider.
@@ -337,19 +326,14 @@ static bool chunk_release(heap_t *h, heap_chunk_t *c) {
     free_del(h, s);
     heap_desc_delete(h, s);
     (void)heap_pagemap_set(c->base, c->npages, NULL);
-    chunk_unlink(h, c);
-    limit_release(h->cfg.limit, c->raw_size);
-    h->resident -= c->raw_size;
-    h->nchunks--;
-    h->prov_frees++;
-    meta_free(c, sizeof *c);
+    chunk_forget(h, c);
     return true;
 }
 
 static bool chunk_idle(const heap_chunk_t *c) { return !c->direct && c->free_pages == c->npages; }
 
 // Releases idle chunks idle for at least min_idle_ns. Returns bytes freed.
-static size_t release_idle(heap_t *h, uint64_t now, uint64_t min_idle_ns) {
+size_t heap_release_idle_locked(heap_t *h, uint64_t now, uint64_t min_idle_ns) {
     size_t freed = 0;
     for (heap_chunk_t *c = h->chunks, *next; c; c = next) {
         next = c->next;
@@ -406,7 +390,7 @@ heap_span_t *heap_pages_alloc(heap_t *h, size_t npages, size_t align, umf_result
             heap_orphans_trim_locked(h); // exited threads' empty slabs first
             if (h->cached == 0)
                 break;
-            release_idle(h, os_now_coarse_ns(), 0);
+            heap_release_idle_locked(h, os_now_coarse_ns(), 0);
         }
         size_t sz = attempt == 0 ? want : need;
         if (attempt == 1 && want == need)
@@ -424,7 +408,7 @@ heap_span_t *heap_pages_alloc(heap_t *h, size_t npages, size_t align, umf_result
         return NULL;
     }
 done:
-    h->active += span_bytes(s);
+    h->active += heap_span_bytes(s);
     return s;
 }
 
@@ -435,7 +419,7 @@ done:
 // descriptors are recycled.
 void heap_pages_free_stamped(heap_t *h, heap_span_t *s, uint64_t stamp) {
     heap_chunk_t *c = s->chunk;
-    h->active -= span_bytes(s);
+    h->active -= heap_span_bytes(s);
     s->flags = 0; // used pages are dirty
     heap_span_t *l = free_ending_at(h, c, s->base);
     if (l) {
@@ -444,7 +428,7 @@ void heap_pages_free_stamped(heap_t *h, heap_span_t *s, uint64_t stamp) {
         s->npages += l->npages;
         heap_desc_delete(h, l);
     }
-    heap_span_t *r = free_starting_at(h, c, s->base + span_bytes(s));
+    heap_span_t *r = free_starting_at(h, c, s->base + heap_span_bytes(s));
     if (r) {
         free_del(h, r);
         s->npages += r->npages;
@@ -471,7 +455,7 @@ void heap_pages_free(heap_t *h, heap_span_t *s) {
 // Grows a large extent in place into the free span right after it.
 bool heap_pages_grow(heap_t *h, heap_span_t *s, size_t npages) {
     size_t extra = npages - s->npages;
-    heap_span_t *r = free_starting_at(h, s->chunk, s->base + span_bytes(s));
+    heap_span_t *r = free_starting_at(h, s->chunk, s->base + heap_span_bytes(s));
     if (!r || r->npages < extra)
         return false;
     free_del(h, r);
@@ -514,7 +498,7 @@ heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_
     heap_span_t *s = NULL;
     umf_result_t r = chunk_get(h, need, align, need >> HEAP_PAGE_SHIFT, false, &s);
     if (r != UMF_RESULT_SUCCESS && !h->cfg.keep_all_memory && h->cached) {
-        release_idle(h, os_now_coarse_ns(), 0);
+        heap_release_idle_locked(h, os_now_coarse_ns(), 0);
         r = chunk_get(h, need, align, need >> HEAP_PAGE_SHIFT, false, &s);
     }
     if (r != UMF_RESULT_SUCCESS) {
@@ -523,8 +507,8 @@ heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_
     }
     s->chunk->direct = true;
     s->kind = HEAP_SPAN_DIRECT;
-    h->active += span_bytes(s);
-    h->direct_bytes += span_bytes(s);
+    h->active += heap_span_bytes(s);
+    h->direct_bytes += heap_span_bytes(s);
     h->direct_allocs++;
     return s;
 }
@@ -534,73 +518,13 @@ umf_result_t heap_direct_free(heap_t *h, heap_span_t *s) {
     umf_result_t r = umfMemoryProviderFree(h->provider, c->raw, c->raw_size);
     if (r != UMF_RESULT_SUCCESS)
         return r; // the block stays valid (UMF: the free error propagates)
-    h->active -= span_bytes(s);
-    h->direct_bytes -= span_bytes(s);
+    h->active -= heap_span_bytes(s);
+    h->direct_bytes -= heap_span_bytes(s);
     h->direct_frees++;
     (void)heap_pagemap_set(c->base, 1, NULL);
     heap_desc_delete(h, s);
-    chunk_unlink(h, c);
-    limit_release(h->cfg.limit, c->raw_size);
-    h->resident -= c->raw_size;
-    h->nchunks--;
-    h->prov_frees++;
-    meta_free(c, sizeof *c);
+    chunk_forget(h, c);
     return UMF_RESULT_SUCCESS;
-}
-
-// ---- decay and purge ---------------------------------------------------------------
-
-// Purges the provider-page-aligned inside of a free span. purge_lazy is
-// preferred (cheap, the pages stay usable); providers without it get
-// purge_force. A span is tried once: PURGED is cleared only when it is
-// reused or merged with used pages.
-static void purge_span(heap_t *h, heap_span_t *s, bool force) {
-    uintptr_t a = ALIGN_UP(s->base, h->prov_page);
-    uintptr_t e = ALIGN_DOWN(s->base + span_bytes(s), h->prov_page);
-    if (e > a) {
-        umf_result_t r = UMF_RESULT_ERROR_NOT_SUPPORTED;
-        if (!force)
-            r = umfMemoryProviderPurgeLazy(h->provider, (void *)a, e - a);
-        if (r == UMF_RESULT_ERROR_NOT_SUPPORTED) {
-            r = umfMemoryProviderPurgeForce(h->provider, (void *)a, e - a);
-            // Forced pages read back as zeros (the provider contract).
-            if (r == UMF_RESULT_SUCCESS && a == s->base && e == s->base + span_bytes(s))
-                s->flags |= HEAP_SPAN_ZEROED;
-        }
-        if (r != UMF_RESULT_SUCCESS && r != UMF_RESULT_ERROR_NOT_SUPPORTED)
-            LOG_INFO("purge of %p+%zu failed: %d", (void *)a, (size_t)(e - a), (int)r);
-    }
-    s->flags |= HEAP_SPAN_PURGED; // tried: do not try again until reused
-    h->purged += span_bytes(s);
-}
-
-static void purge_idle(heap_t *h, uint64_t now, uint64_t min_idle_ns, size_t min_bytes,
-                       bool force) {
-    for (unsigned b = 0; b < HEAP_FREE_BINS; b++)
-        for (heap_span_t *s = h->bins[b]; s; s = s->next)
-            if (!(s->flags & HEAP_SPAN_PURGED) && span_bytes(s) >= min_bytes &&
-                now - s->stamp >= min_idle_ns)
-                purge_span(h, s, force);
-}
-
-void heap_decay_locked(heap_t *h, uint64_t now, bool force) {
-    if (h->cfg.keep_all_memory)
-        return;
-    if (!force && now < h->next_decay)
-        return;
-    h->next_decay = now + (h->decay_ns / 8 ? h->decay_ns / 8 : 1);
-    heap_orphans_trim_locked(h);
-    uint64_t idle = force ? 0 : h->decay_ns;
-    release_idle(h, now, idle);
-    purge_idle(h, now, idle, force ? 0 : PURGE_MIN_BYTES, false);
-}
-
-void heap_purge_all_locked(heap_t *h, bool force) {
-    uint64_t now = os_now_coarse_ns();
-    heap_orphans_trim_locked(h);
-    if (!h->cfg.keep_all_memory)
-        release_idle(h, now, 0);
-    purge_idle(h, now, 0, 0, force);
 }
 
 // heap_destroy: every chunk back to the provider, live blocks included,

@@ -63,12 +63,7 @@ static void avail_push(heap_bin_t *b, heap_span_t *s) {
 }
 
 static void avail_remove(heap_bin_t *b, heap_span_t *s) {
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        b->avail = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    HEAP_DLIST_REMOVE(b->avail, s);
     s->next = s->prev = NULL;
 }
 

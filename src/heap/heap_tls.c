@@ -6,12 +6,11 @@
 // adoption of orphans, and the thread-exit destructor that orphans a
 // thread's locals instead of freeing or leaking their slabs.
 //
-// Thread identity: a thread's heap_tls_t is allocated on its first local
-// and freed when the thread exits; its address is what heap_local_t.thread
-// and its bins' copies (heap_local_set_thread) hold, and what the free
-// fast path compares with heap_tls_self. Threads
-// without one point heap_tls_self at `tls_empty` (no slots), which no local
-// ever names.
+// Thread identity: what heap_local_t.thread and its bins' copies
+// (heap_local_set_thread) hold, and what the free fast path compares, is
+// the owner's thread pointer (heap_thread_id). A thread's heap_tls_t is
+// allocated on its first local and freed when the thread exits; threads
+// without one point heap_tls_self at `tls_empty` (no slots).
 #include <string.h>
 
 #include "base/log.h"
@@ -123,12 +122,38 @@ static void tls_destructor(void *arg) {
     meta_free(t, tls_bytes(t->cap));
 }
 
-static void tls_key_init(void) { tls_key_ok = pthread_key_create(&tls_key, tls_destructor) == 0; }
+// A fork child has one thread, but the locals of the parent's other
+// threads still name their thread pointers, which the child's new threads
+// may get again (glibc reuses the parent threads' stacks): they become
+// orphans here, as if those threads had exited (heap_thread_id).
+static void fork_child_orphan(void) {
+    void *self = heap_thread_id();
+    pthread_mutex_lock(&registry_lock);
+    for (uint32_t id = 0; id < registry_cap; id++) {
+        heap_t *h = registry[id];
+        if (!h)
+            continue;
+        pthread_mutex_lock(&h->lock);
+        for (heap_local_t *tl = h->locals; tl; tl = tl->next_all) {
+            void *owner = load_relaxed(&tl->thread);
+            if (owner && owner != self) {
+                heap_lcache_flush_locked(h, tl);
+                heap_local_orphan_locked(h, tl);
+            }
+        }
+        pthread_mutex_unlock(&h->lock);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
 
-// Makes the calling thread's slot array hold index `id`. The heap_tls_t is
-// reallocated when it grows, which changes the thread's identity: every
-// local the thread owns in a live heap is re-pointed to the new block
-// before the old one is freed.
+static void tls_key_init(void) {
+    tls_key_ok = pthread_key_create(&tls_key, tls_destructor) == 0;
+    if (pthread_atfork(NULL, NULL, fork_child_orphan) != 0)
+        LOG_WARN("cannot register the fork hook; a fork child may leak its parent's caches");
+}
+
+// Makes the calling thread's slot array hold index `id` (the heap_tls_t
+// is reallocated when it grows; the thread's identity does not change).
 static heap_tls_t *tls_reserve(uint32_t id) {
     heap_tls_t *t = heap_tls_self;
     if (id < t->cap)
@@ -145,15 +170,6 @@ static heap_tls_t *tls_reserve(uint32_t id) {
     n->cap = cap;
     if (t != &tls_empty) {
         memcpy(n->slots, t->slots, t->cap * sizeof(heap_slot_t));
-        // Locals of live heaps name the old block as their thread: move
-        // them to the new one (the owner is us, so no one else compares).
-        pthread_mutex_lock(&registry_lock);
-        for (uint32_t i = 0; i < t->cap; i++) {
-            heap_slot_t *sl = &t->slots[i];
-            if (sl->uid && i < registry_cap && registry[i] && registry[i]->uid == sl->uid)
-                heap_local_set_thread(sl->tl, (void *)n);
-        }
-        pthread_mutex_unlock(&registry_lock);
         meta_free(t, tls_bytes(t->cap));
     }
     heap_tls_self = n;
@@ -189,7 +205,7 @@ heap_local_t *heap_local_acquire(heap_t *h) {
         tl = local_new(h);
     if (tl) {
         tl->next_orphan = NULL;
-        heap_local_set_thread(tl, (void *)t);
+        heap_local_set_thread(tl, heap_thread_id());
     }
     pthread_mutex_unlock(&h->lock);
     if (!tl)

@@ -14,9 +14,6 @@
 
 #include <string.h>
 
-#include <umf/pools/pool_jemalloc.h>
-#include <umf/pools/pool_proxy.h>
-
 #include "base/handle.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -31,8 +28,9 @@
 // umfPoolGetLastAllocationError through this per-thread record. It is
 // written only on failure paths; a NULL from the implementation clears it
 // so that the implementation's own record speaks. umfPoolMalloc does not
-// look at what an engine pool returns (it jumps straight into the engine):
-// for those, `seq` tells whether the engine has failed since (heap.h).
+// look at what a direct engine pool returns (it jumps straight into the
+// engine): for engine pools, `seq` tells whether the engine has failed
+// since (heap.h).
 static __thread struct {
     umf_memory_pool_handle_t pool;
     umf_result_t result;
@@ -72,28 +70,75 @@ static bool owned_by(umf_memory_pool_handle_t pool, const void *ptr, const char 
     return false;
 }
 
-// The fast-path entries of pools that are not engine pools: the checks the
-// engine makes itself (free of NULL, the error record on a NULL).
-static void *glue_malloc(void *ctx, size_t size) {
-    umf_memory_pool_handle_t pool = ctx;
-    return checked(pool, pool->ops.malloc(pool->priv, size));
+// ---- capabilities (pool_internal.h, pool_caps_t) --------------------------------------------
+
+// Written by load-time constructors only (POOL_OPS_DECLARE), before any
+// pool can be created: read without synchronization.
+static struct {
+    const umf_memory_pool_ops_t *ops;
+    const pool_caps_t *caps;
+} declared[POOL_OPS_DECLARED_MAX];
+static unsigned declared_n;
+
+void pool_ops_declare(const umf_memory_pool_ops_t *ops, const pool_caps_t *caps) {
+    if (declared_n == POOL_OPS_DECLARED_MAX) {
+        LOG_ERR("too many pool ops tables declare capabilities (%u)", declared_n);
+        return;
+    }
+    declared[declared_n].ops = ops;
+    declared[declared_n++].caps = caps;
 }
 
-static umf_result_t glue_free(void *ctx, void *ptr) {
-    umf_memory_pool_handle_t pool = ctx;
-    if (!ptr)
-        return UMF_RESULT_SUCCESS;
-    return pool->ops.free(pool->priv, ptr);
+static const pool_caps_t *caps_of(const umf_memory_pool_ops_t *ops) {
+    static const pool_caps_t none = {0, NULL};
+    for (unsigned i = 0; i < declared_n; i++)
+        if (declared[i].ops == ops)
+            return declared[i].caps;
+    return &none;
 }
 
-// glue_free for pools with check_owner.
-static umf_result_t glue_free_owned(void *ctx, void *ptr) {
-    umf_memory_pool_handle_t pool = ctx;
+// Sets the pool's capabilities after its initialize: the engine heap, the
+// tag its fast paths compare (POOL_TAG_DIRECT: straight into the engine)
+// and whether the glue checks pointers against the address map.
+static uint32_t apply_caps(umf_memory_pool_handle_t pool, const pool_caps_t *caps) {
+    bool direct = false;
+    pool->engine = (caps->flags & POOL_CAP_ENGINE) && caps->engine;
+    pool->heap = pool->engine ? caps->engine(pool->priv, &direct) : NULL;
+    if (!pool->heap)
+        pool->engine = direct = false;
+    bool tracked = pool->upstream != pool->provider;
+    pool->check_owner = tracked && !(caps->flags & POOL_CAP_CHECKS_POINTERS);
+    // Blocks of the heap engine are found through its page map (two loads)
+    // rather than the address map's tree: umfFree and umfPoolByPtr. Only
+    // tracked pools: untracked ones stay invisible to both.
+    if (tracked)
+        heap_set_owner_for_provider(pool->upstream, pool, direct);
+    return direct ? POOL_TAG_DIRECT : POOL_TAG;
+}
+
+// ---- dispatch ---------------------------------------------------------------------------------
+
+// The free of a live pool (any tag) by its ops, with the checks that an
+// engine makes itself: free of NULL, and (`check`, unless the caller found
+// the pool by ptr) that ptr lies in the pool's ranges.
+static umf_result_t free_in(umf_memory_pool_handle_t pool, void *ptr, bool check) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
-    if (!owned_by(pool, ptr, "umfPoolFree"))
+    if (check && pool->check_owner && !owned_by(pool, ptr, "umfPoolFree"))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     return pool->ops.free(pool->priv, ptr);
+}
+
+umf_result_t pool_params_new(size_t size, void **out) {
+    if (!out) {
+        LOG_ERR("NULL hParams");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    void *p = meta_alloc(size); // zeroed
+    if (!p)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    *out = p;
+    return UMF_RESULT_SUCCESS;
 }
 
 static bool pool_ops_valid(const umf_memory_pool_ops_t *ops) {
@@ -152,31 +197,8 @@ HETMEM_EXPORT umf_result_t umfPoolCreate(const umf_memory_pool_ops_t *ops,
         LOG_INFO("pool initialize failed: %d", (int)r);
         goto err_destroy_tracking;
     }
-    // Engine pools: umfPoolMalloc/umfPoolFree are one jump into the ops.
-    pool->engine = ops->get_last_allocation_error == heap_pool_last_error;
-    if (pool->engine) {
-        pool->fast_malloc = ops->malloc;
-        pool->fast_free = ops->free;
-        pool->fast_ctx = pool->priv;
-    } else {
-        pool->fast_malloc = glue_malloc;
-        pool->fast_free = glue_free;
-        pool->fast_ctx = pool;
-    }
-    // Blocks of the heap engine are found through its page map (two loads)
-    // rather than the address map's tree: the fast path of umfFree and
-    // umfPoolByPtr. Only tracked pools: untracked ones stay invisible.
-    if (pool->upstream != provider) {
-        // Engine pools' frees are heap_free (or, for the disjoint pool, a
-        // wrapper that the heap marks with free_wrapped when it must run).
-        heap_set_owner_for_provider(pool->upstream, pool, pool->engine);
-        // The built-in pools check their pointers themselves.
-        pool->check_owner = !pool->engine && ops->free != umfJemallocPoolOps()->free &&
-                            ops->free != umfProxyPoolOps()->free;
-        if (pool->check_owner)
-            pool->fast_free = glue_free_owned;
-    }
-    handle_set_live(&pool->hdr, POOL_TAG);
+    uint32_t tag = apply_caps(pool, caps_of(ops));
+    handle_set_live(&pool->hdr, tag);
     *hPool = pool;
     errno = saved_errno;
     return UMF_RESULT_SUCCESS;
@@ -226,11 +248,12 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
         return;
     // Marked first: a use racing with destroy is the caller's bug, but a
     // use after it returns is refused (the struct stays readable).
-    // An armed pool (pool_ipc_arm) is live too: it goes back to the plain
-    // tag first, so that the one-shot kill below sees a live pool.
-    uint32_t armed = POOL_TAG_IPC;
-    atomic_compare_exchange_strong_explicit(&hPool->hdr.tag, &armed, POOL_TAG,
-                                            memory_order_relaxed, memory_order_relaxed);
+    // A direct or armed pool (pool_ipc_arm) is live too: it goes back to the
+    // plain tag first, so that the one-shot kill below sees a live pool.
+    uint32_t t = atomic_load_explicit(&hPool->hdr.tag, memory_order_relaxed);
+    if (t == POOL_TAG_DIRECT || t == POOL_TAG_IPC)
+        atomic_compare_exchange_strong_explicit(&hPool->hdr.tag, &t, POOL_TAG,
+                                                memory_order_relaxed, memory_order_relaxed);
     if (unlikely(!handle_kill(hPool, POOL_TAG, "pool", __func__))) // twice, or garbage: ignored
         return;
     int saved_errno = errno;
@@ -250,22 +273,24 @@ HETMEM_EXPORT void umfPoolDestroy(umf_memory_pool_handle_t hPool) {
     errno = saved_errno;
 }
 
-// umfPoolMalloc of a pool with IPC handles (pool_ipc_arm), or of a bad handle.
-static __attribute__((noinline)) void *malloc_not_plain(umf_memory_pool_handle_t hPool,
-                                                        size_t size) {
+// umfPoolMalloc of a pool that does not take the engine's fast path: the
+// ops of a plain pool, a pool with IPC handles (pool_ipc_arm), or a bad
+// handle.
+static __attribute__((noinline)) void *malloc_other(umf_memory_pool_handle_t hPool,
+                                                    size_t size) {
     if (!pool_handle_ok(hPool)) {
         handle_refuse(hPool, POOL_TAG, "pool", "umfPoolMalloc");
         return NULL;
     }
-    return hPool->fast_malloc(hPool->fast_ctx, size);
+    return checked(hPool, hPool->ops.malloc(hPool->priv, size));
 }
 
-// The allocation fast path: one compare of the tag and one tail call
-// (fast_malloc, see umfPoolCreate).
+// The allocation fast path: one compare of the tag and one tail call into
+// the engine, for pools that declare it (POOL_CAP_ENGINE, direct).
 HETMEM_EXPORT void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
-    if (unlikely(!pool_handle_plain(hPool)))
-        return malloc_not_plain(hPool, size);
-    return hPool->fast_malloc(hPool->fast_ctx, size);
+    if (likely(pool_handle_is(hPool, POOL_TAG_DIRECT)))
+        return heap_malloc(hPool->heap, size);
+    return malloc_other(hPool, size);
 }
 
 HETMEM_EXPORT void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size,
@@ -310,60 +335,81 @@ HETMEM_EXPORT size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, voi
 // IPC liveness records and frees. A pool's allocations get records only
 // after pool_ipc_arm has marked it (POOL_TAG_IPC), so the free fast paths
 // need no IPC check of their own: umfPoolFree's tag compare sends an armed
-// pool to free_not_plain, and umfFree frees directly only the blocks of
-// heaps whose direct_free pool_ipc_arm has not switched off.
+// pool to free_other, and umfFree frees directly only the blocks of heaps
+// whose direct_free pool_ipc_arm has not switched off.
 void pool_ipc_arm(umf_memory_pool_handle_t pool) {
-    uint32_t t = POOL_TAG;
-    if (!atomic_compare_exchange_strong_explicit(&pool->hdr.tag, &t, POOL_TAG_IPC,
+    uint32_t t = atomic_load_explicit(&pool->hdr.tag, memory_order_relaxed);
+    if ((t != POOL_TAG && t != POOL_TAG_DIRECT) ||
+        !atomic_compare_exchange_strong_explicit(&pool->hdr.tag, &t, POOL_TAG_IPC,
                                                  memory_order_relaxed, memory_order_relaxed))
         return; // armed already (or not live: the caller checked)
     if (pool->upstream != pool->provider) // tracked: umfFree no longer frees it directly
         heap_set_owner_for_provider(pool->upstream, pool, false);
 }
 
-// umfPoolFree of an armed pool (its IPC records end first: ipc_hooks.h), or
-// of a handle that is not live.
-static __attribute__((noinline)) umf_result_t free_not_plain(umf_memory_pool_handle_t pool,
-                                                             void *ptr, const char *fn) {
+// The free of `pool` when its tag is not POOL_TAG_DIRECT: a plain pool's
+// ops, an armed pool (its IPC records end first: ipc_hooks.h), or a handle
+// that is not live. `found`: the caller found the pool by ptr (no owner check).
+static __attribute__((noinline)) umf_result_t free_other(umf_memory_pool_handle_t pool,
+                                                         void *ptr, bool found, const char *fn) {
+    if (likely(pool_handle_is(pool, POOL_TAG)))
+        return free_in(pool, ptr, !found);
     if (!pool_handle_ok(pool)) {
         handle_refuse(pool, POOL_TAG, "pool", fn);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     ipc_alloc_freed(pool, ptr);
-    return pool->fast_free(pool->fast_ctx, ptr);
+    return free_in(pool, ptr, !found);
 }
 
+// The fast path: one compare of the tag and one tail call into the engine
+// (heap_free checks that ptr is a live block of that heap).
 HETMEM_EXPORT umf_result_t umfPoolFree(umf_memory_pool_handle_t hPool, void *ptr) {
-    if (unlikely(!pool_handle_plain(hPool)))
-        return free_not_plain(hPool, ptr, "umfPoolFree");
-    return hPool->fast_free(hPool->fast_ctx, ptr); // NULL: SUCCESS (glue_free, engine)
+    if (likely(pool_handle_is(hPool, POOL_TAG_DIRECT)))
+        return heap_free(hPool->heap, ptr);
+    return free_other(hPool, ptr, false, "umfPoolFree");
 }
 
-// umfFree of what heap_free_direct did not free: NULL, large and direct
-// engine blocks, blocks of armed or wrapped engine pools, other pools'.
+// The one lookup order of a pointer's pool (umfFree, umfPoolByPtr):
+//  1. The engine's page map (heap_owner_of): two lock-free loads, and it
+//     answers for every block of every tracked engine pool - slab, large
+//     or direct - so the frees that dominate never reach the tree. umfFree
+//     makes this step first of all, fused with the free itself, for slab
+//     blocks of direct heaps (heap_free_direct): what comes here is the
+//     rest (NULL, large and direct blocks, armed or wrapped engine pools,
+//     other pools' memory).
+//  2. The address map (tracker_find): a tree walk, which answers for every
+//     range a tracking provider handed out, so for every other tracked
+//     pool (jemalloc, proxy, user-defined ops). Engine chunks are in it
+//     too, but step 1 has answered for them, cheaper.
+// Memory of untracked pools, and foreign memory, is in neither: NULL.
+static umf_memory_pool_handle_t pool_lookup(const void *ptr) {
+    umf_memory_pool_handle_t owner = heap_owner_of(ptr);
+    if (owner)
+        return owner;
+    tracker_entry_t e;
+    return tracker_find(ptr, &e) ? e.pool : NULL;
+}
+
+// umfFree of what heap_free_direct did not free (pool_lookup, step 1).
 static __attribute__((noinline)) umf_result_t free_general(void *ptr) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
-    umf_memory_pool_handle_t owner = heap_owner_of(ptr);
-    if (owner) {
-        if (unlikely(!pool_handle_plain(owner)))
-            return free_not_plain(owner, ptr, "umfFree");
-        return owner->fast_free(owner->fast_ctx, ptr);
-    }
-    ipc_alloc_freed(NULL, ptr);
-    tracker_entry_t e;
-    if (!tracker_find(ptr, &e)) {
+    umf_memory_pool_handle_t pool = pool_lookup(ptr);
+    if (!pool) {
         // UMF: "does nothing otherwise"; nothing is done, and the caller
         // learns that the pointer was not freed.
         LOG_ERR("umfFree(%p): not memory of a tracked pool (foreign, or already freed)", ptr);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_memory_pool_handle_t pool = e.pool;
-    return pool->ops.free(pool->priv, ptr); // the pool checks block starts and state
+    if (pool_handle_is(pool, POOL_TAG_DIRECT))
+        return heap_free(pool->heap, ptr); // a large or direct engine block
+    return free_other(pool, ptr, true, "umfFree"); // the pool checks block starts and state
 }
 
-// The fast path: a slab block of an engine pool is freed in the engine with
-// one page-map lookup (heap_free_direct); no frame, no IPC check (above).
+// The fast path: a slab block of a direct engine pool is freed in the
+// engine with one page-map lookup (heap_free_direct); no frame, no IPC
+// check (above). Everything else: free_general.
 HETMEM_EXPORT umf_result_t umfFree(void *ptr) { return heap_free_direct(ptr, free_general); }
 
 HETMEM_EXPORT umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_t hPool) {
@@ -374,15 +420,7 @@ HETMEM_EXPORT umf_result_t umfPoolGetLastAllocationError(umf_memory_pool_handle_
 }
 
 HETMEM_EXPORT umf_memory_pool_handle_t umfPoolByPtr(const void *ptr) {
-    if (!ptr)
-        return NULL;
-    umf_memory_pool_handle_t owner = heap_owner_of(ptr);
-    if (owner)
-        return owner;
-    tracker_entry_t e;
-    if (!tracker_find(ptr, &e))
-        return NULL;
-    return e.pool;
+    return ptr ? pool_lookup(ptr) : NULL;
 }
 
 HETMEM_EXPORT umf_result_t umfPoolGetMemoryProvider(umf_memory_pool_handle_t hPool,

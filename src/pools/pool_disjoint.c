@@ -29,14 +29,16 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 
 #define DISJOINT_NAME_MAX 64
 
-/// Shared limits: the engine's byte budget (heap_limit_t, an atomic
-/// counter charged before every provider request).
-struct umf_disjoint_pool_shared_limits_t {
-    heap_limit_t *limit;
-};
+/// Shared limits: the handle is the engine's byte budget itself
+/// (heap_limit_t, an atomic counter charged before every provider request);
+/// struct umf_disjoint_pool_shared_limits_t is never defined.
+static heap_limit_t *limit_of(umf_disjoint_pool_shared_limits_handle_t h) {
+    return (heap_limit_t *)h;
+}
 
 /// Parameters: plain data owned by the caller; initialize copies what it
 /// needs, so they may be destroyed while pools made from them live.
@@ -62,54 +64,33 @@ typedef struct disjoint_t {
 
 HETMEM_EXPORT umf_disjoint_pool_shared_limits_handle_t
 umfDisjointPoolSharedLimitsCreate(size_t MaxSize) {
-    struct umf_disjoint_pool_shared_limits_t *l = meta_alloc(sizeof *l);
-    if (!l)
-        return NULL;
-    l->limit = heap_limit_create(MaxSize);
-    if (!l->limit) {
-        meta_free(l, sizeof *l);
-        return NULL;
-    }
-    return l;
+    return (umf_disjoint_pool_shared_limits_handle_t)heap_limit_create(MaxSize);
 }
 
 HETMEM_EXPORT void
 umfDisjointPoolSharedLimitsDestroy(umf_disjoint_pool_shared_limits_handle_t hSharedLimits) {
     if (!hSharedLimits)
         return;
-    if (heap_limit_used(hSharedLimits->limit))
-        LOG_WARN("shared limits destroyed while pools still hold %zu bytes",
-                 heap_limit_used(hSharedLimits->limit));
-    heap_limit_destroy(hSharedLimits->limit);
-    meta_free(hSharedLimits, sizeof *hSharedLimits);
+    size_t used = heap_limit_used(limit_of(hSharedLimits));
+    if (used)
+        LOG_WARN("shared limits destroyed while pools still hold %zu bytes", used);
+    heap_limit_destroy(limit_of(hSharedLimits));
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsCreate(umf_disjoint_pool_params_handle_t *hParams) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    struct umf_disjoint_pool_params_t *p = meta_alloc(sizeof *p);
-    if (!p)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    umf_result_t r = pool_params_new(sizeof **hParams, (void **)hParams);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    struct umf_disjoint_pool_params_t *p = *hParams; // trace 0, no limits
     p->slab_min_size = (size_t)64 << 10;
     p->max_poolable_size = (size_t)2 << 20;
     p->capacity = 4;
     p->min_bucket_size = UMF_DISJOINT_POOL_MIN_BUCKET_DEFAULT_SIZE;
-    p->trace = 0;
-    p->limits = NULL;
     strcpy(p->name, "disjoint_pool");
-    *hParams = p;
     return UMF_RESULT_SUCCESS;
 }
 
-#define CHECK_PARAMS(h)                                                                            \
-    do {                                                                                           \
-        if (!(h)) {                                                                                \
-            LOG_ERR("NULL disjoint pool params handle");                                           \
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
-        }                                                                                          \
-    } while (0)
+#define CHECK_PARAMS(h) POOL_PARAMS_CHECK(h, "disjoint")
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsDestroy(umf_disjoint_pool_params_handle_t hParams) {
     CHECK_PARAMS(hParams);
@@ -252,13 +233,12 @@ static umf_result_t dj_initialize(umf_memory_provider_handle_t provider, void *p
     if (cfg.max_small_size > p->max_poolable_size)
         cfg.max_small_size = p->max_poolable_size;
     cfg.slab_cache = p->capacity;
-    cfg.limit = p->limits ? p->limits->limit : NULL;
+    cfg.limit = limit_of(p->limits);
     if (cfg.limit) {
         cfg.chunk_size = p->slab_min_size;
         cfg.retain_max = 0;
     }
     cfg.user = d;
-    cfg.free_wrapped = p->trace >= 3; // dj_free logs every call
     umf_result_t r = heap_create(provider, &cfg, &d->heap);
     if (r != UMF_RESULT_SUCCESS) {
         meta_free(d, sizeof *d);
@@ -347,7 +327,17 @@ static umf_memory_pool_ops_t disjoint_ops = {
     .aligned_malloc = dj_aligned_malloc,
     .malloc_usable_size = dj_usable_size,
     .free = dj_free,
-    .get_last_allocation_error = heap_pool_last_error, // marks an engine pool (pool.c)
+    .get_last_allocation_error = heap_pool_last_error,
 };
+
+// An engine pool; its malloc and free ops are the engine's own unless the
+// pool traces every call (then umfPoolMalloc, umfPoolFree and umfFree go
+// through dj_malloc/dj_free).
+static struct heap_t *dj_engine(void *pool, bool *direct) {
+    disjoint_t *d = pool;
+    *direct = d->trace < 3;
+    return d->heap;
+}
+POOL_OPS_DECLARE(disjoint_ops, POOL_CAP_ENGINE | POOL_CAP_CHECKS_POINTERS, dj_engine)
 
 HETMEM_EXPORT umf_memory_pool_ops_t *umfDisjointPoolOps(void) { return &disjoint_ops; }

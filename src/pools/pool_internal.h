@@ -11,29 +11,74 @@
 #include <umf/memory_pool_ops.h>
 
 #include "base/handle.h"
+#include "base/log.h"
 #include "base/util.h"
 
 /// The tag of a live pool handle (base/handle.h); a destroyed one carries
-/// handle_dead_tag(POOL_TAG).
-#define POOL_TAG 0xb7e1a5c3u // bit 2 clear: POOL_TAG_IPC_BIT
-#define POOL_TAG_IPC_BIT 0x4u   // set in a live pool's tag by pool_ipc_arm
+/// handle_dead_tag(POOL_TAG). A live pool's tag also says which path its
+/// umfPoolMalloc/umfPoolFree take, so that one compare decides it:
+///   POOL_TAG_DIRECT  the engine fast path (POOL_CAP_ENGINE, direct heap)
+///   POOL_TAG         the ops through the glue (pool.c: generic path)
+///   POOL_TAG_IPC     armed by pool_ipc_arm (any pool): the slow path
+#define POOL_TAG 0xb7e1a5c3u       // bits 2 and 3 clear
+#define POOL_TAG_IPC_BIT 0x4u      // set in a live pool's tag by pool_ipc_arm
+#define POOL_TAG_DIRECT_BIT 0x8u   // set in a live engine pool's tag (pool_caps_t)
 #define POOL_TAG_IPC (POOL_TAG | POOL_TAG_IPC_BIT)
-_Static_assert(!(POOL_TAG & POOL_TAG_IPC_BIT), "POOL_TAG_IPC differs from POOL_TAG");
+#define POOL_TAG_DIRECT (POOL_TAG | POOL_TAG_DIRECT_BIT)
+#define POOL_TAG_LIVE_MASK (~(POOL_TAG_IPC_BIT | POOL_TAG_DIRECT_BIT))
+_Static_assert(!(POOL_TAG & (POOL_TAG_IPC_BIT | POOL_TAG_DIRECT_BIT)), "POOL_TAG has both bits clear");
+
+struct heap_t;
+
+/// Pool capabilities: what an implementation lets pool.c do besides calling
+/// its ops. The UMF ops table has no room for them, so the implementation
+/// declares them for the table it hands out (POOL_OPS_DECLARE, once, at
+/// load); umfPoolCreate looks the table up and copies them into the pool.
+/// A copy of a table, or a user's table, declares nothing: its pools take
+/// the generic path (ops through the glue, with the address-map check).
+enum {
+    /// The pool's blocks are blocks of one heap-engine heap (src/heap):
+    /// the engine's page map names their heap and pool (heap_owner_of),
+    /// and its usable size is safe for any pointer. When `engine` also
+    /// says `direct` (the pool's malloc and free ops are exactly the
+    /// engine's heap_malloc/heap_free: free(NULL) is SUCCESS, failures set
+    /// heap_last_error), umfPoolMalloc, umfPoolFree and umfFree call the
+    /// engine straight: docs/architecture-fastpath.md, "Fast paths".
+    POOL_CAP_ENGINE = 1u << 0,
+    /// The ops refuse, themselves, a free, realloc or usable size of a
+    /// pointer that is not theirs: the glue adds no address-map check.
+    POOL_CAP_CHECKS_POINTERS = 1u << 1,
+};
+typedef struct pool_caps_t {
+    unsigned flags; // POOL_CAP_*
+    /// POOL_CAP_ENGINE: the heap of the pool state `priv`, and whether the
+    /// pool's malloc/free ops are the engine's own (*direct).
+    struct heap_t *(*engine)(void *priv, bool *direct);
+} pool_caps_t;
+
+/// Records `caps` for the ops table `ops` (POOL_OPS_DECLARE). At most
+/// POOL_OPS_DECLARED_MAX tables; called by load-time constructors only.
+void pool_ops_declare(const umf_memory_pool_ops_t *ops, const pool_caps_t *caps);
+#define POOL_OPS_DECLARED_MAX 8
+/// Declares the capabilities of the file-scope ops table `ops`.
+#define POOL_OPS_DECLARE(ops, cap_flags, engine_fn)                                                \
+    __attribute__((constructor)) static void ops##_declare(void) {                                 \
+        static const pool_caps_t caps = {(cap_flags), (engine_fn)};                                \
+        pool_ops_declare(&(ops), &caps);                                                           \
+    }
 
 /// A pool handle. Everything but `tag` is immutable between umfPoolCreate
 /// and umfPoolDestroy, so the fast paths read it without synchronization.
 /// umfPoolDestroy marks `hdr` destroyed and keeps the struct for new pools
 /// only (base/handle.h), so a destroyed handle is refused, not followed.
 struct umf_memory_pool_t {
-    handle_hdr_t hdr; // POOL_TAG while live; first, in the fast paths' cache line
-    // The malloc and free fast paths (umfPoolMalloc, umfPoolFree, umfFree)
-    // jump to these with fast_ctx. Engine pools (pool.c: engine): the ops
-    // themselves with priv. Other pools: glue functions with the handle,
-    // which add the checks the ops may not make (free(NULL), error record).
-    void *(*fast_malloc)(void *ctx, size_t size);
-    umf_result_t (*fast_free)(void *ctx, void *ptr);
-    void *fast_ctx;
-    bool engine;                             // ops over the heap engine (heap.h)
+    handle_hdr_t hdr;       // POOL_TAG_DIRECT/POOL_TAG/POOL_TAG_IPC while live; first,
+                            // in the fast paths' cache line
+    struct heap_t *heap;    // POOL_CAP_ENGINE: the pool's heap (the direct path's
+                            // argument while the tag is POOL_TAG_DIRECT), else NULL
+    bool engine;            // POOL_CAP_ENGINE declared for the ops
+    bool check_owner;       // a tracked pool without POOL_CAP_CHECKS_POINTERS:
+                            // the glue refuses pointers outside its ranges
     void *priv;                              // the implementation's state
     umf_memory_pool_ops_t ops;               // copied at creation
     umf_memory_provider_handle_t provider;   // the provider the user gave
@@ -41,16 +86,13 @@ struct umf_memory_pool_t {
                                              // the tracking wrapper, or `provider`
                                              // with UMF_POOL_CREATE_FLAG_DISABLE_TRACKING
     umf_pool_create_flags_t flags;
-    bool check_owner;                        // a tracked pool of user-defined ops: the
-                                             // glue refuses frees outside its ranges
     _Atomic(void *) tag;                     // umfPoolSetTag / umfPoolGetTag
 };
 
 /// True when h is a live pool handle: one load, a mask and one compare.
-/// (A live pool is POOL_TAG or, once it has had an IPC handle, POOL_TAG_IPC.)
 static inline bool pool_handle_ok(umf_memory_pool_handle_t h) {
     return likely(h) &&
-           likely((atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) & ~POOL_TAG_IPC_BIT) ==
+           likely((atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) & POOL_TAG_LIVE_MASK) ==
                   POOL_TAG);
 }
 
@@ -63,18 +105,15 @@ static inline bool pool_handle_check(umf_memory_pool_handle_t h, const char *fn)
     return false;
 }
 
-/// The fast paths' check (umfPoolMalloc, umfPoolFree): h is a live pool
-/// that has never had an IPC handle - one compare of the tag with an
-/// immediate. Anything else takes the caller's slow path, which tells an
-/// armed pool (pool_ipc_arm) from a bad handle.
-static inline bool pool_handle_plain(umf_memory_pool_handle_t h) {
+/// Whether h's tag is `tag`: one compare of the tag with an immediate.
+static inline bool pool_handle_is(umf_memory_pool_handle_t h, uint32_t tag) {
 #if defined(__SANITIZE_THREAD__)
-    return likely(h) && likely(atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) == POOL_TAG);
+    return likely(h) && atomic_load_explicit(&h->hdr.tag, memory_order_relaxed) == tag;
 #else
     // The same relaxed load written as a plain aligned 4-byte read (what the
     // atomic load is on every target built), so that gcc folds it into the
     // compare (cmpl $imm, (reg)); TSan builds keep the atomic access.
-    return likely(h) && likely(*(const uint32_t *)&h->hdr.tag == POOL_TAG);
+    return likely(h) && *(const uint32_t *)&h->hdr.tag == tag;
 #endif
 }
 
@@ -86,6 +125,18 @@ static inline bool pool_handle_plain(umf_memory_pool_handle_t h) {
 /// nothing for IPC.
 void pool_ipc_arm(umf_memory_pool_handle_t pool);
 
+
+/// The built-in pools' params handles: a zeroed struct of `size` bytes in
+/// *out (INVALID_ARGUMENT with a log line for a NULL out), and the NULL
+/// check of the Set/Destroy calls (`what` names the pool in the line).
+umf_result_t pool_params_new(size_t size, void **out);
+#define POOL_PARAMS_CHECK(h, what)                                                                 \
+    do {                                                                                           \
+        if (!(h)) {                                                                                \
+            LOG_ERR("NULL %s pool params handle", what);                                           \
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
+        }                                                                                          \
+    } while (0)
 
 /// Wraps `upstream` in a provider that registers every range it hands out
 /// in the address map (tracker) as owned by `pool`, and unregisters it on

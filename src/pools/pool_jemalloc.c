@@ -28,6 +28,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 #include "pools/pool_jemalloc_internal.h"
 
 // ---- params (a hetmem extension; UMF 0.11 documents none) --------------------
@@ -534,4 +535,5 @@ static umf_memory_pool_ops_t jemalloc_ops = {
     .get_last_allocation_error = jp_last_allocation_error,
 };
 
+POOL_OPS_DECLARE(jemalloc_ops, POOL_CAP_CHECKS_POINTERS, NULL) // its free checks ownership
 HETMEM_EXPORT umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return &jemalloc_ops; }

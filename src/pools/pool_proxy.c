@@ -216,4 +216,5 @@ static umf_memory_pool_ops_t proxy_ops = {
     .get_last_allocation_error = proxy_last_allocation_error,
 };
 
+POOL_OPS_DECLARE(proxy_ops, POOL_CAP_CHECKS_POINTERS, NULL) // its live table checks pointers
 HETMEM_EXPORT umf_memory_pool_ops_t *umfProxyPoolOps(void) { return &proxy_ops; }

@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 
 /// Parameters: plain data owned by the caller, copied into the engine's
 /// configuration by initialize.
@@ -24,32 +25,23 @@ struct umf_scalable_pool_params_t {
 #define SCALABLE_DEFAULT_GRANULARITY ((size_t)2 << 20)
 
 HETMEM_EXPORT umf_result_t umfScalablePoolParamsCreate(umf_scalable_pool_params_handle_t *hParams) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    struct umf_scalable_pool_params_t *p = meta_alloc(sizeof *p);
-    if (!p)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    p->granularity = SCALABLE_DEFAULT_GRANULARITY;
-    p->keep_all_memory = false;
-    *hParams = p;
-    return UMF_RESULT_SUCCESS;
+    umf_result_t r = pool_params_new(sizeof **hParams, (void **)hParams);
+    if (r == UMF_RESULT_SUCCESS)
+        (*hParams)->granularity = SCALABLE_DEFAULT_GRANULARITY; // keep_all_memory: false
+    return r;
 }
 
 HETMEM_EXPORT umf_result_t umfScalablePoolParamsDestroy(umf_scalable_pool_params_handle_t hParams) {
-    if (!hParams) {
-        LOG_ERR("NULL scalable pool params handle");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
+    POOL_PARAMS_CHECK(hParams, "scalable");
     meta_free(hParams, sizeof *hParams);
     return UMF_RESULT_SUCCESS;
 }
 
 HETMEM_EXPORT umf_result_t
 umfScalablePoolParamsSetGranularity(umf_scalable_pool_params_handle_t hParams, size_t granularity) {
-    if (!hParams || granularity == 0) {
-        LOG_ERR("%s", !hParams ? "NULL scalable pool params handle" : "granularity 0");
+    POOL_PARAMS_CHECK(hParams, "scalable");
+    if (granularity == 0) {
+        LOG_ERR("granularity 0");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     hParams->granularity = granularity;
@@ -59,10 +51,7 @@ umfScalablePoolParamsSetGranularity(umf_scalable_pool_params_handle_t hParams, s
 HETMEM_EXPORT umf_result_t
 umfScalablePoolParamsSetKeepAllMemory(umf_scalable_pool_params_handle_t hParams,
                                       bool keepAllMemory) {
-    if (!hParams) {
-        LOG_ERR("NULL scalable pool params handle");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
+    POOL_PARAMS_CHECK(hParams, "scalable");
     hParams->keep_all_memory = keepAllMemory;
     return UMF_RESULT_SUCCESS;
 }
@@ -86,6 +75,13 @@ static void scalable_finalize(void *pool) { heap_destroy(pool); }
 // Filled once (the allocation members come from the engine, heap.h).
 static umf_memory_pool_ops_t scalable_ops;
 static pthread_once_t scalable_once = PTHREAD_ONCE_INIT;
+
+// The pool state is the heap, and the ops are the engine's own.
+static struct heap_t *scalable_engine(void *pool, bool *direct) {
+    *direct = true;
+    return pool;
+}
+POOL_OPS_DECLARE(scalable_ops, POOL_CAP_ENGINE | POOL_CAP_CHECKS_POINTERS, scalable_engine)
 
 static void scalable_ops_init(void) {
     scalable_ops.version = UMF_VERSION_CURRENT;

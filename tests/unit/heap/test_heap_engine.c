@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <umf/memory_pool.h>
@@ -556,6 +557,70 @@ static void disjoint_trace(void **state) {
     umfDisjointPoolParamsDestroy(dp);
 }
 
+// A fork child has only the forking thread: the locals of the parent's
+// other threads become orphans there (heap_tls.c, fork_child_orphan), since
+// the child's new threads may get those threads' thread pointers, which
+// the free path takes as the owner's identity (heap_thread_id). The child
+// reports through its exit status (cmocka asserts on the main thread only).
+typedef struct fork_arg_t {
+    heap_t *h;
+    void *p;
+    pthread_barrier_t ready, done;
+} fork_arg_t;
+
+static void *fork_holder(void *arg) {
+    fork_arg_t *a = arg;
+    a->p = heap_malloc(a->h, 48);
+    pthread_barrier_wait(&a->ready);
+    pthread_barrier_wait(&a->done);
+    return NULL;
+}
+
+static int fork_child_check(heap_t *h, void *theirs) {
+    int others = 0, mine = 0;
+    for (heap_local_t *tl = h->locals; tl; tl = tl->next_all) {
+        void *owner = atomic_load(&tl->thread);
+        others += owner && owner != heap_thread_id();
+        mine += owner == heap_thread_id();
+    }
+    if (others || mine != 1)
+        return 1 + others;
+    // The orphan's block frees once (a remote free), and the child allocates.
+    if (heap_free(h, theirs) != UMF_RESULT_SUCCESS ||
+        heap_free(h, theirs) != UMF_RESULT_ERROR_INVALID_ARGUMENT)
+        return 10;
+    return heap_malloc(h, 48) ? 0 : 11;
+}
+
+static void fork_orphans_other_threads(void **state) {
+    (void)state;
+    heap_t *h = make(&F.cfg);
+    void *mine = heap_malloc(h, 48);
+    assert_non_null(mine);
+    fork_arg_t a = {.h = h};
+    pthread_barrier_init(&a.ready, NULL, 2);
+    pthread_barrier_init(&a.done, NULL, 2);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fork_holder, &a), 0);
+    pthread_barrier_wait(&a.ready);
+    assert_non_null(a.p);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fork_child_check(h, a.p));
+    int st = -1;
+    pid_t w = pid > 0 ? waitpid(pid, &st, 0) : -1;
+    pthread_barrier_wait(&a.done);
+    pthread_join(t, NULL);
+    assert_int_equal(w, pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(heap_free(h, a.p), UMF_RESULT_SUCCESS);
+    assert_int_equal(heap_free(h, mine), UMF_RESULT_SUCCESS);
+    heap_destroy(h);
+    pthread_barrier_destroy(&a.ready);
+    pthread_barrier_destroy(&a.done);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(blocks_and_stats, setup, teardown),
@@ -574,6 +639,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(direct_only, setup, teardown),
         cmocka_unit_test_setup_teardown(small_granularity, setup, teardown),
         cmocka_unit_test_setup_teardown(disjoint_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(fork_orphans_other_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -511,6 +511,13 @@ static void test_pools(void **state) {
     (void)state;
     pool_misuse(umfScalablePoolOps());
     pool_misuse(umfDisjointPoolOps());
+    // A copy of an engine table declares no capability (pool_caps_t): its
+    // pools take the generic path through the glue, with the same refusals.
+    static umf_memory_pool_ops_t copy;
+    copy = *umfScalablePoolOps();
+    pool_misuse(&copy);
+    copy = *umfDisjointPoolOps();
+    pool_misuse(&copy);
 }
 
 int main(void) {
