@@ -28,7 +28,7 @@
 #include "os/os.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
-#include "providers/provider_os_internal.h"
+#include "ipc/ipc_backing.h"
 #include "tracker/tracker.h"
 
 // One handle made by umfGetIPCHandle and not yet put.
@@ -104,14 +104,14 @@ void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool, void *ptr) {
         if (usable > len)
             len = usable;
     }
-    size_t n = provider_ipc_live_end(owner, (uintptr_t)ptr, len);
+    size_t n = ipc_live_end(owner, (uintptr_t)ptr, len);
     if (n)
         atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
 }
 
 void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
     if (atomic_load_explicit(&ipc_allocs_live, memory_order_relaxed)) {
-        size_t n = provider_ipc_live_end(pool, 0, SIZE_MAX);
+        size_t n = ipc_live_end(pool, 0, SIZE_MAX);
         if (n)
             atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
     }
@@ -244,9 +244,9 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     // The allocation's liveness record (ended by ipc_alloc_freed). Its pool's
     // frees end records from now on (pool_ipc_arm), before the record exists.
     pool_ipc_arm(owner);
-    provider_ipc_live_t live;
+    ipc_live_t live;
     bool fresh;
-    r = provider_ipc_live_add(owner, (uintptr_t)ptr, 1, ipc_live_digest(h), &live, &fresh);
+    r = ipc_live_add(owner, (uintptr_t)ptr, 1, ipc_live_digest(h), &live, &fresh);
     if (r != UMF_RESULT_SUCCESS)
         goto err_free;
     if (fresh) {

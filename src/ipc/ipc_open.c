@@ -39,7 +39,7 @@
 #include "os/os.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
-#include "providers/provider_os_internal.h"
+#include "ipc/ipc_backing.h"
 
 // One mapping of the cache.
 typedef struct opened_t {
@@ -74,9 +74,9 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
                 name ? name : "unnamed");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (provider_ipc_is_native(provider)) {
-        provider_ipc_data_t d;
-        umf_result_t r = provider_ipc_load(h->provider_data, h->provider_data_size, ~0u, &d);
+    if ((provider_ipc_hooks(provider) != NULL)) {
+        ipc_pdata_t d;
+        umf_result_t r = ipc_pdata_load(h->provider_data, h->provider_data_size, ~0u, &d);
         if (r != UMF_RESULT_SUCCESS)
             return r;
         if (d.size != h->base_size)
@@ -84,19 +84,19 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
     }
     if (h->live_digest != ipc_live_digest(h))
         return refuse("the liveness record does not describe the handle");
-    provider_ipc_live_t l = {.pid = h->pid, .table_fd = h->live_fd, .table_dev = h->live_dev,
+    ipc_live_t l = {.pid = h->pid, .table_fd = h->live_fd, .table_dev = h->live_dev,
                              .table_ino = h->live_ino, .slot = h->live_slot, .id = h->live_id,
                              .digest = h->live_digest};
-    return provider_ipc_live_check(&l);
+    return ipc_live_check(&l);
 }
 
 // Whether a provider part of `part` bytes (declared by a header) is what
 // `provider` makes: our providers' size depends on the path in the part
 // (the sender's file or shm name), others' is fixed.
 static umf_result_t part_size_ok(umf_memory_provider_handle_t provider, size_t part) {
-    if (provider_ipc_is_native(provider)) {
-        if (part < PROVIDER_IPC_FIXED + 8 || part > PROVIDER_IPC_FIXED + PROVIDER_IPC_PATH_MAX ||
-            (part - PROVIDER_IPC_FIXED) % 8)
+    if ((provider_ipc_hooks(provider) != NULL)) {
+        if (part < IPC_PDATA_FIXED + 8 || part > IPC_PDATA_FIXED + IPC_PDATA_PATH_MAX ||
+            (part - IPC_PDATA_FIXED) % 8)
             return refuse("the declared size is not one of this provider's handle sizes");
         return UMF_RESULT_SUCCESS;
     }

@@ -48,7 +48,6 @@
 #include "os/meta.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
-#include "providers/provider_os_internal.h" // the IPC plumbing the coarse providers share
 #include "providers/range_alloc.h"
 
 #define DEVDAX_PAGE ((size_t)2 << 20)
@@ -145,7 +144,7 @@ HETMEM_EXPORT umf_result_t umfDevDaxMemoryProviderParamsSetProtection(
 // ---- ops --------------------------------------------------------------------
 
 static void destroy(devdax_provider_t *dp) {
-    provider_ipc_unexport(dp, 0, SIZE_MAX);
+    provider_memory_freed(dp, 0, SIZE_MAX);
     if (dp->ranges)
         range_alloc_destroy(dp->ranges);
     if (dp->base)
@@ -268,11 +267,11 @@ static umf_result_t devdax_free(void *provider, void *ptr, size_t size) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
     // IPC handles of the range become stale before the range can be reused.
-    if (provider_ipc_exporting()) {
+    if (provider_freed_hook_set()) {
         size_t len = size;
         if (len == 0 && range_alloc_find(dp->ranges, (uintptr_t)ptr, NULL, &len) != 0)
             len = 1;
-        provider_ipc_unexport(dp, (uintptr_t)ptr, len);
+        provider_memory_freed(dp, (uintptr_t)ptr, len);
     }
     if (range_alloc_free(dp->ranges, (uintptr_t)ptr, size)) {
         LOG_ERR("devdax provider: %p (size %zu) is not an allocation of this provider", ptr,
@@ -341,11 +340,18 @@ static umf_result_t devdax_allocation_merge(void *provider, void *lowPtr, void *
                                  totalSize);
 }
 
-// ---- IPC ----------------------------------------------------------------------
+// ---- IPC describe hook (src/ipc makes the handle) ------------------------------
 
 // [ptr, ptr+size) must lie in one allocation; device offset X is at base + X.
-static umf_result_t devdax_ipc_get(void *provider, const void *ptr, size_t size, void *data) {
-    devdax_provider_t *dp = provider;
+// The mapping granularity is the device's alignment (sysfs), else the page
+// the provider assumed.
+static umf_result_t devdax_describe(void *priv, const void *ptr, size_t size,
+                                    provider_ipc_desc_t *out) {
+    devdax_provider_t *dp = priv;
+    *out = (provider_ipc_desc_t){.kind = PROVIDER_OBJ_DEVDAX, .fd = dp->fd, .path = dp->path,
+                                 .align = dp->page, .prot = dp->prot, .owner = dp};
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
     uintptr_t a = (uintptr_t)ptr, start;
     size_t len;
     if (size == 0 || range_alloc_find(dp->ranges, a, &start, &len) != 0 ||
@@ -354,55 +360,11 @@ static umf_result_t devdax_ipc_get(void *provider, const void *ptr, size_t size,
                 ptr, size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    size_t plen = strlen(dp->path);
-    if (plen >= PROVIDER_IPC_PATH_MAX)
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    os_file_id_t id;
     uint64_t dev_size, align;
-    int e = os_file_identity(dp->fd, &id);
-    if (e)
-        return provider_errno_to_result(e);
-    if (os_devdax_geometry(dp->fd, &dev_size, &align) != 0)
-        align = dp->page; // no sysfs: the alignment the provider assumed
-    provider_ipc_data_t d;
-    memset(&d, 0, sizeof d);
-    d.magic = PROVIDER_IPC_MAGIC;
-    d.version = PROVIDER_IPC_VERSION;
-    d.kind = PROVIDER_IPC_DEVDAX;
-    d.pid = os_getpid();
-    d.fd = dp->fd;
-    d.dev = id.dev;
-    d.ino = id.ino;
-    d.rdev = id.rdev;
-    d.off = a - dp->base;
-    d.size = size;
-    d.align = align;
-    memcpy(d.path, dp->path, plen + 1);
-    umf_result_t r = provider_ipc_export(dp, a, size, &d);
-    if (r == UMF_RESULT_SUCCESS)
-        provider_ipc_store(&d, data);
-    return r;
-}
-
-// The wire size of this provider's handles: the fixed part and its path.
-static umf_result_t devdax_ipc_size(void *provider, size_t *size) {
-    devdax_provider_t *dp = provider;
-    if (!size)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    size_t n = provider_ipc_wire_size(dp->path);
-    if (n == 0) {
-        LOG_ERR("devdax provider: the path is too long for an IPC handle");
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    }
-    *size = n;
+    if (os_devdax_geometry(dp->fd, &dev_size, &align) == 0)
+        out->align = align;
+    out->off = a - dp->base;
     return UMF_RESULT_SUCCESS;
-}
-
-// Any devdax provider opens handles of any device DAX (its own device is
-// not involved), with its own protection.
-static umf_result_t devdax_ipc_open(void *provider, void *data, void **ptr) {
-    devdax_provider_t *dp = provider;
-    return provider_ipc_open(data, 1u << PROVIDER_IPC_DEVDAX, dp->prot, ptr);
 }
 
 static umf_memory_provider_ops_t devdax_ops = {
@@ -422,17 +384,16 @@ static umf_memory_provider_ops_t devdax_ops = {
             .allocation_merge = devdax_allocation_merge,
             .allocation_split = devdax_allocation_split,
         },
-    .ipc =
-        {
-            .get_ipc_handle_size = devdax_ipc_size,
-            .get_ipc_handle = devdax_ipc_get,
-            .put_ipc_handle = provider_ipc_put,
-            .open_ipc_handle = devdax_ipc_open,
-            .close_ipc_handle = provider_ipc_close,
-        },
+    // .ipc: NULL; src/ipc drives the describe hook (provider_devdax_ipc_hooks)
 };
 
 HETMEM_EXPORT umf_memory_provider_ops_t *umfDevDaxMemoryProviderOps(void) { return &devdax_ops; }
+
+const provider_ipc_hooks_t provider_devdax_ipc_hooks = {
+    .initialize = devdax_initialize,
+    .opens = 1u << PROVIDER_OBJ_DEVDAX,
+    .describe = devdax_describe,
+};
 
 int provider_devdax_backing(struct umf_memory_provider_t *provider, const void *ptr,
                             provider_backing_t *out) {

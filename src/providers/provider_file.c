@@ -45,7 +45,6 @@
 #include "os/meta.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
-#include "providers/provider_os_internal.h" // the IPC plumbing the coarse providers share
 #include "providers/range_alloc.h"
 
 #define RESERVE_BYTES ((size_t)64 << 30) // address space reserved per provider
@@ -236,7 +235,7 @@ static umf_result_t open_error(int e) {
 }
 
 static void destroy(file_provider_t *fp) {
-    provider_ipc_unexport(fp, 0, SIZE_MAX);
+    provider_memory_freed(fp, 0, SIZE_MAX);
     if (fp->ranges)
         range_alloc_destroy(fp->ranges);
     if (fp->base)
@@ -368,11 +367,11 @@ static umf_result_t file_free(void *provider, void *ptr, size_t size) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
     // IPC handles of the range become stale before the range can be reused.
-    if (provider_ipc_exporting()) {
+    if (provider_freed_hook_set()) {
         size_t len = size;
         if (len == 0 && range_alloc_find(fp->ranges, (uintptr_t)ptr, NULL, &len) != 0)
             len = 1;
-        provider_ipc_unexport(fp, (uintptr_t)ptr, len);
+        provider_memory_freed(fp, (uintptr_t)ptr, len);
     }
     if (range_alloc_free(fp->ranges, (uintptr_t)ptr, size)) {
         LOG_ERR("file provider: %p (size %zu) is not an allocation of this provider", ptr, size);
@@ -445,12 +444,17 @@ static umf_result_t file_allocation_merge(void *provider, void *lowPtr, void *hi
                                  totalSize);
 }
 
-// ---- IPC ----------------------------------------------------------------------
+// ---- IPC describe hook (src/ipc makes the handle) ------------------------------
 
 // [ptr, ptr+size) must lie in one allocation (or a part of one that
 // allocation_split made); file offset X is at base + X.
-static umf_result_t file_ipc_get(void *provider, const void *ptr, size_t size, void *data) {
-    file_provider_t *fp = provider;
+static umf_result_t file_describe(void *priv, const void *ptr, size_t size,
+                                  provider_ipc_desc_t *out) {
+    file_provider_t *fp = priv;
+    *out = (provider_ipc_desc_t){.kind = PROVIDER_OBJ_FILE, .fd = fp->fd, .path = fp->path,
+                                 .align = os_page_size(), .prot = fp->prot, .owner = fp};
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
     if (!fp->shared) {
         LOG_ERR("file provider: IPC needs shared visibility (UMF_MEM_MAP_SHARED)");
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
@@ -463,52 +467,8 @@ static umf_result_t file_ipc_get(void *provider, const void *ptr, size_t size, v
                 size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    size_t plen = strlen(fp->path);
-    if (plen >= PROVIDER_IPC_PATH_MAX) {
-        LOG_ERR("file provider: the path of %.64s... is too long for an IPC handle", fp->path);
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    }
-    os_file_id_t id;
-    int e = os_file_identity(fp->fd, &id);
-    if (e)
-        return provider_errno_to_result(e);
-    provider_ipc_data_t d;
-    memset(&d, 0, sizeof d);
-    d.magic = PROVIDER_IPC_MAGIC;
-    d.version = PROVIDER_IPC_VERSION;
-    d.kind = PROVIDER_IPC_FILE;
-    d.pid = os_getpid();
-    d.fd = fp->fd;
-    d.dev = id.dev;
-    d.ino = id.ino;
-    d.off = a - fp->base;
-    d.size = size;
-    d.align = os_page_size();
-    memcpy(d.path, fp->path, plen + 1);
-    umf_result_t r = provider_ipc_export(fp, a, size, &d);
-    if (r == UMF_RESULT_SUCCESS)
-        provider_ipc_store(&d, data);
-    return r;
-}
-
-// The wire size of this provider's handles: the fixed part and its path.
-static umf_result_t file_ipc_size(void *provider, size_t *size) {
-    file_provider_t *fp = provider;
-    if (!size)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    size_t n = provider_ipc_wire_size(fp->path);
-    if (n == 0) {
-        LOG_ERR("file provider: the path is too long for an IPC handle");
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    }
-    *size = n;
+    out->off = a - fp->base;
     return UMF_RESULT_SUCCESS;
-}
-
-// The opener's own protection applies; its file is not involved.
-static umf_result_t file_ipc_open(void *provider, void *data, void **ptr) {
-    file_provider_t *fp = provider;
-    return provider_ipc_open(data, 1u << PROVIDER_IPC_FILE, fp->prot, ptr);
 }
 
 static umf_memory_provider_ops_t file_ops = {
@@ -528,17 +488,16 @@ static umf_memory_provider_ops_t file_ops = {
             .allocation_merge = file_allocation_merge,
             .allocation_split = file_allocation_split,
         },
-    .ipc =
-        {
-            .get_ipc_handle_size = file_ipc_size,
-            .get_ipc_handle = file_ipc_get,
-            .put_ipc_handle = provider_ipc_put,
-            .open_ipc_handle = file_ipc_open,
-            .close_ipc_handle = provider_ipc_close,
-        },
+    // .ipc: NULL; src/ipc drives the describe hook (provider_file_ipc_hooks)
 };
 
 HETMEM_EXPORT umf_memory_provider_ops_t *umfFileMemoryProviderOps(void) { return &file_ops; }
+
+const provider_ipc_hooks_t provider_file_ipc_hooks = {
+    .initialize = file_initialize,
+    .opens = 1u << PROVIDER_OBJ_FILE,
+    .describe = file_describe,
+};
 
 int provider_file_backing(struct umf_memory_provider_t *provider, const void *ptr,
                           provider_backing_t *out) {

@@ -73,6 +73,56 @@ umf_result_t provider_ranges_merge(struct range_alloc_t *ranges, const char *who
 /// an invalid combination (0, unknown bits, or NONE with other bits).
 int provider_protection_to_os(unsigned protection, int *os_prot);
 
+// ---- IPC: the backing hooks that the IPC layer (src/ipc) drives ----------
+// Our providers hold no IPC code: their ops tables leave `ipc` NULL, and the
+// public umfMemoryProvider*IPC* entry points (src/ipc/ipc_provider.c) ask
+// provider_ipc_hooks for the family's hooks. User providers keep their own
+// ops.ipc and are dispatched to them.
+
+/// The object behind memory of our providers, as an IPC handle names it.
+typedef enum provider_object_t {
+    PROVIDER_OBJ_MEMFD = 1,  // OS provider, shared, no shm name: the fd itself
+    PROVIDER_OBJ_SHM = 2,    // OS provider, shared, /dev/shm/NAME
+    PROVIDER_OBJ_FILE = 3,   // file provider, shared visibility
+    PROVIDER_OBJ_DEVDAX = 4, // devdax provider
+} provider_object_t;
+
+/// What describe fills in (pointers owned by the provider).
+typedef struct provider_ipc_desc_t {
+    provider_object_t kind;
+    int fd;            // the provider's descriptor of the object
+    const char *path;  // shm name, file or device path; "" for a memfd
+    uint64_t off;      // object offset of ptr (describe with a range only)
+    uint64_t align;    // mapping granularity: page, huge page, device alignment
+    int prot;          // OS_PROT_* the provider maps with (and opens with)
+    const void *owner; // whose exports provider_memory_freed ends
+} provider_ipc_desc_t;
+
+/// One provider family's hooks.
+typedef struct provider_ipc_hooks_t {
+    /// The family's initialize: identifies its providers.
+    umf_result_t (*initialize)(void *params, void **provider);
+    /// Mask of 1 << provider_object_t that the family's providers open.
+    unsigned opens;
+    /// Describes the object behind [ptr, ptr+size), which must lie in one
+    /// allocation (or a part allocation_split made): NOT_SUPPORTED for
+    /// private memory, INVALID_ARGUMENT for memory that is not the
+    /// provider's or size 0. ptr NULL: the object only (kind, path, prot;
+    /// no off), for every provider of the family, private ones too.
+    umf_result_t (*describe)(void *priv, const void *ptr, size_t size, provider_ipc_desc_t *out);
+} provider_ipc_hooks_t;
+
+/// The hooks of `provider`'s family, or NULL for a provider not ours.
+const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_t *provider);
+
+/// Called by our providers when [start, start+len) of `owner` is freed (len
+/// SIZE_MAX: all of it, at finalize): the IPC layer's hook ends the exports
+/// of that memory. A relaxed load while the IPC layer installed none.
+typedef void (*provider_freed_hook_t)(const void *owner, uintptr_t start, size_t len);
+void provider_set_freed_hook(provider_freed_hook_t hook);
+bool provider_freed_hook_set(void);
+void provider_memory_freed(const void *owner, uintptr_t start, size_t len);
+
 // Backing lookup of the coarse providers (file, devdax). The IPC layer turns
 // an allocation into a handle (path, offset, size) with it. Both keep their
 // offsets as "address - base of the mapping" over a range_alloc region.

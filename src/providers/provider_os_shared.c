@@ -4,10 +4,7 @@
 // increasing file offsets, and the extent map that remembers the file
 // offset of every allocation (and of the parts allocation_split makes), so
 // that the IPC layer can describe memory as (fd or name, offset, size).
-// The OS provider's IPC operations are at the end; what the file and
-// devdax providers share with them is in provider_ipc.c (the export table)
-// and provider_ipc_open.c (an opener's checks, the registry of opened
-// mappings); the design is in provider_os_internal.h.
+// At the end: the describe hook through which src/ipc makes handles.
 //
 // The extent map is a sorted array of disjoint extents in meta memory,
 // guarded by the provider's mutex; lookups are binary searches. The same
@@ -65,7 +62,7 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
 }
 
 void provider_os_shared_fini(provider_os_t *p) {
-    provider_ipc_unexport(p, 0, SIZE_MAX); // handles of this provider are stale from now
+    provider_memory_freed(p, 0, SIZE_MAX); // handles of this provider are stale from now
     if (p->fd >= 0)
         (void)os_file_close(p->fd);
     p->fd = -1;
@@ -284,7 +281,7 @@ umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
         goto out;
     }
     // IPC handles of any part of the range are stale before the range goes.
-    provider_ipc_unexport(p, a, len);
+    provider_memory_freed(p, a, len);
     int err = os_unmap(addr, len);
     if (err) {
         r = provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
@@ -389,13 +386,19 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
     return r;
 }
 
-// ---- the OS provider's operations --------------------------------------------------
+// ---- the IPC describe hook -----------------------------------------------------
 
 // Shared visibility only: private memory has no object another process
 // could map. The range must lie in one extent (an allocation, or a part of
 // one that allocation_split made).
-umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, void *data) {
-    provider_os_t *p = provider;
+static umf_result_t os_describe(void *priv, const void *ptr, size_t size,
+                                provider_ipc_desc_t *out) {
+    provider_os_t *p = priv;
+    *out = (provider_ipc_desc_t){.kind = p->shm_name ? PROVIDER_OBJ_SHM : PROVIDER_OBJ_MEMFD,
+                                 .fd = p->fd, .path = p->shm_name ? p->shm_name : "",
+                                 .align = p->unit, .prot = p->prot, .owner = p};
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
     if (!p->shared) {
         LOG_ERR("IPC needs shared visibility (UMF_MEM_MAP_SHARED); this OS provider is private");
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
@@ -406,41 +409,12 @@ umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, v
         LOG_ERR("IPC handle of %p+%zu: not an allocation of this provider", ptr, size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    os_file_id_t id;
-    int err = os_file_identity(p->fd, &id);
-    if (err)
-        return provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
-                                        "fstat of the shared memory file failed");
-    provider_ipc_data_t d;
-    memset(&d, 0, sizeof d);
-    d.magic = PROVIDER_IPC_MAGIC;
-    d.version = PROVIDER_IPC_VERSION;
-    d.kind = p->shm_name ? PROVIDER_IPC_SHM : PROVIDER_IPC_MEMFD;
-    d.pid = os_getpid();
-    d.fd = p->fd;
-    d.dev = id.dev;
-    d.ino = id.ino;
-    d.off = ref.off;
-    d.size = size;
-    d.align = p->unit;
-    if (p->shm_name)
-        memcpy(d.path, p->shm_name, strlen(p->shm_name) + 1); // <= PROVIDER_OS_SHM_NAME_MAX
-    umf_result_t r = provider_ipc_export(p, (uintptr_t)ptr, size, &d);
-    if (r == UMF_RESULT_SUCCESS)
-        provider_ipc_store(&d, data);
-    return r;
-}
-
-umf_result_t provider_os_ipc_size(void *provider, size_t *size) {
-    provider_os_t *p = provider;
-    if (!size)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    *size = provider_ipc_wire_size(p->shm_name ? p->shm_name : "");
+    out->off = ref.off;
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr) {
-    provider_os_t *p = provider;
-    return provider_ipc_open(data, 1u << PROVIDER_IPC_MEMFD | 1u << PROVIDER_IPC_SHM, p->prot,
-                             ptr);
-}
+const provider_ipc_hooks_t provider_os_ipc_hooks = {
+    .initialize = provider_os_initialize,
+    .opens = 1u << PROVIDER_OBJ_MEMFD | 1u << PROVIDER_OBJ_SHM,
+    .describe = os_describe,
+};
