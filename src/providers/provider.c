@@ -13,7 +13,6 @@
 #include "os/meta.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
-#include "providers/range_alloc.h"
 
 static __thread umf_memory_provider_handle_t last_failed;
 
@@ -56,19 +55,6 @@ void provider_native_error_get(const provider_native_error_t *slot, const char *
     *pError = slot->code;
 }
 
-umf_result_t provider_base_recommended_page_size(void *provider, size_t size, size_t *pageSize) {
-    (void)provider, (void)size;
-    if (!pageSize)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    *pageSize = os_page_size();
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t provider_base_min_page_size(void *provider, void *ptr, size_t *pageSize) {
-    (void)ptr;
-    return provider_base_recommended_page_size(provider, 0, pageSize);
-}
-
 umf_result_t provider_errno_to_result(int err) {
     switch (err) {
     case 0: return UMF_RESULT_SUCCESS;
@@ -101,27 +87,6 @@ int provider_protection_to_os(unsigned protection, int *os_prot) {
         p |= OS_PROT_EXEC;
     *os_prot = p;
     return 1;
-}
-
-umf_result_t provider_ranges_split(range_alloc_t *ranges, const char *who, void *ptr,
-                                   size_t totalSize, size_t firstSize) {
-    int e = range_alloc_split(ranges, (uintptr_t)ptr, totalSize, firstSize);
-    if (e) {
-        LOG_ERR("%s provider: cannot split %p (%zu into %zu)", who, ptr, totalSize, firstSize);
-        return e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                           : UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t provider_ranges_merge(range_alloc_t *ranges, const char *who, void *lowPtr,
-                                   void *highPtr, size_t totalSize) {
-    if (range_alloc_merge(ranges, (uintptr_t)lowPtr, (uintptr_t)highPtr, totalSize)) {
-        LOG_ERR("%s provider: cannot merge %p and %p into %zu bytes", who, lowPtr, highPtr,
-                totalSize);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
 }
 
 // The ops versions we accept: any 0.x table from 0.10 on has this layout.

@@ -50,24 +50,9 @@ umf_result_t provider_set_native_error(provider_native_error_t *slot, int32_t co
 void provider_native_error_get(const provider_native_error_t *slot, const char **ppMessage,
                                int32_t *pError);
 
-/// get_recommended_page_size / get_min_page_size of the providers whose
-/// memory comes in base pages (fixed, file): the OS page size.
-umf_result_t provider_base_recommended_page_size(void *provider, size_t size, size_t *pageSize);
-umf_result_t provider_base_min_page_size(void *provider, void *ptr, size_t *pageSize);
-
 /// Maps an errno value from the OS layer to a umf_result_t (ENOMEM ->
 /// OUT_OF_HOST_MEMORY, EINVAL -> INVALID_ARGUMENT, ...).
 umf_result_t provider_errno_to_result(int err);
-
-struct range_alloc_t;
-
-/// allocation_split / allocation_merge of the providers that hand out
-/// ranges of one region with range_alloc (fixed, file, devdax); `who`
-/// names the provider in log lines.
-umf_result_t provider_ranges_split(struct range_alloc_t *ranges, const char *who, void *ptr,
-                                   size_t totalSize, size_t firstSize);
-umf_result_t provider_ranges_merge(struct range_alloc_t *ranges, const char *who, void *lowPtr,
-                                   void *highPtr, size_t totalSize);
 
 /// umf_mem_protection_flags_t -> OS_PROT_* (src/os). Returns false for
 /// an invalid combination (0, unknown bits, or NONE with other bits).
@@ -122,29 +107,5 @@ typedef void (*provider_freed_hook_t)(const void *owner, uintptr_t start, size_t
 void provider_set_freed_hook(provider_freed_hook_t hook);
 bool provider_freed_hook_set(void);
 void provider_memory_freed(const void *owner, uintptr_t start, size_t len);
-
-// Backing lookup of the coarse providers (file, devdax). The IPC layer turns
-// an allocation into a handle (path, offset, size) with it. Both keep their
-// offsets as "address - base of the mapping" over a range_alloc region.
-
-/// Where an allocation of a file or devdax provider lives.
-typedef struct provider_backing_t {
-    const char *path;   // the file or device path (owned by the provider)
-    int fd;             // the provider's open descriptor (owned by the provider)
-    uint64_t offset;    // file/device offset of the allocation's first byte
-    uintptr_t start;    // the allocation's first byte
-    size_t size;        // the allocation's size
-    bool shared;        // MAP_SHARED (another process may map the same bytes)
-} provider_backing_t;
-
-/// For a pointer inside a live allocation of a file provider (created from
-/// umfFileMemoryProviderOps), fills *out. Returns 0, ENOENT (not allocated
-/// there) or EINVAL (not a file provider).
-int provider_file_backing(struct umf_memory_provider_t *provider, const void *ptr,
-                          provider_backing_t *out);
-
-/// The same for a devdax provider (umfDevDaxMemoryProviderOps).
-int provider_devdax_backing(struct umf_memory_provider_t *provider, const void *ptr,
-                            provider_backing_t *out);
 
 #endif // HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
