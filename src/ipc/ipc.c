@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "ipc/ipc_hooks.h"
@@ -39,13 +40,13 @@ typedef struct sent_t {
     umf_memory_provider_handle_t provider;  // whose put_ipc_handle releases it
 } sent_t;
 
-static pthread_mutex_t sent_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(sent_lock, LOCK_RANK_IPC_SENT)
 static sent_t *sent; // protected by: sent_lock
 
 _Atomic size_t ipc_allocs_live;
 
 // Handlers given out (pool pointers), under handlers_lock.
-static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(handlers_lock, LOCK_RANK_IPC_HANDLERS)
 static umf_memory_pool_handle_t *handlers; // protected by: handlers_lock
 static size_t handlers_n, handlers_cap;    // protected by: handlers_lock
 
@@ -115,28 +116,28 @@ void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
         if (n)
             atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
     }
-    pthread_mutex_lock(&handlers_lock);
+    lock_acquire(&handlers_lock);
     for (size_t i = 0; i < handlers_n; i++) {
         if (handlers[i] == pool) {
             handlers[i] = handlers[--handlers_n];
             break;
         }
     }
-    pthread_mutex_unlock(&handlers_lock);
+    lock_release(&handlers_lock);
 }
 
 bool ipc_handler_known(umf_ipc_handler_handle_t handler) {
     bool found = false;
-    pthread_mutex_lock(&handlers_lock);
+    lock_acquire(&handlers_lock);
     for (size_t i = 0; i < handlers_n && !found; i++)
         found = (void *)handlers[i] == (void *)handler;
-    pthread_mutex_unlock(&handlers_lock);
+    lock_release(&handlers_lock);
     return found;
 }
 
 static umf_result_t handler_add(umf_memory_pool_handle_t pool) {
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&handlers_lock);
+    lock_acquire(&handlers_lock);
     for (size_t i = 0; i < handlers_n; i++)
         if (handlers[i] == pool)
             goto out;
@@ -155,7 +156,7 @@ static umf_result_t handler_add(umf_memory_pool_handle_t pool) {
     }
     handlers[handlers_n++] = pool;
 out:
-    pthread_mutex_unlock(&handlers_lock);
+    lock_release(&handlers_lock);
     return r;
 }
 
@@ -261,10 +262,10 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     h->live_digest = live.digest;
     h->checksum = ipc_checksum(h, total);
     *s = (sent_t){.handle = h, .total = total, .provider = provider};
-    pthread_mutex_lock(&sent_lock);
+    lock_acquire(&sent_lock);
     s->next = sent;
     sent = s;
-    pthread_mutex_unlock(&sent_lock);
+    lock_release(&sent_lock);
     *ipcHandle = h;
     *size = total;
     return UMF_RESULT_SUCCESS;
@@ -283,7 +284,7 @@ HETMEM_EXPORT umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     sent_t *s = NULL;
-    pthread_mutex_lock(&sent_lock);
+    lock_acquire(&sent_lock);
     for (sent_t **pp = &sent; *pp; pp = &(*pp)->next) {
         if ((*pp)->handle == ipcHandle) {
             s = *pp;
@@ -291,7 +292,7 @@ HETMEM_EXPORT umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle) {
             break;
         }
     }
-    pthread_mutex_unlock(&sent_lock);
+    lock_release(&sent_lock);
     if (!s) {
         LOG_ERR("%p is not an IPC handle made by umfGetIPCHandle in this process",
                 (void *)ipcHandle);

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
@@ -151,15 +152,15 @@ typedef struct opened_t {
     size_t len;
 } opened_t;
 
+LOCK_STATIC(opened_lock, LOCK_RANK_IPC_PROVIDER)
 static struct {
-    pthread_mutex_t lock;
-    opened_t *v; // protected by: lock
+    opened_t *v; // protected by: opened_lock
     size_t n, cap;
-} opened = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} opened;
 
 static bool opened_add(opened_t o) {
     bool ok = true;
-    pthread_mutex_lock(&opened.lock);
+    lock_acquire(&opened_lock);
     if (opened.n == opened.cap) {
         size_t cap = opened.cap ? opened.cap * 2 : EXT_MIN_CAP;
         opened_t *v = meta_alloc(cap * sizeof *v);
@@ -175,7 +176,7 @@ static bool opened_add(opened_t o) {
     }
     opened.v[opened.n++] = o;
 out:
-    pthread_mutex_unlock(&opened.lock);
+    lock_release(&opened_lock);
     return ok;
 }
 
@@ -212,7 +213,7 @@ static umf_result_t map_range(const ipc_pdata_t *d, int fd, uint64_t obj_size, i
 umf_result_t ipc_native_close(void *ptr) {
     opened_t o = {0};
     bool found = false;
-    pthread_mutex_lock(&opened.lock);
+    lock_acquire(&opened_lock);
     for (size_t i = 0; i < opened.n; i++) {
         if (opened.v[i].ptr == (uintptr_t)ptr) {
             o = opened.v[i];
@@ -221,7 +222,7 @@ umf_result_t ipc_native_close(void *ptr) {
             break;
         }
     }
-    pthread_mutex_unlock(&opened.lock);
+    lock_release(&opened_lock);
     if (!found) {
         LOG_ERR("close of %p: not memory opened from an IPC handle", ptr);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;

@@ -39,8 +39,8 @@ typedef struct xt_entry_t {
 // The table. Created on the first export; a fork child starts without one
 // (the mapping is MADV_DONTFORK and the child closes the descriptor), so a
 // child never ends its parent's exports.
+LOCK_STATIC(xt_lock, LOCK_RANK_IPC_LIVE) // protects xt but for `live`
 static struct {
-    pthread_mutex_t lock;   // protects everything but `live`
     bool ready;
     bool atfork;            // the fork handlers are registered
     int fd;
@@ -51,17 +51,13 @@ static struct {
     uint32_t free_head;
     uint64_t next_id;       // ids are never reused
     _Atomic size_t live;    // live exports: the unexport fast path reads it
-} xt = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+} xt = {.fd = -1};
 
-// No prepare handler: the lock is not held across fork(), because the
-// child throws the table away anyway, and holding it there would order it
-// before the heap locks that the library's own prepare handler takes (a
-// free holds a heap lock and then takes this one: a deadlock). The child's
-// state is reset whatever another thread was doing at the fork: a record
-// being added (the child restarts with no slots) or a table being created
-// (at worst the child keeps a descriptor of it open).
-// Async-signal-safe work only: no meta calls (another thread may have held
-// a meta lock at the fork); `ent` stays allocated for the child's own use.
+// The child handler runs after lock.c's registry walk has released every
+// lock (xt_lock too) and resets what the child must not keep: the parent's
+// table (the child restarts with no slots; its frees never end the
+// parent's exports). Async-signal-safe work only: no meta calls; `ent`
+// stays allocated for the child's own use.
 static void xt_child(void) {
     if (xt.ready)
         (void)os_file_close(xt.fd);
@@ -70,7 +66,6 @@ static void xt_child(void) {
     xt.slots = NULL;
     xt.hwm = xt.free_head = 0;
     atomic_store_explicit(&xt.live, 0, memory_order_relaxed);
-    pthread_mutex_init(&xt.lock, NULL);
 }
 
 // Our providers' frees and finalizes (provider_memory_freed).
@@ -78,7 +73,7 @@ static void provider_freed(const void *owner, uintptr_t start, size_t len) {
     (void)ipc_live_end(owner, start, len);
 }
 
-// Called with xt.lock held. Returns 0 or an errno value.
+// Called with xt_lock held. Returns 0 or an errno value.
 static int xt_create(void) {
     const size_t bytes = (size_t)XT_SLOTS * sizeof(xt_slot_t);
     int fd, err;
@@ -131,7 +126,7 @@ umf_result_t ipc_live_add(const void *owner, uintptr_t start, size_t len,
     uint32_t i;
     uint64_t id;
     *fresh = false;
-    pthread_mutex_lock(&xt.lock);
+    lock_acquire(&xt_lock);
     if (!xt.ready) {
         int err = xt_create();
         if (err) {
@@ -169,7 +164,7 @@ fill:
     *out = (ipc_live_t){.pid = os_getpid(), .table_fd = xt.fd, .table_dev = xt.dev,
                                  .table_ino = xt.ino, .slot = i, .id = id, .digest = digest};
 out:
-    pthread_mutex_unlock(&xt.lock);
+    lock_release(&xt_lock);
     return r;
 }
 
@@ -196,7 +191,7 @@ size_t ipc_live_end(const void *owner, uintptr_t start, size_t len) {
         return 0;
     size_t n = 0;
     uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
-    pthread_mutex_lock(&xt.lock);
+    lock_acquire(&xt_lock);
     for (uint32_t i = 0; xt.ready && i < xt.hwm; i++) {
         xt_entry_t *e = &xt.ent[i];
         if (!atomic_load_explicit(&xt.slots[i].id, memory_order_relaxed) || e->owner != owner ||
@@ -209,7 +204,7 @@ size_t ipc_live_end(const void *owner, uintptr_t start, size_t len) {
         atomic_fetch_sub_explicit(&xt.live, 1, memory_order_relaxed);
         n++;
     }
-    pthread_mutex_unlock(&xt.lock);
+    lock_release(&xt_lock);
     return n;
 }
 

@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "ipc/ipc_internal.h"
@@ -51,7 +52,7 @@ typedef struct opened_t {
     size_t refs;
 } opened_t;
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(cache_lock, LOCK_RANK_IPC_CACHE)
 static opened_t *cache; // protected by: cache_lock
 
 static umf_result_t refuse(const char *why) {
@@ -171,12 +172,12 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
     if ((r = check(provider, h, total)) != UMF_RESULT_SUCCESS)
         goto out_free;
 
-    pthread_mutex_lock(&cache_lock);
+    lock_acquire(&cache_lock);
     for (opened_t *o = cache; o; o = o->next) {
         if (same_key(o, provider, h, total)) {
             o->refs++;
             *ptr = (void *)(o->map + (uintptr_t)h->offset);
-            pthread_mutex_unlock(&cache_lock);
+            lock_release(&cache_lock);
             r = UMF_RESULT_SUCCESS;
             goto out_free;
         }
@@ -195,7 +196,7 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
     } else {
         meta_free(o, sizeof *o);
     }
-    pthread_mutex_unlock(&cache_lock);
+    lock_release(&cache_lock);
 out_free:
     if (h)
         meta_free(h, total);
@@ -217,7 +218,7 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
     uintptr_t p = (uintptr_t)ptr;
     opened_t *gone = NULL;
     bool found = false;
-    pthread_mutex_lock(&cache_lock);
+    lock_acquire(&cache_lock);
     for (opened_t **pp = &cache; *pp; pp = &(*pp)->next) {
         opened_t *o = *pp;
         if (p >= o->map && p - o->map < o->key->base_size) {
@@ -229,7 +230,7 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
             break;
         }
     }
-    pthread_mutex_unlock(&cache_lock);
+    lock_release(&cache_lock);
     if (!found) {
         LOG_ERR("%p is not memory of an open IPC handle", ptr);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -246,9 +247,9 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
 
 size_t ipc_open_cache_count(void) {
     size_t n = 0;
-    pthread_mutex_lock(&cache_lock);
+    lock_acquire(&cache_lock);
     for (opened_t *o = cache; o; o = o->next)
         n++;
-    pthread_mutex_unlock(&cache_lock);
+    lock_release(&cache_lock);
     return n;
 }

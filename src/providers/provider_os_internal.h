@@ -23,6 +23,7 @@
 
 #include <umf/providers/provider_os_memory.h>
 
+#include "base/lock.h"
 #include "base/nodeset.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
@@ -93,7 +94,7 @@ typedef struct provider_os_t {
     // Shared visibility. fd and shm_name are immutable after initialize.
     int fd;                 // memfd or /dev/shm/NAME; -1 when private
     char *shm_name;         // NULL for a memfd; owned (meta memory)
-    pthread_mutex_t lock;   // protects what follows, and orders a shared
+    lock_t lock;            // LOCK_RANK_PROVIDER; protects what follows, and orders a shared
                             // allocation's offset, binding and file growth
     uint64_t fd_next;       // protected by: lock; next free file offset
     provider_os_extent_t *ext; // protected by: lock; sorted by addr, disjoint

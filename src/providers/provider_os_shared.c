@@ -57,7 +57,7 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
         }
     }
     p->fd = fd;
-    pthread_mutex_init(&p->lock, NULL);
+    lock_init(&p->lock, LOCK_RANK_PROVIDER, "os provider shared");
     return UMF_RESULT_SUCCESS;
 }
 
@@ -75,7 +75,7 @@ void provider_os_shared_fini(provider_os_t *p) {
     meta_free(p->ext, p->ext_cap * sizeof *p->ext);
     p->ext = NULL;
     p->ext_len = p->ext_cap = 0;
-    pthread_mutex_destroy(&p->lock);
+    lock_fini(&p->lock);
 }
 
 // ---- the extent map (all callers hold p->lock) ---------------------------------
@@ -171,7 +171,7 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
     umf_result_t r;
     void *addr = NULL, *resv = NULL;
     int err;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     uint64_t off = p->fd_next;
     if (off + len < off) {
         r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
@@ -223,7 +223,7 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
     ext_insert(p, ext_find(p, (uintptr_t)addr),
                (provider_os_extent_t){.addr = (uintptr_t)addr, .size = len, .off = off});
     p->fd_next = off + len;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     *out = addr;
     return UMF_RESULT_SUCCESS;
 
@@ -232,7 +232,7 @@ out_unmap:
     (void)os_file_punch_hole(p->fd, off, len); // whatever growth committed
     p->fd_next = off + len; // the range may hold a policy: never reuse it
 out_unlock:
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
@@ -270,7 +270,7 @@ umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
     uintptr_t a = (uintptr_t)addr, b = a + len;
     size_t i;
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     if (b < a || !ext_covers(p, a, b, &i)) {
         LOG_ERR("free of %p+%zu: not memory of this provider", addr, len);
         r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -295,7 +295,7 @@ umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
         LOG_WARN("punching the freed range %p+%zu failed: %s", addr, len, LOG_STRERROR(err));
     ext_cut(p, i, a, b);
 out:
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
@@ -303,7 +303,7 @@ umf_result_t provider_os_shared_purge(provider_os_t *p, void *addr, size_t len) 
     uintptr_t a = (uintptr_t)addr, b = a + len;
     size_t i;
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     if (b < a || !ext_covers(p, a, b, &i)) {
         LOG_ERR("purge of %p+%zu: not memory of this provider", addr, len);
         r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -313,7 +313,7 @@ umf_result_t provider_os_shared_purge(provider_os_t *p, void *addr, size_t len) 
             r = provider_os_native_error(UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED, err,
                                          "punching shared memory failed");
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
@@ -321,7 +321,7 @@ umf_result_t provider_os_shared_purge(provider_os_t *p, void *addr, size_t len) 
 // be exactly the allocation being split.
 umf_result_t provider_os_shared_split(provider_os_t *p, void *addr, size_t total, size_t first) {
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     ptrdiff_t i = ext_at(p, (uintptr_t)addr);
     if (i < 0 || p->ext[i].size != total) {
         LOG_ERR("split of %p (%zu bytes): no such allocation", addr, total);
@@ -335,13 +335,13 @@ umf_result_t provider_os_shared_split(provider_os_t *p, void *addr, size_t total
         e->size = first;
         ext_insert(p, (size_t)i + 1, second);
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
 umf_result_t provider_os_shared_merge(provider_os_t *p, void *low, void *high, size_t total) {
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     ptrdiff_t i = ext_at(p, (uintptr_t)low);
     if (i < 0 || (size_t)i + 1 >= p->ext_len || p->ext[i + 1].addr != (uintptr_t)high ||
         p->ext[i].addr + p->ext[i].size != (uintptr_t)high ||
@@ -358,7 +358,7 @@ umf_result_t provider_os_shared_merge(provider_os_t *p, void *low, void *high, s
         p->ext[i].size = total;
         ext_remove(p, (size_t)i + 1);
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
@@ -372,7 +372,7 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     umf_result_t r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
     uintptr_t a = (uintptr_t)ptr;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t i = ext_find(p, a);
     if (i < p->ext_len && p->ext[i].addr <= a) {
         const provider_os_extent_t *e = &p->ext[i];
@@ -382,7 +382,7 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
         out->avail = e->size - (a - e->addr);
         r = UMF_RESULT_SUCCESS;
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 

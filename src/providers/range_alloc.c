@@ -21,7 +21,6 @@
 #include "providers/range_alloc_priv.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -322,7 +321,7 @@ int range_alloc_create(uintptr_t base, size_t size, range_alloc_t **out) {
     range_alloc_t *ra = meta_alloc(sizeof *ra);
     if (!ra)
         return ENOMEM;
-    pthread_mutex_init(&ra->lock, NULL);
+    lock_init(&ra->lock, LOCK_RANK_RANGE_ALLOC, "range_alloc");
     ra->rng = (uint32_t)((uintptr_t)ra >> 4) ^ (uint32_t)base ^ 0x9e3779b9u;
     if (!ra->rng)
         ra->rng = 1;
@@ -346,14 +345,14 @@ void range_alloc_destroy(range_alloc_t *ra) {
         c = next;
     }
     meta_free(ra->regions, ra->cap_regions * sizeof *ra->regions);
-    pthread_mutex_destroy(&ra->lock);
+    lock_fini(&ra->lock);
     meta_free(ra, sizeof *ra);
 }
 
 int range_alloc_add_region(range_alloc_t *ra, uintptr_t base, size_t size) {
     if (!ra || size == 0 || base == 0 || wraps(base, size))
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     size_t i = range_alloc_region_upper(ra, base);
     if (i > 0 && ra->regions[i - 1].base + ra->regions[i - 1].size > base)
@@ -366,14 +365,14 @@ int range_alloc_add_region(range_alloc_t *ra, uintptr_t base, size_t size) {
         goto out;
     free_insert(ra, node_get(ra, base, size), base, size);
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_extend(range_alloc_t *ra, uintptr_t end, size_t extra) {
     if (!ra || extra == 0 || wraps(end, extra))
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     size_t i = range_alloc_region_upper(ra, end - 1);
     if (i == 0 || ra->regions[i - 1].base + ra->regions[i - 1].size != end)
@@ -386,7 +385,7 @@ int range_alloc_extend(range_alloc_t *ra, uintptr_t end, size_t extra) {
     ra->total += extra;
     free_insert(ra, node_get(ra, end, extra), end, extra);
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
@@ -395,7 +394,7 @@ int range_alloc_alloc(range_alloc_t *ra, size_t size, size_t align, uintptr_t *o
         return EINVAL;
     if (align == 0)
         align = 1;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = ENOMEM;
     node_t *n = find_fit(ra->free_root, size, align);
     if (!n)
@@ -423,14 +422,14 @@ int range_alloc_alloc(range_alloc_t *ra, size_t size, size_t align, uintptr_t *o
     ra->allocated += size;
     *out = start;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_free(range_alloc_t *ra, uintptr_t addr, size_t size) {
     if (!ra)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     node_t *u = find_exact(ra->used_root, addr);
     if (!u || (size && size != u->size))
@@ -442,14 +441,14 @@ int range_alloc_free(range_alloc_t *ra, uintptr_t addr, size_t size) {
     free_insert(ra, u, addr, size);
     r = 0;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_split(range_alloc_t *ra, uintptr_t addr, size_t total, size_t first) {
     if (!ra || first == 0 || first >= total)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     node_t *u = find_exact(ra->used_root, addr);
     if (!u || u->size != total)
@@ -462,14 +461,14 @@ int range_alloc_split(range_alloc_t *ra, uintptr_t addr, size_t total, size_t fi
     insert(&ra->used_root, node_get(ra, addr + first, total - first));
     ra->nused++;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_merge(range_alloc_t *ra, uintptr_t low, uintptr_t high, size_t total) {
     if (!ra || high <= low)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     node_t *lo = find_exact(ra->used_root, low);
     node_t *hi = find_exact(ra->used_root, high);
@@ -484,14 +483,14 @@ int range_alloc_merge(range_alloc_t *ra, uintptr_t low, uintptr_t high, size_t t
     ra->nused--;
     r = 0;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_find(range_alloc_t *ra, uintptr_t addr, uintptr_t *start, size_t *size) {
     if (!ra)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = ENOENT;
     node_t *u = range_alloc_floor(ra->used_root, addr);
     if (u && addr - u->addr < u->size) {
@@ -501,14 +500,14 @@ int range_alloc_find(range_alloc_t *ra, uintptr_t addr, uintptr_t *start, size_t
             *size = u->size;
         r = 0;
     }
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st) {
     if (!ra || !st)
         return;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     st->total = ra->total;
     st->allocated = ra->allocated;
     st->free = ra->total - ra->allocated;
@@ -516,6 +515,6 @@ void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st) {
     st->used_ranges = ra->nused;
     st->largest_free = ra->free_root ? ra->free_root->max : 0;
     st->regions = ra->nregions;
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
 }
 

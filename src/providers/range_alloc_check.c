@@ -64,7 +64,7 @@ static bool used_vs_free(node_t *u, node_t *free_root) {
 bool range_alloc_check(range_alloc_t *ra) {
     if (!ra)
         return false;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     walk_t wf = {.ra = ra, .is_free = true, .ok = true};
     walk_t wu = {.ra = ra, .is_free = false, .ok = true};
     walk(ra->free_root, &wf);
@@ -79,6 +79,6 @@ bool range_alloc_check(range_alloc_t *ra) {
             ok = false;
     }
     ok = ok && sum == ra->total;
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return ok;
 }

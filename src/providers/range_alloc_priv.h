@@ -38,7 +38,7 @@ typedef struct region_t {
 #define FIT_BUDGET 64
 
 struct range_alloc_t {
-    pthread_mutex_t lock;
+    lock_t lock;          // LOCK_RANK_RANGE_ALLOC
     // Everything below is protected by: lock.
     node_t *free_root;
     node_t *used_root;
