@@ -11,6 +11,83 @@
 #include "os/meta.h"
 #include "os/os.h"
 
+// ---- params and creation ------------------------------------------------------
+
+umf_result_t coarse_params_set_path(coarse_params_t *p, const char *path, const char *who) {
+    if (!p || !path || !path[0]) {
+        LOG_ERR("%s provider: %s", who, !p ? "NULL hParams" : !path ? "NULL path" : "empty path");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    char *copy = meta_strdup(path);
+    if (!copy)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    if (p->path)
+        meta_free(p->path, strlen(p->path) + 1);
+    p->path = copy;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t coarse_params_create(size_t size, const char *path, const char *who, void **out) {
+    if (!out) {
+        LOG_ERR("NULL hParams");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    coarse_params_t *p = meta_alloc(size);
+    if (!p)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    p->protection = UMF_PROTECTION_READ | UMF_PROTECTION_WRITE;
+    umf_result_t r = coarse_params_set_path(p, path, who);
+    if (r != UMF_RESULT_SUCCESS) {
+        meta_free(p, size);
+        return r;
+    }
+    *out = p;
+    return UMF_RESULT_SUCCESS;
+}
+
+umf_result_t coarse_params_set_protection(coarse_params_t *p, unsigned protection,
+                                          const char *who) {
+    int os_prot;
+    if (!p || !provider_protection_to_os(protection, &os_prot)) {
+        LOG_ERR("%s provider: %s", who, !p ? "NULL hParams" : "invalid protection");
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    p->protection = protection;
+    return UMF_RESULT_SUCCESS;
+}
+
+void coarse_params_destroy(coarse_params_t *p, size_t size) {
+    if (!p)
+        return;
+    if (p->path)
+        meta_free(p->path, strlen(p->path) + 1);
+    meta_free(p, size);
+}
+
+umf_result_t coarse_create(const coarse_backend_t *be, const coarse_params_t *in, size_t page,
+                           provider_object_t kind, coarse_t **out) {
+    int prot;
+    if (!in || !out || !in->path || !provider_protection_to_os(in->protection, &prot)) {
+        LOG_ERR("%s provider: NULL params, no path or an invalid protection", be->name);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    coarse_t *c = meta_alloc(be->state_size);
+    if (!c)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    int e = coarse_init(c, be, page);
+    c->kind = kind;
+    c->prot = prot;
+    c->ipc_align = page;
+    if (e || !(c->path = meta_strdup(in->path))) {
+        coarse_destroy(c);
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    *out = c;
+    return UMF_RESULT_SUCCESS;
+}
+
+// ---- the core ---------------------------------------------------------------------
+
 int coarse_init(coarse_t *c, const coarse_backend_t *be, size_t page) {
     c->be = be;
     c->page = page;

@@ -76,8 +76,31 @@ struct coarse_t {
     uint64_t ipc_align;          // mapping granularity of an opener
 };
 
+/// The params of the file and devdax providers begin with this (the rest
+/// is the family's). Owned by the caller; path is a meta copy.
+typedef struct coarse_params_t {
+    char *path;
+    unsigned protection; // umf_mem_protection_flags_t bits
+} coarse_params_t;
+
+/// Params of `size` bytes for `path` with read/write protection: *out, or
+/// INVALID_ARGUMENT (NULL out, NULL or empty path) / OUT_OF_HOST_MEMORY.
+umf_result_t coarse_params_create(size_t size, const char *path, const char *who, void **out);
+/// Replaces the path with a copy of `path` (not NULL or empty).
+umf_result_t coarse_params_set_path(coarse_params_t *p, const char *path, const char *who);
+umf_result_t coarse_params_set_protection(coarse_params_t *p, unsigned protection,
+                                          const char *who);
+/// Frees params of `size` bytes (NULL is ignored).
+void coarse_params_destroy(coarse_params_t *p, size_t size);
+
 /// Initialises the core of a fresh, zeroed state (fd -1). ENOMEM.
 int coarse_init(coarse_t *c, const coarse_backend_t *be, size_t page);
+
+/// A new provider state for params `in` (NULL or a bad protection:
+/// INVALID_ARGUMENT): be->state_size zeroed bytes, the core initialised
+/// with kind, prot, the path copied, ipc_align = page.
+umf_result_t coarse_create(const coarse_backend_t *be, const coarse_params_t *in, size_t page,
+                           provider_object_t kind, coarse_t **out);
 
 /// Adds a segment; its mapped part becomes a free region. 0 or errno.
 int coarse_seg_add(coarse_t *c, uintptr_t base, size_t reserved, size_t mapped, uint64_t off);

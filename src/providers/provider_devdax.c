@@ -52,11 +52,10 @@
 #define DEVDAX_PAGE ((size_t)2 << 20)
 #define DEVDAX_GIGA ((size_t)1 << 30)
 
-/// Params: path is our copy (meta_strdup).
+/// Params: owned by the caller.
 struct umf_devdax_memory_provider_params_t {
-    char *path;
+    coarse_params_t base; // first: path, protection
     size_t size;
-    unsigned protection; // umf_mem_protection_flags_t bits
 };
 
 /// One provider: the core over one segment, the device mapping (device
@@ -70,70 +69,42 @@ static provider_native_error_t *native_error(void) { return &devdax_error; }
 
 // ---- params -----------------------------------------------------------------
 
-static umf_result_t set_device(struct umf_devdax_memory_provider_params_t *p, const char *path,
-                               size_t size) {
-    if (!path || !path[0] || size == 0) {
-        LOG_ERR("devdax provider: %s", !path || !path[0] ? "no device path" : "size 0");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    char *copy = meta_strdup(path);
-    if (!copy)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    if (p->path)
-        meta_free(p->path, strlen(p->path) + 1);
-    p->path = copy;
-    p->size = size;
-    return UMF_RESULT_SUCCESS;
+static umf_result_t check_size(size_t size) {
+    if (size == 0)
+        LOG_ERR("devdax provider: size 0");
+    return size ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
 HETMEM_EXPORT umf_result_t
 umfDevDaxMemoryProviderParamsCreate(umf_devdax_memory_provider_params_handle_t *hParams,
                                     const char *path, size_t size) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    struct umf_devdax_memory_provider_params_t *p = meta_alloc(sizeof *p);
-    if (!p)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    p->protection = UMF_PROTECTION_READ | UMF_PROTECTION_WRITE;
-    umf_result_t r = set_device(p, path, size);
-    if (r != UMF_RESULT_SUCCESS) {
-        meta_free(p, sizeof *p);
-        return r;
-    }
-    *hParams = p;
-    return UMF_RESULT_SUCCESS;
+    umf_result_t r = check_size(size);
+    if (r == UMF_RESULT_SUCCESS)
+        r = coarse_params_create(sizeof **hParams, path, "devdax", (void **)hParams);
+    if (r == UMF_RESULT_SUCCESS)
+        (*hParams)->size = size;
+    return r;
 }
 
 HETMEM_EXPORT umf_result_t
 umfDevDaxMemoryProviderParamsDestroy(umf_devdax_memory_provider_params_handle_t hParams) {
-    if (!hParams)
-        return UMF_RESULT_SUCCESS;
-    if (hParams->path)
-        meta_free(hParams->path, strlen(hParams->path) + 1);
-    meta_free(hParams, sizeof *hParams);
+    coarse_params_destroy(hParams ? &hParams->base : NULL, sizeof *hParams);
     return UMF_RESULT_SUCCESS;
 }
 
 HETMEM_EXPORT umf_result_t umfDevDaxMemoryProviderParamsSetDeviceDax(
     umf_devdax_memory_provider_params_handle_t hParams, const char *path, size_t size) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return set_device(hParams, path, size);
+    umf_result_t r = check_size(size);
+    if (r == UMF_RESULT_SUCCESS)
+        r = coarse_params_set_path(hParams ? &hParams->base : NULL, path, "devdax");
+    if (r == UMF_RESULT_SUCCESS)
+        hParams->size = size;
+    return r;
 }
 
 HETMEM_EXPORT umf_result_t umfDevDaxMemoryProviderParamsSetProtection(
     umf_devdax_memory_provider_params_handle_t hParams, unsigned protection) {
-    int os_prot;
-    if (!hParams || !provider_protection_to_os(protection, &os_prot)) {
-        LOG_ERR("devdax provider: %s", !hParams ? "NULL hParams" : "invalid protection");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->protection = protection;
-    return UMF_RESULT_SUCCESS;
+    return coarse_params_set_protection(hParams ? &hParams->base : NULL, protection, "devdax");
 }
 
 // ---- backend ----------------------------------------------------------------
@@ -182,31 +153,18 @@ static int map_device(coarse_t *c, size_t size, uintptr_t *base) {
 
 static umf_result_t devdax_initialize(void *params, void **provider) {
     const struct umf_devdax_memory_provider_params_t *in = params;
-    int prot;
-    if (!in || !provider || !in->path || in->size == 0) {
-        LOG_ERR("devdax provider: NULL params, no path or size 0");
+    if (in && (in->size == 0 || !IS_ALIGNED(in->size, os_page_size()))) {
+        LOG_ERR("devdax provider: size %zu is not a page multiple", in->size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (!provider_protection_to_os(in->protection, &prot) ||
-        !IS_ALIGNED(in->size, os_page_size())) {
-        LOG_ERR("devdax provider: invalid protection or size %zu not a page multiple", in->size);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    devdax_provider_t *dp = meta_alloc(sizeof *dp);
-    if (!dp)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    coarse_t *c = &dp->core;
-    size_t page = in->size % DEVDAX_PAGE == 0 ? DEVDAX_PAGE : os_page_size();
-    umf_result_t r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    int e = coarse_init(c, &devdax_backend, page);
-    c->kind = PROVIDER_OBJ_DEVDAX;
-    c->prot = prot;
+    size_t page = in && in->size % DEVDAX_PAGE == 0 ? DEVDAX_PAGE : os_page_size();
+    coarse_t *c;
+    umf_result_t r = coarse_create(&devdax_backend, in ? &in->base : NULL, page,
+                                   PROVIDER_OBJ_DEVDAX, &c);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
     c->shared = true;
-    c->ipc_align = page;
-    if (e || !(c->path = meta_strdup(in->path)))
-        goto err_destroy;
-
-    e = os_file_open_existing(c->path, (prot & OS_PROT_WRITE) != 0, &c->fd);
+    int e = os_file_open_existing(c->path, (c->prot & OS_PROT_WRITE) != 0, &c->fd);
     if (e) {
         LOG_ERR("devdax provider: cannot open %s (%s)", c->path, LOG_STRERROR(e));
         r = e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY : UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -234,10 +192,11 @@ static umf_result_t devdax_initialize(void *params, void **provider) {
     }
     if ((e = coarse_seg_add(c, base, in->size, in->size, 0)) != 0) {
         (void)os_unmap((void *)base, in->size);
+        r = provider_errno_to_result(e);
         goto err_destroy;
     }
     LOG_INFO("devdax provider: %s, %zu bytes at %p", c->path, in->size, (void *)base);
-    *provider = dp;
+    *provider = c;
     return UMF_RESULT_SUCCESS;
 
 err_destroy:

@@ -48,10 +48,9 @@
 #define GROW_MAX ((size_t)2 << 20)      // growth steps double up to this
 #define FILE_MAX ((uint64_t)64 << 30)   // the file grows to this (or twice its first size)
 
-/// Params: owned by the caller; path is our copy (meta_strdup).
+/// Params: owned by the caller.
 struct umf_file_memory_provider_params_t {
-    char *path;
-    unsigned protection;               // umf_mem_protection_flags_t bits
+    coarse_params_t base; // first: path, protection
     umf_memory_visibility_t visibility;
 };
 
@@ -68,69 +67,29 @@ static provider_native_error_t *native_error(void) { return &file_error; }
 
 // ---- params -----------------------------------------------------------------
 
-static umf_result_t set_path(struct umf_file_memory_provider_params_t *p, const char *path) {
-    if (!path || !path[0]) {
-        LOG_ERR("file provider: %s path", !path ? "NULL" : "empty");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    char *copy = meta_strdup(path);
-    if (!copy)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    if (p->path)
-        meta_free(p->path, strlen(p->path) + 1);
-    p->path = copy;
-    return UMF_RESULT_SUCCESS;
-}
-
 HETMEM_EXPORT umf_result_t
 umfFileMemoryProviderParamsCreate(umf_file_memory_provider_params_handle_t *hParams,
                                   const char *path) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    struct umf_file_memory_provider_params_t *p = meta_alloc(sizeof *p);
-    if (!p)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    p->protection = UMF_PROTECTION_READ | UMF_PROTECTION_WRITE;
-    p->visibility = UMF_MEM_MAP_PRIVATE;
-    umf_result_t r = set_path(p, path);
-    if (r != UMF_RESULT_SUCCESS) {
-        meta_free(p, sizeof *p);
-        return r;
-    }
-    *hParams = p;
-    return UMF_RESULT_SUCCESS;
+    umf_result_t r = coarse_params_create(sizeof **hParams, path, "file", (void **)hParams);
+    if (r == UMF_RESULT_SUCCESS)
+        (*hParams)->visibility = UMF_MEM_MAP_PRIVATE; // the UMF default
+    return r;
 }
 
 HETMEM_EXPORT umf_result_t
 umfFileMemoryProviderParamsDestroy(umf_file_memory_provider_params_handle_t hParams) {
-    if (!hParams)
-        return UMF_RESULT_SUCCESS;
-    if (hParams->path)
-        meta_free(hParams->path, strlen(hParams->path) + 1);
-    meta_free(hParams, sizeof *hParams);
+    coarse_params_destroy(hParams ? &hParams->base : NULL, sizeof *hParams);
     return UMF_RESULT_SUCCESS;
 }
 
 HETMEM_EXPORT umf_result_t umfFileMemoryProviderParamsSetPath(
     umf_file_memory_provider_params_handle_t hParams, const char *path) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return set_path(hParams, path);
+    return coarse_params_set_path(hParams ? &hParams->base : NULL, path, "file");
 }
 
 HETMEM_EXPORT umf_result_t umfFileMemoryProviderParamsSetProtection(
     umf_file_memory_provider_params_handle_t hParams, unsigned protection) {
-    int os_prot;
-    if (!hParams || !provider_protection_to_os(protection, &os_prot)) {
-        LOG_ERR("file provider: %s", !hParams ? "NULL hParams" : "invalid protection");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->protection = protection;
-    return UMF_RESULT_SUCCESS;
+    return coarse_params_set_protection(hParams ? &hParams->base : NULL, protection, "file");
 }
 
 HETMEM_EXPORT umf_result_t umfFileMemoryProviderParamsSetVisibility(
@@ -293,29 +252,18 @@ static umf_result_t open_error(int e) {
 
 static umf_result_t file_initialize(void *params, void **provider) {
     const struct umf_file_memory_provider_params_t *in = params;
-    int prot;
-    if (!in || !provider || !in->path) {
-        LOG_ERR("file provider: NULL params or path");
+    if (in && in->visibility != UMF_MEM_MAP_PRIVATE && in->visibility != UMF_MEM_MAP_SHARED) {
+        LOG_ERR("file provider: invalid visibility");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (!provider_protection_to_os(in->protection, &prot) ||
-        (in->visibility != UMF_MEM_MAP_PRIVATE && in->visibility != UMF_MEM_MAP_SHARED)) {
-        LOG_ERR("file provider: invalid protection or visibility");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    file_provider_t *fp = meta_alloc(sizeof *fp);
-    if (!fp)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    coarse_t *c = &fp->core;
-    umf_result_t r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    int e = coarse_init(c, &file_backend, os_page_size());
-    c->kind = PROVIDER_OBJ_FILE;
-    c->prot = prot;
+    coarse_t *c;
+    umf_result_t r = coarse_create(&file_backend, in ? &in->base : NULL, os_page_size(),
+                                   PROVIDER_OBJ_FILE, &c);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    file_provider_t *fp = (file_provider_t *)c;
     c->shared = in->visibility == UMF_MEM_MAP_SHARED;
-    c->ipc_align = os_page_size();
-    if (e || !(c->path = meta_strdup(in->path)))
-        goto err_destroy;
-
+    int e;
     if ((e = os_file_open(c->path, true, &c->fd)) != 0) {
         LOG_ERR("file provider: cannot open or create %s (%s)", c->path, LOG_STRERROR(e));
         r = open_error(e);
@@ -334,6 +282,7 @@ static umf_result_t file_initialize(void *params, void **provider) {
     // Map what the file already holds (rounded up to a page, which extends
     // the file by less than a page when its size is not a page multiple).
     size_t initial;
+    r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     if (fp->orig_size > SIZE_MAX / 2 ||
         !align_up_checked((size_t)fp->orig_size, os_page_size(), &initial)) {
         LOG_ERR("file provider: %s is too large to map", c->path);

@@ -58,25 +58,6 @@ static umf_result_t check_memory(void *ptr, size_t size) {
     return UMF_RESULT_SUCCESS;
 }
 
-HETMEM_EXPORT umf_result_t
-umfFixedMemoryProviderParamsCreate(umf_fixed_memory_provider_params_handle_t *hParams, void *ptr,
-                                   size_t size) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_result_t r = check_memory(ptr, size);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    struct umf_fixed_memory_provider_params_t *p = meta_alloc(sizeof *p);
-    if (!p)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    p->ptr = ptr;
-    p->size = size;
-    *hParams = p;
-    return UMF_RESULT_SUCCESS;
-}
-
 HETMEM_EXPORT umf_result_t umfFixedMemoryProviderParamsSetMemory(
     umf_fixed_memory_provider_params_handle_t hParams, void *ptr, size_t size) {
     if (!hParams) {
@@ -84,10 +65,23 @@ HETMEM_EXPORT umf_result_t umfFixedMemoryProviderParamsSetMemory(
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     umf_result_t r = check_memory(ptr, size);
+    if (r == UMF_RESULT_SUCCESS) {
+        hParams->ptr = ptr;
+        hParams->size = size;
+    }
+    return r;
+}
+
+HETMEM_EXPORT umf_result_t
+umfFixedMemoryProviderParamsCreate(umf_fixed_memory_provider_params_handle_t *hParams, void *ptr,
+                                   size_t size) {
+    struct umf_fixed_memory_provider_params_t tmp;
+    umf_result_t r = umfFixedMemoryProviderParamsSetMemory(hParams ? &tmp : NULL, ptr, size);
     if (r != UMF_RESULT_SUCCESS)
         return r;
-    hParams->ptr = ptr;
-    hParams->size = size;
+    if (!(*hParams = meta_alloc(sizeof tmp)))
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    **hParams = tmp;
     return UMF_RESULT_SUCCESS;
 }
 
