@@ -162,6 +162,16 @@ out:
 
 // The provider part's size, refused when it would make a handle too large
 // to be accepted by an opener.
+// A live pool and a non-NULL output (one log line otherwise).
+static bool pool_args_ok(umf_memory_pool_handle_t pool, const void *out, const char *out_name,
+                         const char *fn) {
+    if (!pool || !out) {
+        LOG_ERR("NULL %s", !pool ? "hPool" : out_name);
+        return false;
+    }
+    return pool_handle_check(pool, fn);
+}
+
 static umf_result_t provider_part(umf_memory_provider_handle_t provider, size_t *size) {
     umf_result_t r = umfMemoryProviderGetIPCHandleSize(provider, size);
     if (r != UMF_RESULT_SUCCESS)
@@ -178,11 +188,7 @@ static umf_result_t provider_part(umf_memory_provider_handle_t provider, size_t 
 // allocation of the pool, and the buffer a receiver should have.
 HETMEM_EXPORT umf_result_t umfPoolGetIPCHandleSize(umf_memory_pool_handle_t hPool,
                                                    size_t *size) {
-    if (!hPool || !size) {
-        LOG_ERR("NULL %s", !hPool ? "hPool" : "size");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (!pool_handle_check(hPool, __func__))
+    if (!pool_args_ok(hPool, size, "size", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     size_t part;
     umf_result_t r = provider_part(hPool->provider, &part);
@@ -310,11 +316,7 @@ HETMEM_EXPORT umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle) {
 // opened by its provider and cached per provider (ipc_open.c).
 HETMEM_EXPORT umf_result_t umfPoolGetIPCHandler(umf_memory_pool_handle_t hPool,
                                                 umf_ipc_handler_handle_t *hIPCHandler) {
-    if (!hPool || !hIPCHandler) {
-        LOG_ERR("NULL %s", !hPool ? "hPool" : "hIPCHandler");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (!pool_handle_check(hPool, __func__)) // a garbage pool must never become a handler
+    if (!pool_args_ok(hPool, hIPCHandler, "hIPCHandler", __func__)) // never a garbage pool
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     umf_result_t r = handler_add(hPool);
     if (r == UMF_RESULT_SUCCESS)

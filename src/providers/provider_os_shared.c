@@ -263,58 +263,49 @@ static void ext_cut(provider_os_t *p, size_t i, uintptr_t a, uintptr_t b) {
     }
 }
 
-// Any range made of whole extents or parts of them (a pool may give back
-// part of an allocation without splitting it first). Checked before
-// anything changes, so a bad free (twice, or memory not ours) is refused.
-umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
+// Free (`release`) or purge any range made of whole extents or parts of
+// them (a pool may give back part of an allocation without splitting it
+// first). Checked before anything changes, so a bad free (twice, or memory
+// not ours) is refused. A free unmaps, then punches the file: a failed
+// punch only leaves the pages in the file until the provider is destroyed.
+static umf_result_t drop(provider_os_t *p, void *addr, size_t len, bool release) {
     uintptr_t a = (uintptr_t)addr, b = a + len;
     size_t i;
+    int err;
     umf_result_t r = UMF_RESULT_SUCCESS;
     lock_acquire(&p->lock);
     if (b < a || !ext_covers(p, a, b, &i)) {
-        LOG_ERR("free of %p+%zu: not memory of this provider", addr, len);
+        LOG_ERR("%s of %p+%zu: not memory of this provider", release ? "free" : "purge", addr,
+                len);
         r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        goto out;
-    }
-    if (!ext_reserve(p, 1)) {
+    } else if (!release) {
+        if ((err = punch(p, i, a, b)) != 0)
+            r = provider_os_native_error(UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED, err,
+                                         "punching shared memory failed");
+    } else if (!ext_reserve(p, 1)) {
         r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-        goto out;
+    } else {
+        provider_memory_freed(p, a, len); // IPC handles of the range are stale first
+        if ((err = os_unmap(addr, len)) != 0) {
+            r = provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
+                                         "unmapping shared memory failed");
+        } else {
+            if ((err = punch(p, i, a, b)) != 0)
+                LOG_WARN("punching the freed range %p+%zu failed: %s", addr, len,
+                         LOG_STRERROR(err));
+            ext_cut(p, i, a, b);
+        }
     }
-    // IPC handles of any part of the range are stale before the range goes.
-    provider_memory_freed(p, a, len);
-    int err = os_unmap(addr, len);
-    if (err) {
-        r = provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
-                                     "unmapping shared memory failed");
-        goto out;
-    }
-    // Unmapped: the range is gone whatever the punch says; a failed punch
-    // only leaves the pages in the file until the provider is destroyed.
-    err = punch(p, i, a, b);
-    if (err)
-        LOG_WARN("punching the freed range %p+%zu failed: %s", addr, len, LOG_STRERROR(err));
-    ext_cut(p, i, a, b);
-out:
     lock_release(&p->lock);
     return r;
 }
 
+umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
+    return drop(p, addr, len, true);
+}
+
 umf_result_t provider_os_shared_purge(provider_os_t *p, void *addr, size_t len) {
-    uintptr_t a = (uintptr_t)addr, b = a + len;
-    size_t i;
-    umf_result_t r = UMF_RESULT_SUCCESS;
-    lock_acquire(&p->lock);
-    if (b < a || !ext_covers(p, a, b, &i)) {
-        LOG_ERR("purge of %p+%zu: not memory of this provider", addr, len);
-        r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    } else {
-        int err = punch(p, i, a, b);
-        if (err)
-            r = provider_os_native_error(UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED, err,
-                                         "punching shared memory failed");
-    }
-    lock_release(&p->lock);
-    return r;
+    return drop(p, addr, len, false);
 }
 
 // total and first are whole units (checked by the caller); the extent must
