@@ -3,7 +3,7 @@
 // umfPutIPCHandle, umfPoolGetIPCHandler): the sender's side. A handle
 // describes the allocation that holds the pointer - the range the pool got
 // from its provider, as the address map (src/tracker) knows it - and the
-// pointer's offset in it; the provider fills its part (src/providers).
+// pointer's offset in it; the provider fills its part (ours: ipc_backing.c).
 //
 // Handles made here are remembered until they are put, so that a put of
 // anything else (a handle received from another process, a stray pointer)
@@ -198,7 +198,7 @@ HETMEM_EXPORT umf_result_t umfPoolGetIPCHandleSize(umf_memory_pool_handle_t hPoo
 }
 
 // Steps: find the allocation in the address map, ask its provider for its
-// part (which registers the export: src/providers), fill the header, seal
+// part (ours register the export: ipc_backing.c), fill the header, seal
 // it with the checksum, remember the handle for umfPutIPCHandle.
 HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ipcHandle,
                                            size_t *size) {

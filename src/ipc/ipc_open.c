@@ -26,10 +26,9 @@
 // provider data), reference counted. A second open of the same allocation
 // - the same handle, or another handle of it with another offset - returns
 // the same mapping; the last umfCloseIPCHandle unmaps it. A list under one
-// mutex, held across the provider's open, so that two threads opening the
+// lock (LOCK_RANK_IPC_CACHE), held across the provider's open, so that two threads opening the
 // same handle map it once (opens are rare and slow anyway: system calls).
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "base/lock.h"
