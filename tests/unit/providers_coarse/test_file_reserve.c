@@ -5,7 +5,8 @@
 // than memkind 1.14's 8 GiB for the same (before: 64 GiB each, 31 TiB), and
 // two of them grown to 32 MiB must reserve about twice that, not more.
 // Every allocation keeps its own bytes, and destroying the providers gives
-// the address space back. Measured as the change of VmSize.
+// the address space back. Measured as the change of VmSize. IPC handles of
+// memory in a later reservation name the right file offset.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,8 @@
 
 #include <umf/memory_provider.h>
 #include <umf/providers/provider_file_memory.h>
+
+#include "coarse_probe.h"
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
@@ -110,6 +113,30 @@ static void many_small_providers(void **state) {
     for (int i = 0; i < NPROV; i++)
         for (int k = 0; k < NPIECES; k++)
             assert_true(all_byte(a[i][k], piece[k], tag(i, k)));
+    // The grown providers span several reservations: an IPC handle of the
+    // last allocation names its file offset, and opening it shows its bytes.
+    for (int j = 0; j < 2; j++) {
+        coarse_probe_t pb;
+        size_t segs = 0;
+        for (coarse_seg_t *g = coarse_seg_newest(h[j]->priv); g; g = g->older)
+            segs++;
+        assert_int_equal(coarse_probe(h[j], b[j][BIG - 1], &pb), 0);
+        printf("provider %d: %zu reservations, last allocation at file offset %llu\n", j, segs,
+               (unsigned long long)pb.offset);
+        assert_true(segs >= 2);
+        size_t hs;
+        assert_int_equal(umfMemoryProviderGetIPCHandleSize(h[j], &hs), UMF_RESULT_SUCCESS);
+        void *data = calloc(1, hs), *q = NULL;
+        assert_non_null(data);
+        assert_int_equal(umfMemoryProviderGetIPCHandle(h[j], b[j][BIG - 1], MiB, data),
+                         UMF_RESULT_SUCCESS);
+        assert_int_equal(umfMemoryProviderOpenIPCHandle(h[j], data, &q), UMF_RESULT_SUCCESS);
+        assert_ptr_not_equal(q, b[j][BIG - 1]);
+        assert_true(all_byte(q, MiB, tag(j, BIG - 1 + NPIECES)));
+        assert_int_equal(umfMemoryProviderCloseIPCHandle(h[j], q, MiB), UMF_RESULT_SUCCESS);
+        assert_int_equal(umfMemoryProviderPutIPCHandle(h[j], data), UMF_RESULT_SUCCESS);
+        free(data);
+    }
 
     for (int j = 0; j < 2; j++)
         for (int k = 0; k < BIG; k++)
