@@ -298,9 +298,6 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderAllocationMerge(umf_memory_provider_
 
 // ---- IPC backing hooks (provider_internal.h) --------------------------------
 
-extern const provider_ipc_hooks_t provider_os_ipc_hooks, provider_file_ipc_hooks,
-    provider_devdax_ipc_hooks;
-
 const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_t *provider) {
     static const provider_ipc_hooks_t *const families[] = {
         &provider_os_ipc_hooks, &provider_file_ipc_hooks, &provider_devdax_ipc_hooks};

@@ -97,6 +97,10 @@ typedef struct provider_ipc_hooks_t {
     umf_result_t (*describe)(void *priv, const void *ptr, size_t size, provider_ipc_desc_t *out);
 } provider_ipc_hooks_t;
 
+/// Our families' hooks (provider_os_shared.c, provider_file.c, provider_devdax.c).
+extern const provider_ipc_hooks_t provider_os_ipc_hooks, provider_file_ipc_hooks,
+    provider_devdax_ipc_hooks;
+
 /// The hooks of `provider`'s family, or NULL for a provider not ours.
 const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_t *provider);
 
