@@ -1,42 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The devdax memory provider (umf/providers/provider_devdax_memory.h):
-// memory of a device DAX character device (/dev/daxX.Y), mapped once and
-// carved into allocations by the coarse core (coarse.h), as its one segment.
-//
-// Mapping
-//   The whole `size` given in the params is mapped at initialize, shared,
-//   with MAP_SYNC (MAP_SHARED_VALIDATE | MAP_SYNC: stores are durable once
-//   flushed from the CPU caches, no msync needed); a kernel or device that
-//   refuses MAP_SYNC (EINVAL/EOPNOTSUPP) gets a plain MAP_SHARED mapping and
-//   an INFO log line. A device DAX mapping must start and end on the
-//   device's alignment (sysfs .../daxX.Y/align: 4 KiB, 2 MiB or 1 GiB). The
-//   sysfs read belongs to the topology layer, so instead the provider
-//   reserves address space aligned to the largest of 1 GiB, 2 MiB or the
-//   page size that divides `size` (a device's size is a multiple of its
-//   alignment) and maps the device over it with MAP_FIXED: every possible
-//   alignment is met without knowing it, and a `size` that does not suit
-//   the device fails at initialize with the kernel's EINVAL.
-//   The device's size is not checked (os_file_size gives 0 for devices):
-//   a `size` beyond it maps, but touching the excess raises SIGBUS, as with
-//   UMF. Offsets: device offset X is at base + X.
-//
-// Pages: allocations are aligned to 2 MiB when alignment is 0 (the device
-// page; the page size when `size` is not a 2 MiB multiple), which is also
-// what get_min_page_size / get_recommended_page_size report.
-//
-// Purge: purge_lazy is NOT_SUPPORTED (MADV_FREE is for private anonymous
-// memory). Device DAX memory is the device's, so nothing can be handed back
-// and zeros could only be written: purge_force asks the kernel for
-// MADV_REMOVE (a hole punch), which device DAX does not implement, and
-// reports the kernel's refusal as UMF_DEVDAX_RESULT_ERROR_PURGE_FORCE_FAILED
-// with its errno: ENODEV on Linux 6.12 (vfs_fallocate refuses character
-// devices; checked in the `dax` guest, tests/vm/devdax). MADV_DONTNEED
-// would "succeed" and the old bytes would come back on the next touch.
-//
-// IPC: a handle names the device by path and by the exporter's descriptor
-// (identity: its device number), an offset and a size; the opener maps the
-// device range rounded out to the device's alignment, bounded by the size
-// sysfs gives (src/ipc/ipc_backing.c has the checks).
+// The devdax memory provider (umf/providers/provider_devdax_memory.h): a
+// device DAX (/dev/daxX.Y) mapped once at initialize (MAP_SYNC where the
+// kernel takes it, over a reservation aligned for any device alignment) and
+// carved by the coarse core as its one segment. Mapping, pages, purge and
+// IPC: docs/providers-pools.md, "The coarse providers".
 #include <errno.h>
 #include <string.h>
 
@@ -109,7 +76,7 @@ HETMEM_EXPORT umf_result_t umfDevDaxMemoryProviderParamsSetProtection(
 
 // ---- backend ----------------------------------------------------------------
 
-// See the file comment: device DAX cannot discard pages; the kernel's
+// Device DAX cannot discard pages (docs/providers-pools.md); the kernel's
 // answer to MADV_REMOVE is passed on.
 static int devdax_purge(coarse_t *c, void *ptr, size_t len, uint64_t off) {
     (void)c, (void)off;
@@ -128,7 +95,8 @@ static const coarse_backend_t devdax_backend = {
     .purge = devdax_purge,
 };
 
-// Maps the device over an aligned reservation (see the file comment).
+// Maps the device over a reservation aligned to the largest of 1 GiB, 2 MiB
+// or the page that divides size: every device alignment is met unknown.
 static int map_device(coarse_t *c, size_t size, uintptr_t *base) {
     size_t align = size % DEVDAX_GIGA == 0   ? DEVDAX_GIGA
                    : size % DEVDAX_PAGE == 0 ? DEVDAX_PAGE

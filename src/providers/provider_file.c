@@ -1,33 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The file memory provider (umf/providers/provider_file_memory.h): memory
-// mapped from a regular file that grows as allocations need it, carved by
-// the coarse core (coarse.h).
-//
-// Mapping design
-//   The provider reserves address space (PROT_NONE, MAP_NORESERVE: no
-//   memory, no commit charge) in proportion to what it hands out: the
-//   first reservation holds what the file already has plus one growth
-//   step (at least RESERVE_MIN), and each later one is at least as large
-//   as all before it, so reservations stay within twice what is mapped
-//   (plus RESERVE_MIN) and their number grows with the log of the size.
-//   Within a reservation (a coarse segment) the file is mapped
-//   contiguously: file offset off+X lives at base+X, growth extends the
-//   file (os_file_extend) and maps the new part with MAP_FIXED at the end
-//   of the mapped part, so free ranges coalesce and allocation_merge works
-//   across growth steps (not across segments). Growth steps double from
-//   GROW_FIRST to GROW_MAX, so a small provider takes little file space.
-//   An existing file is kept as it is (never truncated): its bytes are what
-//   the first allocations see.
-//
-// Visibility: SHARED maps with MAP_SHARED (writes reach the file and other
-// mappings of it), PRIVATE (the UMF default) with MAP_PRIVATE (writes stay
-// in this process; the file is never modified through the provider).
-//
-// Purge: see file_purge; purge_lazy is NOT_SUPPORTED (MADV_FREE only works
-// on private anonymous memory, and a file mapping has no lazy discard).
-//
-// IPC (shared visibility only): src/ipc names the file by path and by the
-// exporter's descriptor, an offset and a size (coarse_describe).
+// The file memory provider (umf/providers/provider_file_memory.h): a
+// regular file mapped in reservations that grow with use (file offset
+// off+X at base+X of each), carved by the coarse core. Mapping, growth,
+// visibility, purge and IPC: docs/providers-pools.md, "The coarse providers".
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,21 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The fixed memory provider (umf/providers/provider_fixed_memory.h): hands
-// out parts of one buffer that the caller owns - heap, stack, a mapping, a
-// device window - through the coarse core (coarse.h), as its one segment. The provider never reads or writes
-// the buffer (its bookkeeping is out of band, so the buffer may even be
-// PROT_NONE); only purge_force touches its pages, through madvise.
-//
-// Semantics (decided here, tested in tests/unit/providers_coarse):
-//   - alignment 0 means the OS page size; any other power of two is
-//     honoured exactly (8 gives 8, not a page), so small buffers work.
-//   - the buffer running out gives UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, and
-//     the provider serves again once ranges are freed.
-//   - free of a pointer or size this provider did not hand out (foreign,
-//     interior, double free, wrong size) gives INVALID_ARGUMENT and changes
-//     nothing; size 0 frees the whole allocation at ptr (as UMF's coarse
-//     allocator accepts).
-//   - purge_lazy: NOT_SUPPORTED (left NULL), as in UMF.
-//   - purge_force: see fixed_purge.
+// The fixed memory provider (umf/providers/provider_fixed_memory.h): parts
+// of one buffer the caller owns, carved by the coarse core as its one
+// segment; the buffer is never read or written (only purge_force touches
+// it). Semantics: docs/providers-pools.md, "The coarse providers".
 #include <errno.h>
 #include <stdint.h>
 

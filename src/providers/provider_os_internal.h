@@ -15,7 +15,6 @@
 #ifndef HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H
 #define HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
