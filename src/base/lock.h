@@ -29,7 +29,7 @@ typedef enum lock_rank_t {
     LOCK_RANK_IPC_HANDLERS,     ///< ipc: opened-handle handlers
     LOCK_RANK_IPC_CACHE,        ///< ipc: open-handle cache
     LOCK_RANK_IPC_SENT,         ///< ipc: handles given out (liveness records)
-    LOCK_RANK_IPC_PROVIDER,     ///< ipc: a provider's exported/opened regions
+    LOCK_RANK_IPC_PROVIDER,     ///< ipc: the registry of regions opened from handles
     LOCK_RANK_POOL_PROXY,       ///< pools: proxy pool's live table
     LOCK_RANK_POOL_JEMALLOC,    ///< pools: jemalloc pool registry / one pool
     LOCK_RANK_JEMALLOC_TCACHE,  ///< pools: jemalloc pool tcache registry
@@ -38,6 +38,8 @@ typedef enum lock_rank_t {
     LOCK_RANK_PROVIDER_GROW,    ///< providers: a file provider's growth
     LOCK_RANK_PROVIDER,         ///< providers: one provider's backing
     LOCK_RANK_RANGE_ALLOC,      ///< providers: one range allocator
+    LOCK_RANK_IPC_LIVE,         ///< ipc: the export table (taken by frees under
+                                ///< heap and provider locks: after them)
     LOCK_RANK_HEAP_PAGEMAP,     ///< heap: page-map leaf creation
     LOCK_RANK_TRACKER,          ///< tracker: address-map writers
     LOCK_RANK_META,             ///< os: metadata allocator

@@ -3,7 +3,7 @@
 // umfPutIPCHandle, umfPoolGetIPCHandler): the sender's side. A handle
 // describes the allocation that holds the pointer - the range the pool got
 // from its provider, as the address map (src/tracker) knows it - and the
-// pointer's offset in it; the provider fills its part (src/providers).
+// pointer's offset in it; the provider fills its part (ours: ipc_backing.c).
 //
 // Handles made here are remembered until they are put, so that a put of
 // anything else (a handle received from another process, a stray pointer)
@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "ipc/ipc_hooks.h"
@@ -28,7 +29,7 @@
 #include "os/os.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
-#include "providers/provider_os_internal.h"
+#include "ipc/ipc_backing.h"
 #include "tracker/tracker.h"
 
 // One handle made by umfGetIPCHandle and not yet put.
@@ -39,13 +40,13 @@ typedef struct sent_t {
     umf_memory_provider_handle_t provider;  // whose put_ipc_handle releases it
 } sent_t;
 
-static pthread_mutex_t sent_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(sent_lock, LOCK_RANK_IPC_SENT)
 static sent_t *sent; // protected by: sent_lock
 
 _Atomic size_t ipc_allocs_live;
 
 // Handlers given out (pool pointers), under handlers_lock.
-static pthread_mutex_t handlers_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(handlers_lock, LOCK_RANK_IPC_HANDLERS)
 static umf_memory_pool_handle_t *handlers; // protected by: handlers_lock
 static size_t handlers_n, handlers_cap;    // protected by: handlers_lock
 
@@ -104,39 +105,39 @@ void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool, void *ptr) {
         if (usable > len)
             len = usable;
     }
-    size_t n = provider_ipc_live_end(owner, (uintptr_t)ptr, len);
+    size_t n = ipc_live_end(owner, (uintptr_t)ptr, len);
     if (n)
         atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
 }
 
 void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
     if (atomic_load_explicit(&ipc_allocs_live, memory_order_relaxed)) {
-        size_t n = provider_ipc_live_end(pool, 0, SIZE_MAX);
+        size_t n = ipc_live_end(pool, 0, SIZE_MAX);
         if (n)
             atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
     }
-    pthread_mutex_lock(&handlers_lock);
+    lock_acquire(&handlers_lock);
     for (size_t i = 0; i < handlers_n; i++) {
         if (handlers[i] == pool) {
             handlers[i] = handlers[--handlers_n];
             break;
         }
     }
-    pthread_mutex_unlock(&handlers_lock);
+    lock_release(&handlers_lock);
 }
 
 bool ipc_handler_known(umf_ipc_handler_handle_t handler) {
     bool found = false;
-    pthread_mutex_lock(&handlers_lock);
+    lock_acquire(&handlers_lock);
     for (size_t i = 0; i < handlers_n && !found; i++)
         found = (void *)handlers[i] == (void *)handler;
-    pthread_mutex_unlock(&handlers_lock);
+    lock_release(&handlers_lock);
     return found;
 }
 
 static umf_result_t handler_add(umf_memory_pool_handle_t pool) {
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&handlers_lock);
+    lock_acquire(&handlers_lock);
     for (size_t i = 0; i < handlers_n; i++)
         if (handlers[i] == pool)
             goto out;
@@ -155,12 +156,22 @@ static umf_result_t handler_add(umf_memory_pool_handle_t pool) {
     }
     handlers[handlers_n++] = pool;
 out:
-    pthread_mutex_unlock(&handlers_lock);
+    lock_release(&handlers_lock);
     return r;
 }
 
 // The provider part's size, refused when it would make a handle too large
 // to be accepted by an opener.
+// A live pool and a non-NULL output (one log line otherwise).
+static bool pool_args_ok(umf_memory_pool_handle_t pool, const void *out, const char *out_name,
+                         const char *fn) {
+    if (!pool || !out) {
+        LOG_ERR("NULL %s", !pool ? "hPool" : out_name);
+        return false;
+    }
+    return pool_handle_check(pool, fn);
+}
+
 static umf_result_t provider_part(umf_memory_provider_handle_t provider, size_t *size) {
     umf_result_t r = umfMemoryProviderGetIPCHandleSize(provider, size);
     if (r != UMF_RESULT_SUCCESS)
@@ -177,11 +188,7 @@ static umf_result_t provider_part(umf_memory_provider_handle_t provider, size_t 
 // allocation of the pool, and the buffer a receiver should have.
 HETMEM_EXPORT umf_result_t umfPoolGetIPCHandleSize(umf_memory_pool_handle_t hPool,
                                                    size_t *size) {
-    if (!hPool || !size) {
-        LOG_ERR("NULL %s", !hPool ? "hPool" : "size");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (!pool_handle_check(hPool, __func__))
+    if (!pool_args_ok(hPool, size, "size", __func__))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     size_t part;
     umf_result_t r = provider_part(hPool->provider, &part);
@@ -191,7 +198,7 @@ HETMEM_EXPORT umf_result_t umfPoolGetIPCHandleSize(umf_memory_pool_handle_t hPoo
 }
 
 // Steps: find the allocation in the address map, ask its provider for its
-// part (which registers the export: src/providers), fill the header, seal
+// part (ours register the export: ipc_backing.c), fill the header, seal
 // it with the checksum, remember the handle for umfPutIPCHandle.
 HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ipcHandle,
                                            size_t *size) {
@@ -244,9 +251,9 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     // The allocation's liveness record (ended by ipc_alloc_freed). Its pool's
     // frees end records from now on (pool_ipc_arm), before the record exists.
     pool_ipc_arm(owner);
-    provider_ipc_live_t live;
+    ipc_live_t live;
     bool fresh;
-    r = provider_ipc_live_add(owner, (uintptr_t)ptr, 1, ipc_live_digest(h), &live, &fresh);
+    r = ipc_live_add(owner, (uintptr_t)ptr, 1, ipc_live_digest(h), &live, &fresh);
     if (r != UMF_RESULT_SUCCESS)
         goto err_free;
     if (fresh) {
@@ -261,10 +268,10 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     h->live_digest = live.digest;
     h->checksum = ipc_checksum(h, total);
     *s = (sent_t){.handle = h, .total = total, .provider = provider};
-    pthread_mutex_lock(&sent_lock);
+    lock_acquire(&sent_lock);
     s->next = sent;
     sent = s;
-    pthread_mutex_unlock(&sent_lock);
+    lock_release(&sent_lock);
     *ipcHandle = h;
     *size = total;
     return UMF_RESULT_SUCCESS;
@@ -283,7 +290,7 @@ HETMEM_EXPORT umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     sent_t *s = NULL;
-    pthread_mutex_lock(&sent_lock);
+    lock_acquire(&sent_lock);
     for (sent_t **pp = &sent; *pp; pp = &(*pp)->next) {
         if ((*pp)->handle == ipcHandle) {
             s = *pp;
@@ -291,7 +298,7 @@ HETMEM_EXPORT umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle) {
             break;
         }
     }
-    pthread_mutex_unlock(&sent_lock);
+    lock_release(&sent_lock);
     if (!s) {
         LOG_ERR("%p is not an IPC handle made by umfGetIPCHandle in this process",
                 (void *)ipcHandle);
@@ -309,11 +316,7 @@ HETMEM_EXPORT umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle) {
 // opened by its provider and cached per provider (ipc_open.c).
 HETMEM_EXPORT umf_result_t umfPoolGetIPCHandler(umf_memory_pool_handle_t hPool,
                                                 umf_ipc_handler_handle_t *hIPCHandler) {
-    if (!hPool || !hIPCHandler) {
-        LOG_ERR("NULL %s", !hPool ? "hPool" : "hIPCHandler");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (!pool_handle_check(hPool, __func__)) // a garbage pool must never become a handler
+    if (!pool_args_ok(hPool, hIPCHandler, "hIPCHandler", __func__)) // never a garbage pool
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     umf_result_t r = handler_add(hPool);
     if (r == UMF_RESULT_SUCCESS)

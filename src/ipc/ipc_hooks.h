@@ -2,7 +2,7 @@
 // What the pool layer tells the IPC layer (src/pools/pool.c calls these):
 // an allocation is about to be freed or reallocated, a pool is being
 // destroyed. IPC handles of an allocation carry a liveness record (a slot
-// of the export table, src/providers/provider_os_internal.h) that ends
+// of the export table, src/ipc/ipc_backing.h) that ends
 // here, so that a handle of freed memory is refused in every process even
 // though the pool keeps the memory it came from. The free fast paths pay
 // nothing: only pools that have had a handle look (pool_ipc_arm), and

@@ -21,7 +21,7 @@
 //       40     8  offset              of the handle's pointer in that range (< base_size)
 //       48     8  provider_id         FNV-1a 64 of the provider's name
 //       56     8  checksum            FNV-1a 64 of the whole handle with this field 0
-//       64    40  live                the allocation's liveness record (provider_ipc_live_t
+//       64    40  live                the allocation's liveness record (ipc_live_t
 //                                     minus pid: table fd, slot, table identity, id, digest)
 //      104     n  provider_data       the provider's get_ipc_handle output
 //

@@ -26,12 +26,12 @@
 // provider data), reference counted. A second open of the same allocation
 // - the same handle, or another handle of it with another offset - returns
 // the same mapping; the last umfCloseIPCHandle unmaps it. A list under one
-// mutex, held across the provider's open, so that two threads opening the
+// lock (LOCK_RANK_IPC_CACHE), held across the provider's open, so that two threads opening the
 // same handle map it once (opens are rare and slow anyway: system calls).
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "ipc/ipc_internal.h"
@@ -39,7 +39,7 @@
 #include "os/os.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
-#include "providers/provider_os_internal.h"
+#include "ipc/ipc_backing.h"
 
 // One mapping of the cache.
 typedef struct opened_t {
@@ -51,7 +51,7 @@ typedef struct opened_t {
     size_t refs;
 } opened_t;
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(cache_lock, LOCK_RANK_IPC_CACHE)
 static opened_t *cache; // protected by: cache_lock
 
 static umf_result_t refuse(const char *why) {
@@ -74,9 +74,9 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
                 name ? name : "unnamed");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (provider_ipc_is_native(provider)) {
-        provider_ipc_data_t d;
-        umf_result_t r = provider_ipc_load(h->provider_data, h->provider_data_size, ~0u, &d);
+    if ((provider_ipc_hooks(provider) != NULL)) {
+        ipc_pdata_t d;
+        umf_result_t r = ipc_pdata_load(h->provider_data, h->provider_data_size, ~0u, &d);
         if (r != UMF_RESULT_SUCCESS)
             return r;
         if (d.size != h->base_size)
@@ -84,19 +84,19 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
     }
     if (h->live_digest != ipc_live_digest(h))
         return refuse("the liveness record does not describe the handle");
-    provider_ipc_live_t l = {.pid = h->pid, .table_fd = h->live_fd, .table_dev = h->live_dev,
+    ipc_live_t l = {.pid = h->pid, .table_fd = h->live_fd, .table_dev = h->live_dev,
                              .table_ino = h->live_ino, .slot = h->live_slot, .id = h->live_id,
                              .digest = h->live_digest};
-    return provider_ipc_live_check(&l);
+    return ipc_live_check(&l);
 }
 
 // Whether a provider part of `part` bytes (declared by a header) is what
 // `provider` makes: our providers' size depends on the path in the part
 // (the sender's file or shm name), others' is fixed.
 static umf_result_t part_size_ok(umf_memory_provider_handle_t provider, size_t part) {
-    if (provider_ipc_is_native(provider)) {
-        if (part < PROVIDER_IPC_FIXED + 8 || part > PROVIDER_IPC_FIXED + PROVIDER_IPC_PATH_MAX ||
-            (part - PROVIDER_IPC_FIXED) % 8)
+    if ((provider_ipc_hooks(provider) != NULL)) {
+        if (part < IPC_PDATA_FIXED + 8 || part > IPC_PDATA_FIXED + IPC_PDATA_PATH_MAX ||
+            (part - IPC_PDATA_FIXED) % 8)
             return refuse("the declared size is not one of this provider's handle sizes");
         return UMF_RESULT_SUCCESS;
     }
@@ -171,12 +171,12 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
     if ((r = check(provider, h, total)) != UMF_RESULT_SUCCESS)
         goto out_free;
 
-    pthread_mutex_lock(&cache_lock);
+    lock_acquire(&cache_lock);
     for (opened_t *o = cache; o; o = o->next) {
         if (same_key(o, provider, h, total)) {
             o->refs++;
             *ptr = (void *)(o->map + (uintptr_t)h->offset);
-            pthread_mutex_unlock(&cache_lock);
+            lock_release(&cache_lock);
             r = UMF_RESULT_SUCCESS;
             goto out_free;
         }
@@ -195,7 +195,7 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
     } else {
         meta_free(o, sizeof *o);
     }
-    pthread_mutex_unlock(&cache_lock);
+    lock_release(&cache_lock);
 out_free:
     if (h)
         meta_free(h, total);
@@ -217,7 +217,7 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
     uintptr_t p = (uintptr_t)ptr;
     opened_t *gone = NULL;
     bool found = false;
-    pthread_mutex_lock(&cache_lock);
+    lock_acquire(&cache_lock);
     for (opened_t **pp = &cache; *pp; pp = &(*pp)->next) {
         opened_t *o = *pp;
         if (p >= o->map && p - o->map < o->key->base_size) {
@@ -229,7 +229,7 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
             break;
         }
     }
-    pthread_mutex_unlock(&cache_lock);
+    lock_release(&cache_lock);
     if (!found) {
         LOG_ERR("%p is not memory of an open IPC handle", ptr);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -246,9 +246,9 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
 
 size_t ipc_open_cache_count(void) {
     size_t n = 0;
-    pthread_mutex_lock(&cache_lock);
+    lock_acquire(&cache_lock);
     for (opened_t *o = cache; o; o = o->next)
         n++;
-    pthread_mutex_unlock(&cache_lock);
+    lock_release(&cache_lock);
     return n;
 }

@@ -128,16 +128,12 @@ int os_file_extend(int fd, uint64_t size);
 int os_file_truncate(int fd, uint64_t size);
 /// Frees the blocks of [off, off+len) (FALLOC_FL_PUNCH_HOLE|KEEP_SIZE).
 int os_file_punch_hole(int fd, uint64_t off, uint64_t len);
-int os_file_unlink(const char *path);
 
 /// The CPU and node the calling thread runs on (getcpu(2)); either may be NULL.
 int os_getcpu(unsigned *cpu, unsigned *node);
 
 /// The calling thread id (gettid).
 int os_gettid(void);
-
-/// Monotonic clock in nanoseconds.
-uint64_t os_now_ns(void);
 
 /// Monotonic clock in nanoseconds at the kernel tick's resolution (a few
 /// ms; CLOCK_MONOTONIC_COARSE): several times cheaper, for time stamps that

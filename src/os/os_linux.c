@@ -421,12 +421,6 @@ int os_file_punch_hole(int fd, uint64_t off, uint64_t len) {
     return errno;
 }
 
-int os_file_unlink(const char *path) {
-    if (!path)
-        return EINVAL;
-    return unlink(path) ? errno : 0;
-}
-
 int os_getcpu(unsigned *cpu, unsigned *node) {
     unsigned c = 0, n = 0;
     if (syscall(SYS_getcpu, &c, &n, NULL) != 0)
@@ -443,12 +437,6 @@ int os_gettid(void) { return (int)syscall(SYS_gettid); }
 uint64_t os_now_coarse_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t os_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

@@ -13,7 +13,6 @@
 #include "os/meta.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
-#include "providers/range_alloc.h"
 
 static __thread umf_memory_provider_handle_t last_failed;
 
@@ -56,19 +55,6 @@ void provider_native_error_get(const provider_native_error_t *slot, const char *
     *pError = slot->code;
 }
 
-umf_result_t provider_base_recommended_page_size(void *provider, size_t size, size_t *pageSize) {
-    (void)provider, (void)size;
-    if (!pageSize)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    *pageSize = os_page_size();
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t provider_base_min_page_size(void *provider, void *ptr, size_t *pageSize) {
-    (void)ptr;
-    return provider_base_recommended_page_size(provider, 0, pageSize);
-}
-
 umf_result_t provider_errno_to_result(int err) {
     switch (err) {
     case 0: return UMF_RESULT_SUCCESS;
@@ -101,27 +87,6 @@ int provider_protection_to_os(unsigned protection, int *os_prot) {
         p |= OS_PROT_EXEC;
     *os_prot = p;
     return 1;
-}
-
-umf_result_t provider_ranges_split(range_alloc_t *ranges, const char *who, void *ptr,
-                                   size_t totalSize, size_t firstSize) {
-    int e = range_alloc_split(ranges, (uintptr_t)ptr, totalSize, firstSize);
-    if (e) {
-        LOG_ERR("%s provider: cannot split %p (%zu into %zu)", who, ptr, totalSize, firstSize);
-        return e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                           : UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
-}
-
-umf_result_t provider_ranges_merge(range_alloc_t *ranges, const char *who, void *lowPtr,
-                                   void *highPtr, size_t totalSize) {
-    if (range_alloc_merge(ranges, (uintptr_t)lowPtr, (uintptr_t)highPtr, totalSize)) {
-        LOG_ERR("%s provider: cannot merge %p and %p into %zu bytes", who, lowPtr, highPtr,
-                totalSize);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
 }
 
 // The ops versions we accept: any 0.x table from 0.10 on has this layout.
@@ -331,72 +296,29 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderAllocationMerge(umf_memory_provider_
                                                hProvider->priv, lowPtr, highPtr, totalSize));
 }
 
-// IPC entry points: argument checks and dispatch; the handle format and the
-// pool-level cache are the IPC layer's (src/ipc).
-#define IPC_OP(h, op) ((h)->ops.ipc.op)
+// ---- IPC backing hooks (provider_internal.h) --------------------------------
 
-HETMEM_EXPORT umf_result_t umfMemoryProviderGetIPCHandleSize(umf_memory_provider_handle_t hProvider,
-                                                             size_t *size) {
-    CHECK_PROVIDER(hProvider);
-    if (!size)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!IPC_OP(hProvider, get_ipc_handle_size))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    ERRNO_KEEP_BEGIN;
-    umf_result_t r = IPC_OP(hProvider, get_ipc_handle_size)(hProvider->priv, size);
-    ERRNO_KEEP_END(r);
-    return provider_note_result(hProvider, r);
+const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_t *provider) {
+    static const provider_ipc_hooks_t *const families[] = {
+        &provider_os_ipc_hooks, &provider_file_ipc_hooks, &provider_devdax_ipc_hooks};
+    for (size_t i = 0; provider && i < sizeof families / sizeof *families; i++)
+        if (provider->ops.initialize == families[i]->initialize)
+            return families[i];
+    return NULL;
 }
 
-HETMEM_EXPORT umf_result_t umfMemoryProviderGetIPCHandle(umf_memory_provider_handle_t hProvider,
-                                                         const void *ptr, size_t size,
-                                                         void *providerIpcData) {
-    CHECK_PROVIDER(hProvider);
-    if (!ptr || !providerIpcData)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!IPC_OP(hProvider, get_ipc_handle))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    ERRNO_KEEP_BEGIN;
-    umf_result_t r = IPC_OP(hProvider, get_ipc_handle)(hProvider->priv, ptr, size, providerIpcData);
-    ERRNO_KEEP_END(r);
-    return provider_note_result(hProvider, r);
+static _Atomic(provider_freed_hook_t) freed_hook;
+
+void provider_set_freed_hook(provider_freed_hook_t hook) {
+    atomic_store_explicit(&freed_hook, hook, memory_order_release);
 }
 
-HETMEM_EXPORT umf_result_t umfMemoryProviderPutIPCHandle(umf_memory_provider_handle_t hProvider,
-                                                         void *providerIpcData) {
-    CHECK_PROVIDER(hProvider);
-    if (!providerIpcData)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!IPC_OP(hProvider, put_ipc_handle))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    ERRNO_KEEP_BEGIN;
-    umf_result_t r = IPC_OP(hProvider, put_ipc_handle)(hProvider->priv, providerIpcData);
-    ERRNO_KEEP_END(r);
-    return provider_note_result(hProvider, r);
+bool provider_freed_hook_set(void) {
+    return atomic_load_explicit(&freed_hook, memory_order_relaxed) != NULL;
 }
 
-HETMEM_EXPORT umf_result_t umfMemoryProviderOpenIPCHandle(umf_memory_provider_handle_t hProvider,
-                                                          void *providerIpcData, void **ptr) {
-    CHECK_PROVIDER(hProvider);
-    if (!providerIpcData || !ptr)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!IPC_OP(hProvider, open_ipc_handle))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    ERRNO_KEEP_BEGIN;
-    umf_result_t r = IPC_OP(hProvider, open_ipc_handle)(hProvider->priv, providerIpcData, ptr);
-    ERRNO_KEEP_END(r);
-    return provider_note_result(hProvider, r);
-}
-
-HETMEM_EXPORT umf_result_t umfMemoryProviderCloseIPCHandle(umf_memory_provider_handle_t hProvider,
-                                                           void *ptr, size_t size) {
-    CHECK_PROVIDER(hProvider);
-    if (!ptr)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (!IPC_OP(hProvider, close_ipc_handle))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    ERRNO_KEEP_BEGIN;
-    umf_result_t r = IPC_OP(hProvider, close_ipc_handle)(hProvider->priv, ptr, size);
-    ERRNO_KEEP_END(r);
-    return provider_note_result(hProvider, r);
+void provider_memory_freed(const void *owner, uintptr_t start, size_t len) {
+    provider_freed_hook_t h = atomic_load_explicit(&freed_hook, memory_order_acquire);
+    if (h)
+        h(owner, start, len);
 }

@@ -1,21 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The fixed memory provider (umf/providers/provider_fixed_memory.h): hands
-// out parts of one buffer that the caller owns - heap, stack, a mapping, a
-// device window - through range_alloc. The provider never reads or writes
-// the buffer (its bookkeeping is out of band, so the buffer may even be
-// PROT_NONE); only purge_force touches its pages, through madvise.
-//
-// Semantics (decided here, tested in tests/unit/providers_coarse):
-//   - alignment 0 means the OS page size; any other power of two is
-//     honoured exactly (8 gives 8, not a page), so small buffers work.
-//   - the buffer running out gives UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY, and
-//     the provider serves again once ranges are freed.
-//   - free of a pointer or size this provider did not hand out (foreign,
-//     interior, double free, wrong size) gives INVALID_ARGUMENT and changes
-//     nothing; size 0 frees the whole allocation at ptr (as UMF's coarse
-//     allocator accepts).
-//   - purge_lazy: NOT_SUPPORTED (left NULL), as in UMF.
-//   - purge_force: see fixed_purge_force.
+// The fixed memory provider (umf/providers/provider_fixed_memory.h): parts
+// of one buffer the caller owns, carved by the coarse core as its one
+// segment; the buffer is never read or written (only purge_force touches
+// it). Semantics: docs/providers-pools.md, "The coarse providers".
 #include <errno.h>
 #include <stdint.h>
 
@@ -26,8 +13,7 @@
 #include "base/util.h"
 #include "os/meta.h"
 #include "os/os.h"
-#include "providers/provider_internal.h"
-#include "providers/range_alloc.h"
+#include "providers/coarse.h"
 
 /// Params: the buffer to manage. Plain data, owned by the caller.
 struct umf_fixed_memory_provider_params_t {
@@ -35,16 +21,14 @@ struct umf_fixed_memory_provider_params_t {
     size_t size;
 };
 
-/// One provider: the buffer and the allocator of its ranges. Immutable
-/// after initialize except through `ranges`, which has its own lock.
+/// One provider: the core over one segment, the caller's buffer.
 typedef struct fixed_provider_t {
-    uintptr_t base;
-    size_t size;
-    range_alloc_t *ranges;
+    coarse_t core; // first
 } fixed_provider_t;
 
 // The calling thread's last native error of this provider family.
 static __thread provider_native_error_t fixed_error;
+static provider_native_error_t *native_error(void) { return &fixed_error; }
 
 // ---- params -----------------------------------------------------------------
 
@@ -61,25 +45,6 @@ static umf_result_t check_memory(void *ptr, size_t size) {
     return UMF_RESULT_SUCCESS;
 }
 
-HETMEM_EXPORT umf_result_t
-umfFixedMemoryProviderParamsCreate(umf_fixed_memory_provider_params_handle_t *hParams, void *ptr,
-                                   size_t size) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    umf_result_t r = check_memory(ptr, size);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    struct umf_fixed_memory_provider_params_t *p = meta_alloc(sizeof *p);
-    if (!p)
-        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    p->ptr = ptr;
-    p->size = size;
-    *hParams = p;
-    return UMF_RESULT_SUCCESS;
-}
-
 HETMEM_EXPORT umf_result_t umfFixedMemoryProviderParamsSetMemory(
     umf_fixed_memory_provider_params_handle_t hParams, void *ptr, size_t size) {
     if (!hParams) {
@@ -87,10 +52,23 @@ HETMEM_EXPORT umf_result_t umfFixedMemoryProviderParamsSetMemory(
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     umf_result_t r = check_memory(ptr, size);
+    if (r == UMF_RESULT_SUCCESS) {
+        hParams->ptr = ptr;
+        hParams->size = size;
+    }
+    return r;
+}
+
+HETMEM_EXPORT umf_result_t
+umfFixedMemoryProviderParamsCreate(umf_fixed_memory_provider_params_handle_t *hParams, void *ptr,
+                                   size_t size) {
+    struct umf_fixed_memory_provider_params_t tmp;
+    umf_result_t r = umfFixedMemoryProviderParamsSetMemory(hParams ? &tmp : NULL, ptr, size);
     if (r != UMF_RESULT_SUCCESS)
         return r;
-    hParams->ptr = ptr;
-    hParams->size = size;
+    if (!(*hParams = meta_alloc(sizeof tmp)))
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    **hParams = tmp;
     return UMF_RESULT_SUCCESS;
 }
 
@@ -99,6 +77,37 @@ umfFixedMemoryProviderParamsDestroy(umf_fixed_memory_provider_params_handle_t hP
     meta_free(hParams, sizeof *hParams);
     return UMF_RESULT_SUCCESS;
 }
+
+// ---- backend --------------------------------------------------------------
+
+// purge_force must leave the pages reading as zeros, and the buffer's kind
+// is unknown: MADV_DONTNEED alone is wrong for shared or file-backed
+// buffers (the old contents come back). So:
+//   1. MADV_REMOVE frees the backing store of a shared mapping (shmem,
+//      memfd, a MAP_SHARED file: the file gets a hole) - reads give zeros.
+//   2. It fails with EINVAL on private anonymous memory (heap, stack,
+//      anonymous mmap); there MADV_DONTNEED gives zero pages.
+//   3. It fails with EACCES on a private file mapping, where DONTNEED would
+//      bring back the file's bytes: no way to honour the contract without
+//      writing, so PURGE_FORCE_FAILED (errno EACCES) is reported.
+// Locked (mlock) ranges fail both and report PURGE_FORCE_FAILED too.
+static int fixed_purge(coarse_t *c, void *ptr, size_t len, uint64_t off) {
+    (void)c, (void)off;
+    int e = os_madvise(ptr, len, OS_ADV_REMOVE);
+    return e == EINVAL ? os_madvise(ptr, len, OS_ADV_DONTNEED) : e;
+}
+
+static const coarse_backend_t fixed_backend = {
+    .name = "fixed",
+    .umf_name = "FIXED",
+    .state_size = sizeof(fixed_provider_t),
+    .owns_mappings = false, // the buffer is the caller's
+    .alloc_failed = UMF_FIXED_RESULT_ERROR_PURGE_FORCE_FAILED, // never: a buffer does not grow
+    .purge_failed = UMF_FIXED_RESULT_ERROR_PURGE_FORCE_FAILED,
+    .native_error = native_error,
+    .grow = NULL,
+    .purge = fixed_purge,
+};
 
 // ---- ops --------------------------------------------------------------------
 
@@ -114,129 +123,17 @@ static umf_result_t fixed_initialize(void *params, void **provider) {
     fixed_provider_t *fp = meta_alloc(sizeof *fp);
     if (!fp)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    fp->base = (uintptr_t)in->ptr;
-    fp->size = in->size;
-    int e = range_alloc_create(fp->base, fp->size, &fp->ranges);
+    int e = coarse_init(&fp->core, &fixed_backend, os_page_size());
+    if (e == 0)
+        e = coarse_seg_add(&fp->core, (uintptr_t)in->ptr, in->size, in->size, 0);
     if (e) {
-        meta_free(fp, sizeof *fp);
+        coarse_destroy(&fp->core);
         return provider_errno_to_result(e);
     }
     *provider = fp;
     return UMF_RESULT_SUCCESS;
 }
 
-static void fixed_finalize(void *provider) {
-    fixed_provider_t *fp = provider;
-    if (!fp)
-        return;
-    range_alloc_destroy(fp->ranges);
-    meta_free(fp, sizeof *fp);
-}
-
-static umf_result_t fixed_alloc(void *provider, size_t size, size_t alignment, void **ptr) {
-    fixed_provider_t *fp = provider;
-    if (size == 0 || !ptr) {
-        LOG_ERR("fixed provider: %s", size == 0 ? "size 0" : "NULL ptr");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (alignment & (alignment - 1))
-        return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
-    if (alignment == 0)
-        alignment = os_page_size();
-    uintptr_t a;
-    int e = range_alloc_alloc(fp->ranges, size, alignment, &a);
-    if (e) {
-        LOG_INFO("fixed provider: no room for %zu bytes aligned to %zu in %p+%zu", size,
-                 alignment, (void *)fp->base, fp->size);
-        return e == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                           : UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    *ptr = (void *)a;
-    return UMF_RESULT_SUCCESS;
-}
-
-static umf_result_t fixed_free(void *provider, void *ptr, size_t size) {
-    fixed_provider_t *fp = provider;
-    if (!ptr)
-        return UMF_RESULT_SUCCESS;
-    if (range_alloc_free(fp->ranges, (uintptr_t)ptr, size)) {
-        LOG_ERR("fixed provider: %p (size %zu) is not an allocation of this provider", ptr,
-                size);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    return UMF_RESULT_SUCCESS;
-}
-
-static void fixed_get_last_native_error(void *provider, const char **ppMessage,
-                                        int32_t *pError) {
-    (void)provider;
-    provider_native_error_get(&fixed_error, ppMessage, pError);
-}
-
-// purge_force must leave the pages reading as zeros, and the buffer's kind
-// is unknown: MADV_DONTNEED alone is wrong for shared or file-backed
-// buffers (the old contents come back). So:
-//   1. MADV_REMOVE frees the backing store of a shared mapping (shmem,
-//      memfd, a MAP_SHARED file: the file gets a hole) - reads give zeros.
-//   2. It fails with EINVAL on private anonymous memory (heap, stack,
-//      anonymous mmap); there MADV_DONTNEED gives zero pages.
-//   3. It fails with EACCES on a private file mapping, where DONTNEED would
-//      bring back the file's bytes: no way to honour the contract without
-//      writing, so PURGE_FORCE_FAILED (errno EACCES) is reported.
-// Locked (mlock) ranges fail both and report PURGE_FORCE_FAILED too.
-static umf_result_t fixed_purge_force(void *provider, void *ptr, size_t size) {
-    fixed_provider_t *fp = provider;
-    uintptr_t a = (uintptr_t)ptr;
-    if (a < fp->base || size > fp->size || a - fp->base > fp->size - size) {
-        LOG_ERR("fixed provider: purge range %p+%zu is outside the buffer", ptr, size);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (size == 0)
-        return UMF_RESULT_SUCCESS;
-    int e = os_madvise(ptr, size, OS_ADV_REMOVE);
-    if (e == EINVAL)
-        e = os_madvise(ptr, size, OS_ADV_DONTNEED);
-    if (e) {
-        LOG_ERR("fixed provider: cannot purge %p+%zu (%s)", ptr, size, LOG_STRERROR(e));
-        return provider_set_native_error(&fixed_error, UMF_FIXED_RESULT_ERROR_PURGE_FORCE_FAILED,
-                                         e, "fixed provider: purge_force failed");
-    }
-    return UMF_RESULT_SUCCESS;
-}
-
-static const char *fixed_get_name(void *provider) {
-    (void)provider;
-    return "FIXED";
-}
-
-static umf_result_t fixed_allocation_split(void *provider, void *ptr, size_t totalSize,
-                                          size_t firstSize) {
-    return provider_ranges_split(((fixed_provider_t *)provider)->ranges, "fixed", ptr, totalSize, firstSize);
-}
-
-static umf_result_t fixed_allocation_merge(void *provider, void *lowPtr, void *highPtr,
-                                          size_t totalSize) {
-    return provider_ranges_merge(((fixed_provider_t *)provider)->ranges, "fixed", lowPtr, highPtr,
-                                 totalSize);
-}
-
-static umf_memory_provider_ops_t fixed_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = fixed_initialize,
-    .finalize = fixed_finalize,
-    .alloc = fixed_alloc,
-    .free = fixed_free,
-    .get_last_native_error = fixed_get_last_native_error,
-    .get_recommended_page_size = provider_base_recommended_page_size,
-    .get_min_page_size = provider_base_min_page_size,
-    .get_name = fixed_get_name,
-    .ext =
-        {
-            .purge_lazy = NULL, // NOT_SUPPORTED, as in UMF
-            .purge_force = fixed_purge_force,
-            .allocation_merge = fixed_allocation_merge,
-            .allocation_split = fixed_allocation_split,
-        },
-};
+static umf_memory_provider_ops_t fixed_ops = COARSE_OPS(fixed_initialize);
 
 HETMEM_EXPORT umf_memory_provider_ops_t *umfFixedMemoryProviderOps(void) { return &fixed_ops; }

@@ -50,51 +50,66 @@ umf_result_t provider_set_native_error(provider_native_error_t *slot, int32_t co
 void provider_native_error_get(const provider_native_error_t *slot, const char **ppMessage,
                                int32_t *pError);
 
-/// get_recommended_page_size / get_min_page_size of the providers whose
-/// memory comes in base pages (fixed, file): the OS page size.
-umf_result_t provider_base_recommended_page_size(void *provider, size_t size, size_t *pageSize);
-umf_result_t provider_base_min_page_size(void *provider, void *ptr, size_t *pageSize);
-
 /// Maps an errno value from the OS layer to a umf_result_t (ENOMEM ->
 /// OUT_OF_HOST_MEMORY, EINVAL -> INVALID_ARGUMENT, ...).
 umf_result_t provider_errno_to_result(int err);
-
-struct range_alloc_t;
-
-/// allocation_split / allocation_merge of the providers that hand out
-/// ranges of one region with range_alloc (fixed, file, devdax); `who`
-/// names the provider in log lines.
-umf_result_t provider_ranges_split(struct range_alloc_t *ranges, const char *who, void *ptr,
-                                   size_t totalSize, size_t firstSize);
-umf_result_t provider_ranges_merge(struct range_alloc_t *ranges, const char *who, void *lowPtr,
-                                   void *highPtr, size_t totalSize);
 
 /// umf_mem_protection_flags_t -> OS_PROT_* (src/os). Returns false for
 /// an invalid combination (0, unknown bits, or NONE with other bits).
 int provider_protection_to_os(unsigned protection, int *os_prot);
 
-// Backing lookup of the coarse providers (file, devdax). The IPC layer turns
-// an allocation into a handle (path, offset, size) with it. Both keep their
-// offsets as "address - base of the mapping" over a range_alloc region.
+// ---- IPC: the backing hooks that the IPC layer (src/ipc) drives ----------
+// Our providers hold no IPC code: their ops tables leave `ipc` NULL, and the
+// public umfMemoryProvider*IPC* entry points (src/ipc/ipc_provider.c) ask
+// provider_ipc_hooks for the family's hooks. User providers keep their own
+// ops.ipc and are dispatched to them.
 
-/// Where an allocation of a file or devdax provider lives.
-typedef struct provider_backing_t {
-    const char *path;   // the file or device path (owned by the provider)
-    int fd;             // the provider's open descriptor (owned by the provider)
-    uint64_t offset;    // file/device offset of the allocation's first byte
-    uintptr_t start;    // the allocation's first byte
-    size_t size;        // the allocation's size
-    bool shared;        // MAP_SHARED (another process may map the same bytes)
-} provider_backing_t;
+/// The object behind memory of our providers, as an IPC handle names it.
+typedef enum provider_object_t {
+    PROVIDER_OBJ_MEMFD = 1,  // OS provider, shared, no shm name: the fd itself
+    PROVIDER_OBJ_SHM = 2,    // OS provider, shared, /dev/shm/NAME
+    PROVIDER_OBJ_FILE = 3,   // file provider, shared visibility
+    PROVIDER_OBJ_DEVDAX = 4, // devdax provider
+} provider_object_t;
 
-/// For a pointer inside a live allocation of a file provider (created from
-/// umfFileMemoryProviderOps), fills *out. Returns 0, ENOENT (not allocated
-/// there) or EINVAL (not a file provider).
-int provider_file_backing(struct umf_memory_provider_t *provider, const void *ptr,
-                          provider_backing_t *out);
+/// What describe fills in (pointers owned by the provider).
+typedef struct provider_ipc_desc_t {
+    provider_object_t kind;
+    int fd;            // the provider's descriptor of the object
+    const char *path;  // shm name, file or device path; "" for a memfd
+    uint64_t off;      // object offset of ptr (describe with a range only)
+    uint64_t align;    // mapping granularity: page, huge page, device alignment
+    int prot;          // OS_PROT_* the provider maps with (and opens with)
+    const void *owner; // whose exports provider_memory_freed ends
+} provider_ipc_desc_t;
 
-/// The same for a devdax provider (umfDevDaxMemoryProviderOps).
-int provider_devdax_backing(struct umf_memory_provider_t *provider, const void *ptr,
-                            provider_backing_t *out);
+/// One provider family's hooks.
+typedef struct provider_ipc_hooks_t {
+    /// The family's initialize: identifies its providers.
+    umf_result_t (*initialize)(void *params, void **provider);
+    /// Mask of 1 << provider_object_t that the family's providers open.
+    unsigned opens;
+    /// Describes the object behind [ptr, ptr+size), which must lie in one
+    /// allocation (or a part allocation_split made): NOT_SUPPORTED for
+    /// private memory, INVALID_ARGUMENT for memory that is not the
+    /// provider's or size 0. ptr NULL: the object only (kind, path, prot;
+    /// no off), for every provider of the family, private ones too.
+    umf_result_t (*describe)(void *priv, const void *ptr, size_t size, provider_ipc_desc_t *out);
+} provider_ipc_hooks_t;
+
+/// Our families' hooks (provider_os_shared.c, provider_file.c, provider_devdax.c).
+extern const provider_ipc_hooks_t provider_os_ipc_hooks, provider_file_ipc_hooks,
+    provider_devdax_ipc_hooks;
+
+/// The hooks of `provider`'s family, or NULL for a provider not ours.
+const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_t *provider);
+
+/// Called by our providers when [start, start+len) of `owner` is freed (len
+/// SIZE_MAX: all of it, at finalize): the IPC layer's hook ends the exports
+/// of that memory. A relaxed load while the IPC layer installed none.
+typedef void (*provider_freed_hook_t)(const void *owner, uintptr_t start, size_t len);
+void provider_set_freed_hook(provider_freed_hook_t hook);
+bool provider_freed_hook_set(void);
+void provider_memory_freed(const void *owner, uintptr_t start, size_t len);
 
 #endif // HETMEM_PROVIDERS_PROVIDER_INTERNAL_H

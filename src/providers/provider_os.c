@@ -303,7 +303,7 @@ static umf_result_t init_parts(provider_os_t *p, const struct umf_os_memory_prov
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_result_t os_initialize(void *params, void **provider) {
+umf_result_t provider_os_initialize(void *params, void **provider) {
     if (!params || !provider) {
         LOG_ERR("NULL %s", !params ? "params" : "provider");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -560,7 +560,7 @@ static umf_result_t os_allocation_merge(void *provider, void *lowPtr, void *high
 // provider opens them, with its own protection.
 static umf_memory_provider_ops_t os_ops = {
     .version = UMF_VERSION_CURRENT,
-    .initialize = os_initialize,
+    .initialize = provider_os_initialize,
     .finalize = os_finalize,
     .alloc = os_alloc,
     .free = os_free,
@@ -575,14 +575,7 @@ static umf_memory_provider_ops_t os_ops = {
             .allocation_merge = os_allocation_merge,
             .allocation_split = os_allocation_split,
         },
-    .ipc =
-        {
-            .get_ipc_handle_size = provider_os_ipc_size,
-            .get_ipc_handle = provider_os_ipc_get,
-            .put_ipc_handle = provider_ipc_put,
-            .open_ipc_handle = provider_os_ipc_open,
-            .close_ipc_handle = provider_ipc_close,
-        },
+    // .ipc: NULL; src/ipc drives the describe hook (provider_os_ipc_hooks)
 };
 
 HETMEM_EXPORT umf_memory_provider_ops_t *umfOsMemoryProviderOps(void) { return &os_ops; }

@@ -2,8 +2,8 @@
 // Internal view of the OS memory provider, shared by its three files
 // (provider_os_params.c: the params builder; provider_os.c: the ops and
 // the NUMA modes; provider_os_shared.c: the backing fd of shared visibility
-// and its address -> file offset map) and, later, the IPC layer, which
-// builds IPC handles as (fd or shm name, offset, size).
+// and its address -> file offset map, which the IPC layer reads through the
+// provider's describe hook).
 //
 // Glossary
 //   unit     the provider's page: os_page_size(), or the huge page size when
@@ -15,7 +15,6 @@
 #ifndef HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H
 #define HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 
 #include <umf/providers/provider_os_memory.h>
 
+#include "base/lock.h"
 #include "base/nodeset.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
@@ -93,7 +93,7 @@ typedef struct provider_os_t {
     // Shared visibility. fd and shm_name are immutable after initialize.
     int fd;                 // memfd or /dev/shm/NAME; -1 when private
     char *shm_name;         // NULL for a memfd; owned (meta memory)
-    pthread_mutex_t lock;   // protects what follows, and orders a shared
+    lock_t lock;            // LOCK_RANK_PROVIDER; protects what follows, and orders a shared
                             // allocation's offset, binding and file growth
     uint64_t fd_next;       // protected by: lock; next free file offset
     provider_os_extent_t *ext; // protected by: lock; sorted by addr, disjoint
@@ -158,6 +158,9 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
 
 // ---- provider_os.c --------------------------------------------------------
 
+/// The ops table's initialize (names the family in provider_os_ipc_hooks).
+umf_result_t provider_os_initialize(void *params, void **provider);
+
 /// Records the calling thread's native error of the OS provider family and
 /// returns UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC.
 umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
@@ -165,170 +168,5 @@ umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
 /// Test support: the calling thread's next NUMA binding fails with `err`
 /// (0 disarms). Lets single-node machines exercise the bind-failure path.
 void provider_os_fail_next_bind_for_testing(int err);
-
-// ---- IPC (provider_ipc.c, provider_ipc_open.c) --------------------------------
-// The IPC operations of the OS provider (shared visibility), and what the
-// file and devdax providers share with it: one layout of provider IPC data,
-// the process-wide export table that tells an opener whether an export is
-// still alive, the checks an opener makes, and the registry of mappings
-// made by opens (so that a close unmaps exactly what an open mapped).
-//
-// Liveness: every export (get_ipc_handle) takes a slot of the export table,
-// a memfd of 16-byte slots {id, digest}, readable by any process that may
-// take the exporter's descriptors (only the exporter writes it). The slot holds
-// the export's id (never reused) while the exported range lives; freeing
-// any part of the range, or destroying the provider, clears it. An opener
-// maps the exporter's table read-only and requires the id, and the digest
-// of the handle's (kind, object, offset, size, alignment, pid) - so a stale
-// or altered handle is refused before anything of it is mapped.
-
-#define PROVIDER_IPC_MAGIC 0x43504948u // "HIPC"
-#define PROVIDER_IPC_VERSION 2u        // 2: the path is variable-size
-#define PROVIDER_IPC_PATH_MAX 4096u    // PATH_MAX, with the NUL
-#define PROVIDER_IPC_SLOTS 32768u      // live records per process (512 KiB of table, sparse)
-
-/// The backing object an IPC handle names.
-typedef enum provider_ipc_kind_t {
-    PROVIDER_IPC_MEMFD = 1,  // OS provider, shared, no shm name: the fd itself
-    PROVIDER_IPC_SHM = 2,    // OS provider, shared, /dev/shm/NAME
-    PROVIDER_IPC_FILE = 3,   // file provider, shared visibility
-    PROVIDER_IPC_DEVDAX = 4, // devdax provider
-} provider_ipc_kind_t;
-
-/// The provider part of an IPC handle of the OS, file and devdax providers.
-/// In memory it has room for any path; on the wire (what get_ipc_handle
-/// writes, provider_ipc_store) it is the fields up to `path`
-/// (PROVIDER_IPC_FIXED bytes) followed by `path_size` bytes: the path, its
-/// NUL and zero padding to a multiple of 8. get_ipc_handle_size gives the
-/// wire size of the provider's own path (8 bytes of path for a memfd), so
-/// that a memfd handle's provider part is 128 bytes, not 4 KiB. Plain data in
-/// the sender's byte order; the opener copies it and checks every field.
-typedef struct provider_ipc_data_t {
-    uint32_t magic;          // PROVIDER_IPC_MAGIC
-    uint32_t version;        // PROVIDER_IPC_VERSION
-    uint32_t kind;           // provider_ipc_kind_t
-    int32_t pid;             // the exporting process
-    int32_t fd;              // its descriptor of the backing object
-    int32_t table_fd;        // its descriptor of the export table
-    uint32_t path_size;      // bytes of `path` on the wire (8..PATH_MAX, multiple of 8)
-    uint32_t reserved;       // 0
-    uint64_t dev, ino, rdev; // identity of the object (rdev: of a device)
-    uint64_t off;            // offset of the exported range in the object
-    uint64_t size;           // bytes of the exported range (> 0)
-    uint64_t align;          // mapping granularity: the page, the huge page
-                             // or the device DAX alignment (a power of two)
-    uint64_t table_dev, table_ino; // identity of the export table
-    uint64_t slot;           // the export's slot in the table
-    uint64_t export_id;      // what the slot holds while the export lives
-    uint64_t digest;         // what the slot's digest word holds
-    char path[PROVIDER_IPC_PATH_MAX]; // shm name, file path or device path; "" for memfd
-} provider_ipc_data_t;
-
-/// Bytes of the wire form before the path.
-#define PROVIDER_IPC_FIXED offsetof(provider_ipc_data_t, path)
-
-/// Wire size of provider IPC data naming `path` ("" for a memfd), or 0 when
-/// the path is too long for a handle.
-size_t provider_ipc_wire_size(const char *path);
-
-/// Writes the wire form of *d (d->path set; path_size is filled in here) to
-/// `out`, which has provider_ipc_wire_size(d->path) bytes.
-void provider_ipc_store(provider_ipc_data_t *d, void *out);
-
-/// A liveness record of the export table (see above), as a handle carries
-/// it: where the exporter's table is, which slot, what the slot holds.
-typedef struct provider_ipc_live_t {
-    int32_t pid;        // the exporting process
-    int32_t table_fd;   // its descriptor of the table
-    uint64_t table_dev, table_ino;
-    uint64_t slot, id, digest;
-} provider_ipc_live_t;
-
-/// Takes a slot for `owner`'s [start, start+len) with `digest` (a record of
-/// the same owner, range and digest is reused: *fresh false) and fills *out.
-/// The IPC layer uses it for pool allocations (owner: the pool), the
-/// providers for their exports (owner: the provider's state).
-umf_result_t provider_ipc_live_add(const void *owner, uintptr_t start, size_t len,
-                                   uint64_t digest, provider_ipc_live_t *out, bool *fresh);
-
-/// Whether the record is alive in its exporter's table and holds `digest`:
-/// reads the slot from the exporter's table (this process's or another's).
-/// INVALID_ARGUMENT (logged) when it ended, or does not match.
-umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l);
-
-/// Ends every record of `owner` that overlaps [start, start+len) (len
-/// SIZE_MAX: all of owner's) and returns how many ended. Cheap when nothing
-/// is exported.
-size_t provider_ipc_live_end(const void *owner, uintptr_t start, size_t len);
-
-/// Registers the export of [start, start+len) of `owner` (a provider's
-/// state) described by *d (kind, object identity, off, size filled in) and
-/// fills the table fields of *d. An export of the same range with the same
-/// description is reused (same id, so two handles of one allocation are the
-/// same handle). OUT_OF_HOST_MEMORY when the table is full.
-umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
-                                 provider_ipc_data_t *d);
-
-/// Ends every export of `owner` that overlaps [start, start+len): called
-/// when that memory is freed (len SIZE_MAX: all of owner's, at finalize).
-/// Cheap when nothing is exported.
-void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len);
-
-/// True while this process has any live export (a relaxed read: for
-/// skipping work on free paths, not for decisions that need the lock).
-bool provider_ipc_exporting(void);
-
-/// Copies provider IPC data from a handle (the fixed part first; the path
-/// only once path_size checks out, so that nothing past the wire size is
-/// read) and checks what can be checked without the kernel: magic, version,
-/// a kind in `kinds` (a mask of 1 << kind), pid, descriptors, size and
-/// offset ranges, a power-of-two alignment, a NUL-terminated path fitting
-/// the kind and filling path_size. `size` is the bytes the caller has
-/// (SIZE_MAX: unknown); a wire size other than `size` is refused.
-/// INVALID_ARGUMENT (with the reason logged) otherwise.
-umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
-                               provider_ipc_data_t *out);
-
-/// Whether the export *d names is alive in its exporter's table with the
-/// digest of d's description (provider_ipc.c).
-umf_result_t provider_ipc_export_check(const provider_ipc_data_t *d);
-
-/// Whether the object behind descriptor d->fd of the exporting process is
-/// `id` (the object this process opened), and the export is alive in the
-/// exporter's table. INVALID_ARGUMENT for a process that is gone, a handle
-/// that does not match or an export that ended.
-umf_result_t provider_ipc_verify(const provider_ipc_data_t *d, const os_file_id_t *id);
-
-/// Maps the exported range of `fd` (an object of `obj_size` bytes; the
-/// range must lie inside it) with protection `prot` and returns the address
-/// of its first byte; the mapping is rounded out to d->align. Recorded for
-/// provider_ipc_unmap.
-umf_result_t provider_ipc_map(const provider_ipc_data_t *d, int fd, uint64_t obj_size, int prot,
-                              void **ptr);
-
-/// The whole open of provider_ipc_data_t: load (kinds as for
-/// provider_ipc_load), obtain the object, verify, map with `prot`.
-umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void **ptr);
-
-/// Unmaps what provider_ipc_map mapped at ptr. INVALID_ARGUMENT for any
-/// other pointer (nothing is unmapped).
-umf_result_t provider_ipc_unmap(void *ptr);
-
-/// An errno value of an open -> result: the handle's fault (INVALID_ARGUMENT)
-/// for everything but ENOMEM and ENOSYS.
-umf_result_t provider_ipc_errno_result(int err);
-
-// The IPC operations the three providers share.
-umf_result_t provider_ipc_put(void *provider, void *data);
-umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size);
-
-/// True when the provider's IPC data is provider_ipc_data_t (one of ours):
-/// the IPC layer then also checks the handle header against it.
-bool provider_ipc_is_native(const struct umf_memory_provider_t *provider);
-
-// The OS provider's own (provider_os_shared.c, at the end).
-umf_result_t provider_os_ipc_size(void *provider, size_t *size);
-umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, void *data);
-umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr);
 
 #endif // HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H

@@ -52,6 +52,22 @@ static void free_list(struct umf_os_memory_provider_params_t *p) {
     p->numa_list_len = 0;
 }
 
+// A meta copy of n elements of `size` bytes (NULL for none); (NULL, 0) is
+// "none", a pointer needs a length and a length a pointer, n <= NODESET_MAX.
+static umf_result_t copy_array(const void *src, unsigned n, size_t size, const char *what,
+                               void **out) {
+    if (!src != !n || n > NODESET_MAX) {
+        LOG_ERR("%s %p with length %u (at most %u)", what, src, n, NODESET_MAX);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    if (n && !(*out = meta_alloc((size_t)n * size)))
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    if (n)
+        memcpy(*out, src, (size_t)n * size);
+    return UMF_RESULT_SUCCESS;
+}
+
 static void free_partitions(struct umf_os_memory_provider_params_t *p) {
     meta_free(p->partitions, (size_t)p->partitions_len * sizeof *p->partitions);
     p->partitions = NULL;
@@ -131,21 +147,10 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetShmName(
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetNumaList(
     umf_os_memory_provider_params_handle_t hParams, unsigned *numa_list, unsigned numa_list_len) {
     CHECK_PARAMS(hParams);
-    if (!numa_list != !numa_list_len) {
-        LOG_ERR("numa_list %p with length %u", (void *)numa_list, numa_list_len);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (numa_list_len > NODESET_MAX) {
-        LOG_ERR("numa_list of %u nodes (at most %u)", numa_list_len, NODESET_MAX);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    unsigned *copy = NULL;
-    if (numa_list_len) {
-        copy = meta_alloc((size_t)numa_list_len * sizeof *copy);
-        if (!copy)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-        memcpy(copy, numa_list, (size_t)numa_list_len * sizeof *copy);
-    }
+    unsigned *copy;
+    umf_result_t r = copy_array(numa_list, numa_list_len, sizeof *copy, "numa_list", (void **)&copy);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
     free_list(hParams);
     hParams->numa_list = copy;
     hParams->numa_list_len = numa_list_len;
@@ -184,23 +189,17 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartitions(
         LOG_ERR("partitions %p with length %u", (void *)partitions, partitions_len);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (partitions_len > NODESET_MAX) {
-        LOG_ERR("%u partitions (at most %u)", partitions_len, NODESET_MAX);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     for (unsigned i = 0; i < partitions_len; i++) {
         if (partitions[i].weight == 0) {
             LOG_ERR("partition %u has weight 0", i);
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;
         }
     }
-    umf_numa_split_partition_t *copy = NULL;
-    if (partitions_len) {
-        copy = meta_alloc((size_t)partitions_len * sizeof *copy);
-        if (!copy)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-        memcpy(copy, partitions, (size_t)partitions_len * sizeof *copy);
-    }
+    umf_numa_split_partition_t *copy;
+    umf_result_t r =
+        copy_array(partitions, partitions_len, sizeof *copy, "partitions", (void **)&copy);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
     free_partitions(hParams);
     hParams->partitions = copy;
     hParams->partitions_len = partitions_len;

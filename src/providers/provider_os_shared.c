@@ -4,10 +4,7 @@
 // increasing file offsets, and the extent map that remembers the file
 // offset of every allocation (and of the parts allocation_split makes), so
 // that the IPC layer can describe memory as (fd or name, offset, size).
-// The OS provider's IPC operations are at the end; what the file and
-// devdax providers share with them is in provider_ipc.c (the export table)
-// and provider_ipc_open.c (an opener's checks, the registry of opened
-// mappings); the design is in provider_os_internal.h.
+// At the end: the describe hook through which src/ipc makes handles.
 //
 // The extent map is a sorted array of disjoint extents in meta memory,
 // guarded by the provider's mutex; lookups are binary searches. The same
@@ -60,12 +57,12 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
         }
     }
     p->fd = fd;
-    pthread_mutex_init(&p->lock, NULL);
+    lock_init(&p->lock, LOCK_RANK_PROVIDER, "os provider shared");
     return UMF_RESULT_SUCCESS;
 }
 
 void provider_os_shared_fini(provider_os_t *p) {
-    provider_ipc_unexport(p, 0, SIZE_MAX); // handles of this provider are stale from now
+    provider_memory_freed(p, 0, SIZE_MAX); // handles of this provider are stale from now
     if (p->fd >= 0)
         (void)os_file_close(p->fd);
     p->fd = -1;
@@ -78,7 +75,7 @@ void provider_os_shared_fini(provider_os_t *p) {
     meta_free(p->ext, p->ext_cap * sizeof *p->ext);
     p->ext = NULL;
     p->ext_len = p->ext_cap = 0;
-    pthread_mutex_destroy(&p->lock);
+    lock_fini(&p->lock);
 }
 
 // ---- the extent map (all callers hold p->lock) ---------------------------------
@@ -174,7 +171,7 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
     umf_result_t r;
     void *addr = NULL, *resv = NULL;
     int err;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     uint64_t off = p->fd_next;
     if (off + len < off) {
         r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
@@ -226,7 +223,7 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
     ext_insert(p, ext_find(p, (uintptr_t)addr),
                (provider_os_extent_t){.addr = (uintptr_t)addr, .size = len, .off = off});
     p->fd_next = off + len;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     *out = addr;
     return UMF_RESULT_SUCCESS;
 
@@ -235,7 +232,7 @@ out_unmap:
     (void)os_file_punch_hole(p->fd, off, len); // whatever growth committed
     p->fd_next = off + len; // the range may hold a policy: never reuse it
 out_unlock:
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
@@ -266,65 +263,56 @@ static void ext_cut(provider_os_t *p, size_t i, uintptr_t a, uintptr_t b) {
     }
 }
 
-// Any range made of whole extents or parts of them (a pool may give back
-// part of an allocation without splitting it first). Checked before
-// anything changes, so a bad free (twice, or memory not ours) is refused.
-umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
+// Free (`release`) or purge any range made of whole extents or parts of
+// them (a pool may give back part of an allocation without splitting it
+// first). Checked before anything changes, so a bad free (twice, or memory
+// not ours) is refused. A free unmaps, then punches the file: a failed
+// punch only leaves the pages in the file until the provider is destroyed.
+static umf_result_t drop(provider_os_t *p, void *addr, size_t len, bool release) {
     uintptr_t a = (uintptr_t)addr, b = a + len;
     size_t i;
+    int err;
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     if (b < a || !ext_covers(p, a, b, &i)) {
-        LOG_ERR("free of %p+%zu: not memory of this provider", addr, len);
+        LOG_ERR("%s of %p+%zu: not memory of this provider", release ? "free" : "purge", addr,
+                len);
         r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        goto out;
-    }
-    if (!ext_reserve(p, 1)) {
+    } else if (!release) {
+        if ((err = punch(p, i, a, b)) != 0)
+            r = provider_os_native_error(UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED, err,
+                                         "punching shared memory failed");
+    } else if (!ext_reserve(p, 1)) {
         r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-        goto out;
+    } else {
+        provider_memory_freed(p, a, len); // IPC handles of the range are stale first
+        if ((err = os_unmap(addr, len)) != 0) {
+            r = provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
+                                         "unmapping shared memory failed");
+        } else {
+            if ((err = punch(p, i, a, b)) != 0)
+                LOG_WARN("punching the freed range %p+%zu failed: %s", addr, len,
+                         LOG_STRERROR(err));
+            ext_cut(p, i, a, b);
+        }
     }
-    // IPC handles of any part of the range are stale before the range goes.
-    provider_ipc_unexport(p, a, len);
-    int err = os_unmap(addr, len);
-    if (err) {
-        r = provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
-                                     "unmapping shared memory failed");
-        goto out;
-    }
-    // Unmapped: the range is gone whatever the punch says; a failed punch
-    // only leaves the pages in the file until the provider is destroyed.
-    err = punch(p, i, a, b);
-    if (err)
-        LOG_WARN("punching the freed range %p+%zu failed: %s", addr, len, LOG_STRERROR(err));
-    ext_cut(p, i, a, b);
-out:
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
+umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
+    return drop(p, addr, len, true);
+}
+
 umf_result_t provider_os_shared_purge(provider_os_t *p, void *addr, size_t len) {
-    uintptr_t a = (uintptr_t)addr, b = a + len;
-    size_t i;
-    umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
-    if (b < a || !ext_covers(p, a, b, &i)) {
-        LOG_ERR("purge of %p+%zu: not memory of this provider", addr, len);
-        r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    } else {
-        int err = punch(p, i, a, b);
-        if (err)
-            r = provider_os_native_error(UMF_OS_RESULT_ERROR_PURGE_FORCE_FAILED, err,
-                                         "punching shared memory failed");
-    }
-    pthread_mutex_unlock(&p->lock);
-    return r;
+    return drop(p, addr, len, false);
 }
 
 // total and first are whole units (checked by the caller); the extent must
 // be exactly the allocation being split.
 umf_result_t provider_os_shared_split(provider_os_t *p, void *addr, size_t total, size_t first) {
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     ptrdiff_t i = ext_at(p, (uintptr_t)addr);
     if (i < 0 || p->ext[i].size != total) {
         LOG_ERR("split of %p (%zu bytes): no such allocation", addr, total);
@@ -338,13 +326,13 @@ umf_result_t provider_os_shared_split(provider_os_t *p, void *addr, size_t total
         e->size = first;
         ext_insert(p, (size_t)i + 1, second);
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
 umf_result_t provider_os_shared_merge(provider_os_t *p, void *low, void *high, size_t total) {
     umf_result_t r = UMF_RESULT_SUCCESS;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     ptrdiff_t i = ext_at(p, (uintptr_t)low);
     if (i < 0 || (size_t)i + 1 >= p->ext_len || p->ext[i + 1].addr != (uintptr_t)high ||
         p->ext[i].addr + p->ext[i].size != (uintptr_t)high ||
@@ -361,7 +349,7 @@ umf_result_t provider_os_shared_merge(provider_os_t *p, void *low, void *high, s
         p->ext[i].size = total;
         ext_remove(p, (size_t)i + 1);
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
@@ -375,7 +363,7 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     umf_result_t r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
     uintptr_t a = (uintptr_t)ptr;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t i = ext_find(p, a);
     if (i < p->ext_len && p->ext[i].addr <= a) {
         const provider_os_extent_t *e = &p->ext[i];
@@ -385,17 +373,23 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
         out->avail = e->size - (a - e->addr);
         r = UMF_RESULT_SUCCESS;
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return r;
 }
 
-// ---- the OS provider's operations --------------------------------------------------
+// ---- the IPC describe hook -----------------------------------------------------
 
 // Shared visibility only: private memory has no object another process
 // could map. The range must lie in one extent (an allocation, or a part of
 // one that allocation_split made).
-umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, void *data) {
-    provider_os_t *p = provider;
+static umf_result_t os_describe(void *priv, const void *ptr, size_t size,
+                                provider_ipc_desc_t *out) {
+    provider_os_t *p = priv;
+    *out = (provider_ipc_desc_t){.kind = p->shm_name ? PROVIDER_OBJ_SHM : PROVIDER_OBJ_MEMFD,
+                                 .fd = p->fd, .path = p->shm_name ? p->shm_name : "",
+                                 .align = p->unit, .prot = p->prot, .owner = p};
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
     if (!p->shared) {
         LOG_ERR("IPC needs shared visibility (UMF_MEM_MAP_SHARED); this OS provider is private");
         return UMF_RESULT_ERROR_NOT_SUPPORTED;
@@ -406,41 +400,12 @@ umf_result_t provider_os_ipc_get(void *provider, const void *ptr, size_t size, v
         LOG_ERR("IPC handle of %p+%zu: not an allocation of this provider", ptr, size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    os_file_id_t id;
-    int err = os_file_identity(p->fd, &id);
-    if (err)
-        return provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
-                                        "fstat of the shared memory file failed");
-    provider_ipc_data_t d;
-    memset(&d, 0, sizeof d);
-    d.magic = PROVIDER_IPC_MAGIC;
-    d.version = PROVIDER_IPC_VERSION;
-    d.kind = p->shm_name ? PROVIDER_IPC_SHM : PROVIDER_IPC_MEMFD;
-    d.pid = os_getpid();
-    d.fd = p->fd;
-    d.dev = id.dev;
-    d.ino = id.ino;
-    d.off = ref.off;
-    d.size = size;
-    d.align = p->unit;
-    if (p->shm_name)
-        memcpy(d.path, p->shm_name, strlen(p->shm_name) + 1); // <= PROVIDER_OS_SHM_NAME_MAX
-    umf_result_t r = provider_ipc_export(p, (uintptr_t)ptr, size, &d);
-    if (r == UMF_RESULT_SUCCESS)
-        provider_ipc_store(&d, data);
-    return r;
-}
-
-umf_result_t provider_os_ipc_size(void *provider, size_t *size) {
-    provider_os_t *p = provider;
-    if (!size)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    *size = provider_ipc_wire_size(p->shm_name ? p->shm_name : "");
+    out->off = ref.off;
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t provider_os_ipc_open(void *provider, void *data, void **ptr) {
-    provider_os_t *p = provider;
-    return provider_ipc_open(data, 1u << PROVIDER_IPC_MEMFD | 1u << PROVIDER_IPC_SHM, p->prot,
-                             ptr);
-}
+const provider_ipc_hooks_t provider_os_ipc_hooks = {
+    .initialize = provider_os_initialize,
+    .opens = 1u << PROVIDER_OBJ_MEMFD | 1u << PROVIDER_OBJ_SHM,
+    .describe = os_describe,
+};

@@ -18,57 +18,13 @@
 // 4 KiB meta_alloc chunks and recycled through a spare list; every change
 // reserves the nodes it needs before it touches the trees, so ENOMEM never
 // leaves a half-done operation behind.
-#include "providers/range_alloc.h"
+#include "providers/range_alloc_priv.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "base/util.h"
 #include "os/meta.h"
-
-typedef struct node_t {
-    uintptr_t addr;       // first byte of the range
-    size_t size;          // bytes (> 0)
-    size_t max;           // free tree: max size in this subtree; unused in the used tree
-    struct node_t *l, *r; // children: lower / higher addresses
-    uint32_t prio;        // heap priority: a parent's is >= its children's
-} node_t;
-
-// Nodes come in chunks of CHUNK_BYTES from meta_alloc; the chunk header
-// links them so that destroy can return them all.
-#define CHUNK_BYTES 4096
-typedef struct chunk_t {
-    struct chunk_t *next;
-} chunk_t;
-#define NODES_PER_CHUNK ((CHUNK_BYTES - sizeof(node_t)) / sizeof(node_t))
-
-typedef struct region_t {
-    uintptr_t base;
-    size_t size;
-} region_t;
-
-// After this many lowest-address candidates that are large enough but miss
-// the alignment, the search falls back to the first range that fits with
-// any alignment padding (see find_fit).
-#define FIT_BUDGET 64
-
-struct range_alloc_t {
-    pthread_mutex_t lock;
-    // Everything below is protected by: lock.
-    node_t *free_root;
-    node_t *used_root;
-    node_t *spare;      // recycled nodes, linked through ->r
-    chunk_t *chunks;    // every chunk, for destroy
-    region_t *regions;  // sorted by base, non-overlapping
-    size_t nregions;
-    size_t cap_regions;
-    size_t total;       // bytes in all regions
-    size_t allocated;   // bytes in allocated ranges
-    size_t nfree;       // number of free ranges
-    size_t nused;       // number of allocated ranges
-    uint32_t rng;       // xorshift state for priorities
-};
 
 // ---- nodes ----------------------------------------------------------------
 
@@ -122,13 +78,13 @@ static void node_put(range_alloc_t *ra, node_t *n) {
 
 // ---- treap ----------------------------------------------------------------
 
-static size_t max3(size_t a, size_t b, size_t c) {
+size_t range_alloc_max3(size_t a, size_t b, size_t c) {
     size_t m = a > b ? a : b;
     return m > c ? m : c;
 }
 
 static void update(node_t *t) {
-    t->max = max3(t->size, t->l ? t->l->max : 0, t->r ? t->r->max : 0);
+    t->max = range_alloc_max3(t->size, t->l ? t->l->max : 0, t->r ? t->r->max : 0);
 }
 
 // Splits t into *lo (addr < key) and *hi (addr >= key).
@@ -192,7 +148,7 @@ static node_t *find_exact(node_t *t, uintptr_t addr) {
 }
 
 // The node with the largest addr <= key, or NULL.
-static node_t *floor_node(node_t *t, uintptr_t key) {
+node_t *range_alloc_floor(node_t *t, uintptr_t key) {
     node_t *best = NULL;
     while (t) {
         if (t->addr <= key) {
@@ -279,7 +235,7 @@ static node_t *find_fit(node_t *root, size_t size, size_t align) {
 // ---- regions --------------------------------------------------------------
 
 // Index of the first region whose base is > addr (0..nregions).
-static size_t region_upper(const range_alloc_t *ra, uintptr_t addr) {
+size_t range_alloc_region_upper(const range_alloc_t *ra, uintptr_t addr) {
     size_t lo = 0, hi = ra->nregions;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -293,8 +249,8 @@ static size_t region_upper(const range_alloc_t *ra, uintptr_t addr) {
 
 // True when addr is the first byte of a region: ranges that meet there
 // belong to different regions and are never joined.
-static bool is_region_base(const range_alloc_t *ra, uintptr_t addr) {
-    size_t i = region_upper(ra, addr);
+bool range_alloc_is_region_base(const range_alloc_t *ra, uintptr_t addr) {
+    size_t i = range_alloc_region_upper(ra, addr);
     return i > 0 && ra->regions[i - 1].base == addr;
 }
 
@@ -309,11 +265,11 @@ static bool wraps(uintptr_t base, size_t size) {
 // otherwise.
 static void free_insert(range_alloc_t *ra, node_t *n, uintptr_t addr, size_t size) {
     uintptr_t end = addr + size;
-    node_t *prev = floor_node(ra->free_root, addr);
-    if (prev && (prev->addr + prev->size != addr || is_region_base(ra, addr)))
+    node_t *prev = range_alloc_floor(ra->free_root, addr);
+    if (prev && (prev->addr + prev->size != addr || range_alloc_is_region_base(ra, addr)))
         prev = NULL;
     node_t *next = ceil_node(ra->free_root, end);
-    if (next && (next->addr != end || is_region_base(ra, end)))
+    if (next && (next->addr != end || range_alloc_is_region_base(ra, end)))
         next = NULL;
     if (prev) {
         erase(&ra->free_root, prev->addr);
@@ -349,7 +305,7 @@ static int region_insert(range_alloc_t *ra, uintptr_t base, size_t size) {
         ra->regions = r;
         ra->cap_regions = cap;
     }
-    size_t i = region_upper(ra, base);
+    size_t i = range_alloc_region_upper(ra, base);
     memmove(&ra->regions[i + 1], &ra->regions[i], (ra->nregions - i) * sizeof *ra->regions);
     ra->regions[i] = (region_t){base, size};
     ra->nregions++;
@@ -365,7 +321,7 @@ int range_alloc_create(uintptr_t base, size_t size, range_alloc_t **out) {
     range_alloc_t *ra = meta_alloc(sizeof *ra);
     if (!ra)
         return ENOMEM;
-    pthread_mutex_init(&ra->lock, NULL);
+    lock_init(&ra->lock, LOCK_RANK_RANGE_ALLOC, "range_alloc");
     ra->rng = (uint32_t)((uintptr_t)ra >> 4) ^ (uint32_t)base ^ 0x9e3779b9u;
     if (!ra->rng)
         ra->rng = 1;
@@ -389,16 +345,16 @@ void range_alloc_destroy(range_alloc_t *ra) {
         c = next;
     }
     meta_free(ra->regions, ra->cap_regions * sizeof *ra->regions);
-    pthread_mutex_destroy(&ra->lock);
+    lock_fini(&ra->lock);
     meta_free(ra, sizeof *ra);
 }
 
 int range_alloc_add_region(range_alloc_t *ra, uintptr_t base, size_t size) {
     if (!ra || size == 0 || base == 0 || wraps(base, size))
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
-    size_t i = region_upper(ra, base);
+    size_t i = range_alloc_region_upper(ra, base);
     if (i > 0 && ra->regions[i - 1].base + ra->regions[i - 1].size > base)
         goto out; // overlaps the region below
     if (i < ra->nregions && ra->regions[i].base < base + size)
@@ -409,16 +365,16 @@ int range_alloc_add_region(range_alloc_t *ra, uintptr_t base, size_t size) {
         goto out;
     free_insert(ra, node_get(ra, base, size), base, size);
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_extend(range_alloc_t *ra, uintptr_t end, size_t extra) {
     if (!ra || extra == 0 || wraps(end, extra))
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
-    size_t i = region_upper(ra, end - 1);
+    size_t i = range_alloc_region_upper(ra, end - 1);
     if (i == 0 || ra->regions[i - 1].base + ra->regions[i - 1].size != end)
         goto out; // no region ends at `end`
     if (i < ra->nregions && ra->regions[i].base < end + extra)
@@ -429,7 +385,7 @@ int range_alloc_extend(range_alloc_t *ra, uintptr_t end, size_t extra) {
     ra->total += extra;
     free_insert(ra, node_get(ra, end, extra), end, extra);
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
@@ -438,7 +394,7 @@ int range_alloc_alloc(range_alloc_t *ra, size_t size, size_t align, uintptr_t *o
         return EINVAL;
     if (align == 0)
         align = 1;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = ENOMEM;
     node_t *n = find_fit(ra->free_root, size, align);
     if (!n)
@@ -466,14 +422,14 @@ int range_alloc_alloc(range_alloc_t *ra, size_t size, size_t align, uintptr_t *o
     ra->allocated += size;
     *out = start;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_free(range_alloc_t *ra, uintptr_t addr, size_t size) {
     if (!ra)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     node_t *u = find_exact(ra->used_root, addr);
     if (!u || (size && size != u->size))
@@ -485,14 +441,14 @@ int range_alloc_free(range_alloc_t *ra, uintptr_t addr, size_t size) {
     free_insert(ra, u, addr, size);
     r = 0;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_split(range_alloc_t *ra, uintptr_t addr, size_t total, size_t first) {
     if (!ra || first == 0 || first >= total)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     node_t *u = find_exact(ra->used_root, addr);
     if (!u || u->size != total)
@@ -505,18 +461,18 @@ int range_alloc_split(range_alloc_t *ra, uintptr_t addr, size_t total, size_t fi
     insert(&ra->used_root, node_get(ra, addr + first, total - first));
     ra->nused++;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_merge(range_alloc_t *ra, uintptr_t low, uintptr_t high, size_t total) {
     if (!ra || high <= low)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = EINVAL;
     node_t *lo = find_exact(ra->used_root, low);
     node_t *hi = find_exact(ra->used_root, high);
-    if (!lo || !hi || lo->addr + lo->size != high || is_region_base(ra, high))
+    if (!lo || !hi || lo->addr + lo->size != high || range_alloc_is_region_base(ra, high))
         goto out;
     size_t sum;
     if (__builtin_add_overflow(lo->size, hi->size, &sum) || sum != total)
@@ -527,16 +483,16 @@ int range_alloc_merge(range_alloc_t *ra, uintptr_t low, uintptr_t high, size_t t
     ra->nused--;
     r = 0;
 out:
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 int range_alloc_find(range_alloc_t *ra, uintptr_t addr, uintptr_t *start, size_t *size) {
     if (!ra)
         return EINVAL;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     int r = ENOENT;
-    node_t *u = floor_node(ra->used_root, addr);
+    node_t *u = range_alloc_floor(ra->used_root, addr);
     if (u && addr - u->addr < u->size) {
         if (start)
             *start = u->addr;
@@ -544,14 +500,14 @@ int range_alloc_find(range_alloc_t *ra, uintptr_t addr, uintptr_t *start, size_t
             *size = u->size;
         r = 0;
     }
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
     return r;
 }
 
 void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st) {
     if (!ra || !st)
         return;
-    pthread_mutex_lock(&ra->lock);
+    lock_acquire(&ra->lock);
     st->total = ra->total;
     st->allocated = ra->allocated;
     st->free = ra->total - ra->allocated;
@@ -559,85 +515,6 @@ void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st) {
     st->used_ranges = ra->nused;
     st->largest_free = ra->free_root ? ra->free_root->max : 0;
     st->regions = ra->nregions;
-    pthread_mutex_unlock(&ra->lock);
+    lock_release(&ra->lock);
 }
 
-// ---- consistency check (tests) ---------------------------------------------
-
-typedef struct walk_t {
-    const range_alloc_t *ra;
-    bool is_free;
-    bool ok;
-    size_t count;
-    size_t bytes;
-    uintptr_t last_end; // end of the previous range in address order
-    bool have_last;
-} walk_t;
-
-// The region containing [addr, addr+size), or NULL.
-static const region_t *region_of(const range_alloc_t *ra, uintptr_t addr, size_t size) {
-    size_t i = region_upper(ra, addr);
-    if (i == 0)
-        return NULL;
-    const region_t *g = &ra->regions[i - 1];
-    if (addr - g->base >= g->size || size > g->size - (addr - g->base))
-        return NULL;
-    return g;
-}
-
-// In-order walk: order, no overlap, heap property, augmented max, ranges
-// inside a region, and (free tree) no two free ranges that should have
-// been coalesced.
-static void walk(node_t *t, walk_t *w) {
-    if (!t || !w->ok)
-        return;
-    if ((t->l && t->l->prio > t->prio) || (t->r && t->r->prio > t->prio))
-        w->ok = false;
-    if (w->is_free && t->max != max3(t->size, t->l ? t->l->max : 0, t->r ? t->r->max : 0))
-        w->ok = false;
-    walk(t->l, w);
-    if (t->size == 0 || !region_of(w->ra, t->addr, t->size))
-        w->ok = false;
-    if (w->have_last && t->addr < w->last_end)
-        w->ok = false;
-    if (w->is_free && w->have_last && t->addr == w->last_end && !is_region_base(w->ra, t->addr))
-        w->ok = false; // two free neighbours left apart
-    w->last_end = t->addr + t->size;
-    w->have_last = true;
-    w->count++;
-    w->bytes += t->size;
-    walk(t->r, w);
-}
-
-// True when no used range overlaps a free one (both trees sorted: walk the
-// used ranges and look up the free range at or below each).
-static bool used_vs_free(node_t *u, node_t *free_root) {
-    if (!u)
-        return true;
-    node_t *f = floor_node(free_root, u->addr + u->size - 1);
-    if (f && f->addr + f->size > u->addr)
-        return false;
-    return used_vs_free(u->l, free_root) && used_vs_free(u->r, free_root);
-}
-
-bool range_alloc_check(range_alloc_t *ra) {
-    if (!ra)
-        return false;
-    pthread_mutex_lock(&ra->lock);
-    walk_t wf = {.ra = ra, .is_free = true, .ok = true};
-    walk_t wu = {.ra = ra, .is_free = false, .ok = true};
-    walk(ra->free_root, &wf);
-    walk(ra->used_root, &wu);
-    bool ok = wf.ok && wu.ok && wf.count == ra->nfree && wu.count == ra->nused &&
-              wu.bytes == ra->allocated && wf.bytes + wu.bytes == ra->total &&
-              used_vs_free(ra->used_root, ra->free_root);
-    size_t sum = 0;
-    for (size_t i = 0; i < ra->nregions; i++) {
-        sum += ra->regions[i].size;
-        if (i && ra->regions[i - 1].base + ra->regions[i - 1].size > ra->regions[i].base)
-            ok = false;
-    }
-    ok = ok && sum == ra->total;
-    pthread_mutex_unlock(&ra->lock);
-    return ok;
-}

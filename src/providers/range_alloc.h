@@ -17,7 +17,8 @@
 // the allocator never reads or writes the managed addresses, so a region may
 // be PROT_NONE, a device, a file mapping or memory the CPU cannot touch.
 //
-// Thread-safe: one mutex per allocator (providers are the slow path).
+// Thread-safe: one lock per allocator (LOCK_RANK_RANGE_ALLOC; providers are
+// the slow path).
 // All functions return 0 or a positive errno value and write outputs only
 // on success.
 #ifndef HETMEM_PROVIDERS_RANGE_ALLOC_H

@@ -33,7 +33,7 @@
 #include "ipc/ipc_hooks.h"
 #include "ipc/ipc_internal.h"
 #include "os/os.h"
-#include "providers/provider_os_internal.h"
+#include "ipc/ipc_backing.h"
 
 #define OK UMF_RESULT_SUCCESS
 #define INVAL UMF_RESULT_ERROR_INVALID_ARGUMENT
@@ -66,8 +66,8 @@ static umf_memory_pool_handle_t make_pool(kind_t k, const char *path) {
     return pool;
 }
 
-static provider_ipc_data_t *pdata(struct umf_ipc_data_t *c) {
-    return (provider_ipc_data_t *)c->provider_data;
+static ipc_pdata_t *pdata(struct umf_ipc_data_t *c) {
+    return (ipc_pdata_t *)c->provider_data;
 }
 
 static void *handler_of(umf_memory_pool_handle_t pool) {
@@ -101,7 +101,7 @@ static void handle_sizes(void **state) {
     assert_int_equal(umfPoolGetIPCHandleSize(pool, &size), OK);
     // A memfd handle: the body and the provider part's fixed fields and an
     // empty path (8 bytes), as umfGetIPCHandle makes it.
-    assert_int_equal(size, sizeof(struct umf_ipc_data_t) + PROVIDER_IPC_FIXED + 8);
+    assert_int_equal(size, sizeof(struct umf_ipc_data_t) + IPC_PDATA_FIXED + 8);
     assert_true(size <= 256);
     assert_int_equal(umfPoolGetIPCHandleSize(priv, &size), OK); // it can open handles
     assert_int_equal(umfPoolGetIPCHandleSize(NULL, &size), INVAL);
@@ -384,7 +384,7 @@ static void forged(kind_t k) {
     FORGE(&f, true, pdata(c)->magic = 0);
     FORGE(&f, true, pdata(c)->version = 9);
     FORGE(&f, true, pdata(c)->kind = 7);
-    FORGE(&f, true, pdata(c)->kind = k == K_FILE ? PROVIDER_IPC_MEMFD : PROVIDER_IPC_FILE);
+    FORGE(&f, true, pdata(c)->kind = k == K_FILE ? PROVIDER_OBJ_MEMFD : PROVIDER_OBJ_FILE);
     FORGE(&f, true, pdata(c)->off += 1000 * ps);
     FORGE(&f, true, pdata(c)->off = UINT64_MAX - ps);
     FORGE(&f, true, (pdata(c)->size += ps, c->base_size += ps));

@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "os/os.h"
 #include "providers/provider_internal.h"
+#include "coarse_probe.h"
 #include "providers/range_alloc.h"
 
 #define MiB ((size_t)1 << 20)
@@ -144,8 +145,8 @@ static void zero_device_stand_in(void **state) {
                          UMF_RESULT_SUCCESS);
         assert_int_equal((uintptr_t)p[i] % (2 * MiB), 0);
         memset(p[i], i + 1, 2 * MiB);
-        provider_backing_t b;
-        assert_int_equal(provider_devdax_backing(h, p[i] + 5, &b), 0);
+        coarse_probe_t b;
+        assert_int_equal(coarse_probe(h, p[i] + 5, &b), 0);
         assert_string_equal(b.path, "/dev/zero");
         assert_true(b.shared);
         assert_int_equal(b.offset, (uint64_t)(p[i] - p[0]));

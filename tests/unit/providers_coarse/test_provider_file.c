@@ -4,7 +4,7 @@
 // (a child writes and exits, the parent reads the file), an existing file's
 // contents are kept, growth far past the first mapping, thousands of
 // allocations with reuse, purge semantics, split/merge, bad frees, the
-// offset lookup (provider_file_backing) and four threads at once.
+// offsets (tests/coarse_probe.h) and four threads at once.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +27,7 @@
 
 #include "os/os.h"
 #include "providers/provider_internal.h"
+#include "coarse_probe.h"
 #include "providers/range_alloc.h"
 #include "test_seed.h"
 
@@ -165,8 +166,8 @@ static void private_not_in_file(void **state) {
     unsigned char *a;
     assert_int_equal(umfMemoryProviderAlloc(h, MiB, 0, (void **)&a), UMF_RESULT_SUCCESS);
     memset(a, 0xab, MiB);
-    provider_backing_t b;
-    assert_int_equal(provider_file_backing(h, a + 10, &b), 0);
+    coarse_probe_t b;
+    assert_int_equal(coarse_probe(h, a + 10, &b), 0);
     assert_false(b.shared);
     umfMemoryProviderDestroy(h);
     static unsigned char buf[MiB];
@@ -193,8 +194,8 @@ static void shared_persists_after_child_exit(void **state) {
             if (umfMemoryProviderAlloc(h, 3 * MiB, 0, (void **)&a) != UMF_RESULT_SUCCESS)
                 _exit(2);
             memset(a, 0xc0 + i, 3 * MiB);
-            provider_backing_t b;
-            if (provider_file_backing(h, a, &b) || !b.shared || b.start != (uintptr_t)a)
+            coarse_probe_t b;
+            if (coarse_probe(h, a, &b) || !b.shared || b.start != (uintptr_t)a)
                 _exit(3);
             off[i] = b.offset;
         }
@@ -220,8 +221,8 @@ static void shared_persists_after_child_exit(void **state) {
     umf_memory_provider_handle_t h = make(path, UMF_MEM_MAP_SHARED);
     unsigned char *a;
     assert_int_equal(umfMemoryProviderAlloc(h, 4096, 0, (void **)&a), UMF_RESULT_SUCCESS);
-    provider_backing_t b;
-    assert_int_equal(provider_file_backing(h, a, &b), 0);
+    coarse_probe_t b;
+    assert_int_equal(coarse_probe(h, a, &b), 0);
     assert_int_equal(b.offset, 0);
     assert_int_equal(a[0], off[0] == 0 ? 0xc0 : 0xc1);
     umfMemoryProviderDestroy(h);
@@ -270,23 +271,37 @@ static void growth(void **state) {
     assert_true(file_size(path) >= (uint64_t)N * sz);
     static unsigned char buf[MiB + 1];
     for (int i = 0; i < N; i++) {
-        provider_backing_t b;
-        assert_int_equal(provider_file_backing(h, p[i] + sz - 1, &b), 0);
+        coarse_probe_t b;
+        assert_int_equal(coarse_probe(h, p[i] + sz - 1, &b), 0);
         assert_int_equal(b.start, (uintptr_t)p[i]);
         assert_int_equal(b.size, sz);
         read_file(path, b.offset, buf, sz);
         assert_true(all_byte(buf, sz, (unsigned char)(i + 1)));
     }
-    // Allocations made across growth steps are contiguous in the file, so
-    // neighbours merge, and free ranges coalesce into one big request.
+    // Within a reservation (a coarse segment) allocations made across growth
+    // steps are contiguous in the file: once all are freed, each segment is
+    // one free range, and the largest is reused whole, without growth.
     for (int i = 0; i < N; i++)
         assert_int_equal(umfMemoryProviderFree(h, p[i], sz), UMF_RESULT_SUCCESS);
+    coarse_t *c = h->priv;
+    range_alloc_stats_t st;
+    range_alloc_stats(c->ranges, &st);
+    size_t segs = 0, mapped = 0, reserved = 0, largest = 0;
+    for (coarse_seg_t *s = coarse_seg_newest(c); s; s = s->older, segs++)
+        largest = s->mapped > largest ? s->mapped : largest;
+    coarse_totals(c, &mapped, &reserved);
+    printf("growth: %zu segments, %zu bytes mapped, %zu reserved\n", segs, mapped, reserved);
+    assert_int_equal(st.free_ranges, segs);
+    assert_int_equal(st.total, mapped);
+    assert_true(mapped >= (size_t)N * sz);
+    assert_true(reserved <= 2 * mapped + ((size_t)4 << 20)); // in proportion to the use
+    assert_true(segs <= 8);
     uint64_t before = file_size(path);
     void *big;
-    assert_int_equal(umfMemoryProviderAlloc(h, (size_t)N * sz - 2 * MiB, 0, &big),
-                     UMF_RESULT_SUCCESS);
+    assert_int_equal(umfMemoryProviderAlloc(h, st.largest_free, 1, &big), UMF_RESULT_SUCCESS);
+    assert_int_equal(st.largest_free, largest);
     assert_int_equal(file_size(path), before); // reused, not grown
-    // A request larger than the whole reservation fails cleanly.
+    // A request past the provider's limit (64 GiB of file) fails cleanly.
     void *huge;
     assert_int_equal(umfMemoryProviderAlloc(h, (size_t)1 << 46, 0, &huge),
                      UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
@@ -339,8 +354,8 @@ static void purge_force(void **state) {
     assert_true(all_byte(a + ps, 2 * ps, 0));
     assert_true(all_byte(a, ps, 0x3c));
     assert_true(all_byte(a + 3 * ps, ps, 0x3c));
-    provider_backing_t b;
-    assert_int_equal(provider_file_backing(h, a, &b), 0);
+    coarse_probe_t b;
+    assert_int_equal(coarse_probe(h, a, &b), 0);
     static unsigned char buf[4 * 65536];
     read_file(path, b.offset, buf, 4 * ps);
     assert_true(all_byte(buf + ps, 2 * ps, 0));
@@ -372,9 +387,9 @@ static void split_merge_bad_frees(void **state) {
     assert_int_equal(umfMemoryProviderFree(h, a + ps, ps), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(umfMemoryProviderFree(h, a, ps), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(umfMemoryProviderAllocationSplit(h, a, 4 * ps, ps), UMF_RESULT_SUCCESS);
-    provider_backing_t b0, b1;
-    assert_int_equal(provider_file_backing(h, a, &b0), 0);
-    assert_int_equal(provider_file_backing(h, a + ps, &b1), 0);
+    coarse_probe_t b0, b1;
+    assert_int_equal(coarse_probe(h, a, &b0), 0);
+    assert_int_equal(coarse_probe(h, a + ps, &b1), 0);
     assert_int_equal(b0.size, ps);
     assert_int_equal(b1.size, 3 * ps);
     assert_int_equal(b1.offset, b0.offset + ps);
@@ -383,8 +398,8 @@ static void split_merge_bad_frees(void **state) {
     assert_int_equal(umfMemoryProviderAllocationMerge(h, a, a + ps, 4 * ps), UMF_RESULT_SUCCESS);
     assert_int_equal(umfMemoryProviderFree(h, a, 4 * ps), UMF_RESULT_SUCCESS);
     assert_int_equal(umfMemoryProviderFree(h, a, 4 * ps), UMF_RESULT_ERROR_INVALID_ARGUMENT);
-    assert_int_equal(provider_file_backing(h, a, &b0), ENOENT);
-    // The lookup only answers for file providers.
+    assert_int_equal(coarse_probe(h, a, &b0), ENOENT);
+    // A fixed provider has no backing object.
     char fixed_buf[64];
     umf_fixed_memory_provider_params_handle_t fpar;
     assert_int_equal(umfFixedMemoryProviderParamsCreate(&fpar, fixed_buf, sizeof fixed_buf),
@@ -392,7 +407,12 @@ static void split_merge_bad_frees(void **state) {
     umf_memory_provider_handle_t fixed;
     assert_int_equal(umfMemoryProviderCreate(umfFixedMemoryProviderOps(), fpar, &fixed),
                      UMF_RESULT_SUCCESS);
-    assert_int_equal(provider_file_backing(fixed, fixed_buf, &b0), EINVAL);
+    void *fa;
+    assert_int_equal(umfMemoryProviderAlloc(fixed, 8, 8, &fa), UMF_RESULT_SUCCESS);
+    assert_int_equal(coarse_probe(fixed, fa, &b0), 0);
+    assert_int_equal(b0.kind, 0);
+    assert_false(b0.shared);
+    assert_int_equal(umfMemoryProviderFree(fixed, fa, 8), UMF_RESULT_SUCCESS);
     umfMemoryProviderDestroy(fixed);
     umfFixedMemoryProviderParamsDestroy(fpar);
     umfMemoryProviderDestroy(h);

@@ -32,6 +32,7 @@
 #include <umf/providers/provider_file_memory.h>
 
 #include "providers/provider_internal.h"
+#include "coarse_probe.h"
 #include "providers/range_alloc.h"
 #include "test_seed.h"
 #include "test_skip.h"
@@ -171,8 +172,8 @@ static void patterns_reuse_exhaustion(void **state) {
     assert_non_null(p);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(umfMemoryProviderAlloc(h, chunk, 0, &p[i]), UMF_RESULT_SUCCESS);
-        provider_backing_t b;
-        assert_int_equal(provider_devdax_backing(h, p[i], &b), 0);
+        coarse_probe_t b;
+        assert_int_equal(coarse_probe(h, p[i], &b), 0);
         assert_string_equal(b.path, dax_path);
         assert_int_equal(b.size, chunk);
         fill(p[i], chunk, b.offset, 1);
@@ -181,8 +182,8 @@ static void patterns_reuse_exhaustion(void **state) {
     void *x;
     assert_int_equal(umfMemoryProviderAlloc(h, 1, 1, &x), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
     for (size_t i = 0; i < n; i++) {
-        provider_backing_t b;
-        assert_int_equal(provider_devdax_backing(h, p[i], &b), 0);
+        coarse_probe_t b;
+        assert_int_equal(coarse_probe(h, p[i], &b), 0);
         assert_true(check(p[i], chunk, b.offset, 1));
     }
     // Free every other chunk; allocating again reuses them and the device
@@ -193,8 +194,8 @@ static void patterns_reuse_exhaustion(void **state) {
         void *q;
         assert_int_equal(umfMemoryProviderAlloc(h, chunk, 0, &q), UMF_RESULT_SUCCESS);
         assert_ptr_equal(q, p[i]);
-        provider_backing_t b;
-        assert_int_equal(provider_devdax_backing(h, q, &b), 0);
+        coarse_probe_t b;
+        assert_int_equal(coarse_probe(h, q, &b), 0);
         assert_true(check(q, chunk, b.offset, 1));
     }
     assert_int_equal(umfMemoryProviderAlloc(h, chunk, 0, &x), UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
@@ -218,9 +219,9 @@ static void two_providers_share_the_device(void **state) {
     assert_int_equal(umfMemoryProviderAlloc(a, 4 * MiB, 0, &pa), UMF_RESULT_SUCCESS);
     assert_int_equal(umfMemoryProviderAlloc(b, 4 * MiB, 0, &pb), UMF_RESULT_SUCCESS);
     assert_ptr_not_equal(pa, pb);
-    provider_backing_t ba, bb;
-    assert_int_equal(provider_devdax_backing(a, pa, &ba), 0);
-    assert_int_equal(provider_devdax_backing(b, pb, &bb), 0);
+    coarse_probe_t ba, bb;
+    assert_int_equal(coarse_probe(a, pa, &ba), 0);
+    assert_int_equal(coarse_probe(b, pb, &bb), 0);
     assert_int_equal(ba.offset, bb.offset); // both first fits at offset 0
     fill(pa, 4 * MiB, ba.offset, 77);
     assert_true(check(pb, 4 * MiB, bb.offset, 77));
@@ -350,8 +351,8 @@ static void file_provider_on_fsdax(void **state) {
     umfFileMemoryProviderParamsDestroy(p);
     char *a;
     assert_int_equal(umfMemoryProviderAlloc(h, 8 * MiB, 0, (void **)&a), UMF_RESULT_SUCCESS);
-    provider_backing_t b;
-    assert_int_equal(provider_file_backing(h, a, &b), 0);
+    coarse_probe_t b;
+    assert_int_equal(coarse_probe(h, a, &b), 0);
     fill(a, 8 * MiB, b.offset, 9);
     assert_int_equal(umfMemoryProviderPurgeForce(h, a + 2 * MiB, 2 * MiB), UMF_RESULT_SUCCESS);
     for (size_t i = 0; i < 2 * MiB; i++)

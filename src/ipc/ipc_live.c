@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The export table of IPC (design: provider_os_internal.h, "IPC"): a memfd
-// of slots {id, digest} that tells an opener, in any process, whether an
-// export - a provider range (provider_ipc_export) or a pool allocation
-// (the IPC layer) - is still alive; the records are ended when the memory
-// is freed. Shared by the OS, file and devdax providers and src/ipc.
+// The export table of IPC (design: ipc_backing.h): a memfd of slots
+// {id, digest} that tells an opener, in any process, whether an export - a
+// provider range (ipc_export) or a pool allocation (ipc.c) - is still
+// alive. Records end when the memory is freed: pools tell ipc.c, our
+// providers call provider_memory_freed, whose hook is installed here.
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
+#include "base/lock.h"
+#include "ipc/ipc_backing.h"
 #include "providers/provider_os_internal.h"
 
 static umf_result_t bad_handle(const char *why) {
@@ -18,7 +20,7 @@ static umf_result_t bad_handle(const char *why) {
     return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
-#define XT_SLOTS PROVIDER_IPC_SLOTS
+#define XT_SLOTS IPC_LIVE_SLOTS
 
 // One slot of the export table (shared memory, read by openers).
 typedef struct xt_slot_t {
@@ -37,8 +39,8 @@ typedef struct xt_entry_t {
 // The table. Created on the first export; a fork child starts without one
 // (the mapping is MADV_DONTFORK and the child closes the descriptor), so a
 // child never ends its parent's exports.
+LOCK_STATIC(xt_lock, LOCK_RANK_IPC_LIVE) // protects xt but for `live`
 static struct {
-    pthread_mutex_t lock;   // protects everything but `live`
     bool ready;
     bool atfork;            // the fork handlers are registered
     int fd;
@@ -49,17 +51,13 @@ static struct {
     uint32_t free_head;
     uint64_t next_id;       // ids are never reused
     _Atomic size_t live;    // live exports: the unexport fast path reads it
-} xt = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+} xt = {.fd = -1};
 
-// No prepare handler: the lock is not held across fork(), because the
-// child throws the table away anyway, and holding it there would order it
-// before the heap locks that the library's own prepare handler takes (a
-// free holds a heap lock and then takes this one: a deadlock). The child's
-// state is reset whatever another thread was doing at the fork: a record
-// being added (the child restarts with no slots) or a table being created
-// (at worst the child keeps a descriptor of it open).
-// Async-signal-safe work only: no meta calls (another thread may have held
-// a meta lock at the fork); `ent` stays allocated for the child's own use.
+// The child handler runs after lock.c's registry walk has released every
+// lock (xt_lock too) and resets what the child must not keep: the parent's
+// table (the child restarts with no slots; its frees never end the
+// parent's exports). Async-signal-safe work only: no meta calls; `ent`
+// stays allocated for the child's own use.
 static void xt_child(void) {
     if (xt.ready)
         (void)os_file_close(xt.fd);
@@ -68,10 +66,14 @@ static void xt_child(void) {
     xt.slots = NULL;
     xt.hwm = xt.free_head = 0;
     atomic_store_explicit(&xt.live, 0, memory_order_relaxed);
-    pthread_mutex_init(&xt.lock, NULL);
 }
 
-// Called with xt.lock held. Returns 0 or an errno value.
+// Our providers' frees and finalizes (provider_memory_freed).
+static void provider_freed(const void *owner, uintptr_t start, size_t len) {
+    (void)ipc_live_end(owner, start, len);
+}
+
+// Called with xt_lock held. Returns 0 or an errno value.
 static int xt_create(void) {
     const size_t bytes = (size_t)XT_SLOTS * sizeof(xt_slot_t);
     int fd, err;
@@ -90,6 +92,7 @@ static int xt_create(void) {
     (void)os_madvise(m, bytes, OS_ADV_DONTFORK);
     if (!xt.atfork && pthread_atfork(NULL, NULL, xt_child) == 0)
         xt.atfork = true;
+    provider_set_freed_hook(provider_freed);
     xt.fd = fd;
     xt.dev = id.dev;
     xt.ino = id.ino;
@@ -106,7 +109,7 @@ static uint64_t mix(uint64_t h, uint64_t v) {
     return h ^ (h >> 32);
 }
 
-static uint64_t digest_of(const provider_ipc_data_t *d) {
+static uint64_t digest_of(const ipc_pdata_t *d) {
     uint64_t h = mix(0, d->kind);
     h = mix(h, d->dev);
     h = mix(h, d->ino);
@@ -117,13 +120,13 @@ static uint64_t digest_of(const provider_ipc_data_t *d) {
     return mix(h, (uint64_t)(uint32_t)d->pid);
 }
 
-umf_result_t provider_ipc_live_add(const void *owner, uintptr_t start, size_t len,
-                                   uint64_t digest, provider_ipc_live_t *out, bool *fresh) {
+umf_result_t ipc_live_add(const void *owner, uintptr_t start, size_t len,
+                                   uint64_t digest, ipc_live_t *out, bool *fresh) {
     umf_result_t r = UMF_RESULT_SUCCESS;
     uint32_t i;
     uint64_t id;
     *fresh = false;
-    pthread_mutex_lock(&xt.lock);
+    lock_acquire(&xt_lock);
     if (!xt.ready) {
         int err = xt_create();
         if (err) {
@@ -158,18 +161,18 @@ umf_result_t provider_ipc_live_add(const void *owner, uintptr_t start, size_t le
     atomic_fetch_add_explicit(&xt.live, 1, memory_order_relaxed);
     *fresh = true;
 fill:
-    *out = (provider_ipc_live_t){.pid = os_getpid(), .table_fd = xt.fd, .table_dev = xt.dev,
+    *out = (ipc_live_t){.pid = os_getpid(), .table_fd = xt.fd, .table_dev = xt.dev,
                                  .table_ino = xt.ino, .slot = i, .id = id, .digest = digest};
 out:
-    pthread_mutex_unlock(&xt.lock);
+    lock_release(&xt_lock);
     return r;
 }
 
-umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
-                                 provider_ipc_data_t *d) {
-    provider_ipc_live_t l;
+umf_result_t ipc_export(const void *owner, uintptr_t start, size_t len,
+                                 ipc_pdata_t *d) {
+    ipc_live_t l;
     bool fresh;
-    umf_result_t r = provider_ipc_live_add(owner, start, len, digest_of(d), &l, &fresh);
+    umf_result_t r = ipc_live_add(owner, start, len, digest_of(d), &l, &fresh);
     if (r == UMF_RESULT_SUCCESS) {
         d->table_fd = l.table_fd;
         d->table_dev = l.table_dev;
@@ -181,16 +184,14 @@ umf_result_t provider_ipc_export(const void *owner, uintptr_t start, size_t len,
     return r;
 }
 
-bool provider_ipc_exporting(void) {
-    return atomic_load_explicit(&xt.live, memory_order_relaxed) != 0;
-}
+static bool exporting(void) { return atomic_load_explicit(&xt.live, memory_order_relaxed) != 0; }
 
-size_t provider_ipc_live_end(const void *owner, uintptr_t start, size_t len) {
-    if (!provider_ipc_exporting())
+size_t ipc_live_end(const void *owner, uintptr_t start, size_t len) {
+    if (!exporting())
         return 0;
     size_t n = 0;
     uintptr_t end = len > UINTPTR_MAX - start ? UINTPTR_MAX : start + len;
-    pthread_mutex_lock(&xt.lock);
+    lock_acquire(&xt_lock);
     for (uint32_t i = 0; xt.ready && i < xt.hwm; i++) {
         xt_entry_t *e = &xt.ent[i];
         if (!atomic_load_explicit(&xt.slots[i].id, memory_order_relaxed) || e->owner != owner ||
@@ -203,25 +204,22 @@ size_t provider_ipc_live_end(const void *owner, uintptr_t start, size_t len) {
         atomic_fetch_sub_explicit(&xt.live, 1, memory_order_relaxed);
         n++;
     }
-    pthread_mutex_unlock(&xt.lock);
+    lock_release(&xt_lock);
     return n;
 }
 
-void provider_ipc_unexport(const void *owner, uintptr_t start, size_t len) {
-    (void)provider_ipc_live_end(owner, start, len);
-}
 
 // The record's slot in the exporter's table: the table must be the one the
 // record names (identity), large enough (its real size), and hold the id
 // and digest (read id, digest, id: a slot recycled meanwhile fails).
-umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l) {
+umf_result_t ipc_live_check(const ipc_live_t *l) {
     if (l->pid <= 0 || l->table_fd < 0 || l->slot >= XT_SLOTS || l->id == 0)
         return bad_handle("invalid liveness record");
     int tfd, err = os_fd_from_process(l->pid, l->table_fd, false, &tfd);
     if (err) {
         LOG_ERR("IPC handle refused: cannot read the export table of process %d: %s%s",
                 l->pid, LOG_STRERROR(err), err == ESRCH ? " (the process is gone)" : "");
-        return provider_ipc_errno_result(err);
+        return ipc_errno_result(err);
     }
     umf_result_t r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
     size_t ps = os_page_size();
@@ -233,7 +231,7 @@ umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l) {
         r = bad_handle("the export table is not the one the handle names");
     } else if ((err = os_map_fd(NULL, ps, OS_PROT_READ, OS_MAP_SHARED, tfd, page, &m)) != 0) {
         LOG_ERR("cannot map the export table of process %d: %s", l->pid, LOG_STRERROR(err));
-        r = provider_ipc_errno_result(err);
+        r = ipc_errno_result(err);
     } else {
         const xt_slot_t *s = (const xt_slot_t *)((char *)m + (at - page));
         uint64_t a = atomic_load_explicit(&s->id, memory_order_acquire);
@@ -253,12 +251,12 @@ umf_result_t provider_ipc_live_check(const provider_ipc_live_t *l) {
     return r;
 }
 
-umf_result_t provider_ipc_export_check(const provider_ipc_data_t *d) {
+umf_result_t ipc_export_check(const ipc_pdata_t *d) {
     if (d->digest != digest_of(d))
         return bad_handle("the handle does not describe the memory that was exported");
-    provider_ipc_live_t l = {.pid = d->pid, .table_fd = d->table_fd, .table_dev = d->table_dev,
+    ipc_live_t l = {.pid = d->pid, .table_fd = d->table_fd, .table_dev = d->table_dev,
                              .table_ino = d->table_ino, .slot = d->slot, .id = d->export_id,
                              .digest = d->digest};
-    return provider_ipc_live_check(&l);
+    return ipc_live_check(&l);
 }
 

@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: MIT
-// Opening IPC data of the OS, file and devdax providers (design:
-// provider_os_internal.h, "IPC"): the wire form of provider_ipc_data_t and
-// its checks, taking the object a handle names, the checks against the
-// exporter (it holds the object, the export is live), the mapping and the
-// registry of what opens mapped; and the IPC operations the three
-// providers share.
+// The IPC operations of our providers (OS shared, file, devdax), driven
+// through their describe hooks (design: ipc_backing.h): the wire form of
+// ipc_pdata_t and its checks, making a handle from a description, taking
+// the object a handle names, the checks against the exporter (it holds the
+// object, the export is live), the mapping and the registry of what opens
+// mapped.
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
+#include "ipc/ipc_backing.h"
 #include "providers/provider_os_internal.h"
 
 #define EXT_MIN_CAP 16
 
 // ---- opening: checks ------------------------------------------------------------
 
-umf_result_t provider_ipc_errno_result(int err) {
+umf_result_t ipc_errno_result(int err) {
     switch (err) {
     case 0: return UMF_RESULT_SUCCESS;
     case ENOMEM: return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
@@ -38,40 +40,40 @@ static bool shm_name_ok(const char *n) {
            strcmp(n, "..");
 }
 
-size_t provider_ipc_wire_size(const char *path) {
-    size_t len = strnlen(path, PROVIDER_IPC_PATH_MAX);
-    return len >= PROVIDER_IPC_PATH_MAX ? 0 : PROVIDER_IPC_FIXED + ALIGN_UP(len + 1, 8);
+size_t ipc_pdata_wire_size(const char *path) {
+    size_t len = strnlen(path, IPC_PDATA_PATH_MAX);
+    return len >= IPC_PDATA_PATH_MAX ? 0 : IPC_PDATA_FIXED + ALIGN_UP(len + 1, 8);
 }
 
-void provider_ipc_store(provider_ipc_data_t *d, void *out) {
+static void pdata_store(ipc_pdata_t *d, void *out) {
     size_t len = strlen(d->path), path_size = ALIGN_UP(len + 1, 8);
     d->path_size = (uint32_t)path_size;
     d->reserved = 0;
-    memcpy(out, d, PROVIDER_IPC_FIXED);
-    char *p = (char *)out + PROVIDER_IPC_FIXED;
+    memcpy(out, d, IPC_PDATA_FIXED);
+    char *p = (char *)out + IPC_PDATA_FIXED;
     memcpy(p, d->path, len);
     memset(p + len, 0, path_size - len);
 }
 
-umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
-                               provider_ipc_data_t *out) {
-    provider_ipc_data_t d;
+umf_result_t ipc_pdata_load(const void *raw, size_t size, unsigned kinds,
+                               ipc_pdata_t *out) {
+    ipc_pdata_t d;
     if (!raw || !out)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    if (size < PROVIDER_IPC_FIXED)
+    if (size < IPC_PDATA_FIXED)
         return bad_handle("provider IPC data shorter than its fixed part");
     // A private copy (the sender's buffer may change): magic and version
     // first (8 bytes of a buffer that is not ours are read), then the fixed
     // part: path_size says how much more there is to read.
     memcpy(&d, raw, 8);
-    if (d.magic != PROVIDER_IPC_MAGIC || d.version != PROVIDER_IPC_VERSION)
+    if (d.magic != IPC_PDATA_MAGIC || d.version != IPC_PDATA_VERSION)
         return bad_handle("not hetmem provider IPC data (magic or version)");
-    memcpy(&d, raw, PROVIDER_IPC_FIXED);
-    if (d.path_size < 8 || d.path_size > PROVIDER_IPC_PATH_MAX || d.path_size % 8 || d.reserved)
+    memcpy(&d, raw, IPC_PDATA_FIXED);
+    if (d.path_size < 8 || d.path_size > IPC_PDATA_PATH_MAX || d.path_size % 8 || d.reserved)
         return bad_handle("invalid path size in provider IPC data");
-    if (size != SIZE_MAX && size != PROVIDER_IPC_FIXED + d.path_size)
+    if (size != SIZE_MAX && size != IPC_PDATA_FIXED + d.path_size)
         return bad_handle("the provider IPC data is not the size its path needs");
-    if (d.kind < PROVIDER_IPC_MEMFD || d.kind > PROVIDER_IPC_DEVDAX || !(kinds & (1u << d.kind)))
+    if (d.kind < PROVIDER_OBJ_MEMFD || d.kind > PROVIDER_OBJ_DEVDAX || !(kinds & (1u << d.kind)))
         return bad_handle("the backing object is of a kind this provider does not open");
     if (d.pid <= 0 || d.fd < 0 || d.table_fd < 0)
         return bad_handle("invalid process or descriptor numbers");
@@ -79,9 +81,9 @@ umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
         return bad_handle("invalid offset or size");
     if (!is_pow2((size_t)d.align) || d.align < os_page_size() || d.align > ((uint64_t)1 << 30))
         return bad_handle("invalid mapping alignment");
-    if (d.slot >= PROVIDER_IPC_SLOTS || d.export_id == 0)
+    if (d.slot >= IPC_LIVE_SLOTS || d.export_id == 0)
         return bad_handle("invalid export slot");
-    memcpy(d.path, (const char *)raw + PROVIDER_IPC_FIXED, d.path_size);
+    memcpy(d.path, (const char *)raw + IPC_PDATA_FIXED, d.path_size);
     size_t len = strnlen(d.path, d.path_size);
     if (len == d.path_size)
         return bad_handle("unterminated path");
@@ -92,18 +94,18 @@ umf_result_t provider_ipc_load(const void *raw, size_t size, unsigned kinds,
             return bad_handle("bytes after the path are not zero");
     bool ok;
     switch (d.kind) {
-    case PROVIDER_IPC_MEMFD: ok = d.path[0] == 0; break;
-    case PROVIDER_IPC_SHM: ok = shm_name_ok(d.path); break;
+    case PROVIDER_OBJ_MEMFD: ok = d.path[0] == 0; break;
+    case PROVIDER_OBJ_SHM: ok = shm_name_ok(d.path); break;
     default: ok = d.path[0] != 0; break; // FILE, DEVDAX: a path (maybe relative)
     }
     if (!ok)
         return bad_handle("the path does not fit the kind of object");
-    memcpy(out, &d, PROVIDER_IPC_FIXED + d.path_size);
+    memcpy(out, &d, IPC_PDATA_FIXED + d.path_size);
     return UMF_RESULT_SUCCESS;
 }
 
-static bool same_object(const provider_ipc_data_t *d, const os_file_id_t *id) {
-    if (d->kind == PROVIDER_IPC_DEVDAX)
+static bool same_object(const ipc_pdata_t *d, const os_file_id_t *id) {
+    if (d->kind == PROVIDER_OBJ_DEVDAX)
         return id->chardev && id->rdev == d->rdev; // the device, through any node of it
     return id->regular && id->dev == d->dev && id->ino == d->ino;
 }
@@ -122,10 +124,10 @@ static int holder_identity(int pid, int fd, os_file_id_t *id) {
     return err;
 }
 
-umf_result_t provider_ipc_verify(const provider_ipc_data_t *d, const os_file_id_t *id) {
+static umf_result_t verify(const ipc_pdata_t *d, const os_file_id_t *id) {
     if (!same_object(d, id))
         return bad_handle("the object opened is not the one the handle names");
-    if (d->kind != PROVIDER_IPC_MEMFD) {
+    if (d->kind != PROVIDER_OBJ_MEMFD) {
         // A name or path reaches whatever this process may open; require
         // the exporter to hold that very object, so that a handle can only
         // hand over memory its sender has.
@@ -134,12 +136,12 @@ umf_result_t provider_ipc_verify(const provider_ipc_data_t *d, const os_file_id_
         if (err) {
             LOG_ERR("IPC handle refused: cannot see descriptor %d of process %d: %s",
                     d->fd, d->pid, LOG_STRERROR(err));
-            return provider_ipc_errno_result(err);
+            return ipc_errno_result(err);
         }
         if (!same_object(d, &held))
             return bad_handle("the exporting process does not hold that object");
     }
-    return provider_ipc_export_check(d);
+    return ipc_export_check(d);
 }
 
 // ---- opening: mapping, and the registry of what was mapped ----------------------
@@ -150,15 +152,15 @@ typedef struct opened_t {
     size_t len;
 } opened_t;
 
+LOCK_STATIC(opened_lock, LOCK_RANK_IPC_PROVIDER)
 static struct {
-    pthread_mutex_t lock;
-    opened_t *v; // protected by: lock
+    opened_t *v; // protected by: opened_lock
     size_t n, cap;
-} opened = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} opened;
 
 static bool opened_add(opened_t o) {
     bool ok = true;
-    pthread_mutex_lock(&opened.lock);
+    lock_acquire(&opened_lock);
     if (opened.n == opened.cap) {
         size_t cap = opened.cap ? opened.cap * 2 : EXT_MIN_CAP;
         opened_t *v = meta_alloc(cap * sizeof *v);
@@ -174,11 +176,11 @@ static bool opened_add(opened_t o) {
     }
     opened.v[opened.n++] = o;
 out:
-    pthread_mutex_unlock(&opened.lock);
+    lock_release(&opened_lock);
     return ok;
 }
 
-umf_result_t provider_ipc_map(const provider_ipc_data_t *d, int fd, uint64_t obj_size, int prot,
+static umf_result_t map_range(const ipc_pdata_t *d, int fd, uint64_t obj_size, int prot,
                               void **ptr) {
     if (d->off > obj_size || d->size > obj_size - d->off)
         return bad_handle("the range lies beyond the end of the object");
@@ -191,7 +193,7 @@ umf_result_t provider_ipc_map(const provider_ipc_data_t *d, int fd, uint64_t obj
     if (err) {
         LOG_ERR("mapping %zu bytes of an IPC object at offset %llu failed: %s", len,
                 (unsigned long long)moff, LOG_STRERROR(err));
-        return provider_ipc_errno_result(err);
+        return ipc_errno_result(err);
     }
     // Huge page and device DAX mappings come aligned from the kernel; a
     // handle claiming an alignment the object does not have is refused.
@@ -208,10 +210,10 @@ umf_result_t provider_ipc_map(const provider_ipc_data_t *d, int fd, uint64_t obj
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t provider_ipc_unmap(void *ptr) {
+umf_result_t ipc_native_close(void *ptr) {
     opened_t o = {0};
     bool found = false;
-    pthread_mutex_lock(&opened.lock);
+    lock_acquire(&opened_lock);
     for (size_t i = 0; i < opened.n; i++) {
         if (opened.v[i].ptr == (uintptr_t)ptr) {
             o = opened.v[i];
@@ -220,7 +222,7 @@ umf_result_t provider_ipc_unmap(void *ptr) {
             break;
         }
     }
-    pthread_mutex_unlock(&opened.lock);
+    lock_release(&opened_lock);
     if (!found) {
         LOG_ERR("close of %p: not memory opened from an IPC handle", ptr);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -235,12 +237,12 @@ umf_result_t provider_ipc_unmap(void *ptr) {
 // Takes the object a handle names: the memfd from the exporter; the shm
 // file by name; a file or device by path, or - when the path does not lead
 // to that object here (a relative path, a renamed file) - from the
-// exporter. Every way ends with the identity check of provider_ipc_verify.
-static int obtain(const provider_ipc_data_t *d, bool writable, int *fd, os_file_id_t *id) {
+// exporter. Every way ends with the identity check of verify.
+static int obtain(const ipc_pdata_t *d, bool writable, int *fd, os_file_id_t *id) {
     int err;
     switch (d->kind) {
-    case PROVIDER_IPC_MEMFD: err = os_fd_from_process(d->pid, d->fd, writable, fd); break;
-    case PROVIDER_IPC_SHM: err = os_shm_open(d->path, false, false, fd); break;
+    case PROVIDER_OBJ_MEMFD: err = os_fd_from_process(d->pid, d->fd, writable, fd); break;
+    case PROVIDER_OBJ_SHM: err = os_shm_open(d->path, false, false, fd); break;
     default:
         err = os_file_open_existing(d->path, writable, fd);
         if (err == 0 && (os_file_identity(*fd, id) != 0 || !same_object(d, id))) {
@@ -258,9 +260,9 @@ static int obtain(const provider_ipc_data_t *d, bool writable, int *fd, os_file_
     return err;
 }
 
-umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void **ptr) {
-    provider_ipc_data_t d;
-    umf_result_t r = provider_ipc_load(raw, SIZE_MAX, kinds, &d);
+static umf_result_t open_object(const void *raw, unsigned kinds, int prot, void **ptr) {
+    ipc_pdata_t d;
+    umf_result_t r = ipc_pdata_load(raw, SIZE_MAX, kinds, &d);
     if (r != UMF_RESULT_SUCCESS)
         return r;
     int fd, err;
@@ -269,11 +271,11 @@ umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void *
         LOG_ERR("IPC handle refused: cannot open %s of process %d: %s%s",
                 d.path[0] ? d.path : "the memfd", d.pid, LOG_STRERROR(err),
                 err == ESRCH ? " (the process is gone)" : "");
-        return provider_ipc_errno_result(err);
+        return ipc_errno_result(err);
     }
     uint64_t size = id.size, align;
-    r = provider_ipc_verify(&d, &id);
-    if (r == UMF_RESULT_SUCCESS && d.kind == PROVIDER_IPC_DEVDAX) {
+    r = verify(&d, &id);
+    if (r == UMF_RESULT_SUCCESS && d.kind == PROVIDER_OBJ_DEVDAX) {
         // A device's size is not in stat: sysfs has it, and its alignment.
         if ((err = os_devdax_geometry(fd, &size, &align)) != 0)
             r = bad_handle("the device is not a device DAX");
@@ -281,21 +283,69 @@ umf_result_t provider_ipc_open(const void *raw, unsigned kinds, int prot, void *
             r = bad_handle("the alignment is below the device's");
     }
     if (r == UMF_RESULT_SUCCESS)
-        r = provider_ipc_map(&d, fd, size, prot, ptr);
+        r = map_range(&d, fd, size, prot, ptr);
     (void)os_file_close(fd);
     return r;
 }
 
-// ---- the operations the three providers share ------------------------------------
+// ---- the operations, over the providers' describe hooks ------------------------
 
+umf_result_t ipc_native_size(const provider_ipc_hooks_t *hk, void *priv, size_t *size) {
+    provider_ipc_desc_t o;
+    umf_result_t r = hk->describe(priv, NULL, 0, &o);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    size_t n = ipc_pdata_wire_size(o.path);
+    if (n == 0) {
+        LOG_ERR("the path %.64s... is too long for an IPC handle", o.path);
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    }
+    *size = n;
+    return UMF_RESULT_SUCCESS;
+}
+
+// The handle names the object (path, the exporter's descriptor, identity),
+// the range's offset in it, its size and the mapping granularity; the
+// export is registered under the provider's state as owner.
+umf_result_t ipc_native_get(const provider_ipc_hooks_t *hk, void *priv, const void *ptr,
+                            size_t size, void *data) {
+    provider_ipc_desc_t o;
+    umf_result_t r = hk->describe(priv, ptr, size, &o);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    size_t plen = strlen(o.path);
+    if (plen >= IPC_PDATA_PATH_MAX)
+        return UMF_RESULT_ERROR_NOT_SUPPORTED;
+    os_file_id_t id;
+    int err = os_file_identity(o.fd, &id);
+    if (err)
+        return provider_errno_to_result(err);
+    ipc_pdata_t d;
+    memset(&d, 0, IPC_PDATA_FIXED);
+    d.magic = IPC_PDATA_MAGIC;
+    d.version = IPC_PDATA_VERSION;
+    d.kind = o.kind;
+    d.pid = os_getpid();
+    d.fd = o.fd;
+    d.dev = id.dev;
+    d.ino = id.ino;
+    d.rdev = o.kind == PROVIDER_OBJ_DEVDAX ? id.rdev : 0;
+    d.off = o.off;
+    d.size = size;
+    d.align = o.align;
+    memcpy(d.path, o.path, plen + 1);
+    r = ipc_export(o.owner, (uintptr_t)ptr, size, &d);
+    if (r == UMF_RESULT_SUCCESS)
+        pdata_store(&d, data);
+    return r;
+}
 
 // The export lives until its memory is freed (UMF's semantics: handles sent
 // earlier stay valid), so there is nothing to release; data made by another
 // process is refused.
-umf_result_t provider_ipc_put(void *provider, void *data) {
-    (void)provider;
-    provider_ipc_data_t d;
-    umf_result_t r = provider_ipc_load(data, SIZE_MAX, ~0u, &d);
+umf_result_t ipc_native_put(void *data) {
+    ipc_pdata_t d;
+    umf_result_t r = ipc_pdata_load(data, SIZE_MAX, ~0u, &d);
     if (r != UMF_RESULT_SUCCESS)
         return r;
     if (d.pid != os_getpid())
@@ -303,13 +353,11 @@ umf_result_t provider_ipc_put(void *provider, void *data) {
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t provider_ipc_close(void *provider, void *ptr, size_t size) {
-    (void)provider;
-    (void)size; // the registry knows what was mapped
-    return provider_ipc_unmap(ptr);
+// The opener's own protection applies; its own object is not involved.
+umf_result_t ipc_native_open(const provider_ipc_hooks_t *hk, void *priv, void *data, void **ptr) {
+    provider_ipc_desc_t o;
+    umf_result_t r = hk->describe(priv, NULL, 0, &o);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    return open_object(data, hk->opens, o.prot, ptr);
 }
-
-bool provider_ipc_is_native(const struct umf_memory_provider_t *provider) {
-    return provider && provider->ops.ipc.put_ipc_handle == provider_ipc_put;
-}
-
