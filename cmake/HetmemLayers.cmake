@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: MIT
+# Layering enforced by the build (issue 12, docs/architecture-layers.md).
+#
+# Every folder of src/ is a layer; hetmem_layers(...) gives their order.
+# Each layer compiles with one include folder of its own,
+# ${CMAKE_BINARY_DIR}/layers/<id>/include (id: the folder, '/' -> '_'),
+# that holds only
+#   <folder>/          the layer's own folder, every header in it;
+#   <lower>/<name>.h   the cross-layer headers of the layers below it
+#                      (symlinks; <name>_priv.h and <name>_internal.h are
+#                      private to their folder and are not linked);
+#   what an exception of hetmem_layers() grants it (known debts, by name).
+# and include/. So `#include "pools/pool.h"` in src/heap, or of another
+# folder's private header anywhere, fails to compile. Unit tests are white
+# box and see all of src/. scripts/check_layer_symbols.sh checks the same
+# order on the object files (nm -u), and that kernel, libnuma and hwloc calls
+# come only from src/os and src/topology.
+#
+# Each layer is built in two flavours from the same sources:
+#   hetmem_<name>        release: what the installed libraries and tools link;
+#   hetmem_<name>_test   HETMEM_TEST_HOOKS=1: the *_for_testing functions and
+#                        fault injections exist; only tests link it.
+
+# hetmem_layers(CORE layer... TOP layer... PROGRAMS layer...
+#               EXCEPTIONS layer:folder/header.h...): the core layers bottom
+# up (each sees every one before it); TOP layers (the front ends) see every
+# core layer but not each other; PROGRAMS (tools/) see all. An exception
+# lets one layer include one header that the rule forbids it.
+function(hetmem_layers)
+  cmake_parse_arguments(L "" "" "CORE;TOP;PROGRAMS;EXCEPTIONS" ${ARGN})
+  set_property(GLOBAL PROPERTY HETMEM_LAYER_EXCEPTIONS ${L_EXCEPTIONS})
+  set(below "")
+  foreach(l IN LISTS L_CORE)
+    set_property(GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l} "${below}")
+    list(APPEND below ${l})
+  endforeach()
+  foreach(l IN LISTS L_TOP)
+    set_property(GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l} "${L_CORE}")
+  endforeach()
+  foreach(l IN LISTS L_PROGRAMS)
+    set_property(GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l} "${L_CORE};${L_TOP}")
+  endforeach()
+  set_property(GLOBAL PROPERTY HETMEM_LAYERS ${L_CORE} ${L_TOP} ${L_PROGRAMS})
+endfunction()
+
+# Private to its folder: <name>_priv.h, and <name>_internal.h until
+# scripts/rename_private_headers.sh has run.
+function(hetmem_header_is_private header out)
+  get_filename_component(n ${header} NAME)
+  if(n MATCHES "_(priv|internal)\\.h$")
+    set(${out} TRUE PARENT_SCOPE)
+  else()
+    set(${out} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
+# The include folder of `layer` (a folder under src/, or "tools"), made on
+# the first call of a configure run.
+function(hetmem_layer_include_dir layer out)
+  string(REPLACE "/" "_" id ${layer})
+  set(dir ${CMAKE_BINARY_DIR}/layers/${id}/include)
+  set(${out} ${dir} PARENT_SCOPE)
+  get_property(done GLOBAL PROPERTY HETMEM_LAYER_DIR_DONE_${id})
+  if(done)
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY HETMEM_LAYER_DIR_DONE_${id} TRUE)
+  get_property(known GLOBAL PROPERTY HETMEM_LAYERS)
+  if(NOT layer IN_LIST known)
+    message(FATAL_ERROR "hetmem: ${layer} is not in the layer order (src/CMakeLists.txt)")
+  endif()
+  get_property(below GLOBAL PROPERTY HETMEM_LAYER_BELOW_${layer})
+  get_property(exceptions GLOBAL PROPERTY HETMEM_LAYER_EXCEPTIONS)
+  file(REMOVE_RECURSE ${dir})
+  file(MAKE_DIRECTORY ${dir})
+  if(IS_DIRECTORY ${HETMEM_SRC_DIR}/${layer})
+    get_filename_component(parent ${dir}/${layer} DIRECTORY)
+    file(MAKE_DIRECTORY ${parent})
+    file(CREATE_LINK ${HETMEM_SRC_DIR}/${layer} ${dir}/${layer} SYMBOLIC)
+  endif()
+  foreach(l IN LISTS below)
+    file(GLOB headers CONFIGURE_DEPENDS ${HETMEM_SRC_DIR}/${l}/*.h)
+    file(MAKE_DIRECTORY ${dir}/${l})
+    foreach(h IN LISTS headers)
+      hetmem_header_is_private(${h} private)
+      if(NOT private)
+        get_filename_component(n ${h} NAME)
+        file(CREATE_LINK ${h} ${dir}/${l}/${n} SYMBOLIC)
+      endif()
+    endforeach()
+  endforeach()
+  foreach(e IN LISTS exceptions)
+    string(REPLACE ":" ";" pair ${e})
+    list(GET pair 0 who)
+    list(GET pair 1 header)
+    if(NOT who STREQUAL layer)
+      continue()
+    endif()
+    get_filename_component(hdir ${header} DIRECTORY)
+    hetmem_header_is_private(${header} private)
+    if(NOT EXISTS ${HETMEM_SRC_DIR}/${header})
+      message(WARNING "hetmem: layer exception ${e}: no src/${header}; remove the line")
+    elseif(hdir IN_LIST below AND NOT private)
+      message(WARNING "hetmem: layer exception ${e} is allowed anyway; remove the line")
+    else()
+      file(MAKE_DIRECTORY ${dir}/${hdir})
+      file(CREATE_LINK ${HETMEM_SRC_DIR}/${header} ${dir}/${header} SYMBOLIC)
+      if(NOT hdir IN_LIST below AND NOT hdir STREQUAL layer)
+        # An upward include: the symbol check must allow the calls too.
+        set_property(GLOBAL APPEND PROPERTY HETMEM_LAYER_UP_${layer} ${hdir})
+      endif()
+    endif()
+  endforeach()
+endfunction()
+
+# hetmem_layer_includes(target layer): compile `target` as part of `layer`.
+function(hetmem_layer_includes target layer)
+  hetmem_layer_include_dir(${layer} dir)
+  target_include_directories(${target} PRIVATE ${dir} ${HETMEM_PUBLIC_INCLUDE_DIR})
+endfunction()
+
+# hetmem_layer(name source...): the layer of the calling folder, as the
+# OBJECT libraries <name> (release) and <name>_test (test hooks).
+function(hetmem_layer name)
+  file(RELATIVE_PATH layer ${HETMEM_SRC_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  foreach(t ${name} ${name}_test)
+    add_library(${t} OBJECT ${ARGN})
+    hetmem_layer_includes(${t} ${layer})
+  endforeach()
+  target_compile_definitions(${name}_test PRIVATE HETMEM_TEST_HOOKS=1)
+  set_property(GLOBAL APPEND PROPERTY HETMEM_LAYER_TARGETS_${layer} ${name})
+endfunction()
+
+# Both flavours of a layer target get the same settings.
+function(hetmem_layer_compile_definitions name)
+  target_compile_definitions(${name} ${ARGN})
+  target_compile_definitions(${name}_test ${ARGN})
+endfunction()
+function(hetmem_layer_link_libraries name)
+  target_link_libraries(${name} ${ARGN})
+  target_link_libraries(${name}_test ${ARGN})
+endfunction()
+
+# hetmem_release_target(target...): installed libraries and programs; the
+# test `release_no_test_hooks` checks that none of them carries a hook.
+function(hetmem_release_target)
+  set_property(GLOBAL APPEND PROPERTY HETMEM_RELEASE_TARGETS ${ARGN})
+endfunction()
+
+# The manifest of scripts/check_layer_symbols.sh, one line per layer:
+#   <layer>|<layers below, and granted upward ones>|<object files>
+function(hetmem_layers_manifest file)
+  get_property(layers GLOBAL PROPERTY HETMEM_LAYERS)
+  set(text "")
+  foreach(l IN LISTS layers)
+    get_property(targets GLOBAL PROPERTY HETMEM_LAYER_TARGETS_${l})
+    if(NOT targets)
+      continue()
+    endif()
+    get_property(below GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l})
+    get_property(up GLOBAL PROPERTY HETMEM_LAYER_UP_${l})
+    list(APPEND below ${up})
+    list(JOIN below " " below)
+    set(objs "")
+    foreach(t IN LISTS targets)
+      list(APPEND objs "$<JOIN:$<TARGET_OBJECTS:${t}>, >")
+    endforeach()
+    list(JOIN objs " " objs)
+    string(APPEND text "${l}|${below}|${objs}\n")
+  endforeach()
+  file(GENERATE OUTPUT ${file} CONTENT "${text}")
+endfunction()
