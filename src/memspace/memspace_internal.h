@@ -124,10 +124,12 @@ const char *memspace_predefined_reason(memspace_predefined_t which);
 /// (valid once either was computed), or TOPO_NODE_NONE.
 unsigned memspace_predefined_initiator(void);
 
+#ifdef HETMEM_TEST_HOOKS
 /// Test support: forgets every predefined memspace (the next call computes
 /// it again, e.g. on another fake topology). Not thread-safe; handles
 /// returned before become invalid.
 void memspace_predefined_reset_for_testing(void);
+#endif
 
 /// The HMAT rule of HighestBandwidth and LowestLatency: the nodes whose
 /// `metric` (0: no figure) is the best - highest when `highest`, else

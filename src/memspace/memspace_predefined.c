@@ -106,6 +106,7 @@ unsigned memspace_predefined_initiator(void) {
     return atomic_load_explicit(&perf_initiator, memory_order_relaxed);
 }
 
+#ifdef HETMEM_TEST_HOOKS
 void memspace_predefined_reset_for_testing(void) {
     pthread_mutex_lock(&lock);
     for (unsigned i = 0; i < MEMSPACE_PREDEFINED_COUNT; i++) {
@@ -118,6 +119,7 @@ void memspace_predefined_reset_for_testing(void) {
     atomic_store_explicit(&perf_initiator, TOPO_NODE_NONE, memory_order_relaxed);
     pthread_mutex_unlock(&lock);
 }
+#endif
 
 // ---- the HMAT rule -----------------------------------------------------------------
 

@@ -34,9 +34,11 @@ umf_memory_pool_handle_t hm_pool_created(void);
 /// one conversion table).
 int hm_errno_of(umf_result_t result);
 
+#ifdef HETMEM_TEST_HOOKS
 /// Test support: the calling thread's next binding of an hmmap region
 /// fails with `err` (0 disarms), so that the documented "mbind failed"
 /// return of hmmap can be exercised on a one-node machine.
 void hm_fail_next_mbind_for_testing(int err);
+#endif
 
 #endif // HETMEM_FRONTEND_HMALLOC_HM_INTERNAL_H

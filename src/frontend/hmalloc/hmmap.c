@@ -55,10 +55,12 @@
     (MAP_ANONYMOUS | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_HUGETLB | MAP_NORESERVE |              \
      MAP_POPULATE | MAP_SYNC | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_NONBLOCK | MAP_STACK)
 
+#ifdef HETMEM_TEST_HOOKS
 // Test support: the errno the calling thread's next binding fails with.
 static __thread int fail_mbind_err;
 
 void hm_fail_next_mbind_for_testing(int err) { fail_mbind_err = err; }
+#endif
 
 // ---- translation -------------------------------------------------------------------
 
@@ -130,11 +132,13 @@ static bool fallback_reported;
 // provider does, including its fallbacks for older kernels). Returns 0 or
 // the errno of mbind.
 static int bind_region(const hm_policy_t *pol, void *addr, size_t len, bool move) {
+#ifdef HETMEM_TEST_HOOKS
     if (unlikely(fail_mbind_err)) {
         int err = fail_mbind_err;
         fail_mbind_err = 0;
         return err;
     }
+#endif
     os_mpol_t mode;
     switch (pol->mode) {
     case HM_MODE_BIND: mode = OS_MPOL_BIND; break;

@@ -101,7 +101,9 @@ const mk_env_t *mk_env(void) {
 
 int mk_env_status(void) { return mk_env()->malformed ? MEMKIND_ERROR_ENVIRON : MEMKIND_SUCCESS; }
 
+#ifdef HETMEM_TEST_HOOKS
 void mk_env_reset_for_testing(void) {
     pthread_once_t fresh = PTHREAD_ONCE_INIT;
     env_once = fresh;
 }
+#endif

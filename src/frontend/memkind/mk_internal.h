@@ -76,8 +76,10 @@ const mk_env_t *mk_env(void);
 /// MEMKIND_SUCCESS, or MEMKIND_ERROR_ENVIRON when a variable that every
 /// heap depends on is malformed.
 int mk_env_status(void);
+#ifdef HETMEM_TEST_HOOKS
 /// Test support: parse again on the next mk_env call.
 void mk_env_reset_for_testing(void);
+#endif
 
 // ---- errors (mk_errors.c): the front end's one conversion table --------------
 
