@@ -16,10 +16,11 @@
 # order on the object files (nm -u), and that kernel, libnuma and hwloc calls
 # come only from src/os and src/topology.
 #
-# Each layer is built in two flavours from the same sources:
-#   hetmem_<name>        release: what the installed libraries and tools link;
-#   hetmem_<name>_test   HETMEM_TEST_HOOKS=1: the *_for_testing functions and
-#                        fault injections exist; only tests link it.
+# Each layer comes in two flavours:
+#   release  hetmem_<name>: what the installed libraries and tools link;
+#   test     HETMEM_TEST_HOOKS=1: the *_for_testing functions and fault
+#            injections exist; only tests link it (hetmem_internal). Only the
+#            sources with hooks are compiled twice (hetmem_<name>_test).
 
 # hetmem_layers(CORE layer... TOP layer... PROGRAMS layer...
 #               EXCEPTIONS layer:folder/header.h...): the core layers bottom
@@ -120,25 +121,70 @@ function(hetmem_layer_includes target layer)
 endfunction()
 
 # hetmem_layer(name source...): the layer of the calling folder, as the
-# OBJECT libraries <name> (release) and <name>_test (test hooks).
+# OBJECT library <name> (release). The sources that mention
+# HETMEM_TEST_HOOKS are compiled once more, with it, as <name>_test; the
+# others are the same in both flavours and are compiled once (headers may
+# guard only declarations with it: scripts/check_layers.sh checks that).
+# A file that gains its first hook is seen at the next configure (make build
+# configures every time). hetmem_layer_objects() gives either flavour.
 function(hetmem_layer name)
   file(RELATIVE_PATH layer ${HETMEM_SRC_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
-  foreach(t ${name} ${name}_test)
-    add_library(${t} OBJECT ${ARGN})
-    hetmem_layer_includes(${t} ${layer})
-  endforeach()
-  target_compile_definitions(${name}_test PRIVATE HETMEM_TEST_HOOKS=1)
+  add_library(${name} OBJECT ${ARGN})
+  hetmem_layer_includes(${name} ${layer})
   set_property(GLOBAL APPEND PROPERTY HETMEM_LAYER_TARGETS_${layer} ${name})
+  set(hooked "")
+  set(names "")
+  foreach(src IN LISTS ARGN)
+    get_filename_component(abs ${src} ABSOLUTE)
+    file(STRINGS ${abs} mention REGEX "HETMEM_TEST_HOOKS" LIMIT_COUNT 1)
+    if(mention)
+      list(APPEND hooked ${src})
+      get_filename_component(n ${src} NAME)
+      string(REPLACE "." "\\." n ${n})
+      list(APPEND names ${n})
+    endif()
+  endforeach()
+  set(release $<TARGET_OBJECTS:${name}>)
+  if(hooked)
+    add_library(${name}_test OBJECT ${hooked})
+    hetmem_layer_includes(${name}_test ${layer})
+    target_compile_definitions(${name}_test PRIVATE HETMEM_TEST_HOOKS=1)
+    list(JOIN names "|" names)
+    set(test "$<FILTER:${release},EXCLUDE,/(${names})\\.o$>" $<TARGET_OBJECTS:${name}_test>)
+  else()
+    set(test ${release})
+  endif()
+  set_property(GLOBAL PROPERTY HETMEM_LAYER_OBJECTS_${name} ${release})
+  set_property(GLOBAL PROPERTY HETMEM_LAYER_TEST_OBJECTS_${name} ${test})
+endfunction()
+
+# hetmem_layer_objects(out release|test name...): the object files of the
+# layer targets, in that flavour (for add_library(... STATIC ...)).
+function(hetmem_layer_objects out flavour)
+  set(objs "")
+  foreach(name IN LISTS ARGN)
+    if(flavour STREQUAL test)
+      get_property(o GLOBAL PROPERTY HETMEM_LAYER_TEST_OBJECTS_${name})
+    else()
+      get_property(o GLOBAL PROPERTY HETMEM_LAYER_OBJECTS_${name})
+    endif()
+    list(APPEND objs ${o})
+  endforeach()
+  set(${out} ${objs} PARENT_SCOPE)
 endfunction()
 
 # Both flavours of a layer target get the same settings.
 function(hetmem_layer_compile_definitions name)
   target_compile_definitions(${name} ${ARGN})
-  target_compile_definitions(${name}_test ${ARGN})
+  if(TARGET ${name}_test)
+    target_compile_definitions(${name}_test ${ARGN})
+  endif()
 endfunction()
 function(hetmem_layer_link_libraries name)
   target_link_libraries(${name} ${ARGN})
-  target_link_libraries(${name}_test ${ARGN})
+  if(TARGET ${name}_test)
+    target_link_libraries(${name}_test ${ARGN})
+  endif()
 endfunction()
 
 # hetmem_release_target(target...): installed libraries and programs; the

@@ -30,6 +30,20 @@ if [ -n "$bad" ]; then
   fail=1
 fi
 
+# Only the sources that mention HETMEM_TEST_HOOKS are compiled twice
+# (cmake/HetmemLayers.cmake), so in a header it may guard declarations only:
+# nothing that changes a layout or code that other sources compile.
+bad=$(find src -name '*.h' -print0 | xargs -0 awk '
+  /^[[:space:]]*#[[:space:]]*if(def)?[[:space:]]+(defined[( ]*)?HETMEM_TEST_HOOKS/ { in_hooks = 1; next }
+  in_hooks && /^[[:space:]]*#[[:space:]]*(endif|else|elif)/ { in_hooks = 0; next }
+  in_hooks && /[{}=]|#[[:space:]]*(define|include|if)|(^|[^a-z_])(static|inline|typedef|struct[^*]*;)/ {
+    print FILENAME ":" FNR ": " $0 }' || true)
+if [ -n "$bad" ]; then
+  echo "check_layers: HETMEM_TEST_HOOKS guards more than declarations in a header:" >&2
+  echo "$bad" >&2
+  fail=1
+fi
+
 cc=${CC:-cc}
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
