@@ -144,6 +144,11 @@ endfunction()
 # configures every time). hetmem_layer_objects() gives either flavour.
 function(hetmem_layer name)
   file(RELATIVE_PATH layer ${HETMEM_SRC_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  # A subfolder (src/providers/coarse) belongs to the layer above it.
+  get_property(known GLOBAL PROPERTY HETMEM_LAYERS)
+  while(NOT layer IN_LIST known AND layer MATCHES "/")
+    get_filename_component(layer ${layer} DIRECTORY)
+  endwhile()
   add_library(${name} OBJECT ${ARGN})
   hetmem_layer_includes(${name} ${layer})
   set_property(GLOBAL APPEND PROPERTY HETMEM_LAYER_TARGETS_${layer} ${name})
