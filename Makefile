@@ -24,15 +24,16 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHETMEM_VM_TESTS=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Everything: layering check, the full suite (unit, api, install, vm), then the
-# unit and api suites again under ASan+UBSan and under TSan.
+# Everything: layering check (on the built objects), the full suite (unit,
+# api, layers, install, vm), then the unit and api suites again under
+# ASan+UBSan and under TSan.
 test: check-layers test-main test-sanitize
 
 test-main: build
 	@cd $(BUILD) && $(CTEST) --output-on-failure -j $(CTEST_J)
 
-check-layers:
-	@scripts/check_layers.sh
+check-layers: build
+	@scripts/check_layers.sh $(BUILD)
 
 test-sanitize: test-asan test-tsan
 

@@ -36,14 +36,24 @@
 // (umfMemoryProviderGetLastNativeError is per thread and lock-free).
 static __thread provider_native_error_t native_err;
 
+#ifdef HETMEM_TEST_HOOKS
 // Test support: the errno the calling thread's next binding fails with.
 static __thread int fail_bind_err;
+void provider_os_fail_next_bind_for_testing(int err) { fail_bind_err = err; }
+#define bind_error_injected() unlikely(fail_bind_err)
+static int bind_error_take(void) {
+    int err = fail_bind_err;
+    fail_bind_err = 0;
+    return err;
+}
+#else
+#define bind_error_injected() false // release: no test hook, no TLS load
+#define bind_error_take() 0
+#endif
 
 umf_result_t provider_os_native_error(int32_t code, int err, const char *what) {
     return provider_set_native_error(&native_err, code, err, what);
 }
-
-void provider_os_fail_next_bind_for_testing(int err) { fail_bind_err = err; }
 
 // ---- binding ---------------------------------------------------------------
 
@@ -51,9 +61,8 @@ void provider_os_fail_next_bind_for_testing(int err) { fail_bind_err = err; }
 // and returns MEMORY_PROVIDER_SPECIFIC (the caller undoes the mapping).
 static umf_result_t bind(void *addr, size_t len, os_mpol_t mode, const nodeset_t *nodes) {
     int err;
-    if (unlikely(fail_bind_err)) {
-        err = fail_bind_err;
-        fail_bind_err = 0;
+    if (bind_error_injected()) {
+        err = bind_error_take();
     } else {
         err = os_mbind(addr, len, mode, nodes, OS_MBIND_STRICT);
     }
@@ -133,7 +142,7 @@ static unsigned interleave_first(provider_os_t *p, size_t len) {
 static umf_result_t bind_interleave(provider_os_t *p, void *addr, size_t len) {
     if (!atomic_load_explicit(&p->weighted, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
-    if (unlikely(fail_bind_err))
+    if (bind_error_injected())
         return bind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes); // takes the test error
     int err = os_mbind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes, OS_MBIND_STRICT);
     if (err != EINVAL)
@@ -168,7 +177,7 @@ static umf_result_t apply_policy(provider_os_t *p, void *addr, size_t len, unsig
     if (nodeset_count(&p->nodes) == 1 ||
         !atomic_load_explicit(&p->preferred_many, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_PREFERRED, &first_node);
-    if (unlikely(fail_bind_err))
+    if (bind_error_injected())
         return bind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes); // takes the test error
     int err = os_mbind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes, OS_MBIND_STRICT);
     if (err != EINVAL)

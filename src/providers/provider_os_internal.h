@@ -165,8 +165,10 @@ umf_result_t provider_os_initialize(void *params, void **provider);
 /// returns UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC.
 umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
 
+#ifdef HETMEM_TEST_HOOKS
 /// Test support: the calling thread's next NUMA binding fails with `err`
 /// (0 disarms). Lets single-node machines exercise the bind-failure path.
 void provider_os_fail_next_bind_for_testing(int err);
+#endif
 
 #endif // HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H

@@ -217,6 +217,7 @@ const char *topo_class_name(topo_class_t cls) {
     return "?";
 }
 
+#ifdef HETMEM_TEST_HOOKS
 void topo_reset_for_testing(void) {
     state_clear();
     ready = false;
@@ -227,3 +228,4 @@ void topo_reset_for_testing(void) {
     static const pthread_once_t fresh = PTHREAD_ONCE_INIT;
     once = fresh;
 }
+#endif

@@ -124,8 +124,11 @@ int topo_parse_nodestring(const char *str, nodeset_t *out);
 /// "DRAM", "HBM", "CXL", "PMEM".
 const char *topo_class_name(topo_class_t cls);
 
+#ifdef HETMEM_TEST_HOOKS
 /// Test support: forget everything (next call rediscovers). Not thread-safe;
 /// used by unit tests that switch HWLOC_FSROOT / the sysfs root between cases.
+/// Only in the test flavour (cmake/HetmemLayers.cmake).
 void topo_reset_for_testing(void);
+#endif
 
 #endif // HETMEM_TOPOLOGY_TOPO_H

@@ -195,8 +195,10 @@ int topo_env_read(topo_state_t *st) {
     return err;
 }
 
+#ifdef HETMEM_TEST_HOOKS
 void topo_env_reset_reports(void) {
     reported_hbw_nodes = false;
     reported_kmem_nodes = false;
     reported_threshold = false;
 }
+#endif

@@ -102,8 +102,10 @@ int topo_nodestring_parse(const nodeset_t *valid, const char *str, nodeset_t *ou
 /// st, reporting a malformed value once. Returns 0 or EINVAL.
 int topo_env_read(topo_state_t *st);
 
+#ifdef HETMEM_TEST_HOOKS
 /// Forgets that the env errors were reported (topo_reset_for_testing).
 void topo_env_reset_reports(void);
+#endif
 
 // ---- topo_classify.c ------------------------------------------------------
 

@@ -158,8 +158,10 @@ void tracker_debug_stats(tracker_debug_stats_t *out);
 /// Returns true when all hold (logs the first violation at ERROR level).
 bool tracker_debug_check(void);
 
+#ifdef HETMEM_TEST_HOOKS
 /// Makes object allocation fail after n more successes (n < 0: never), to
-/// test the ENOMEM paths as if meta_alloc had failed.
+/// test the ENOMEM paths as if meta_alloc had failed. Test flavour only.
 void tracker_debug_fail_allocs_after(long n);
+#endif
 
 #endif // HETMEM_TRACKER_TRACKER_INTERNAL_H

@@ -59,11 +59,13 @@ static void *pop_free(tracker_objpool_t *p) {
 // fresh object carved from the current block; a new block; and when the
 // system is out of memory, any limbo object at all.
 void *tracker_obj_get(tracker_objpool_t *p) {
+#ifdef HETMEM_TEST_HOOKS
     if (tracker_map.fail_after >= 0) { // test hook: fail as if out of memory
         if (tracker_map.fail_after == 0)
             return NULL;
         tracker_map.fail_after--;
     }
+#endif
     if (p->free)
         return pop_free(p);
     if (limbo_total() >= TRACKER_LIMBO_BATCH && p->nlimbo > 0) {
@@ -186,11 +188,13 @@ void tracker_debug_stats(tracker_debug_stats_t *out) {
     pthread_mutex_unlock(&tracker_map.lock);
 }
 
+#ifdef HETMEM_TEST_HOOKS
 void tracker_debug_fail_allocs_after(long n) {
     pthread_mutex_lock(&tracker_map.lock);
     tracker_map.fail_after = n;
     pthread_mutex_unlock(&tracker_map.lock);
 }
+#endif
 
 /// State of the invariant checker: the first violation, and the last range
 /// seen in key order.

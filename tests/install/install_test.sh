@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # install_test.sh BUILD_DIR SRC_DIR EXPORTS: `cmake --install` into a fresh
 # prefix, compile consumer.c against it through pkg-config (hetmem and umf),
-# run it, and compare the dynamic symbols of libhetmem.so.1 with the list.
+# run it, and compare the dynamic symbols of libhetmem.so.1 with the list;
+# no installed library or program carries a test hook.
 set -euo pipefail
 build=$1 src=$2 exports=$3
 prefix=$(mktemp -d /tmp/hetmem-install.XXXXXX)
@@ -43,4 +44,9 @@ if [ "$want" != "$have" ]; then
   echo "FAIL: exported symbols differ from $exports:"; diff <(echo "$want") <(echo "$have") || true; exit 1
 fi
 test -x "$prefix/bin/hetmem-info" || { echo "FAIL: hetmem-info not installed"; exit 1; }
+# What is installed carries no test hook (the preload libraries too, once
+# they are installed): tests/layers/check_no_test_hooks.sh.
+mapfile -t installed < <(find "$prefix" -type f \( -name 'lib*.so*' -o -path '*/bin/*' \) | sort)
+"$src/../layers/check_no_test_hooks.sh" "${installed[@]}" >/dev/null ||
+  { "$src/../layers/check_no_test_hooks.sh" "${installed[@]}" | grep -v '^ok'; exit 1; }
 echo "install_prefix: ok ($(echo "$want" | wc -l) symbols exported)"
