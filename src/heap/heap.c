@@ -87,9 +87,9 @@ umf_result_t heap_create(umf_memory_provider_handle_t provider, const heap_confi
     heap_classes_setup(h);
     for (unsigned c = 0; c < HEAP_NCLASSES; c++)
         atomic_init(&h->orphan_frees[c], 0);
-    pthread_mutex_init(&h->lock, NULL);
+    lock_init(&h->lock, LOCK_RANK_HEAP, "heap");
     if (heap_registry_add(h) != 0) {
-        pthread_mutex_destroy(&h->lock);
+        lock_fini(&h->lock);
         meta_free(h, sizeof *h);
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     }
@@ -103,7 +103,7 @@ void heap_destroy(heap_t *h) {
     if (!h)
         return;
     heap_registry_remove(h); // exiting threads no longer find its locals
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     heap_pages_release_all(h);
     for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
         next = tl->next_all;
@@ -111,8 +111,8 @@ void heap_destroy(heap_t *h) {
             meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(heap_entry_t));
         meta_free(tl, sizeof *tl);
     }
-    pthread_mutex_unlock(&h->lock);
-    pthread_mutex_destroy(&h->lock);
+    lock_release(&h->lock);
+    lock_fini(&h->lock);
     meta_free(h, sizeof *h);
 }
 
@@ -140,14 +140,14 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
             return (void *)s->base;
         }
     }
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     if (size > h->max_pooled) {
         s = heap_direct_alloc(h, size, align, &err);
     } else {
         size_t np;
         if (!align_up_checked(size ? size : 1, HEAP_PAGE, &np) ||
             (np >> HEAP_PAGE_SHIFT) > UINT32_MAX) {
-            pthread_mutex_unlock(&h->lock);
+            lock_release(&h->lock);
             return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
         }
         s = heap_pages_alloc(h, np >> HEAP_PAGE_SHIFT, align, &err);
@@ -167,7 +167,7 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
     bool zeroed = s && (s->flags & HEAP_SPAN_ZEROED);
     if (s)
         s->flags &= (uint8_t)~HEAP_SPAN_ZEROED; // handed out: dirty from now on
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     if (!s)
         return fail(err);
     bytes = size;
@@ -315,7 +315,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p) {
         if (tl && heap_lcache_put(h, tl, s))
             return UMF_RESULT_SUCCESS;
     }
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state == HEAP_LARGE_CACHED) {
         r = bad_pointer(p, "free of"); // in a thread's large cache: freed already
     } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
@@ -329,7 +329,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p) {
     } else {
         r = bad_pointer(p, "free of");
     }
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     return r;
 }
 
@@ -397,7 +397,7 @@ static bool large_resize(heap_t *h, heap_span_t *s, size_t size) {
     if (np == s->npages)
         return true;
     bool ok = true;
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     size_t before = (size_t)s->npages << HEAP_PAGE_SHIFT;
     if (np < s->npages) {
         heap_pages_shrink(h, s, np);
@@ -410,7 +410,7 @@ static bool large_resize(heap_t *h, heap_span_t *s, size_t size) {
         ok = np <= UINT32_MAX && heap_pages_grow(h, s, np);
     }
     h->large_bytes = h->large_bytes - before + ((size_t)s->npages << HEAP_PAGE_SHIFT);
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     return ok;
 }
 
@@ -477,11 +477,11 @@ void heap_purge(heap_t *h, bool force) {
         heap_local_collect(h, tl, false);
         heap_local_trim(h, tl, true, false);
     }
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     if (tl)
         heap_lcache_flush_locked(h, tl); // the calling thread's cached large extents
     heap_purge_all_locked(h, force);
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 // Blocks of class c handed out minus freed, over all locals (lock held).
@@ -504,7 +504,7 @@ static int64_t class_live(heap_t *h, unsigned c, uint64_t *allocs, uint64_t *fre
 // the per-heap orphan_frees atomics.
 void heap_stats(heap_t *h, heap_stats_t *st) {
     memset(st, 0, sizeof *st);
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     int64_t small = 0;
     for (unsigned c = 0; c < HEAP_NCLASSES; c++)
         small += class_live(h, c, NULL, NULL) * (int64_t)heap_class_size[c];
@@ -521,31 +521,31 @@ void heap_stats(heap_t *h, heap_stats_t *st) {
     st->chunks = h->nchunks;
     st->provider_allocs = h->prov_allocs;
     st->provider_frees = h->prov_frees;
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out) {
     memset(out, 0, sizeof *out);
     if (cls >= HEAP_NCLASSES)
         return;
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     out->block_size = h->cls[cls].bsize;
     out->slab_size = (size_t)h->cls[cls].npages << HEAP_PAGE_SHIFT;
     (void)class_live(h, cls, &out->allocs, &out->frees);
     out->slabs = h->slabs_now[cls];
     out->peak_slabs = h->slabs_peak[cls];
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 void heap_large_stats(heap_t *h, heap_large_stats_t *out) {
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     uint64_t lc_bytes, lc_live, lc_allocs, lc_frees;
     heap_lcache_totals_locked(h, &lc_bytes, &lc_live, &lc_allocs, &lc_frees);
     out->allocs = h->large_allocs + lc_allocs;
     out->frees = h->large_frees + lc_frees;
     out->direct_allocs = h->direct_allocs;
     out->direct_frees = h->direct_frees;
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 // ---- UMF pool ops over the engine ----------------------------------------------------------
