@@ -163,6 +163,15 @@ static void fork_while_allocating(void **state) {
 #ifndef HETMEM_TEST_JEMALLOC
 #define HETMEM_TEST_JEMALLOC 0
 #endif
+// jemalloc's own prefork handler takes every mutex of every arena (dozens
+// each), and TSan aborts a thread that holds more than 64: a process that
+// has loaded jemalloc cannot fork under TSan, whatever hetmem does. TSan
+// builds leave the jemalloc pool out of this test (the others cover it).
+#if defined(__SANITIZE_THREAD__)
+#define FORK_WITH_JEMALLOC 0
+#else
+#define FORK_WITH_JEMALLOC HETMEM_TEST_JEMALLOC
+#endif
 
 static const umf_memory_pool_ops_t *kind_ops(int k) {
     switch (k) {
@@ -176,7 +185,7 @@ static const umf_memory_pool_ops_t *kind_ops(int k) {
         return umfJemallocPoolOps();
     }
 }
-static int nkinds(void) { return HETMEM_TEST_JEMALLOC ? 4 : 3; }
+static int nkinds(void) { return FORK_WITH_JEMALLOC ? 4 : 3; }
 
 // Like make_pool, for threads and children: NULL on failure.
 static umf_memory_pool_handle_t try_pool(int k) {
@@ -197,8 +206,16 @@ static umf_memory_pool_handle_t try_pool(int k) {
     return pool;
 }
 
+enum { CHILD_CREATE = 7 };
 static umf_memory_pool_handle_t kept[4]; // one long-lived pool per kind
 static atomic_long side_failures;
+static atomic_int side_first; // 16 * kind + status of the first failure (threads)
+
+static void side_failed(int kind, int status) {
+    int none = 0;
+    atomic_compare_exchange_strong(&side_first, &none, 16 * kind + status);
+    atomic_fetch_add(&side_failures, 1);
+}
 
 // Allocates, checks and frees through p; 0 or a CHILD_* status.
 static int use_pool(umf_memory_pool_handle_t p, unsigned *seed) {
@@ -222,8 +239,11 @@ static int use_pool(umf_memory_pool_handle_t p, unsigned *seed) {
 static void *kinds_worker(void *arg) {
     unsigned seed = (unsigned)(uintptr_t)arg;
     while (!atomic_load(&stop))
-        for (int k = 0; k < nkinds(); k++)
-            atomic_fetch_add(&side_failures, use_pool(kept[k], &seed) != CHILD_OK);
+        for (int k = 0; k < nkinds(); k++) {
+            int r = use_pool(kept[k], &seed);
+            if (r != CHILD_OK)
+                side_failed(k, r);
+        }
     return NULL;
 }
 
@@ -232,15 +252,14 @@ static void *create_destroy_worker(void *arg) {
     while (!atomic_load(&stop))
         for (int k = 0; k < nkinds(); k++) {
             umf_memory_pool_handle_t p = try_pool(k);
-            if (!p || use_pool(p, &seed) != CHILD_OK)
-                atomic_fetch_add(&side_failures, 1);
+            int r = p ? use_pool(p, &seed) : CHILD_CREATE;
+            if (r != CHILD_OK)
+                side_failed(k, r);
             if (p)
                 umfPoolDestroy(p);
         }
     return NULL;
 }
-
-enum { CHILD_CREATE = 7 };
 
 static int child_every_kind(unsigned seed) {
     for (int k = 0; k < nkinds(); k++) {
@@ -261,7 +280,9 @@ static int child_every_kind(unsigned seed) {
 static void fork_while_pools_come_and_go(void **state) {
     (void)state;
     printf("pool kinds: scalable, proxy, disjoint%s\n",
-           HETMEM_TEST_JEMALLOC ? ", jemalloc" : " (hetmem built without the jemalloc pool)");
+           FORK_WITH_JEMALLOC     ? ", jemalloc"
+           : HETMEM_TEST_JEMALLOC ? " (not jemalloc: its prefork holds more locks than TSan allows)"
+                                  : " (hetmem built without the jemalloc pool)");
     for (int k = 0; k < nkinds(); k++) {
         kept[k] = try_pool(k);
         if (!kept[k])
@@ -281,7 +302,10 @@ static void fork_while_pools_come_and_go(void **state) {
     for (int k = 0; k < nkinds(); k++)
         umfPoolDestroy(kept[k]);
     fork_tally_assert(f, 30, "2 alloc, 3 owner, 4 data, 5 free, 7 create");
-    assert_int_equal(atomic_load(&side_failures), 0);
+    if (atomic_load(&side_failures))
+        fail_msg("%ld uses of a pool failed in the threads; the first: pool kind %d, status %d",
+                 atomic_load(&side_failures), atomic_load(&side_first) / 16,
+                 atomic_load(&side_first) % 16);
 }
 
 int main(void) {
