@@ -3,9 +3,9 @@
 // handles, under one lock (handle.h).
 #include "base/handle.h"
 
-#include <pthread.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 
 void handle_refuse(const void *h, uint32_t tag, const char *what, const char *fn) {
@@ -38,7 +38,7 @@ bool handle_kill(void *h, uint32_t tag, const char *what, const char *fn) {
 
 // Every graveyard's lock. A leaf: nothing else is taken while it is held
 // (the callers allocate and free outside it).
-static pthread_mutex_t graves_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(graves_lock, LOCK_RANK_HANDLE_GRAVES);
 
 static void **link_of(const handle_graveyard_t *g, void *obj) {
     return (void **)((char *)obj + g->link);
@@ -46,19 +46,19 @@ static void **link_of(const handle_graveyard_t *g, void *obj) {
 
 void handle_bury(handle_graveyard_t *g, void *obj) {
     *link_of(g, obj) = NULL;
-    pthread_mutex_lock(&graves_lock);
+    lock_acquire(&graves_lock);
     if (g->newest)
         *link_of(g, g->newest) = obj;
     else
         g->oldest = obj;
     g->newest = obj;
     g->count++;
-    pthread_mutex_unlock(&graves_lock);
+    lock_release(&graves_lock);
 }
 
 void *handle_graveyard_take(handle_graveyard_t *g, size_t size) {
     void *obj = NULL;
-    pthread_mutex_lock(&graves_lock);
+    lock_acquire(&graves_lock);
     if (g->count > g->keep) {
         obj = g->oldest;
         g->oldest = *link_of(g, obj);
@@ -66,12 +66,8 @@ void *handle_graveyard_take(handle_graveyard_t *g, size_t size) {
             g->newest = NULL;
         g->count--;
     }
-    pthread_mutex_unlock(&graves_lock);
+    lock_release(&graves_lock);
     if (obj)
         memset(obj, 0, size);
     return obj;
 }
-
-void handle_fork_prepare(void) { pthread_mutex_lock(&graves_lock); }
-void handle_fork_parent(void) { pthread_mutex_unlock(&graves_lock); }
-void handle_fork_child(void) { pthread_mutex_unlock(&graves_lock); }

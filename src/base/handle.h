@@ -83,8 +83,8 @@ static inline void handle_set_live(handle_hdr_t *h, uint32_t tag) {
 /// are waiting, so that a recently destroyed handle stays recognisable for
 /// the next `keep` destroys of its type. The FIFO is linked through a
 /// pointer at offset `link` of each struct (handle_hdr_t.grave for tagged
-/// types). One lock (handle.c) guards every graveyard; it is a leaf, held
-/// across fork() by handle_fork_prepare.
+/// types). One lock (handle.c, LOCK_RANK_HANDLE_GRAVES) guards every
+/// graveyard; it is a leaf.
 typedef struct handle_graveyard_t {
     void *oldest, *newest; // protected by: the graveyards' lock
     size_t count;          // protected by: the graveyards' lock
@@ -114,11 +114,5 @@ static inline void handle_retire(handle_graveyard_t *g, handle_hdr_t *h, uint32_
 /// wait; else NULL (the caller allocates a new one). The caller then
 /// initialises it and calls handle_set_live (or its own equivalent).
 void *handle_graveyard_take(handle_graveyard_t *g, size_t size);
-
-/// fork(2) safety for the graveyards' lock (src/umf/init.c): a leaf lock,
-/// so prepare takes it after every other lock of the library.
-void handle_fork_prepare(void);
-void handle_fork_parent(void);
-void handle_fork_child(void);
 
 #endif // HETMEM_BASE_HANDLE_H

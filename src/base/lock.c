@@ -3,32 +3,104 @@
 // See lock.h and docs/architecture.md ("Locks").
 #include "base/lock.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#if defined(__SANITIZE_THREAD__)
+#include <dlfcn.h>
+#endif
 
-// One list per rank. `registry` is a plain mutex below every rank: it is
-// only held to link or unlink (with no other call inside) and across fork.
+#include "base/assert.h"
+#include "base/log.h"
+
+// The registry: per rank, the locks a fork walk has not taken (`live`) and
+// those it holds (`taken`). `registry` is a leaf above every rank: held only
+// to link, unlink or move entries (with no other call inside), and by a walk
+// from the end of prepare until parent/child. A walk never waits for a
+// ranked lock while holding it, because lock_init and lock_fini may be
+// called with ranked locks held.
 static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
-static lock_t *by_rank[LOCK_RANK_COUNT];
+static lock_t *live[LOCK_RANK_COUNT];  // protected by: registry
+static lock_t *taken[LOCK_RANK_COUNT]; // protected by: registry
+
+// One walk at a time (glibc serializes forks; this covers direct callers).
+static pthread_mutex_t walker = PTHREAD_MUTEX_INITIALIZER;
+static int walk_next;          // protected by: walker; the next rank to take
+static bool walk_has_registry; // protected by: walker
+static __thread bool walking;  // this thread holds `walker`
+
+#if defined(__SANITIZE_THREAD__)
+// TSan's deadlock detector aborts a thread that holds more than 64 locks,
+// and the walk holds one per heap, provider and range allocator. So the
+// walk takes the ranked locks through libc's own entry points, which TSan
+// does not intercept: it does not see the walk, which touches no data the
+// locks protect. Every other use of the locks stays visible to it.
+typedef int (*mutex_fn)(pthread_mutex_t *);
+static mutex_fn raw_trylock = pthread_mutex_trylock;
+static mutex_fn raw_unlock = pthread_mutex_unlock;
+static void raw_resolve(void) {
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    mutex_fn t = libc ? (mutex_fn)dlsym(libc, "pthread_mutex_trylock") : NULL;
+    mutex_fn u = libc ? (mutex_fn)dlsym(libc, "pthread_mutex_unlock") : NULL;
+    if (t && u) {
+        raw_trylock = t;
+        raw_unlock = u;
+    }
+}
+#else
+#define raw_trylock pthread_mutex_trylock
+#define raw_unlock pthread_mutex_unlock
+static void raw_resolve(void) {}
+#endif
+
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static void register_atfork(void) {
-    // Registered before any subsystem's own child handler (a subsystem
-    // creates its lock first), so those handlers run with the locks free.
-    (void)pthread_atfork(lock_fork_prepare, lock_fork_parent, lock_fork_child);
+static void atfork_register(void) {
+    raw_resolve();
+    if (pthread_atfork(lock_fork_prepare, lock_fork_parent, lock_fork_child) != 0)
+        LOG_WARN("cannot register fork handlers: a fork child may deadlock in hetmem");
+}
+
+// Before every other constructor of the core, so before any subsystem can
+// register a fork handler of its own (lock.h says why that matters).
+__attribute__((constructor(101))) static void lock_atfork_init(void) {
+    pthread_once(&atfork_once, atfork_register);
+}
+
+static void list_push(lock_t **head, lock_t *l) {
+    l->prev = NULL;
+    l->next = *head;
+    if (*head)
+        (*head)->prev = l;
+    *head = l;
+}
+
+static void list_unlink(lock_t **head, lock_t *l) {
+    HM_ASSERT(l->prev ? l->prev->next == l : *head == l);
+    HM_ASSERT(!l->next || l->next->prev == l);
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        *head = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    l->prev = l->next = NULL;
+}
+
+static bool rank_valid(lock_rank_t r) {
+    return r > 0 && r < LOCK_RANK_COUNT && r != LOCK_RANK_JEMALLOC_INTERNAL;
 }
 
 void lock_register(lock_t *l) {
-    pthread_once(&atfork_once, register_atfork);
+    pthread_once(&atfork_once, atfork_register);
+    HM_ASSERT(rank_valid(l->rank));
     pthread_mutex_lock(&registry);
-    if (!l->registered && l->rank > 0 && l->rank < LOCK_RANK_COUNT) {
-        l->prev = NULL;
-        l->next = by_rank[l->rank];
-        if (l->next)
-            l->next->prev = l;
-        by_rank[l->rank] = l;
+    if (!l->registered && rank_valid(l->rank)) {
+        l->fork_held = false;
+        list_push(&live[l->rank], l);
         l->registered = true;
     }
     pthread_mutex_unlock(&registry);
@@ -39,46 +111,118 @@ void lock_init(lock_t *l, lock_rank_t rank, const char *name) {
     l->rank = rank;
     l->name = name;
     l->prev = l->next = NULL;
-    l->registered = false;
+    l->registered = l->fork_held = false;
     lock_register(l);
 }
 
+#if HETMEM_DEBUG > 0
+static bool witness_holds(const lock_t *l);
+#else
+static bool witness_holds(const lock_t *l) { return (void)l, false; }
+#endif
+
 void lock_fini(lock_t *l) {
+    HM_ASSERT(!witness_holds(l)); // finishing a lock this thread holds
+    bool walk_holds = false;
     pthread_mutex_lock(&registry);
     if (l->registered) {
-        if (l->prev)
-            l->prev->next = l->next;
-        else
-            by_rank[l->rank] = l->next;
-        if (l->next)
-            l->next->prev = l->prev;
-        l->registered = false;
+        walk_holds = l->fork_held;
+        list_unlink(walk_holds ? &taken[l->rank] : &live[l->rank], l);
+        l->registered = l->fork_held = false;
     }
     pthread_mutex_unlock(&registry);
-    pthread_mutex_destroy(&l->mutex);
+    if (!walk_holds) // else the walk holds the mutex and will never touch it again
+        pthread_mutex_destroy(&l->mutex);
 }
 
-// fork: every lock, outermost rank first, so that no other thread holds one
-// when the address space is copied. Within a rank the order is the list's;
-// equal ranks never nest elsewhere, so no thread waits on one of them while
-// holding another.
+// ---- fork walk ------------------------------------------------------------------
+
+static void walk_begin(void) {
+    if (walking)
+        return;
+    HM_ASSERT(lock_held_count() == 0); // fork while holding a hetmem lock
+    pthread_mutex_lock(&walker);
+    walking = true;
+    walk_next = 1;
+    walk_has_registry = false;
+}
+
+// Takes every lock of rank r. A busy one is retried after the registry is
+// released: its holder may be waiting for the registry (lock_init under a
+// lock), and otherwise takes only ranks above r, which the walk does not
+// hold yet, so it gets on and releases it.
+static void take_rank(int r) {
+    for (unsigned spins = 0;; spins++) {
+        bool busy = false;
+        pthread_mutex_lock(&registry);
+        for (lock_t *l = live[r], *next; l; l = next) {
+            next = l->next;
+            if (raw_trylock(&l->mutex) != 0) {
+                busy = true;
+                continue;
+            }
+            list_unlink(&live[r], l);
+            list_push(&taken[r], l);
+            l->fork_held = true;
+        }
+        pthread_mutex_unlock(&registry);
+        if (!busy)
+            return;
+        if (spins < 64)
+            sched_yield();
+        else
+            nanosleep(&(struct timespec){0, 100 * 1000}, NULL);
+    }
+}
+
+void lock_fork_prepare_below(lock_rank_t end) {
+    walk_begin();
+    for (; walk_next < (int)end && walk_next < LOCK_RANK_COUNT; walk_next++)
+        take_rank(walk_next);
+}
+
+// Every rank in order, then the registry itself (held across fork: no lock
+// is linked or unlinked while the address space is copied).
 void lock_fork_prepare(void) {
+    lock_fork_prepare_below(LOCK_RANK_COUNT);
+    if (walk_has_registry) // this walk is complete already
+        return;
     pthread_mutex_lock(&registry);
-    for (int r = 1; r < LOCK_RANK_COUNT; r++)
-        for (lock_t *l = by_rank[r]; l; l = l->next)
-            pthread_mutex_lock(&l->mutex);
+    walk_has_registry = true;
 }
 
-void lock_fork_parent(void) {
-    for (int r = LOCK_RANK_COUNT - 1; r >= 1; r--)
-        for (lock_t *l = by_rank[r]; l; l = l->next)
-            pthread_mutex_unlock(&l->mutex);
+// In the child, a lock registered while the walk was past its rank was not
+// taken; its holder, if any, is gone, so it is initialised afresh.
+static void walk_end(bool child) {
+    if (!walking)
+        return;
+    if (!walk_has_registry)
+        pthread_mutex_lock(&registry);
+    for (int r = LOCK_RANK_COUNT - 1; r >= 1; r--) {
+        if (child)
+            for (lock_t *l = live[r]; l; l = l->next)
+                pthread_mutex_init(&l->mutex, NULL);
+        while (taken[r]) {
+            lock_t *l = taken[r];
+            list_unlink(&taken[r], l);
+            l->fork_held = false;
+            raw_unlock(&l->mutex);
+            list_push(&live[r], l);
+        }
+    }
+    walk_next = 0;
+    walk_has_registry = false;
+    walking = false;
     pthread_mutex_unlock(&registry);
+    pthread_mutex_unlock(&walker);
 }
 
-// The child is the forking thread alone; it owns every lock (prepare took
-// them), so unlocking is valid.
-void lock_fork_child(void) { lock_fork_parent(); }
+void lock_fork_parent(void) { walk_end(false); }
+
+// The child is the forking thread alone and owns what the walk took.
+void lock_fork_child(void) { walk_end(true); }
+
+// ---- witness --------------------------------------------------------------------
 
 #if HETMEM_DEBUG > 0
 enum { WITNESS_MAX = 32 };
@@ -98,9 +242,17 @@ static void __attribute__((noreturn)) witness_fail(const char *what, const lock_
     abort();
 }
 
+static bool witness_holds(const lock_t *l) {
+    int top = n_held < WITNESS_MAX ? n_held : WITNESS_MAX;
+    for (int i = 0; i < top; i++)
+        if (held[i] == l)
+            return true;
+    return false;
+}
+
 void lock_witness_acquire(const lock_t *l, bool check) {
     if (check)
-        for (int i = 0; i < n_held; i++)
+        for (int i = 0; i < n_held && i < WITNESS_MAX; i++)
             if (held[i]->rank >= l->rank)
                 witness_fail("taking", l, held[i]);
     if (n_held < WITNESS_MAX)

@@ -5,6 +5,15 @@
 // witness does, and abort naming both locks. Every lock is registered by
 // rank, so fork(2) takes them all in order (docs/architecture.md, "Locks").
 //
+// fork: lock.c registers its pthread_atfork handlers in a constructor of
+// priority 101, before any other constructor of the core (and libhetmem.so
+// runs its constructors before the front-end libraries that need it), so
+// no hetmem subsystem registers a handler before it. Prepare handlers run
+// in reverse order of registration, the others in order: a subsystem's own
+// child handler (state resets: ipc, provider_ipc, memkind stats) runs after
+// lock.c's has released every lock, and may take locks. Only a handler
+// registered before hetmem loaded (the program's own) runs before it.
+//
 // Usage:
 //   LOCK_STATIC(table_lock, LOCK_RANK_POOL_PROXY);   // file-scope lock
 //   lock_init(&obj->lock, LOCK_RANK_HEAP, "heap");   // lock inside an object
@@ -18,7 +27,9 @@
 
 /// The lock order, outermost first: a thread holding a lock of rank r may
 /// take only locks of a rank above r. Equal ranks never nest (fork takes
-/// them together, outside the check). Keep this the only table.
+/// them together, outside the check). Keep this the only table. The
+/// registry's own mutex (lock.c) is a leaf above every rank: lock_init and
+/// lock_fini may be called with locks held.
 typedef enum lock_rank_t {
     LOCK_RANK_MK_STATS_CTL = 1, ///< memkind: background stats thread start/stop
     LOCK_RANK_MK_STATS_BG,      ///< memkind: background stats thread's wake-up
@@ -31,8 +42,11 @@ typedef enum lock_rank_t {
     LOCK_RANK_IPC_SENT,         ///< ipc: handles given out (liveness records)
     LOCK_RANK_IPC_PROVIDER,     ///< ipc: the registry of regions opened from handles
     LOCK_RANK_POOL_PROXY,       ///< pools: proxy pool's live table
-    LOCK_RANK_POOL_JEMALLOC,    ///< pools: jemalloc pool registry / one pool
-    LOCK_RANK_JEMALLOC_TCACHE,  ///< pools: jemalloc pool tcache registry
+    LOCK_RANK_POOL_JEMALLOC,    ///< pools: jemalloc pools' registry and tcache lists
+                                ///< (held around mallctl: below jemalloc's own locks)
+    LOCK_RANK_JEMALLOC_INTERNAL, ///< no lock_t: where jemalloc's own locks sit. Its
+                                ///< extent hooks take only ranks above; fork takes the
+                                ///< ranks below before jemalloc's prefork handler
     LOCK_RANK_HEAP_REGISTRY,    ///< heap: heap registry
     LOCK_RANK_HEAP,             ///< heap: one heap
     LOCK_RANK_PROVIDER_GROW,    ///< providers: a file provider's growth
@@ -42,6 +56,7 @@ typedef enum lock_rank_t {
                                 ///< heap and provider locks: after them)
     LOCK_RANK_HEAP_PAGEMAP,     ///< heap: page-map leaf creation
     LOCK_RANK_TRACKER,          ///< tracker: address-map writers
+    LOCK_RANK_JEMALLOC_CHUNKS,  ///< pools: one jemalloc pool's chunk table (in its hooks)
     LOCK_RANK_META,             ///< os: metadata allocator
     LOCK_RANK_HANDLE_GRAVES,    ///< base: handle graveyards (a leaf)
     LOCK_RANK_COUNT
@@ -51,11 +66,12 @@ typedef struct lock_t {
     pthread_mutex_t mutex;
     lock_rank_t rank;
     const char *name;
-    struct lock_t *prev, *next; // the registry's list for this rank
-    bool registered;
+    struct lock_t *prev, *next; // the registry's list for this rank (registry mutex)
+    bool registered;            // protected by: the registry mutex
+    bool fork_held;             // taken by a fork walk (registry mutex)
 } lock_t;
 
-#define LOCK_INITIALIZER(r, n) {PTHREAD_MUTEX_INITIALIZER, (r), (n), NULL, NULL, false}
+#define LOCK_INITIALIZER(r, n) {PTHREAD_MUTEX_INITIALIZER, (r), (n), NULL, NULL, false, false}
 
 /// A file-scope lock, registered for fork before main runs.
 #define LOCK_STATIC(var, r)                                                       \
@@ -67,7 +83,9 @@ typedef struct lock_t {
 /// Initialises and registers l. `name` (a string literal) names it in the
 /// witness's messages.
 void lock_init(lock_t *l, lock_rank_t rank, const char *name);
-/// Unregisters l; it must not be held.
+/// Unregisters l; it must not be held (by the caller or any other user: the
+/// object that holds it is going away). A fork walk may hold it meanwhile:
+/// lock_fini then leaves the mutex to the walk, which never touches it again.
 void lock_fini(lock_t *l);
 /// Registers a statically initialised lock (LOCK_STATIC does this).
 void lock_register(lock_t *l);
@@ -106,8 +124,17 @@ static inline int lock_cond_timedwait(pthread_cond_t *c, lock_t *l, const struct
     return pthread_cond_timedwait(c, &l->mutex, ts);
 }
 
-/// fork(2): take every registered lock by rank; release them after.
+/// fork(2): take every registered lock by rank; release them after. The
+/// forking thread must hold none. A lock registered during the walk below
+/// a rank already passed is not taken; the child re-initialises such locks
+/// (their holder does not exist there). One walk at a time, per process.
 void lock_fork_prepare(void);
+/// The first part of the walk: every rank below `end`, for a library whose
+/// own locks sit at `end` (LOCK_RANK_JEMALLOC_INTERNAL): registered as a
+/// prepare handler after that library's, it runs before that library's
+/// prepare handler; lock_fork_prepare then takes the ranks from `end` on.
+void lock_fork_prepare_below(lock_rank_t end);
+/// Release what the walk took (at most once per walk; a no-op otherwise).
 void lock_fork_parent(void);
 void lock_fork_child(void);
 

@@ -3,6 +3,7 @@
 // environment; a malformed value is itself reported once and leaves logging
 // at ERROR so that the user sees why their setting had no effect.
 #include "base/log.h"
+#include "base/assert.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -204,4 +205,13 @@ void log_write_once(bool *once, log_level_t level, const char *func, const char 
     vwrite(level, func, fmt, ap);
     va_end(ap);
     errno = saved;
+}
+
+void log_assert_fail(const char *cond, const char *file, int line, const char *func) {
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "hetmem: %s:%d: %s: assertion `%s' failed\n", file, line,
+                     func, cond);
+    if (n > 0)
+        (void)!write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    abort();
 }

@@ -88,9 +88,9 @@ umf_result_t heap_create(umf_memory_provider_handle_t provider, const heap_confi
     heap_classes_setup(h);
     for (unsigned c = 0; c < HEAP_NCLASSES; c++)
         atomic_init(&h->orphan_frees[c], 0);
-    pthread_mutex_init(&h->lock, NULL);
+    lock_init(&h->lock, LOCK_RANK_HEAP, "heap");
     if (heap_registry_add(h) != 0) {
-        pthread_mutex_destroy(&h->lock);
+        lock_fini(&h->lock);
         meta_free(h, sizeof *h);
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     }
@@ -104,7 +104,7 @@ void heap_destroy(heap_t *h) {
     if (!h)
         return;
     heap_registry_remove(h); // exiting threads no longer find its locals
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     heap_pages_release_all(h);
     for (heap_local_t *tl = h->locals, *next; tl; tl = next) {
         next = tl->next_all;
@@ -112,8 +112,8 @@ void heap_destroy(heap_t *h) {
             meta_free(tl->bins[c].items, heap_bin_cap(&tl->bins[c]) * sizeof(heap_entry_t));
         meta_free(tl, sizeof *tl);
     }
-    pthread_mutex_unlock(&h->lock);
-    pthread_mutex_destroy(&h->lock);
+    lock_release(&h->lock);
+    lock_fini(&h->lock);
     meta_free(h, sizeof *h);
 }
 
@@ -141,14 +141,14 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
             return (void *)s->base;
         }
     }
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     if (size > h->max_pooled) {
         s = heap_direct_alloc(h, size, align, &err);
     } else {
         size_t np;
         if (!align_up_checked(size ? size : 1, HEAP_PAGE, &np) ||
             (np >> HEAP_PAGE_SHIFT) > UINT32_MAX) {
-            pthread_mutex_unlock(&h->lock);
+            lock_release(&h->lock);
             return fail(UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
         }
         s = heap_pages_alloc(h, np >> HEAP_PAGE_SHIFT, align, &err);
@@ -168,7 +168,7 @@ static void *large_alloc(heap_t *h, size_t size, size_t align, bool zero) {
     bool zeroed = s && (s->flags & HEAP_SPAN_ZEROED);
     if (s)
         s->flags &= (uint8_t)~HEAP_SPAN_ZEROED; // handed out: dirty from now on
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     if (!s)
         return fail(err);
     bytes = size;
@@ -316,7 +316,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p) {
         if (tl && heap_lcache_put(h, tl, s))
             return UMF_RESULT_SUCCESS;
     }
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p && s->state == HEAP_LARGE_CACHED) {
         r = bad_pointer(p, "free of"); // in a thread's large cache: freed already
     } else if (s->kind == HEAP_SPAN_LARGE && s->base == (uintptr_t)p) {
@@ -330,7 +330,7 @@ __attribute__((noinline)) static umf_result_t free_slow(heap_t *h, void *p) {
     } else {
         r = bad_pointer(p, "free of");
     }
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     return r;
 }
 
@@ -398,7 +398,7 @@ static bool large_resize(heap_t *h, heap_span_t *s, size_t size) {
     if (np == s->npages)
         return true;
     bool ok = true;
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     size_t before = (size_t)s->npages << HEAP_PAGE_SHIFT;
     if (np < s->npages) {
         heap_pages_shrink(h, s, np);
@@ -411,7 +411,7 @@ static bool large_resize(heap_t *h, heap_span_t *s, size_t size) {
         ok = np <= UINT32_MAX && heap_pages_grow(h, s, np);
     }
     h->large_bytes = h->large_bytes - before + ((size_t)s->npages << HEAP_PAGE_SHIFT);
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     return ok;
 }
 

@@ -171,12 +171,6 @@ void *heap_owner_of(const void *ptr);
 unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void *owner,
                                      bool direct);
 
-/// fork(2) safety: prepare takes the registry lock and then every live
-/// heap's lock (the order every other path uses); parent/child release them.
-void heap_fork_prepare(void);
-void heap_fork_parent(void);
-void heap_fork_child(void);
-
 /// Fills the allocation members of a UMF pool ops table (malloc, calloc,
 /// realloc, aligned_malloc, malloc_usable_size, free,
 /// get_last_allocation_error) with functions whose pool state is a heap_t;

@@ -32,12 +32,12 @@
 #ifndef HETMEM_HEAP_HEAP_INTERNAL_H
 #define HETMEM_HEAP_HEAP_INTERNAL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/lock.h"
 #include "base/util.h"
 #include "heap/heap.h"
 
@@ -348,7 +348,7 @@ struct heap_t {
     _Atomic bool direct_free;  // heap_set_owner: umfFree may free here directly
 
     // --- everything below: protected by lock ---
-    _Alignas(64) pthread_mutex_t lock;
+    _Alignas(64) lock_t lock; // LOCK_RANK_HEAP
     heap_span_t *bins[HEAP_FREE_BINS]; // free spans by size
     uint64_t bins_nonempty;            // bit b: bins[b] has a span
     heap_chunk_t *chunks;              // every chunk held, direct ones included

@@ -80,14 +80,14 @@ static void tick(heap_t *h, heap_lcache_t *c, uint64_t now) {
     if (likely(now < c->next_decay))
         return;
     c->next_decay = now + (h->decay_ns / 8 ? h->decay_ns / 8 : 1);
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     for (uint32_t i = 0; i < c->n;)
         if (now - c->stamp[i] >= h->decay_ns)
             release_locked(h, c, i);
         else
             i++;
     heap_decay_locked(h, now, false);
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 heap_span_t *heap_lcache_take(heap_t *h, heap_local_t *tl, size_t np, size_t align) {
@@ -136,10 +136,10 @@ bool heap_lcache_put(heap_t *h, heap_local_t *tl, heap_span_t *s) {
     if (c->n == HEAP_LCACHE_N || load_relaxed(&c->bytes) + bytes > max) {
         // Evict the oldest down to half the entries and half the bytes, so
         // that the next frees find room without the lock again.
-        pthread_mutex_lock(&h->lock);
+        lock_acquire(&h->lock);
         while (c->n && (c->n > HEAP_LCACHE_N / 2 || load_relaxed(&c->bytes) + bytes > max / 2))
             release_locked(h, c, 0);
-        pthread_mutex_unlock(&h->lock);
+        lock_release(&h->lock);
     }
     s->state = HEAP_LARGE_CACHED;
     c->span[c->n] = s;

@@ -18,22 +18,20 @@
 // synchronisation orders before any free of it. Writers set the slots of
 // pages their heap owns (under that heap's lock), so no two heaps ever
 // write one slot concurrently; leaf creation takes `pm_lock`.
-#include <pthread.h>
-
 #include "heap/heap_internal.h"
 #include "os/os.h"
 
 #define PM_LEAF_ENTRIES ((size_t)1 << HEAP_PM_L2_BITS)
 
 _Atomic uintptr_t heap_pm_root[HEAP_PM_ROOT_ENTRIES];
-static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER; // leaf creation
+LOCK_STATIC(pm_lock, LOCK_RANK_HEAP_PAGEMAP); // leaf creation
 
 // The leaf for root index r, created when missing. NULL without memory.
 static _Atomic uintptr_t *leaf_get(size_t r) {
     uintptr_t leaf = load_acquire(&heap_pm_root[r]);
     if (likely(leaf))
         return (_Atomic uintptr_t *)leaf;
-    pthread_mutex_lock(&pm_lock);
+    lock_acquire(&pm_lock);
     leaf = load_relaxed(&heap_pm_root[r]);
     if (!leaf) {
         void *p;
@@ -43,7 +41,7 @@ static _Atomic uintptr_t *leaf_get(size_t r) {
             store_release(&heap_pm_root[r], leaf);
         }
     }
-    pthread_mutex_unlock(&pm_lock);
+    lock_release(&pm_lock);
     return (_Atomic uintptr_t *)leaf;
 }
 

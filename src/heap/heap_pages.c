@@ -313,19 +313,24 @@ static void chunk_forget(heap_t *h, heap_chunk_t *c) {
     meta_free(c, sizeof *c);
 }
 
-// Returns an idle chunk (one free span covering it) to the provider.
+// Returns an idle chunk (one free span covering it) to the provider. The
+// page map forgets a range before the provider has it back (here, in
+// heap_direct_free and heap_pages_release_all): once freed, the range may go
+// to another heap at once, whose page map entries a later clear would wipe.
 static bool chunk_release(heap_t *h, heap_chunk_t *c) {
     heap_span_t *s = heap_pagemap_get(c->base);
+    (void)heap_pagemap_set(c->base, c->npages, NULL);
     umf_result_t r = umfMemoryProviderFree(h->provider, c->raw, c->raw_size);
     if (r != UMF_RESULT_SUCCESS) {
         LOG_WARN("provider free of %p (%zu bytes) failed: %d; keeping it", c->raw, c->raw_size,
                  (int)r);
+        (void)heap_pagemap_set(s->base, 1, s); // the free span's edges, as free_add sets them
+        (void)heap_pagemap_set(s->base + heap_span_bytes(s) - HEAP_PAGE, 1, s);
         s->stamp = os_now_coarse_ns(); // do not retry at once
         return false;
     }
     free_del(h, s);
     heap_desc_delete(h, s);
-    (void)heap_pagemap_set(c->base, c->npages, NULL);
     chunk_forget(h, c);
     return true;
 }
@@ -515,13 +520,15 @@ heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_
 
 umf_result_t heap_direct_free(heap_t *h, heap_span_t *s) {
     heap_chunk_t *c = s->chunk;
+    (void)heap_pagemap_set(c->base, 1, NULL); // before the free (chunk_release)
     umf_result_t r = umfMemoryProviderFree(h->provider, c->raw, c->raw_size);
-    if (r != UMF_RESULT_SUCCESS)
+    if (r != UMF_RESULT_SUCCESS) {
+        (void)heap_pagemap_set(c->base, 1, s);
         return r; // the block stays valid (UMF: the free error propagates)
+    }
     h->active -= heap_span_bytes(s);
     h->direct_bytes -= heap_span_bytes(s);
     h->direct_frees++;
-    (void)heap_pagemap_set(c->base, 1, NULL);
     heap_desc_delete(h, s);
     chunk_forget(h, c);
     return UMF_RESULT_SUCCESS;
@@ -532,11 +539,11 @@ umf_result_t heap_direct_free(heap_t *h, heap_span_t *s) {
 void heap_pages_release_all(heap_t *h) {
     for (heap_chunk_t *c = h->chunks, *next; c; c = next) {
         next = c->next;
+        (void)heap_pagemap_set(c->base, c->direct ? 1 : c->npages, NULL); // first (chunk_release)
         umf_result_t r = umfMemoryProviderFree(h->provider, c->raw, c->raw_size);
         if (r != UMF_RESULT_SUCCESS)
             LOG_ERR("provider free of %p (%zu bytes) failed at destroy: %d", c->raw,
                     c->raw_size, (int)r);
-        (void)heap_pagemap_set(c->base, c->direct ? 1 : c->npages, NULL);
         limit_release(h->cfg.limit, c->raw_size);
         meta_free(c, sizeof *c);
     }

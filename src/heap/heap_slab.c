@@ -158,10 +158,10 @@ static void slab_retire(heap_t *h, heap_local_t *tl, heap_span_t *s, bool locked
         return;
     }
     if (!locked)
-        pthread_mutex_lock(&h->lock);
+        lock_acquire(&h->lock);
     slab_release_locked(h, s);
     if (!locked)
-        pthread_mutex_unlock(&h->lock);
+        lock_release(&h->lock);
 }
 
 __attribute__((noinline, cold)) umf_result_t heap_double_free(const void *p,
@@ -391,14 +391,14 @@ void *heap_bin_refill(heap_t *h, heap_local_t *tl, unsigned cls) {
         } else {
             umf_result_t err = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
             uint64_t now = os_now_coarse_ns();
-            pthread_mutex_lock(&h->lock);
+            lock_acquire(&h->lock);
             s = slab_new(h, tl, cls, &err);
             if (now >= tl->next_decay) {
                 tl->next_decay = now + h->decay_ns / 2;
                 heap_local_trim(h, tl, false, true);
             }
             heap_decay_locked(h, now, false);
-            pthread_mutex_unlock(&h->lock);
+            lock_release(&h->lock);
             if (!s) {
                 heap_set_error(err);
                 return NULL;
@@ -431,14 +431,14 @@ void heap_local_trim(heap_t *h, heap_local_t *tl, bool all, bool locked) {
             *pp = s->next;
             e->n--;
             if (!have_lock) {
-                pthread_mutex_lock(&h->lock);
+                lock_acquire(&h->lock);
                 have_lock = true;
             }
             slab_release_locked(h, s);
         }
     }
     if (have_lock && !locked)
-        pthread_mutex_unlock(&h->lock);
+        lock_release(&h->lock);
 }
 
 // Thread exit: everything cached goes back to the slabs, remote frees are

@@ -14,11 +14,11 @@ void heap_purge(heap_t *h, bool force) {
         heap_local_collect(h, tl, false);
         heap_local_trim(h, tl, true, false);
     }
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     if (tl)
         heap_lcache_flush_locked(h, tl); // the calling thread's cached large extents
     heap_purge_all_locked(h, force);
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 // Blocks of class c handed out minus freed, over all locals (lock held).
@@ -41,7 +41,7 @@ static int64_t class_live(heap_t *h, unsigned c, uint64_t *allocs, uint64_t *fre
 // the per-heap orphan_frees atomics.
 void heap_stats(heap_t *h, heap_stats_t *st) {
     memset(st, 0, sizeof *st);
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     int64_t small = 0;
     for (unsigned c = 0; c < HEAP_NCLASSES; c++)
         small += class_live(h, c, NULL, NULL) * (int64_t)heap_class_size[c];
@@ -58,31 +58,31 @@ void heap_stats(heap_t *h, heap_stats_t *st) {
     st->chunks = h->nchunks;
     st->provider_allocs = h->prov_allocs;
     st->provider_frees = h->prov_frees;
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 void heap_class_stats(heap_t *h, unsigned cls, heap_class_stats_t *out) {
     memset(out, 0, sizeof *out);
     if (cls >= HEAP_NCLASSES)
         return;
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     out->block_size = h->cls[cls].bsize;
     out->slab_size = (size_t)h->cls[cls].npages << HEAP_PAGE_SHIFT;
     (void)class_live(h, cls, &out->allocs, &out->frees);
     out->slabs = h->slabs_now[cls];
     out->peak_slabs = h->slabs_peak[cls];
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 void heap_large_stats(heap_t *h, heap_large_stats_t *out) {
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     uint64_t lc_bytes, lc_live, lc_allocs, lc_frees;
     heap_lcache_totals_locked(h, &lc_bytes, &lc_live, &lc_allocs, &lc_frees);
     out->allocs = h->large_allocs + lc_allocs;
     out->frees = h->large_frees + lc_frees;
     out->direct_allocs = h->direct_allocs;
     out->direct_frees = h->direct_frees;
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
 }
 
 // ---- defragmentation hint ----------------------------------------------------------------

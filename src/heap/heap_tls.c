@@ -27,13 +27,13 @@ static size_t tls_bytes(uint32_t cap) { return sizeof(heap_tls_t) + cap * sizeof
 
 // ---- registry -------------------------------------------------------------------------
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(registry_lock, LOCK_RANK_HEAP_REGISTRY);
 static heap_t **registry;      // protected by: registry_lock; [id] = live heap or NULL
 static uint32_t registry_cap;  // protected by: registry_lock
 static uint64_t registry_uid;  // protected by: registry_lock; last uid given
 
 int heap_registry_add(heap_t *h) {
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     uint32_t id = 0;
     while (id < registry_cap && registry[id])
         id++;
@@ -41,7 +41,7 @@ int heap_registry_add(heap_t *h) {
         uint32_t cap = registry_cap ? registry_cap * 2 : 64;
         heap_t **r = meta_alloc(cap * sizeof(heap_t *));
         if (!r) {
-            pthread_mutex_unlock(&registry_lock);
+            lock_release(&registry_lock);
             return -1;
         }
         if (registry)
@@ -53,45 +53,29 @@ int heap_registry_add(heap_t *h) {
     registry[id] = h;
     h->id = id;
     h->uid = ++registry_uid;
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
     return 0;
 }
 
 void heap_registry_remove(heap_t *h) {
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     if (h->id < registry_cap && registry[h->id] == h)
         registry[h->id] = NULL;
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
 }
 
 unsigned heap_set_owner_for_provider(umf_memory_provider_handle_t provider, void *owner,
                                      bool direct) {
     unsigned n = 0;
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     for (uint32_t id = 0; id < registry_cap; id++)
         if (registry[id] && registry[id]->provider == provider) {
             heap_set_owner(registry[id], owner, direct);
             n++;
         }
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
     return n;
 }
-
-void heap_fork_prepare(void) {
-    pthread_mutex_lock(&registry_lock);
-    for (uint32_t id = 0; id < registry_cap; id++)
-        if (registry[id])
-            pthread_mutex_lock(&registry[id]->lock);
-}
-
-void heap_fork_parent(void) {
-    for (uint32_t id = registry_cap; id-- > 0;)
-        if (registry[id])
-            pthread_mutex_unlock(&registry[id]->lock);
-    pthread_mutex_unlock(&registry_lock);
-}
-
-void heap_fork_child(void) { heap_fork_parent(); }
 
 // ---- thread exit -------------------------------------------------------------------------
 
@@ -105,7 +89,7 @@ static void tls_destructor(void *arg) {
     heap_tls_t *t = arg;
     if (heap_tls_self == t)
         heap_tls_self = &tls_empty;
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     for (uint32_t id = 0; id < t->cap; id++) {
         heap_slot_t *sl = &t->slots[id];
         if (!sl->uid || id >= registry_cap)
@@ -113,12 +97,12 @@ static void tls_destructor(void *arg) {
         heap_t *h = registry[id];
         if (!h || h->uid != sl->uid)
             continue; // that heap was destroyed: its locals are gone
-        pthread_mutex_lock(&h->lock);
+        lock_acquire(&h->lock);
         heap_lcache_flush_locked(h, sl->tl); // cached large extents back to the page heap
         heap_local_orphan_locked(h, sl->tl);
-        pthread_mutex_unlock(&h->lock);
+        lock_release(&h->lock);
     }
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
     meta_free(t, tls_bytes(t->cap));
 }
 
@@ -128,12 +112,12 @@ static void tls_destructor(void *arg) {
 // orphans here, as if those threads had exited (heap_thread_id).
 static void fork_child_orphan(void) {
     void *self = heap_thread_id();
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     for (uint32_t id = 0; id < registry_cap; id++) {
         heap_t *h = registry[id];
         if (!h)
             continue;
-        pthread_mutex_lock(&h->lock);
+        lock_acquire(&h->lock);
         for (heap_local_t *tl = h->locals; tl; tl = tl->next_all) {
             void *owner = load_relaxed(&tl->thread);
             if (owner && owner != self) {
@@ -141,9 +125,9 @@ static void fork_child_orphan(void) {
                 heap_local_orphan_locked(h, tl);
             }
         }
-        pthread_mutex_unlock(&h->lock);
+        lock_release(&h->lock);
     }
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
 }
 
 static void tls_key_init(void) {
@@ -197,7 +181,7 @@ heap_local_t *heap_local_acquire(heap_t *h) {
     heap_tls_t *t = tls_reserve(h->id);
     if (!t)
         return NULL;
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     heap_local_t *tl = h->orphans;
     if (tl)
         h->orphans = tl->next_orphan;
@@ -207,7 +191,7 @@ heap_local_t *heap_local_acquire(heap_t *h) {
         tl->next_orphan = NULL;
         heap_local_set_thread(tl, heap_thread_id());
     }
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     if (!tl)
         return NULL;
     t->slots[h->id].uid = h->uid;

@@ -5,9 +5,10 @@
 // and this keeps lock-free readers of recycled nodes from ever faulting).
 #include "os/meta.h"
 
-#include <pthread.h>
 #include <string.h>
 
+#include "base/assert.h"
+#include "base/lock.h"
 #include "base/util.h"
 #include "os/os.h"
 
@@ -15,20 +16,27 @@
 #define META_MAX_SHIFT 12 // 4 KiB
 #define META_CLASSES (META_MAX_SHIFT - META_MIN_SHIFT + 1)
 #define META_CHUNK ((size_t)64 << 10)
+#define META_CHUNK_ALIGN ((size_t)4096) // chunks are page-aligned mappings
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 typedef struct meta_free_t {
     struct meta_free_t *next;
 } meta_free_t;
 
 typedef struct meta_class_t {
-    pthread_mutex_t lock;
+    lock_t lock;       // LOCK_RANK_META: classes never nest
     meta_free_t *free; // protected by: lock
     char *bump;        // protected by: lock; next unused byte of the current chunk
     char *end;         // protected by: lock
 } meta_class_t;
 
 static meta_class_t classes[META_CLASSES] = {
-    [0 ... META_CLASSES - 1] = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, NULL}};
+    [0 ... META_CLASSES - 1] = {LOCK_INITIALIZER(LOCK_RANK_META, "meta class"), NULL, NULL, NULL}};
+
+__attribute__((constructor)) static void meta_locks_register(void) {
+    for (unsigned c = 0; c < META_CLASSES; c++)
+        lock_register(&classes[c].lock);
+}
 
 static unsigned class_of(size_t size) {
     unsigned shift = META_MIN_SHIFT;
@@ -53,7 +61,7 @@ void *meta_alloc(size_t size) {
     size_t bsize = (size_t)1 << (c + META_MIN_SHIFT);
     meta_class_t *mc = &classes[c];
     void *p = NULL;
-    pthread_mutex_lock(&mc->lock);
+    lock_acquire(&mc->lock);
     if (mc->free) {
         p = mc->free;
         mc->free = mc->free->next;
@@ -70,7 +78,8 @@ void *meta_alloc(size_t size) {
             mc->bump += bsize;
         }
     }
-    pthread_mutex_unlock(&mc->lock);
+    lock_release(&mc->lock);
+    HM_ASSERT(!p || ((uintptr_t)p & (MIN(bsize, META_CHUNK_ALIGN) - 1)) == 0);
     if (p)
         memset(p, 0, bsize);
     return p;
@@ -83,11 +92,16 @@ void meta_free(void *p, size_t size) {
         os_unmap(p, big_size(size));
         return;
     }
-    meta_class_t *mc = &classes[class_of(size)];
-    pthread_mutex_lock(&mc->lock);
+    unsigned c = class_of(size);
+    // A block of this class starts at a multiple of the class size in its
+    // chunk: a wrong `size` (another class) usually breaks this.
+    HM_ASSERT(((uintptr_t)p & (MIN((size_t)1 << (c + META_MIN_SHIFT), META_CHUNK_ALIGN) - 1)) ==
+              0);
+    meta_class_t *mc = &classes[c];
+    lock_acquire(&mc->lock);
     ((meta_free_t *)p)->next = mc->free;
     mc->free = p;
-    pthread_mutex_unlock(&mc->lock);
+    lock_release(&mc->lock);
 }
 
 char *meta_strdup(const char *s) {
@@ -99,15 +113,3 @@ char *meta_strdup(const char *s) {
         memcpy(d, s, n);
     return d;
 }
-
-void meta_fork_prepare(void) {
-    for (unsigned c = 0; c < META_CLASSES; c++)
-        pthread_mutex_lock(&classes[c].lock);
-}
-
-void meta_fork_parent(void) {
-    for (unsigned c = META_CLASSES; c-- > 0;)
-        pthread_mutex_unlock(&classes[c].lock);
-}
-
-void meta_fork_child(void) { meta_fork_parent(); }

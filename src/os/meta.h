@@ -22,11 +22,4 @@ void meta_free(void *p, size_t size);
 /// it with meta_free(s, strlen(s) + 1).
 char *meta_strdup(const char *s);
 
-/// fork(2) safety (registered once for the library in src/umf/init.c):
-/// prepare takes every class lock, parent/child release them, so a child
-/// never inherits a lock held by a thread that does not exist there.
-void meta_fork_prepare(void);
-void meta_fork_parent(void);
-void meta_fork_child(void);
-
 #endif // HETMEM_OS_META_H

@@ -141,6 +141,17 @@ static bool resolve(void *h, const char *name, void *fnp) {
     return true;
 }
 
+// fork(2): jemalloc's own locks sit between our ranks (LOCK_RANK_JEMALLOC_
+// INTERNAL): the tcache registry's lock is held around mallctl, and the
+// extent hooks take provider, tracker and meta locks under jemalloc's. Its
+// prefork handler, registered when it initialised (after lock.c's), runs
+// before lock.c's; this one, registered after it, runs before it and takes
+// the ranks below jemalloc's first, so no thread waits on the walk while
+// holding a jemalloc lock the walk then needs, or the other way round.
+static void fork_prepare_before_jemalloc(void) {
+    lock_fork_prepare_below(LOCK_RANK_JEMALLOC_INTERNAL);
+}
+
 static void load(void) {
     load_result = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
     const char *path = secure_getenv("HETMEM_JEMALLOC_LIBRARY");
@@ -181,6 +192,9 @@ static void load(void) {
     }
     if (!pool_jemalloc_map_init())
         return;
+    // jemalloc is initialised now (the mallctl above): its fork handlers are in.
+    if (pthread_atfork(fork_prepare_before_jemalloc, NULL, NULL) != 0)
+        LOG_WARN("cannot register fork handlers: fork may deadlock with jemalloc pools");
     destroy_miblen = ARRAY_SIZE(destroy_mib);
     purge_miblen = ARRAY_SIZE(purge_mib);
     if (je_nametomib("arena.0.destroy", destroy_mib, &destroy_miblen) != 0 ||

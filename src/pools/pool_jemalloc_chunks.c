@@ -18,7 +18,6 @@
 //     down, only records the pieces; they go back to the provider after
 //     arena.<i>.destroy has returned and no extent of the arena is left.
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -36,7 +35,8 @@
 
 int pool_jemalloc_chunks_init(pool_jemalloc_chunks_t *c) {
     memset(c, 0, sizeof *c);
-    return pthread_mutex_init(&c->lock, NULL);
+    lock_init(&c->lock, LOCK_RANK_JEMALLOC_CHUNKS, "jemalloc pool chunks");
+    return 0;
 }
 
 static size_t slot_of(uintptr_t key, size_t cap) {
@@ -71,7 +71,7 @@ static bool table_grow(pool_jemalloc_chunks_t *c) {
 int pool_jemalloc_chunk_add(pool_jemalloc_chunks_t *c, void *start, size_t size) {
     uintptr_t k = (uintptr_t)start;
     int err = 0;
-    pthread_mutex_lock(&c->lock);
+    lock_acquire(&c->lock);
     if ((c->used + 1) * 2 > c->cap && !table_grow(c)) {
         err = ENOMEM;
     } else {
@@ -84,14 +84,14 @@ int pool_jemalloc_chunk_add(pool_jemalloc_chunks_t *c, void *start, size_t size)
         c->table[j].size = size;
         c->live++;
     }
-    pthread_mutex_unlock(&c->lock);
+    lock_release(&c->lock);
     return err;
 }
 
 bool pool_jemalloc_chunk_take(pool_jemalloc_chunks_t *c, void *start, size_t size) {
     uintptr_t k = (uintptr_t)start;
     bool whole = false;
-    pthread_mutex_lock(&c->lock);
+    lock_acquire(&c->lock);
     if (c->cap) {
         for (size_t j = slot_of(k, c->cap); c->table[j].start != EMPTY;
              j = (j + 1) & (c->cap - 1)) {
@@ -105,13 +105,13 @@ bool pool_jemalloc_chunk_take(pool_jemalloc_chunks_t *c, void *start, size_t siz
             }
         }
     }
-    pthread_mutex_unlock(&c->lock);
+    lock_release(&c->lock);
     return whole;
 }
 
 int pool_jemalloc_chunk_defer(pool_jemalloc_chunks_t *c, void *start, size_t size) {
     int err = 0;
-    pthread_mutex_lock(&c->lock);
+    lock_acquire(&c->lock);
     if (c->ndead == c->dead_cap) {
         size_t cap = c->dead_cap ? 2 * c->dead_cap : 64;
         pool_jemalloc_chunk_t *d = meta_alloc(cap * sizeof *d);
@@ -130,7 +130,7 @@ int pool_jemalloc_chunk_defer(pool_jemalloc_chunks_t *c, void *start, size_t siz
     c->dead[c->ndead].size = size;
     c->ndead++;
 out:
-    pthread_mutex_unlock(&c->lock);
+    lock_release(&c->lock);
     return err;
 }
 
@@ -152,7 +152,7 @@ void pool_jemalloc_chunks_release(pool_jemalloc_chunks_t *c,
         meta_free(c->dead, c->dead_cap * sizeof *c->dead);
     if (c->cap)
         meta_free(c->table, c->cap * sizeof *c->table);
-    pthread_mutex_destroy(&c->lock);
+    lock_fini(&c->lock);
     memset(c, 0, sizeof *c);
 }
 

@@ -22,6 +22,8 @@
 
 #include <umf/memory_provider.h>
 
+#include "base/lock.h"
+
 #if HETMEM_WITH_JEMALLOC && HETMEM_HAVE_JEMALLOC_H
 #define POOL_JEMALLOC_AVAILABLE 1
 #include <jemalloc/jemalloc.h>
@@ -59,10 +61,11 @@ typedef struct pool_jemalloc_chunk_t {
 } pool_jemalloc_chunk_t;
 
 /// The chunks a pool's arenas hold, as the alloc hook got them, and the
-/// pieces that arena destruction handed back. protected by: lock (a leaf
-/// lock: taken inside jemalloc's hooks, never around a jemalloc call)
+/// pieces that arena destruction handed back. protected by: lock
+/// (LOCK_RANK_JEMALLOC_CHUNKS: taken inside jemalloc's hooks, never around
+/// a jemalloc call)
 typedef struct pool_jemalloc_chunks_t {
-    pthread_mutex_t lock;
+    lock_t lock;
     pool_jemalloc_chunk_t *table; // open addressing by start; see the .c
     size_t cap, used, live;
     pool_jemalloc_chunk_t *dead; // destroyed pieces, freed after the arenas

@@ -41,7 +41,7 @@ static __thread pool_jemalloc_flags_t fallback_flags;
 // can never touch a destroyed pool. Only slow paths take the lock: a
 // thread's first call into a pool, slot eviction, thread exit, pool
 // create/destroy.
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+LOCK_STATIC(registry_lock, LOCK_RANK_POOL_JEMALLOC); // held around mallctl
 static pool_jemalloc_t *registry_head; // protected by: registry_lock
 static uint64_t next_uid = 1;          // protected by: registry_lock
 
@@ -55,14 +55,14 @@ static bool exit_key_ok;
 static __thread bool exit_armed;
 
 int pool_jemalloc_registry_add(pool_jemalloc_t *jp) {
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     jp->uid = next_uid++;
     jp->reg_prev = NULL;
     jp->reg_next = registry_head;
     if (registry_head)
         registry_head->reg_prev = jp;
     registry_head = jp;
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
     return 0;
 }
 
@@ -82,14 +82,14 @@ static void tcache_ctl(const char *name, uint32_t tc) {
 }
 
 void pool_jemalloc_registry_remove(pool_jemalloc_t *jp) {
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     if (jp->reg_prev)
         jp->reg_prev->reg_next = jp->reg_next;
     else
         registry_head = jp->reg_next;
     if (jp->reg_next)
         jp->reg_next->reg_prev = jp->reg_prev;
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
     // Unlinked: no thread can give a tcache back to jp any more, and by the
     // pool contract none is using jp. Destroying a tcache flushes its
     // cached blocks to their arenas, which must happen before the arenas go.
@@ -137,7 +137,7 @@ static bool tcache_lists_grow(pool_jemalloc_t *jp) {
 // memory ran out: the thread then allocates without a tcache.
 static uint32_t tcache_borrow(pool_jemalloc_t *jp) {
     uint32_t tc = POOL_JEMALLOC_NO_TCACHE;
-    pthread_mutex_lock(&registry_lock);
+    lock_acquire(&registry_lock);
     if (jp->tc_idle_count > 0) {
         tc = jp->tc_idle[--jp->tc_idle_count];
     } else if (tcache_lists_grow(jp)) {
@@ -151,7 +151,7 @@ static uint32_t tcache_borrow(pool_jemalloc_t *jp) {
             LOG_INFO("tcache.create failed (%d): this thread allocates without a tcache", e);
         }
     }
-    pthread_mutex_unlock(&registry_lock);
+    lock_release(&registry_lock);
     return tc;
 }
 
@@ -160,14 +160,14 @@ static uint32_t tcache_borrow(pool_jemalloc_t *jp) {
 // nobody may use this tcache for a while). Empties the slot.
 static void slot_release(pool_jemalloc_slot_t *s, bool flush) {
     if (s->tcache != POOL_JEMALLOC_NO_TCACHE) {
-        pthread_mutex_lock(&registry_lock);
+        lock_acquire(&registry_lock);
         pool_jemalloc_t *jp = registry_find(s->uid);
         if (jp) {
             if (flush)
                 tcache_ctl("tcache.flush", s->tcache);
             jp->tc_idle[jp->tc_idle_count++] = s->tcache; // idle <= all <= cap
         }
-        pthread_mutex_unlock(&registry_lock);
+        lock_release(&registry_lock);
     }
     s->uid = 0;
     s->tcache = POOL_JEMALLOC_NO_TCACHE;

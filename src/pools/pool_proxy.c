@@ -4,19 +4,19 @@
 // (NULL with UMF_RESULT_ERROR_NOT_SUPPORTED, and 0).
 //
 // The pool keeps its own table of live allocations (start -> size, open
-// addressing; each allocation is a provider call anyway). One lock serves
-// every proxy pool's table, taken around fork(2) so that a child never
-// inherits it held (it is taken before meta_alloc's locks, as in table_add). So
+// addressing; each allocation is a provider call anyway). One lock
+// (LOCK_RANK_POOL_PROXY, below meta_alloc's: see table_add) serves every
+// proxy pool's table; fork's registry walk takes it like any other. So
 // a free passes the provider the right size, tracked or not, and a free of
 // a pointer that is not the start of a live allocation of this pool - a
 // foreign pointer, an interior one, one already freed - is refused with
 // UMF_RESULT_ERROR_INVALID_ARGUMENT and a log line; the provider never
 // sees it.
 #include <errno.h>
-#include <pthread.h>
 
 #include <umf/pools/pool_proxy.h>
 
+#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
@@ -33,15 +33,7 @@ typedef struct proxy_t {
     size_t cap, used, live; // at most half full counting tombstones
 } proxy_t;
 
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-
-static void fork_prepare(void) { pthread_mutex_lock(&table_lock); }
-static void fork_release(void) { pthread_mutex_unlock(&table_lock); }
-static void fork_register(void) {
-    if (pthread_atfork(fork_prepare, fork_release, fork_release) != 0)
-        LOG_WARN("cannot register fork handlers: a child may deadlock in the proxy pool");
-}
+LOCK_STATIC(table_lock, LOCK_RANK_POOL_PROXY);
 
 #define EMPTY ((uintptr_t)0)
 #define GONE ((uintptr_t)1) // provider allocations are never at address 1
@@ -78,7 +70,7 @@ static bool table_grow(proxy_t *p) {
 static bool table_add(proxy_t *p, void *ptr, size_t size) {
     uintptr_t k = (uintptr_t)ptr;
     bool ok = true;
-    pthread_mutex_lock(&table_lock);
+    lock_acquire(&table_lock);
     if ((p->used + 1) * 2 > p->cap && !table_grow(p)) {
         ok = false;
     } else {
@@ -90,7 +82,7 @@ static bool table_add(proxy_t *p, void *ptr, size_t size) {
         p->table[j] = (proxy_block_t){k, size};
         p->live++;
     }
-    pthread_mutex_unlock(&table_lock);
+    lock_release(&table_lock);
     return ok;
 }
 
@@ -98,7 +90,7 @@ static bool table_add(proxy_t *p, void *ptr, size_t size) {
 static bool table_take(proxy_t *p, const void *ptr, size_t *size) {
     uintptr_t k = (uintptr_t)ptr;
     bool found = false;
-    pthread_mutex_lock(&table_lock);
+    lock_acquire(&table_lock);
     if (p->cap && k != EMPTY && k != GONE) {
         for (size_t j = slot_of(k, p->cap); p->table[j].start != EMPTY;
              j = (j + 1) & (p->cap - 1)) {
@@ -111,7 +103,7 @@ static bool table_take(proxy_t *p, const void *ptr, size_t *size) {
             }
         }
     }
-    pthread_mutex_unlock(&table_lock);
+    lock_release(&table_lock);
     return found;
 }
 
@@ -124,9 +116,6 @@ static umf_result_t proxy_initialize(umf_memory_provider_handle_t provider, void
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->provider = provider;
-    int saved_errno = errno;
-    pthread_once(&fork_once, fork_register);
-    errno = saved_errno;
     *out = p;
     return UMF_RESULT_SUCCESS;
 }

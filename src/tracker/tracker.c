@@ -68,18 +68,23 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/log.h"
 #include "tracker/tracker_internal.h"
 
 tracker_map_t tracker_map = {
     .root = {.word = TRACKER_ROOT_SHIFT / 4},
-    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .lock = LOCK_INITIALIZER(LOCK_RANK_TRACKER, "tracker map"),
     .nodes = {.objsize = ALIGN_UP(sizeof(tracker_node_t), CACHE_LINE),
               .link_off = offsetof(tracker_node_t, next_free)},
     .leaves = {.objsize = ALIGN_UP(sizeof(tracker_leaf_t), CACHE_LINE),
                .link_off = offsetof(tracker_leaf_t, next_free)},
     .fail_after = -1,
 };
+
+__attribute__((constructor)) static void tracker_lock_register(void) {
+    lock_register(&tracker_map.lock);
+}
 
 /// One level of a find_le walk: the node and the digits below `below` that
 /// are still candidates for the greatest key <= the search key.
@@ -202,8 +207,8 @@ bool tracker_find(const void *ptr, tracker_entry_t *out) {
     }
 }
 
-static void lock_map(void) { pthread_mutex_lock(&tracker_map.lock); }
-static void unlock_map(void) { pthread_mutex_unlock(&tracker_map.lock); }
+static void lock_map(void) { lock_acquire(&tracker_map.lock); }
+static void unlock_map(void) { lock_release(&tracker_map.lock); }
 
 /// Valid range [start, start + size) for the map: size > 0, no wrap, below 2^56.
 static bool range_ok(uintptr_t start, size_t size) {
@@ -309,6 +314,7 @@ int tracker_add(const tracker_entry_t *e) {
     int ret = EEXIST;
     if (!overlapping(e->start, e->size)) {
         ret = insert_locked(e);
+        HM_ASSERT(ret != 0 || overlapping(e->start, e->size) != NULL);
         if (ret == 0)
             atomic_store_explicit(&tracker_map.count,
                                   atomic_load_explicit(&tracker_map.count, memory_order_relaxed) + 1,
@@ -365,6 +371,8 @@ int tracker_remove(uintptr_t start, tracker_entry_t *removed) {
     if (removed)
         leaf_copy(p.leaf, removed);
     tracker_node_t *n = p.parent;
+    HM_ASSERT(atomic_load_explicit(&tracker_map.count, memory_order_relaxed) > 0);
+    HM_ASSERT(atomic_load_explicit(&n->bitmap, memory_order_relaxed) & (1u << p.pd));
     atomic_store_explicit(&n->slot[p.pd], 0, memory_order_release);
     uint32_t bm = atomic_load_explicit(&n->bitmap, memory_order_relaxed) & ~(1u << p.pd);
     atomic_store_explicit(&n->bitmap, bm, memory_order_release);
@@ -406,7 +414,3 @@ int tracker_resize(uintptr_t start, size_t new_size) {
 size_t tracker_count(void) {
     return atomic_load_explicit(&tracker_map.count, memory_order_relaxed);
 }
-
-void tracker_fork_prepare(void) { lock_map(); }
-void tracker_fork_parent(void) { unlock_map(); }
-void tracker_fork_child(void) { unlock_map(); }

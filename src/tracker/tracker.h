@@ -61,10 +61,4 @@ size_t tracker_for_each_of_pool(void *pool, void (*fn)(const tracker_entry_t *e,
 /// Number of registered ranges (for tests and statistics).
 size_t tracker_count(void);
 
-/// fork(2) safety: prepare takes the writers' lock, parent/child release it
-/// (lock order: heap locks, then this, then meta_alloc's).
-void tracker_fork_prepare(void);
-void tracker_fork_parent(void);
-void tracker_fork_child(void);
-
 #endif // HETMEM_TRACKER_TRACKER_H

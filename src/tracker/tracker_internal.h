@@ -21,13 +21,13 @@
 #ifndef HETMEM_TRACKER_TRACKER_INTERNAL_H
 #define HETMEM_TRACKER_TRACKER_INTERNAL_H
 
-#include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/lock.h"
 #include "base/util.h"
 #include "tracker/tracker.h"
 
@@ -100,7 +100,7 @@ typedef struct tracker_objpool_t {
 typedef struct tracker_map_t {
     alignas(CACHE_LINE) tracker_node_t root; // shift 52, prefix 0; never freed
     alignas(CACHE_LINE) _Atomic uint64_t gen; // written under lock (release)
-    alignas(CACHE_LINE) pthread_mutex_t lock; // serializes every writer
+    alignas(CACHE_LINE) lock_t lock;          // serializes every writer (LOCK_RANK_TRACKER)
     _Atomic size_t count;                     // leaves in the tree; written under lock
     tracker_objpool_t nodes;                  // protected by: lock
     tracker_objpool_t leaves;                 // protected by: lock

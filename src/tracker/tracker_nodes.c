@@ -168,14 +168,14 @@ size_t tracker_for_each_of_pool(void *pool, void (*fn)(const tracker_entry_t *e,
                                 void *arg) {
     pool_walk_t pw = {pool, fn, arg, 0};
     walk_t w = {pool_leaf, NULL, &pw};
-    pthread_mutex_lock(&tracker_map.lock);
+    lock_acquire(&tracker_map.lock);
     walk(&w, &tracker_map.root, TRACKER_ROOT_SHIFT, 0, TRACKER_ADDR_LIMIT - 1);
-    pthread_mutex_unlock(&tracker_map.lock);
+    lock_release(&tracker_map.lock);
     return pw.n;
 }
 
 void tracker_debug_stats(tracker_debug_stats_t *out) {
-    pthread_mutex_lock(&tracker_map.lock);
+    lock_acquire(&tracker_map.lock);
     const tracker_objpool_t *n = &tracker_map.nodes, *l = &tracker_map.leaves;
     *out = (tracker_debug_stats_t){
         .nodes_live = n->live,
@@ -185,14 +185,14 @@ void tracker_debug_stats(tracker_debug_stats_t *out) {
         .bytes = (n->blocks + l->blocks) * TRACKER_BLOCK,
         .generation = atomic_load_explicit(&tracker_map.gen, memory_order_relaxed),
     };
-    pthread_mutex_unlock(&tracker_map.lock);
+    lock_release(&tracker_map.lock);
 }
 
 #ifdef HETMEM_TEST_HOOKS
 void tracker_debug_fail_allocs_after(long n) {
-    pthread_mutex_lock(&tracker_map.lock);
+    lock_acquire(&tracker_map.lock);
     tracker_map.fail_after = n;
-    pthread_mutex_unlock(&tracker_map.lock);
+    lock_release(&tracker_map.lock);
 }
 #endif
 
@@ -270,7 +270,7 @@ static void check_node(const tracker_node_t *n, unsigned shift, uint64_t lo, uin
 bool tracker_debug_check(void) {
     check_t ck = {0};
     walk_t w = {check_leaf, check_node, &ck};
-    pthread_mutex_lock(&tracker_map.lock);
+    lock_acquire(&tracker_map.lock);
     uint64_t rw = atomic_load_explicit(&tracker_map.root.word, memory_order_relaxed);
     if (rw != TRACKER_ROOT_SHIFT / 4)
         check_fail(&ck, "root word changed", rw);
@@ -282,7 +282,7 @@ bool tracker_debug_check(void) {
         check_fail(&ck, "leaf pool live count differs", tracker_map.leaves.live);
     if (!ck.bad && ck.nodes != tracker_map.nodes.live)
         check_fail(&ck, "node pool live count differs", tracker_map.nodes.live);
-    pthread_mutex_unlock(&tracker_map.lock);
+    lock_release(&tracker_map.lock);
     if (ck.bad)
         LOG_ERR("tracker invariant broken: %s (0x%llx)", ck.bad, (unsigned long long)ck.bad_key);
     return !ck.bad;

@@ -6,14 +6,8 @@
 
 #include <umf.h>
 
-#include <pthread.h>
-
-#include "base/handle.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "heap/heap.h"
-#include "os/meta.h"
-#include "tracker/tracker.h"
 
 static _Atomic long init_refs;
 
@@ -32,36 +26,6 @@ HETMEM_EXPORT void umfTearDown(void) {
 
 HETMEM_EXPORT int umfGetCurrentVersion(void) { return UMF_VERSION_CURRENT; }
 
-// fork(2) safety: a child inherits only the forking thread, so a lock that
-// another thread held at fork time would stay locked forever there. The
-// core's allocation locks are taken before fork and released on both sides,
-// in the one order every path uses: heap registry and heaps, the address
-// map's writer lock, the metadata allocator; last the handle graveyards'
-// lock (base/handle.h: a leaf, taken with none of the others held, so it
-// comes after them all). (Providers' own locks and the IPC caches are not
-// covered yet.)
-static void fork_prepare(void) {
-    heap_fork_prepare();
-    tracker_fork_prepare();
-    meta_fork_prepare();
-    handle_fork_prepare();
-}
-
-static void fork_parent(void) {
-    handle_fork_parent();
-    meta_fork_parent();
-    tracker_fork_parent();
-    heap_fork_parent();
-}
-
-static void fork_child(void) {
-    handle_fork_child();
-    meta_fork_child();
-    tracker_fork_child();
-    heap_fork_child();
-}
-
-__attribute__((constructor)) static void register_fork_handlers(void) {
-    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
-        LOG_WARN("cannot register fork handlers: a child may deadlock in hetmem");
-}
+// fork(2) safety lives with the locks: base/lock.c registers one set of
+// handlers that takes every lock of the core by rank (docs/architecture.md,
+// "Locks").

@@ -218,10 +218,10 @@ static void *alloc_and_exit(void *arg) {
 
 static size_t count_locals(heap_t *h) {
     size_t n = 0;
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     for (heap_local_t *tl = h->locals; tl; tl = tl->next_all)
         n++;
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     return n;
 }
 

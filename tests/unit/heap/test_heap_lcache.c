@@ -96,12 +96,12 @@ static void hit_without_lock(void **state) {
     pthread_create(&t, NULL, warm_worker, &w);
     while (atomic_load(&w.done) != 1)
         sleep_ms(1);
-    pthread_mutex_lock(&h->lock); // every locked path of the worker would wait now
+    lock_acquire(&h->lock); // every locked path of the worker would wait now
     atomic_store(&w.done, 2);
     for (int i = 0; i < 5000 && atomic_load(&w.done) != 1; i++)
         sleep_ms(1);
     int finished = atomic_load(&w.done) == 1;
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     pthread_join(t, NULL);
     assert_true(finished); // 100 frees and 100 allocations with the lock held elsewhere
     assert_true(w.hits >= 100);
@@ -255,11 +255,11 @@ static void thread_exit_flushes(void **state) {
     pthread_create(&t, NULL, free_and_exit, h);
     pthread_join(t, &n);
     assert_int_equal((uintptr_t)n, 6); // cached while the thread lived
-    pthread_mutex_lock(&h->lock);
+    lock_acquire(&h->lock);
     assert_non_null(h->orphans);
     assert_int_equal(h->orphans->lcache.n, 0); // flushed at exit
     assert_int_equal(atomic_load(&h->orphans->lcache.bytes), 0);
-    pthread_mutex_unlock(&h->lock);
+    lock_release(&h->lock);
     heap_stats_t st;
     heap_stats(h, &st);
     assert_int_equal(st.allocated, 0);
