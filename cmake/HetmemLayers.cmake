@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Layering enforced by the build (issue 12, docs/architecture-layers.md).
+# Layering enforced by the build (issue 12, docs/architecture.md, "Layers").
 #
 # Every folder of src/ is a layer; hetmem_layers(...) gives their order.
 # Each layer compiles with one include folder of its own,

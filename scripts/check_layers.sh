@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# check_layers.sh [BUILD_DIR]: the layer rules (docs/architecture-layers.md)
+# check_layers.sh [BUILD_DIR]: the layer rules (docs/architecture.md, "Layers")
 # on a configured and built tree (default build/):
 #  - the object files of every layer call only the layers below it, and only
 #    src/os and src/topology call the kernel, libnuma or hwloc

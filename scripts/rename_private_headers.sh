@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # rename_private_headers.sh [-n]: gives every src/**/<name>_internal.h the
-# name that says who may include it (docs/architecture-layers.md):
+# name that says who may include it (docs/architecture.md, "Layers"):
 #   <name>_priv.h  when only its own folder includes it (tests and tools do
 #                  not count: they are not layers of the library);
 #   <name>.h       when another folder of src/ includes it: it is that

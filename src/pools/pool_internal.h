@@ -43,7 +43,7 @@ enum {
     /// says `direct` (the pool's malloc and free ops are exactly the
     /// engine's heap_malloc/heap_free: free(NULL) is SUCCESS, failures set
     /// heap_last_error), umfPoolMalloc, umfPoolFree and umfFree call the
-    /// engine straight: docs/architecture-fastpath.md, "Fast paths".
+    /// engine straight: docs/architecture.md, "Fast paths".
     POOL_CAP_ENGINE = 1u << 0,
     /// The ops refuse, themselves, a free, realloc or usable size of a
     /// pointer that is not theirs: the glue adds no address-map check.
