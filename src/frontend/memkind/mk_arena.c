@@ -233,16 +233,11 @@ typedef struct kindops_t {
 } kindops_t;
 
 static umf_result_t kindops_initialize(void *params, void **provider) {
-    const mk_provider_cfg_t *cfg = params;
-    if (!cfg || !cfg->kind || !provider)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    const kindops_t *cfg = params;
     kindops_t *k = meta_alloc(sizeof *k);
     if (!k)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    k->kind = cfg->kind;
-    k->hooks = cfg->hooks;
-    k->page = kind_page(cfg->kind);
-    k->arena = cfg->kind->arena_zero;
+    *k = *cfg;
     *provider = k;
     return UMF_RESULT_SUCCESS;
 }
@@ -379,7 +374,11 @@ static umf_memory_provider_ops_t kindops_ops = {
             .allocation_split = kindops_split},
 };
 
-umf_memory_provider_ops_t *mk_kindops_provider_ops(void) { return &kindops_ops; }
+umf_result_t mk_kindops_provider_create(struct memkind *kind, extent_hooks_t *hooks,
+                                        umf_memory_provider_handle_t *out) {
+    kindops_t k = {kind, hooks, kind_page(kind), kind->arena_zero};
+    return umfMemoryProviderCreate(&kindops_ops, &k, out);
+}
 
 // ---- memkind_arena_* -----------------------------------------------------------------------
 

@@ -27,6 +27,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include <umf/providers/provider_file_memory.h>
+#include <umf/providers/provider_fixed_memory.h>
+
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -147,40 +150,68 @@ void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg) {
     lock_release(&heaps_lock);
 }
 
-// The provider and pool configuration of a heap's slot.
-static void slot_cfg(const mk_heap_t *h, const mk_slot_t *s, mk_provider_cfg_t *pc,
-                     mk_pool_cfg_t *cfg) {
-    memset(pc, 0, sizeof *pc);
+// Reserve kept free on bound nodes (pool_guard_t.reserve). The kernel
+// keeps each zone above its watermarks; an MPOL_BIND fault that would take
+// a node below "min" ends in the OOM killer. With THP, min_free_kbytes gives
+// each zone about 22 MiB as "min" (capped at 5% of memory; "high" is 1.5 x
+// min). Without watermarks from the topology layer (TODO(#8)), the reserve
+// is 1/16 of the nodes' capacity, at most 64 MiB, plus 8 MiB for pages of
+// earlier chunks not touched yet: above "high" on the nodes we run on.
+static size_t bound_reserve(const nodeset_t *nodes) {
+    uint64_t cap = memspace_nodes_capacity(nodes) / 16;
+    return ((size_t)8 << 20) + (size_t)(cap > ((uint64_t)64 << 20) ? (uint64_t)64 << 20 : cap);
+}
+
+static umf_result_t file_provider(const char *path, umf_memory_provider_handle_t *out) {
+    umf_file_memory_provider_params_handle_t p;
+    umf_result_t r = umfFileMemoryProviderParamsCreate(&p, path);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    // Shared: purging punches holes, which gives the file space back.
+    r = umfFileMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED);
+    if (r == UMF_RESULT_SUCCESS)
+        r = umfMemoryProviderCreate(umfFileMemoryProviderOps(), p, out);
+    umfFileMemoryProviderParamsDestroy(p);
+    return r;
+}
+
+static umf_result_t fixed_provider(void *addr, size_t size, umf_memory_provider_handle_t *out) {
+    umf_fixed_memory_provider_params_handle_t p;
+    umf_result_t r = umfFixedMemoryProviderParamsCreate(&p, addr, size);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    r = umfMemoryProviderCreate(umfFixedMemoryProviderOps(), p, out);
+    umfFixedMemoryProviderParamsDestroy(p);
+    return r;
+}
+
+// The provider and pool configuration of a heap's slot. The pool guard
+// keeps memkind's promises beyond UMF's (docs/memkind.md): ENOMEM instead of
+// the OOM killer for bound kinds, pmem's max_size, THP off for interleave.
+static umf_result_t slot_provider(const mk_heap_t *h, const mk_slot_t *s, mk_pool_cfg_t *cfg,
+                                  umf_memory_provider_handle_t *out) {
     memset(cfg, 0, sizeof *cfg);
     cfg->policy = h->policy;
     switch (h->type) {
-        case MK_TYPE_STATIC:
-            pc->src = MK_SRC_OS;
-            pc->mode = h->desc->mode;
-            pc->nodes = s->nodes;
-            pc->huge_page = h->desc->hugetlb ? MK_HUGE_2M : 0;
-            pc->nohugepage = h->desc->mode == UMF_NUMA_MODE_INTERLEAVE;
-            pc->check_free = h->desc->mode == UMF_NUMA_MODE_BIND && !h->desc->hugetlb;
-            break;
-        case MK_TYPE_PMEM:
-            pc->src = MK_SRC_FILE;
-            pc->path = h->path;
-            pc->limit = h->limit;
-            break;
+        case MK_TYPE_STATIC: {
+            memspace_bind_t b = {.mode = h->desc->mode,
+                                 .huge_page = h->desc->hugetlb ? MK_HUGE_2M : 0};
+            cfg->guard.nohugepage = h->desc->mode == UMF_NUMA_MODE_INTERLEAVE;
+            if (h->desc->mode == UMF_NUMA_MODE_BIND && !h->desc->hugetlb) {
+                cfg->guard.nodes = s->nodes;
+                cfg->guard.reserve = bound_reserve(&s->nodes);
+            }
+            return memspace_os_provider_create_set(&s->nodes, &b, out);
+        }
+        case MK_TYPE_PMEM: cfg->guard.limit = h->limit; return file_provider(h->path, out);
         case MK_TYPE_FIXED:
-            pc->src = MK_SRC_FIXED;
-            pc->addr = h->fixed_addr;
-            pc->size = h->fixed_size;
             cfg->keep_all = true; // never purge (madvise) the caller's buffer
             cfg->granularity =
                 h->fixed_size >= ((size_t)4 << 20) ? (size_t)256 << 10 : (size_t)64 << 10;
-            break;
-        case MK_TYPE_ARENA:
-            pc->src = MK_SRC_KIND_OPS;
-            pc->kind = h->kind;
-            pc->hooks = h->hooks;
-            break;
+            return fixed_provider(h->fixed_addr, h->fixed_size, out);
+        case MK_TYPE_ARENA: return mk_kindops_provider_create(h->kind, h->hooks, out);
     }
+    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
 // Creates a slot's pool (first use). Returns the pool or NULL with *err.
@@ -189,11 +220,9 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
     lock_acquire(&h->lock);
     umf_memory_pool_handle_t pool = mk_slot_pool(s);
     if (!pool) {
-        mk_provider_cfg_t pc;
         mk_pool_cfg_t cfg;
-        slot_cfg(h, s, &pc, &cfg);
         umf_memory_provider_handle_t prov;
-        umf_result_t r = mk_provider_create(&pc, &prov);
+        umf_result_t r = slot_provider(h, s, &cfg, &prov);
         if (r == UMF_RESULT_SUCCESS)
             r = mk_pool_create(&cfg, prov, h->kind, &pool);
         if (r == UMF_RESULT_SUCCESS) {
@@ -203,7 +232,8 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
         } else {
             pool = NULL;
             *err = mk_error_from_umf(r);
-            if (pc.huge_page && *err == MEMKIND_ERROR_UNAVAILABLE)
+            if (h->type == MK_TYPE_STATIC && h->desc->hugetlb &&
+                *err == MEMKIND_ERROR_UNAVAILABLE)
                 *err = MEMKIND_ERROR_HUGETLB;
             LOG_INFO("kind %s: creating its pool failed: %s (%s)", h->kind->name,
                      mk_error_name(*err), log_umf_result(r));

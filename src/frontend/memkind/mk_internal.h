@@ -18,8 +18,8 @@
 //            others have one slot
 //   rule     how a static kind picks its nodes: a rule of the memspace
 //            layer's engine (memspace_nodes_select), asked per CPU node
-//   guard    the front end's provider wrapper (mk_provider.c): free-memory
-//            check of bound kinds, size limit, THP advice, byte counts
+//   guard    the core's pool guard (pool_guard_t) a kind's pools carry:
+//            free-memory check of bound kinds, size limit, THP advice
 #ifndef HETMEM_FRONTEND_MEMKIND_MK_INTERNAL_H
 #define HETMEM_FRONTEND_MEMKIND_MK_INTERNAL_H
 
@@ -39,6 +39,7 @@
 #include "base/lock.h"
 #include "base/nodeset.h"
 #include "memspace/memspace_nodes.h"
+#include "pools/pool_internal.h"
 
 /// The memkind API level we implement (memkind_get_version).
 #define MK_VERSION_MAJOR 1
@@ -105,56 +106,12 @@ int mk_errno_from_umf(umf_result_t r);
 /// topology could be discovered.
 int mk_nodes_env_status(bool hbw);
 
-// ---- providers (mk_provider.c) ------------------------------------------------
+// ---- providers ------------------------------------------------------------------
 
-/// Where a heap's memory comes from.
-typedef enum mk_source_t {
-    MK_SRC_OS = 0,  ///< the OS provider (NUMA policy, huge pages)
-    MK_SRC_FILE,    ///< the file provider over an unlinked temporary file
-    MK_SRC_FIXED,   ///< the fixed provider over the caller's buffer
-    MK_SRC_KIND_OPS ///< the kind's own mmap/mbind operations or extent hooks
-} mk_source_t;
-
-/// A provider recipe: everything mk_provider_create needs.
-typedef struct mk_provider_cfg_t {
-    mk_source_t src;
-    // MK_SRC_OS
-    umf_numa_mode_t mode;
-    nodeset_t nodes;  ///< the node list (mode BIND/PREFERRED/INTERLEAVE)
-    size_t huge_page; ///< 0 or 2 MiB
-    bool nohugepage;  ///< advise against THP (the interleave kinds)
-    bool check_free;  ///< refuse chunks the bound nodes cannot hold (ENOMEM)
-    // MK_SRC_FILE
-    const char *path; ///< a path the file provider opens
-    // MK_SRC_FIXED
-    void *addr;
-    size_t size;
-    // MK_SRC_KIND_OPS
-    struct memkind *kind;
-    extent_hooks_t *hooks; ///< NULL: kind_mmap
-    // every source
-    size_t limit; ///< most bytes held from the provider, 0: none
-} mk_provider_cfg_t;
-
-/// Figures the guard keeps (bytes held from the inner provider).
-typedef struct mk_provider_counts_t {
-    size_t held;      ///< bytes allocated from the inner provider and not freed
-    size_t peak;      ///< most bytes held at once
-    uint64_t refused; ///< allocations refused by the free-memory check or the limit
-} mk_provider_counts_t;
-
-/// Creates the inner provider and the guard over it (the guard owns it).
-umf_result_t mk_provider_create(const mk_provider_cfg_t *cfg, umf_memory_provider_handle_t *out);
-/// The guard's counts (zeros for another provider).
-void mk_provider_counts(umf_memory_provider_handle_t guard, mk_provider_counts_t *out);
-/// True for one of our guards (the provider under every pool of a kind).
-bool mk_provider_is_guard(umf_memory_provider_handle_t p);
-/// The provider that maps memory through a kind's own operations or extent
-/// hooks (mk_arena.c); its params are a const mk_provider_cfg_t *.
-umf_memory_provider_ops_t *mk_kindops_provider_ops(void);
-/// Reserve kept free on bound nodes: a chunk is refused unless the nodes
-/// have this much free beyond it.
-size_t mk_provider_reserve(const nodeset_t *nodes);
+/// The provider that maps memory through a kind's own operations, or
+/// through extent hooks when hooks is not NULL (mk_arena.c).
+umf_result_t mk_kindops_provider_create(struct memkind *kind, extent_hooks_t *hooks,
+                                        umf_memory_provider_handle_t *out);
 
 // ---- pools (mk_pool.c): the one place that chooses the pool --------------------
 
@@ -163,6 +120,7 @@ typedef struct mk_pool_cfg_t {
     memkind_mem_usage_policy policy; ///< CONSERVATIVE: give memory back at once
     bool keep_all;                   ///< never give memory back (HOG_MEMORY, fixed kinds)
     size_t granularity;              ///< provider request size, 0: default
+    pool_guard_t guard;              ///< limit, bound-node reserve, THP advice
 } mk_pool_cfg_t;
 
 /// Engine figures of a pool (mk_pool_stats).
@@ -174,7 +132,7 @@ typedef struct mk_pool_stats_t {
 /// with the heap manager of MEMKIND_HEAP_MANAGER; its tag is `kind`.
 umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle_t provider,
                             struct memkind *kind, umf_memory_pool_handle_t *out);
-/// True when pool is a kind's pool (its provider is one of our guards): the
+/// True when pool is a kind's pool (its guard's owner mark is ours): the
 /// pool's tag is then a kind. Other pools (the program's own UMF pools,
 /// hmalloc's) carry tags that are not ours to follow.
 bool mk_pool_is_ours(umf_memory_pool_handle_t pool);

@@ -9,7 +9,7 @@
 // or the process ends. The core file provider opens it through
 // /proc/self/fd/N and maps it shared, so purging punches holes and gives
 // file space back; file space is taken only as the heap grows. The guard
-// (mk_provider.c) keeps the bytes held from the file within max_size
+// (pool_guard_t) keeps the bytes held from the file within max_size
 // (rounded up to 2 MiB); the heap engine keeps its metadata out of band,
 // so all of max_size is for allocations. The pool is created at once so
 // that a directory the provider cannot use is reported by the create call.

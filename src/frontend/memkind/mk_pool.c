@@ -14,7 +14,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include <umf/memory_pool_ops.h>
 #include <umf/pools/pool_jemalloc.h>
 #include <umf/pools/pool_proxy.h>
 #include <umf/pools/pool_scalable.h>
@@ -24,6 +23,9 @@
 #include "heap/heap.h"
 #include "pools/pool_internal.h"
 
+
+// The mark of a kind's pools (pool_guard_t.owner).
+static const char mk_owner[] = "memkind";
 
 typedef enum { POOL_PROXY, POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
 
@@ -103,35 +105,19 @@ umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle
         return r;
     }
     atomic_store_explicit(&last_used, (int)which, memory_order_relaxed);
+    pool_guard_t guard = cfg->guard;
+    guard.owner = mk_owner;
+    pool_guard_set(pool, &guard); // tracked: cannot fail
     umfPoolSetTag(pool, kind, NULL);
     *out = pool;
     return UMF_RESULT_SUCCESS;
 }
 
-// The heap engine state of a pool, or NULL when the pool is not one of the
-// engine's pools (compared by the allocation function the engine installs).
-static heap_t *engine_of(umf_memory_pool_handle_t pool) {
-    static _Atomic(void *) engine_malloc;
-    if (!pool)
-        return NULL;
-    void *m = atomic_load_explicit(&engine_malloc, memory_order_relaxed);
-    if (!m) {
-        umf_memory_pool_ops_t ops;
-        memset(&ops, 0, sizeof ops);
-        heap_pool_ops_fill(&ops);
-        m = (void *)ops.malloc;
-        atomic_store_explicit(&engine_malloc, m, memory_order_relaxed);
-    }
-    return (void *)pool->ops.malloc == m ? (heap_t *)pool->priv : NULL;
-}
-
-bool mk_pool_is_ours(umf_memory_pool_handle_t pool) {
-    return pool && mk_provider_is_guard(pool->provider);
-}
+bool mk_pool_is_ours(umf_memory_pool_handle_t pool) { return pool_guard_owner(pool) == mk_owner; }
 
 void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
     memset(out, 0, sizeof *out);
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
     if (h) {
         heap_stats_t st;
         heap_stats(h, &st);
@@ -140,35 +126,32 @@ void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
         out->resident = st.resident;
         return;
     }
-    // Another pool: what the guard under it holds from the provider.
-    umf_memory_provider_handle_t prov = NULL;
-    mk_provider_counts_t c;
-    if (umfPoolGetMemoryProvider(pool, &prov) != UMF_RESULT_SUCCESS)
-        return;
-    mk_provider_counts(prov, &c);
+    // Another pool: what it holds from its provider.
+    pool_guard_counts_t c;
+    pool_guard_counts(pool, &c);
     out->allocated = out->active = out->resident = c.held;
 }
 
 int mk_pool_defrag_hint(umf_memory_pool_handle_t pool, void *ptr) {
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
     if (h)
         return heap_defrag_hint(h, ptr) ? 1 : 0;
     return 0;
 }
 
 void mk_pool_purge(umf_memory_pool_handle_t pool) {
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
     if (h)
         heap_purge(h, false);
 }
 
 unsigned mk_pool_class_count(umf_memory_pool_handle_t pool) {
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
     return h ? heap_class_count(h) : 0;
 }
 
 bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_stats_t *out) {
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
     if (!h || cls >= heap_class_count(h))
         return false;
     heap_class_stats_t st;
@@ -179,7 +162,7 @@ bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_s
 }
 
 bool mk_pool_large_stats(umf_memory_pool_handle_t pool, uint64_t *allocs, uint64_t *frees) {
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
     if (!h)
         return false;
     heap_large_stats_t st;

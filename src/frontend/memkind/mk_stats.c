@@ -121,7 +121,7 @@ typedef struct kind_snap_t {
     mk_class_stats_t bins[MAX_BINS];
     bool have_large;
     uint64_t large_allocs, large_frees;
-    mk_provider_counts_t prov;
+    pool_guard_counts_t prov;
 } kind_snap_t;
 
 typedef struct snap_t {
@@ -164,14 +164,11 @@ static void snap_one(mk_heap_t *h, void *arg) {
             k->large_allocs += a;
             k->large_frees += f;
         }
-        umf_memory_provider_handle_t prov;
-        if (umfPoolGetMemoryProvider(p, &prov) == UMF_RESULT_SUCCESS) {
-            mk_provider_counts_t c;
-            mk_provider_counts(prov, &c);
-            k->prov.held += c.held;
-            k->prov.peak += c.peak;
-            k->prov.refused += c.refused;
-        }
+        pool_guard_counts_t c;
+        pool_guard_counts(p, &c);
+        k->prov.held += c.held;
+        k->prov.peak += c.peak;
+        k->prov.refused += c.refused;
     }
 }
 
