@@ -145,15 +145,6 @@ void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out);
 int mk_pool_defrag_hint(umf_memory_pool_handle_t pool, void *ptr);
 /// Gives cached free memory of the pool back to the provider.
 void mk_pool_purge(umf_memory_pool_handle_t pool);
-/// Per size class and large-block figures for memkind_stats_print; returns
-/// false when the pool's engine has none. cls_count 0 asks only for the count.
-typedef struct mk_class_stats_t {
-    size_t block_size, slabs;
-    uint64_t allocs, frees;
-} mk_class_stats_t;
-unsigned mk_pool_class_count(umf_memory_pool_handle_t pool);
-bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_stats_t *out);
-bool mk_pool_large_stats(umf_memory_pool_handle_t pool, uint64_t *allocs, uint64_t *frees);
 
 // ---- heaps (mk_heap.c / mk_kinds.c) -----------------------------------------------
 

@@ -144,30 +144,3 @@ void mk_pool_purge(umf_memory_pool_handle_t pool) {
     if (h)
         heap_purge(h, false);
 }
-
-unsigned mk_pool_class_count(umf_memory_pool_handle_t pool) {
-    heap_t *h = pool_engine_heap(pool);
-    return h ? heap_class_count(h) : 0;
-}
-
-bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_stats_t *out) {
-    heap_t *h = pool_engine_heap(pool);
-    if (!h || cls >= heap_class_count(h))
-        return false;
-    heap_class_stats_t st;
-    heap_class_stats(h, cls, &st);
-    *out = (mk_class_stats_t){
-        .block_size = st.block_size, .slabs = st.slabs, .allocs = st.allocs, .frees = st.frees};
-    return true;
-}
-
-bool mk_pool_large_stats(umf_memory_pool_handle_t pool, uint64_t *allocs, uint64_t *frees) {
-    heap_t *h = pool_engine_heap(pool);
-    if (!h)
-        return false;
-    heap_large_stats_t st;
-    heap_large_stats(h, &st);
-    *allocs = st.allocs + st.direct_allocs;
-    *frees = st.frees + st.direct_frees;
-    return true;
-}
