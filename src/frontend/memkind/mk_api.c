@@ -1,19 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The heap management API (memkind(3), HEAP MANAGEMENT): memkind_malloc,
-// calloc, realloc, posix_memalign, free, malloc_usable_size,
-// defrag_reallocate, detect_kind, set_allow_zero_allocs, memkind_init,
-// with the decorator hooks. Each call checks its kind handle (mk_kind_live:
-// a NULL, garbage or destroyed kind is refused with a log line before
-// anything in it is followed), runs the kind's init_once and then the
-// kind's operation (kind->ops; ours are the mk_op_* of mk_heap.c).
-//
-// errno: failures set it (EINVAL for a bad kind, ENOMEM for no memory);
-// success leaves it as the caller had it, first use included (which reads
-// the environment and sysfs). memkind_free never changes it.
-//
-// A bad handle given to memkind_free is only a wrong hint: the block is
-// freed by its address (the one lookup a NULL kind makes), so nothing
-// leaks and nothing in the handle is followed.
+// The heap management API (memkind(3), HEAP MANAGEMENT) and the decorator
+// hooks: check the kind, run its init_once, call its operation (errno and
+// wrong-use rules: docs/memkind.md, "Errors and wrong use").
 #include <errno.h>
 #include <string.h>
 

@@ -1,19 +1,7 @@
 // SPDX-License-Identifier: MIT
-// User-defined kinds: the memkind_arena_* operations (memkind_arena(3)) and
-// the memkind_default_* helpers (memkind_default(3)) that a program puts in
-// its struct memkind_ops, and the provider that gets memory for such a
-// kind through the kind's own operations.
-//
-// In memkind these drive jemalloc arenas whose extent hooks call the
-// kind's mmap operation (or memkind_default_mmap with the kind's get_mmap_flags,
-// mbind and madvise operations). Here a user kind gets one hetmem heap - a
-// pool of the heap engine, or of the jemalloc pool with
-// MEMKIND_HEAP_MANAGER=JEMALLOC (mk_pool.c decides) - over a provider
-// (kindops below) that calls the same operations, or the program's
-// jemalloc-style extent hooks when memkind_arena_create_map got some. The
-// heap keeps its metadata out of band, so the kind's memory holds only the
-// program's data. Arena indices are informative: one heap per kind, with
-// per-thread caches instead of arenas.
+// User kinds: memkind_arena_* (memkind_arena(3)), memkind_default_*
+// (memkind_default(3)), and the provider that maps a user kind's memory
+// through its own operations or extent hooks (docs/memkind.md, "User kinds").
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,15 +40,10 @@ static size_t kind_page(struct memkind *kind) {
     return os_page_size();
 }
 
-// The kind's own operations, through local pointers (the calls are the
+// A kind's own operation, through a local pointer (the calls are the
 // kind's, not the kernel's: scripts/check_layers.sh looks for the latter).
-static int run_bind_op(struct memkind *kind, void *p, size_t size) {
-    int (*op)(struct memkind *, void *, size_t) = kind && kind->ops ? kind->ops->mbind : NULL;
-    return op ? op(kind, p, size) : 0;
-}
-
-static int run_advice_op(struct memkind *kind, void *p, size_t size) {
-    int (*op)(struct memkind *, void *, size_t) = kind && kind->ops ? kind->ops->madvise : NULL;
+static int run_op(int (*op)(struct memkind *, void *, size_t), struct memkind *kind, void *p,
+                  size_t size) {
     return op ? op(kind, p, size) : 0;
 }
 
@@ -72,16 +55,13 @@ static void *run_map_op(struct memkind *kind, void *addr, size_t size) {
 // memkind_default_mmap with an alignment (the provider's requests).
 static void *default_mmap(struct memkind *kind, void *addr, size_t size, size_t align) {
     int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-    if (kind && kind->ops && kind->ops->get_mmap_flags && kind->ops->get_mmap_flags(kind, &flags))
+    const struct memkind_ops *ops = kind ? kind->ops : NULL;
+    if (ops && ops->get_mmap_flags && ops->get_mmap_flags(kind, &flags))
         return MAP_FAILED;
     void *p;
     if (os_map_anon(addr, size, align, OS_PROT_READ | OS_PROT_WRITE, os_flags_of(flags), &p))
         return MAP_FAILED;
-    if (run_bind_op(kind, p, size)) {
-        os_unmap(p, size);
-        return MAP_FAILED;
-    }
-    if (run_advice_op(kind, p, size)) {
+    if (ops && (run_op(ops->mbind, kind, p, size) || run_op(ops->madvise, kind, p, size))) {
         os_unmap(p, size);
         return MAP_FAILED;
     }
@@ -249,26 +229,18 @@ static umf_result_t kindops_alloc(void *provider, size_t size, size_t alignment,
     if (!size || !ptr || (alignment & (alignment - 1)))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     size_t align = alignment > k->page ? alignment : k->page;
-    void *p;
-    if (k->hooks) {
-        bool zero = false, commit = true;
-        p = k->hooks->alloc ? k->hooks->alloc(k->hooks, NULL, size, align, &zero, &commit, k->arena)
-                            : NULL;
-        if (!p)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    } else if (!k->kind->ops->mmap) {
-        p = default_mmap(k->kind, NULL, size, align);
-        if (p == MAP_FAILED)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    } else {
-        p = run_map_op(k->kind, NULL, size);
-        if (!p || p == MAP_FAILED)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-        if ((uintptr_t)p % align) {
-            LOG_ERR("kind %s: its mmap returned %p, not aligned to %zu", k->kind->name, p, align);
-            os_unmap(p, size);
-            return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
-        }
+    bool zero = false, commit = true;
+    void *p = k->hooks ? (k->hooks->alloc ? k->hooks->alloc(k->hooks, NULL, size, align, &zero,
+                                                            &commit, k->arena)
+                                          : NULL)
+              : k->kind->ops->mmap ? run_map_op(k->kind, NULL, size)
+                                   : default_mmap(k->kind, NULL, size, align);
+    if (!p || p == MAP_FAILED)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    if (!k->hooks && (uintptr_t)p % align) { // the kind's own mmap knows no alignment
+        LOG_ERR("kind %s: its mmap returned %p, not aligned to %zu", k->kind->name, p, align);
+        os_unmap(p, size);
+        return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
     }
     *ptr = p;
     return UMF_RESULT_SUCCESS;
@@ -291,16 +263,12 @@ static umf_result_t kindops_free(void *provider, void *ptr, size_t size) {
 
 static void kindops_last_native_error(void *provider, const char **msg, int32_t *err) {
     (void)provider;
-    if (msg)
-        *msg = "memkind kind operation failed";
-    if (err)
-        *err = 0;
+    *msg = "memkind kind operation failed";
+    *err = 0;
 }
 
 static umf_result_t kindops_page_size(void *provider, size_t size, size_t *ps) {
     (void)size;
-    if (!ps)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     *ps = ((kindops_t *)provider)->page;
     return UMF_RESULT_SUCCESS;
 }
@@ -316,15 +284,10 @@ static const char *kindops_name(void *provider) {
 }
 
 static umf_result_t purge(kindops_t *k, void *ptr, size_t size, bool force) {
-    if (k->hooks) {
-        extent_purge_t *f = force ? k->hooks->purge_forced : k->hooks->purge_lazy;
-        if (!f)
-            return UMF_RESULT_ERROR_NOT_SUPPORTED;
-        return f(k->hooks, ptr, size, 0, size, k->arena) ? UMF_RESULT_ERROR_NOT_SUPPORTED
-                                                         : UMF_RESULT_SUCCESS;
-    }
-    int e = os_madvise(ptr, size, force ? OS_ADV_DONTNEED : OS_ADV_FREE);
-    return e ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
+    extent_purge_t *f = !k->hooks ? NULL : force ? k->hooks->purge_forced : k->hooks->purge_lazy;
+    bool failed = k->hooks ? !f || f(k->hooks, ptr, size, 0, size, k->arena)
+                           : os_madvise(ptr, size, force ? OS_ADV_DONTNEED : OS_ADV_FREE) != 0;
+    return failed ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
 }
 
 static umf_result_t kindops_purge_lazy(void *provider, void *ptr, size_t size) {
@@ -337,25 +300,21 @@ static umf_result_t kindops_purge_force(void *provider, void *ptr, size_t size) 
 
 // Mappings can be unmapped in any page-aligned parts, so without hooks a
 // split or merge needs no work; with hooks the hooks decide.
+// Without hooks, mappings split and merge freely; with hooks, the hooks decide.
 static umf_result_t kindops_split(void *provider, void *ptr, size_t total, size_t first) {
     kindops_t *k = provider;
-    if (!k->hooks)
-        return UMF_RESULT_SUCCESS;
-    if (!k->hooks->split ||
-        k->hooks->split(k->hooks, ptr, total, first, total - first, true, k->arena))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return UMF_RESULT_SUCCESS;
+    extent_hooks_t *h = k->hooks;
+    bool failed = h && (!h->split || h->split(h, ptr, total, first, total - first, true, k->arena));
+    return failed ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
 }
 
 static umf_result_t kindops_merge(void *provider, void *low, void *high, size_t total) {
     kindops_t *k = provider;
-    if (!k->hooks)
-        return UMF_RESULT_SUCCESS;
+    extent_hooks_t *h = k->hooks;
     size_t first = (size_t)((char *)high - (char *)low);
-    if (!k->hooks->merge ||
-        k->hooks->merge(k->hooks, low, first, high, total - first, true, k->arena))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return UMF_RESULT_SUCCESS;
+    bool failed =
+        h && (!h->merge || h->merge(h, low, first, high, total - first, true, k->arena));
+    return failed ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
 }
 
 static umf_memory_provider_ops_t kindops_ops = {

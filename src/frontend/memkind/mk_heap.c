@@ -1,28 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Heaps (hetmem's state of a kind: its pools, one per locality domain) and
-// the operations of our kinds (mk_op_*); the heap management API over them
-// (memkind_malloc, ...) is mk_api.c.
-//
-// Dispatch, as in memkind: every call runs the kind's init_once (if any)
-// and then the kind's operation (kind->ops). Our kinds' operations are the
-// mk_op_* functions below; so are memkind_arena_* (mk_arena.c), which lets
-// a user kind built from struct memkind_ops allocate from a heap of ours.
-//
-// Freeing finds the block's pool in the one address map (umfPoolByPtr), and
-// the pool's tag is its kind: memkind_free(kind, p) and memkind_free(NULL, p)
-// are the same lookup plus the pool's free, so a NULL kind costs nothing
-// extra, and a block freed with the wrong kind still goes to its own pool.
-//
-// errno: allocation failures set ENOMEM (EINVAL for a NULL, garbage or
-// destroyed kind, or a pointer that is not memkind memory); success leaves
-// errno as the caller had it (first use reads sysfs and the environment);
-// memkind_posix_memalign leaves errno and *memptr untouched on error.
-//
-// Wrong use (issue 11): a kind handle is checked before anything in it is
-// followed (mk_kind_live: a garbage or destroyed kind is refused with a log
-// line); a free the pool refuses (freed already, an interior pointer) and
-// a pointer no kind owns (libc's, the stack, another UMF pool) are logged
-// and ignored - nothing changes, no statistics move.
+// Heaps (a kind's pools, one per locality domain, created on first use)
+// and the operations of our kinds (mk_op_*). A block is freed by its
+// address: the pool's tag is its kind (docs/memkind.md, "Design").
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -34,6 +13,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
+#include "heap/heap.h"
 #include "os/meta.h"
 #include "os/os.h"
 #include "topology/topo.h"
@@ -42,11 +22,7 @@
 
 // Every heap, for statistics and the background purge. protected by: heaps_lock
 LOCK_STATIC(heaps_lock, LOCK_RANK_MK_HEAPS);
-typedef struct heap_link_t {
-    mk_heap_t *heap;
-    struct heap_link_t *next;
-} heap_link_t;
-static heap_link_t *heaps;
+static mk_heap_t *heaps;
 
 static inline mk_heap_t *load_heap(struct memkind *kind) {
     return __atomic_load_n((mk_heap_t **)&kind->hetmem_heap, __ATOMIC_ACQUIRE);
@@ -78,22 +54,16 @@ void mk_heap_free(mk_heap_t *h) {
 }
 
 bool mk_heap_install(struct memkind *kind, mk_heap_t *h) {
-    heap_link_t *l = meta_alloc(sizeof *l);
-    if (!l)
-        return false;
     mk_heap_t *expected = NULL;
     lock_acquire(&heaps_lock);
-    if (!__atomic_compare_exchange_n((mk_heap_t **)&kind->hetmem_heap, &expected, h, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        lock_release(&heaps_lock);
-        meta_free(l, sizeof *l);
-        return false;
+    bool ok = __atomic_compare_exchange_n((mk_heap_t **)&kind->hetmem_heap, &expected, h, false,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    if (ok) {
+        h->next = heaps;
+        heaps = h;
     }
-    l->heap = h;
-    l->next = heaps;
-    heaps = l;
     lock_release(&heaps_lock);
-    return true;
+    return ok;
 }
 
 mk_heap_t *mk_heap_get(struct memkind *kind) {
@@ -123,11 +93,9 @@ void mk_heap_destroy(struct memkind *kind) {
         lock_release(&heaps_lock);
         return;
     }
-    for (heap_link_t **pp = &heaps; *pp; pp = &(*pp)->next) {
-        if ((*pp)->heap == h) {
-            heap_link_t *l = *pp;
-            *pp = l->next;
-            meta_free(l, sizeof *l);
+    for (mk_heap_t **pp = &heaps; *pp; pp = &(*pp)->next) {
+        if (*pp == h) {
+            *pp = h->next;
             break;
         }
     }
@@ -145,8 +113,8 @@ void mk_heap_destroy(struct memkind *kind) {
 
 void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg) {
     lock_acquire(&heaps_lock);
-    for (heap_link_t *l = heaps; l; l = l->next)
-        fn(l->heap, arg);
+    for (mk_heap_t *h = heaps; h; h = h->next)
+        fn(h, arg);
     lock_release(&heaps_lock);
 }
 
@@ -191,7 +159,6 @@ static umf_result_t fixed_provider(void *addr, size_t size, umf_memory_provider_
 static umf_result_t slot_provider(const mk_heap_t *h, const mk_slot_t *s, mk_pool_cfg_t *cfg,
                                   umf_memory_provider_handle_t *out) {
     memset(cfg, 0, sizeof *cfg);
-    cfg->policy = h->policy;
     switch (h->type) {
         case MK_TYPE_STATIC: {
             memspace_bind_t b = {.mode = h->desc->mode,
@@ -364,7 +331,8 @@ int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, 
     return err;
 }
 
-void mk_heap_after_free(umf_memory_pool_handle_t pool, struct memkind *kind) {
+// What follows a free: the CONSERVATIVE policy purges the pool.
+static void after_free(umf_memory_pool_handle_t pool, struct memkind *kind) {
     mk_heap_t *h = load_heap(kind);
     if (h && __atomic_load_n(&h->policy, __ATOMIC_RELAXED) == MEMKIND_MEM_USAGE_POLICY_CONSERVATIVE)
         mk_pool_purge(pool); // minimize memory usage at all costs
@@ -383,7 +351,7 @@ umf_result_t mk_pool_free_logged(umf_memory_pool_handle_t pool, struct memkind *
                       ptr, owner->name, log_umf_result(r));
         return r;
     }
-    mk_heap_after_free(pool, owner);
+    after_free(pool, owner);
     return r;
 }
 
@@ -455,7 +423,8 @@ size_t mk_op_usable_size(struct memkind *kind, void *ptr) {
 void *mk_op_defrag(struct memkind *kind, void *ptr) {
     (void)kind;
     umf_memory_pool_handle_t pool;
-    if (!ptr || !mk_kind_of(ptr, &pool) || !mk_pool_defrag_hint(pool, ptr))
+    heap_t *e = ptr && mk_kind_of(ptr, &pool) ? pool_engine_heap(pool) : NULL;
+    if (!e || !heap_defrag_hint(e, ptr))
         return NULL;
     size_t size = umfPoolMallocUsableSize(pool, ptr);
     if (size == 0)

@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The kinds: the static kinds of memkind(3) (KINDS) with the symbols memkind
-// exports, how each gets its memory (node rule, NUMA mode, page size), the
-// registry of kinds (partition numbers, MEMKIND_MAX_KIND), and kind
-// management: memkind_create_kind, memkind_destroy_kind,
-// memkind_check_available, memkind_get_capacity, memkind_get_version.
-//
-// A static kind's heap is built on its first use (mk_static_heap_build):
-// its status (why it cannot allocate, if so) and its slots (the nodes of
-// each locality domain) are decided then, once; its pools are created when
-// a thread of that domain first allocates.
+// The static kinds (MK_STATIC_KINDS: node rule, mempolicy, pool flags), the
+// kind registry and kind management (docs/memkind.md, "Node selection per
+// kind").
 #include <errno.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -318,28 +311,22 @@ HETMEM_EXPORT struct memkind *get_kind_by_arena(unsigned arena_ind) {
 // ---- kind management ---------------------------------------------------------------
 
 // memkind's supported combinations (memkind(3), memkind_create_kind).
+#define HBW_T MEMKIND_MEMTYPE_HIGH_BANDWIDTH
+#define DEF_T MEMKIND_MEMTYPE_DEFAULT
+#define ROW(T, POL, HUGE, P) {T, MEMKIND_POLICY_##POL, HUGE, MEMKIND_PARTITION_##P}
 static const struct {
     memkind_memtype_t memtype;
     memkind_policy_t policy;
     bool huge;
     unsigned partition;
 } create_table[] = {
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_LOCAL, false, MEMKIND_PARTITION_HBW},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_LOCAL, true,
-     MEMKIND_PARTITION_HBW_HUGETLB},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_ALL, false, MEMKIND_PARTITION_HBW_ALL},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_ALL, true,
-     MEMKIND_PARTITION_HBW_ALL_HUGETLB},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_PREFERRED_LOCAL, false,
-     MEMKIND_PARTITION_HBW_PREFERRED},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_PREFERRED_LOCAL, true,
-     MEMKIND_PARTITION_HBW_PREFERRED_HUGETLB},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_INTERLEAVE_ALL, false,
-     MEMKIND_PARTITION_HBW_INTERLEAVE},
-    {MEMKIND_MEMTYPE_DEFAULT, MEMKIND_POLICY_PREFERRED_LOCAL, false, MEMKIND_PARTITION_DEFAULT},
-    {MEMKIND_MEMTYPE_DEFAULT, MEMKIND_POLICY_PREFERRED_LOCAL, true, MEMKIND_PARTITION_HUGETLB},
-    {MEMKIND_MEMTYPE_DEFAULT | MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_INTERLEAVE_ALL, false,
-     MEMKIND_PARTITION_INTERLEAVE},
+    ROW(HBW_T, BIND_LOCAL, false, HBW),          ROW(HBW_T, BIND_LOCAL, true, HBW_HUGETLB),
+    ROW(HBW_T, BIND_ALL, false, HBW_ALL),        ROW(HBW_T, BIND_ALL, true, HBW_ALL_HUGETLB),
+    ROW(HBW_T, PREFERRED_LOCAL, false, HBW_PREFERRED),
+    ROW(HBW_T, PREFERRED_LOCAL, true, HBW_PREFERRED_HUGETLB),
+    ROW(HBW_T, INTERLEAVE_ALL, false, HBW_INTERLEAVE),
+    ROW(DEF_T, PREFERRED_LOCAL, false, DEFAULT), ROW(DEF_T, PREFERRED_LOCAL, true, HUGETLB),
+    ROW(DEF_T | HBW_T, INTERLEAVE_ALL, false, INTERLEAVE),
 };
 
 HETMEM_EXPORT int memkind_create_kind(memkind_memtype_t memtype_flags, memkind_policy_t policy,
@@ -391,8 +378,6 @@ static int created_destroy(struct memkind *kind) {
 /// The operations of the kinds memkind_create_pmem* and memkind_create_fixed make.
 struct memkind_ops mk_created_ops = MK_KIND_OPS(created_destroy);
 
-static ssize_t kind_capacity(memkind_t kind);
-
 HETMEM_EXPORT int memkind_destroy_kind(memkind_t kind) {
     if (!mk_kind_check(kind, __func__) || !kind->ops)
         return MEMKIND_ERROR_INVALID;
@@ -431,15 +416,6 @@ HETMEM_EXPORT int memkind_check_available(memkind_t kind) {
     return err;
 }
 
-HETMEM_EXPORT ssize_t memkind_get_capacity(memkind_t kind) {
-    if (!mk_kind_check(kind, __func__))
-        return -1;
-    int saved = errno;
-    ssize_t r = kind_capacity(kind);
-    errno = saved;
-    return r;
-}
-
 static ssize_t kind_capacity(memkind_t kind) {
     mk_heap_t *h = mk_kind_is_static(kind) ? mk_heap_get(kind) : mk_heap_peek(kind);
     if (!h || h->status != MEMKIND_SUCCESS)
@@ -468,6 +444,15 @@ static ssize_t kind_capacity(memkind_t kind) {
         case MK_TYPE_FIXED: return (ssize_t)h->fixed_size;
         default: return -1;
     }
+}
+
+HETMEM_EXPORT ssize_t memkind_get_capacity(memkind_t kind) {
+    if (!mk_kind_check(kind, __func__))
+        return -1;
+    int saved = errno;
+    ssize_t r = kind_capacity(kind);
+    errno = saved;
+    return r;
 }
 
 HETMEM_EXPORT int memkind_get_version(void) {

@@ -1,16 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The one place where the memkind front end chooses and tunes a pool, and
-// the engine queries it needs (statistics, defragmentation hint, purge).
-//
-// Choice (MEMKIND_HEAP_MANAGER, memkind(3)):
-//   unset, TBB   the heap engine as the scalable pool (src/heap), tuned by
-//                MEMKIND_HOG_MEMORY (keep all memory). The CONSERVATIVE
-//                usage policy is not a pool choice: mk_heap.c purges the
-//                pool after each free of such a kind, so that the policy
-//                can change at any time (memkind_arena_update_memory_usage_policy)
-//   JEMALLOC     the jemalloc pool (src/pools) when hetmem was built with it,
-//                with MEMKIND_ARENA_NUM_PER_KIND arenas (at most 64);
-//                otherwise the heap engine, with a log line
+// The one place that chooses and tunes a kind's pool (MEMKIND_HEAP_MANAGER,
+// MEMKIND_HOG_MEMORY; docs/memkind.md, "Design", pool choice).
 #include <stdatomic.h>
 #include <string.h>
 
@@ -130,13 +120,6 @@ void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
     pool_guard_counts_t c;
     pool_guard_counts(pool, &c);
     out->allocated = out->active = out->resident = c.held;
-}
-
-int mk_pool_defrag_hint(umf_memory_pool_handle_t pool, void *ptr) {
-    heap_t *h = pool_engine_heap(pool);
-    if (h)
-        return heap_defrag_hint(h, ptr) ? 1 : 0;
-    return 0;
 }
 
 void mk_pool_purge(umf_memory_pool_handle_t pool) {

@@ -1,20 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Statistics (memkind_update_cached_stats, memkind_get_stat,
 // memkind_stats_print) and the background purging thread
-// (memkind_set_bg_threads, MEMKIND_BACKGROUND_THREAD_LIMIT).
-//
-// The figures come from the engine's per-pool statistics (mk_pool_stats:
-// the heap engine's merged per-thread counters; for another pool, the
-// bytes its guard holds from the provider):
-//   RESIDENT   bytes held from the provider and not returned
-//   ACTIVE     bytes of slabs, extents and direct blocks in use
-//   ALLOCATED  bytes in live blocks (usable sizes)
-// memkind_get_stat reports the snapshot of the last
-// memkind_update_cached_stats, per kind or summed over every kind (NULL).
-//
-// memkind_stats_print snapshots everything under the heap list's lock into
-// meta memory, then writes without any lock (the callback may allocate),
-// as text or JSON, honouring every MEMKIND_STAT_PRINT_* option.
+// (docs/memkind.md, "Statistics, decorators, threads").
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
