@@ -20,8 +20,8 @@
 /// take only locks of a rank above r. Equal ranks never nest (fork takes
 /// them together, outside the check). Keep this the only table.
 typedef enum lock_rank_t {
-    LOCK_RANK_MK_STATS_CTL = 1, ///< memkind: background stats thread start/stop
-    LOCK_RANK_MK_STATS_BG,      ///< memkind: background stats thread's wake-up
+    LOCK_RANK_POOL_PURGER_CTL = 1, ///< pools: background purger start/stop
+    LOCK_RANK_POOL_PURGER,      ///< pools: background purger's wake-up
     LOCK_RANK_MK_REGISTRY,      ///< memkind: the kind registry
     LOCK_RANK_MK_POOL,          ///< memkind: one kind's pool creation
     LOCK_RANK_MK_HEAPS,         ///< memkind: heap-manager table

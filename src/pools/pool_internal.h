@@ -175,6 +175,15 @@ const void *pool_guard_owner(umf_memory_pool_handle_t pool);
 /// A tracked pool's counts (zeros for an untracked pool).
 void pool_guard_counts(umf_memory_pool_handle_t pool, pool_guard_counts_t *out);
 
+/// The background purger (pool_purger.c): one thread that calls fn(arg)
+/// every period_ms while on. Setting it on again replaces fn, arg and the
+/// period; off stops and joins the thread. fn runs without the purger's
+/// locks. A forked child starts without the thread. Returns 0, EINVAL (on
+/// without fn or period) or pthread_create's error.
+typedef void (*pool_purger_fn_t)(void *arg);
+int pool_purger_set(bool on, unsigned period_ms, pool_purger_fn_t fn, void *arg);
+bool pool_purger_running(void);
+
 /// The heap-engine heap of a pool whose ops declared POOL_CAP_ENGINE, else NULL.
 static inline struct heap_t *pool_engine_heap(umf_memory_pool_handle_t pool) {
     return pool_handle_ok(pool) && pool->engine ? pool->heap : NULL;

@@ -3,14 +3,11 @@
 // memkind_stats_print) and the background purging thread
 // (docs/memkind.md, "Statistics, decorators, threads").
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
@@ -194,8 +191,6 @@ static void write_stderr(void *opaque, const char *s) {
     }
 }
 
-static bool bg_running(void);
-
 // Kind names are [A-Za-z0-9_] (ours) or user text: escape for JSON.
 static void json_name(char *dst, size_t len, const char *src) {
     size_t j = 0;
@@ -268,7 +263,7 @@ static void print(out_t *o, const snap_t *s, unsigned opts) {
              MK_VERSION_MAJOR, MK_VERSION_MINOR, MK_VERSION_PATCH, mk_pool_manager_name(),
              mk_registry_count(), env->arena_num,
              env->hog_memory ? (j ? "true" : "yes") : (j ? "false" : "no"),
-             bg_running() ? (j ? "true" : "on") : (j ? "false" : "off"));
+             pool_purger_running() ? (j ? "true" : "on") : (j ? "false" : "off"));
         sep = ", ";
     }
     if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) { // every kind together
@@ -339,24 +334,8 @@ static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
 }
 
 // ---- background thread ------------------------------------------------------------
-// One thread that gives cached free memory of every heap back once a second
-// (the engine's purge), the job jemalloc's background threads do for memkind.
-
-#define BG_PERIOD_MS 1000
-
-LOCK_STATIC(bg_ctl_lock, LOCK_RANK_MK_STATS_CTL); // serializes start/stop
-LOCK_STATIC(bg_lock, LOCK_RANK_MK_STATS_BG);
-static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER;
-static pthread_t bg_thread;
-static bool bg_on;   // protected by: bg_lock
-static bool bg_stop; // protected by: bg_lock
-
-static bool bg_running(void) {
-    lock_acquire(&bg_lock);
-    bool on = bg_on;
-    lock_release(&bg_lock);
-    return on;
-}
+// The core's background purger gives cached free memory of every heap back
+// once a second, the job jemalloc's background threads do for memkind.
 
 static void purge_one(mk_heap_t *h, void *arg) {
     (void)arg;
@@ -367,57 +346,14 @@ static void purge_one(mk_heap_t *h, void *arg) {
     }
 }
 
-static void *bg_main(void *arg) {
-    (void)arg;
-    lock_acquire(&bg_lock);
-    while (!bg_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += BG_PERIOD_MS / 1000;
-        lock_cond_timedwait(&bg_cond, &bg_lock, &ts);
-        if (bg_stop)
-            break;
-        lock_release(&bg_lock);
-        if (!mk_env()->hog_memory)
-            mk_heaps_for_each(purge_one, NULL);
-        lock_acquire(&bg_lock);
-    }
-    lock_release(&bg_lock);
-    return NULL;
+static void purge_all(void *arg) {
+    if (!mk_env()->hog_memory)
+        mk_heaps_for_each(purge_one, arg);
 }
-
-// A forked child has no background thread (only the forking thread is
-// copied): it starts without one, whatever the parent had.
-static void bg_atfork_child(void) {
-    bg_on = false;
-    bg_stop = false;
-}
-
-static void bg_atfork_register(void) { pthread_atfork(NULL, NULL, bg_atfork_child); }
 
 int mk_bg_threads_set(bool on) {
-    int err = MEMKIND_SUCCESS;
-    static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-    pthread_once(&atfork_once, bg_atfork_register);
-    lock_acquire(&bg_ctl_lock);
-    lock_acquire(&bg_lock);
-    if (on && !bg_on) {
-        bg_stop = false;
-        if (pthread_create(&bg_thread, NULL, bg_main, NULL) == 0)
-            bg_on = true;
-        else
-            err = MEMKIND_ERROR_OPERATION_FAILED;
-    } else if (!on && bg_on) {
-        bg_stop = true;
-        pthread_cond_broadcast(&bg_cond);
-        lock_release(&bg_lock);
-        pthread_join(bg_thread, NULL);
-        lock_acquire(&bg_lock);
-        bg_on = false;
-    }
-    lock_release(&bg_lock);
-    lock_release(&bg_ctl_lock);
-    return err;
+    return pool_purger_set(on, 1000, purge_all, NULL) ? MEMKIND_ERROR_OPERATION_FAILED
+                                                      : MEMKIND_SUCCESS;
 }
 
 HETMEM_EXPORT int memkind_set_bg_threads(bool state) {
