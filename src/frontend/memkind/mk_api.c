@@ -42,10 +42,6 @@ __attribute__((cold, noinline)) static bool bad_kind(const struct memkind *kind,
     return false;
 }
 
-static inline bool alignment_ok(size_t alignment) {
-    return is_pow2(alignment) && alignment % sizeof(void *) == 0;
-}
-
 HETMEM_EXPORT void *memkind_malloc(memkind_t kind, size_t size) {
     void *r = NULL;
     if (memkind_malloc_pre)
@@ -94,7 +90,7 @@ HETMEM_EXPORT int memkind_posix_memalign(memkind_t kind, void **memptr, size_t a
         memkind_posix_memalign_pre(&kind, memptr, &alignment, &size);
     if (!KIND_HAS(kind, posix_memalign, "memkind_posix_memalign")) {
         err = EINVAL;
-    } else if (!memptr || !alignment_ok(alignment)) {
+    } else if (!memptr || !mk_alignment_ok(alignment)) {
         LOG_ERR("memkind_posix_memalign: %s", !memptr ? "NULL memptr"
                                                       : "the alignment is not a power of two "
                                                         "multiple of sizeof(void *)");
@@ -162,12 +158,9 @@ HETMEM_EXPORT void memkind_free(memkind_t kind, void *ptr) {
         memkind_free_pre(&kind, &ptr);
     if (ptr) {
         int saved = errno;
-        if (!kind) {
-            free_any(ptr);
-        } else if (unlikely(!mk_kind_live(kind))) {
+        if (kind && unlikely(!mk_kind_live(kind)))
             (void)mk_kind_check(kind, "memkind_free"); // logs; the address decides
-            free_any(ptr);
-        } else if (!kind->ops || !kind->ops->free) {
+        if (!mk_kind_live(kind) || !kind->ops || !kind->ops->free) {
             free_any(ptr);
         } else {
             run_init_once(kind);

@@ -73,9 +73,8 @@ HETMEM_EXPORT void *memkind_default_mmap(struct memkind *kind, void *addr, size_
 }
 
 HETMEM_EXPORT void *kind_mmap(struct memkind *kind, void *addr, size_t size) {
-    if (kind && kind->ops && kind->ops->mmap)
-        return run_map_op(kind, addr, size);
-    return memkind_default_mmap(kind, addr, size);
+    return kind && kind->ops && kind->ops->mmap ? run_map_op(kind, addr, size)
+                                                : default_mmap(kind, addr, size, 0);
 }
 
 HETMEM_EXPORT int memkind_default_mbind(struct memkind *kind, void *ptr, size_t size) {
@@ -100,19 +99,16 @@ HETMEM_EXPORT int memkind_default_mbind(struct memkind *kind, void *ptr, size_t 
     return MEMKIND_SUCCESS;
 }
 
-HETMEM_EXPORT int memkind_default_get_mmap_flags(struct memkind *kind, int *flags) {
-    (void)kind;
-    if (!flags)
+static int set_mode(int *mode, int m) {
+    if (!mode)
         return MEMKIND_ERROR_INVALID;
-    *flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    *mode = m;
     return MEMKIND_SUCCESS;
 }
 
-static int set_mode(int *mode, os_mpol_t m) {
-    if (!mode)
-        return MEMKIND_ERROR_INVALID;
-    *mode = (int)m;
-    return MEMKIND_SUCCESS;
+HETMEM_EXPORT int memkind_default_get_mmap_flags(struct memkind *kind, int *flags) {
+    (void)kind;
+    return set_mode(flags, MAP_PRIVATE | MAP_ANONYMOUS);
 }
 
 HETMEM_EXPORT int memkind_default_get_mbind_mode(struct memkind *kind, int *mode) {
@@ -156,7 +152,7 @@ HETMEM_EXPORT int memkind_nohugepage_madvise(struct memkind *kind, void *addr, s
 
 HETMEM_EXPORT int memkind_posix_check_alignment(struct memkind *kind, size_t alignment) {
     (void)kind;
-    return is_pow2(alignment) && alignment % sizeof(void *) == 0 ? 0 : EINVAL;
+    return mk_alignment_ok(alignment) ? 0 : EINVAL;
 }
 
 HETMEM_EXPORT void memkind_default_init_once(void) {}
@@ -298,8 +294,6 @@ static umf_result_t kindops_purge_force(void *provider, void *ptr, size_t size) 
     return purge(provider, ptr, size, true);
 }
 
-// Mappings can be unmapped in any page-aligned parts, so without hooks a
-// split or merge needs no work; with hooks the hooks decide.
 // Without hooks, mappings split and merge freely; with hooks, the hooks decide.
 static umf_result_t kindops_split(void *provider, void *ptr, size_t total, size_t first) {
     kindops_t *k = provider;
@@ -408,44 +402,35 @@ HETMEM_EXPORT void memkind_arena_init(struct memkind *kind) {
 // first (memkind_malloc checked it already when it calls them as ops).
 #define ARENA_KIND_OK(kind) likely(mk_kind_live(kind) || mk_kind_check((kind), __func__))
 
+static void *einval(void) {
+    errno = EINVAL;
+    return NULL;
+}
+
 HETMEM_EXPORT void *memkind_arena_malloc(struct memkind *kind, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_malloc(kind, size);
+    return ARENA_KIND_OK(kind) ? mk_op_malloc(kind, size) : einval();
 }
 
 HETMEM_EXPORT void *memkind_arena_calloc(struct memkind *kind, size_t num, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_calloc(kind, num, size);
+    return ARENA_KIND_OK(kind) ? mk_op_calloc(kind, num, size) : einval();
 }
 
 HETMEM_EXPORT void *memkind_arena_pmem_calloc(struct memkind *kind, size_t num, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_calloc(kind, num, size);
+    return ARENA_KIND_OK(kind) ? mk_op_calloc(kind, num, size) : einval();
 }
 
 HETMEM_EXPORT int memkind_arena_posix_memalign(struct memkind *kind, void **memptr,
                                                size_t alignment, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return EINVAL;
-    return mk_op_posix_memalign(kind, memptr, alignment, size);
+    return ARENA_KIND_OK(kind) ? mk_op_posix_memalign(kind, memptr, alignment, size) : EINVAL;
 }
 
 HETMEM_EXPORT void *memkind_arena_realloc(struct memkind *kind, void *ptr, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_realloc(kind, ptr, size);
+    return ARENA_KIND_OK(kind) ? mk_op_realloc(kind, ptr, size) : einval();
 }
 
 HETMEM_EXPORT void *memkind_arena_realloc_with_kind_detect(void *ptr, size_t size) {
     struct memkind *kind = mk_kind_of(ptr, NULL);
-    if (!kind) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return mk_op_realloc(kind, ptr, size);
+    return kind ? mk_op_realloc(kind, ptr, size) : einval();
 }
 
 HETMEM_EXPORT void memkind_arena_free(struct memkind *kind, void *ptr) { mk_op_free(kind, ptr); }

@@ -17,21 +17,15 @@ static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 // A decimal number with nothing around it; false for anything else.
 static bool parse_ulong(const char *s, unsigned long *out) {
-    if (!s[0] || s[0] == '-' || s[0] == '+' || s[0] == ' ')
-        return false;
-    for (const char *p = s; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    if (strlen(s) > 19)
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || s[n] || n > 19)
         return false;
     *out = strtoul(s, NULL, 10);
     return true;
 }
 
 static void bad(unsigned bit, const char *name, const char *value, const char *expected) {
-    env.malformed |= bit;
-    // Parsed once per process, so each message appears once (with
-    // MEMKIND_DEBUG=1 or HETMEM_LOG set).
+    env.malformed |= bit; // parsed once per process: each message appears once
     LOG_ERR("malformed %s=\"%s\" (expected %s): memkind kinds report MEMKIND_ERROR_ENVIRON", name,
             value, expected);
 }

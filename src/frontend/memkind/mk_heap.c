@@ -79,9 +79,7 @@ mk_heap_t *mk_heap_get(struct memkind *kind) {
         if (h)
             h->status = mk_env_status();
     }
-    if (!h)
-        return NULL;
-    if (!mk_heap_install(kind, h))
+    if (h && !mk_heap_install(kind, h))
         mk_heap_free(h); // another thread installed one first
     return load_heap(kind);
 }
@@ -118,13 +116,10 @@ void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg) {
     lock_release(&heaps_lock);
 }
 
-// Reserve kept free on bound nodes (pool_guard_t.reserve). The kernel
-// keeps each zone above its watermarks; an MPOL_BIND fault that would take
-// a node below "min" ends in the OOM killer. With THP, min_free_kbytes gives
-// each zone about 22 MiB as "min" (capped at 5% of memory; "high" is 1.5 x
-// min). Without watermarks from the topology layer (TODO(#8)), the reserve
-// is 1/16 of the nodes' capacity, at most 64 MiB, plus 8 MiB for pages of
-// earlier chunks not touched yet: above "high" on the nodes we run on.
+// Reserve kept free on bound nodes (pool_guard_t.reserve): above the
+// kernel's "high" watermark, so that the OOM killer stays away (1/16 of the
+// nodes' capacity, at most 64 MiB, plus 8 MiB; docs/memkind.md, "ENOMEM
+// instead of the OOM killer"; watermarks from topology: TODO(#8)).
 static size_t bound_reserve(const nodeset_t *nodes) {
     uint64_t cap = memspace_nodes_capacity(nodes) / 16;
     return ((size_t)8 << 20) + (size_t)(cap > ((uint64_t)64 << 20) ? (uint64_t)64 << 20 : cap);
@@ -136,8 +131,7 @@ static umf_result_t file_provider(const char *path, umf_memory_provider_handle_t
     if (r != UMF_RESULT_SUCCESS)
         return r;
     // Shared: purging punches holes, which gives the file space back.
-    r = umfFileMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED);
-    if (r == UMF_RESULT_SUCCESS)
+    if ((r = umfFileMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED)) == UMF_RESULT_SUCCESS)
         r = umfMemoryProviderCreate(umfFileMemoryProviderOps(), p, out);
     umfFileMemoryProviderParamsDestroy(p);
     return r;
@@ -225,20 +219,14 @@ umf_memory_pool_handle_t mk_heap_pool(mk_heap_t *h, int *err) {
     umf_memory_pool_handle_t pool = mk_slot_pool(s);
     if (likely(pool))
         return pool;
-    if (h->status != MEMKIND_SUCCESS || s->status != MEMKIND_SUCCESS) {
-        *err = h->status != MEMKIND_SUCCESS ? h->status : s->status;
-        return NULL;
-    }
-    return slot_create(h, s, err);
+    *err = h->status != MEMKIND_SUCCESS ? h->status : s->status;
+    return *err == MEMKIND_SUCCESS ? slot_create(h, s, err) : NULL;
 }
 
 int mk_heap_check(struct memkind *kind) {
     mk_heap_t *h = mk_heap_get(kind);
-    if (!h)
-        return MEMKIND_ERROR_MALLOC;
-    if (h->status != MEMKIND_SUCCESS)
-        return h->status;
-    return mk_heap_slot(h)->status;
+    return !h ? MEMKIND_ERROR_MALLOC
+           : h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
 }
 
 struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
@@ -256,12 +244,8 @@ struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
 // The pool to allocate from, or NULL with errno set.
 static inline umf_memory_pool_handle_t pool_for(struct memkind *kind) {
     mk_heap_t *h = mk_heap_get(kind);
-    if (unlikely(!h)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    int err = MEMKIND_SUCCESS;
-    umf_memory_pool_handle_t pool = mk_heap_pool(h, &err);
+    int err = MEMKIND_ERROR_MALLOC;
+    umf_memory_pool_handle_t pool = h ? mk_heap_pool(h, &err) : NULL;
     if (unlikely(!pool)) {
         LOG_INFO("kind %s cannot allocate: %s", kind->name, mk_error_name(err));
         errno = ENOMEM;
@@ -270,22 +254,17 @@ static inline umf_memory_pool_handle_t pool_for(struct memkind *kind) {
 }
 
 static inline void *failed(umf_memory_pool_handle_t pool) {
-    errno = mk_errno_from_umf(umfPoolGetLastAllocationError(pool));
-    if (errno != EINVAL)
-        errno = ENOMEM;
+    errno = mk_errno_from_umf(umfPoolGetLastAllocationError(pool)); // ENOMEM or EINVAL
     return NULL;
 }
 
 void *mk_op_malloc(struct memkind *kind, size_t size) {
-    if (unlikely(size == 0)) {
-        if (!kind->allow_zero_allocs)
-            return NULL;
-        size = 1;
-    }
+    if (unlikely(size == 0) && !kind->allow_zero_allocs)
+        return NULL;
     umf_memory_pool_handle_t pool = pool_for(kind);
     if (unlikely(!pool))
         return NULL;
-    void *p = umfPoolMalloc(pool, size);
+    void *p = umfPoolMalloc(pool, size ? size : 1);
     return likely(p) ? p : failed(pool);
 }
 
@@ -308,14 +287,10 @@ void *mk_op_calloc(struct memkind *kind, size_t num, size_t size) {
     return likely(p) ? p : failed(pool);
 }
 
-static inline bool alignment_ok(size_t alignment) {
-    return is_pow2(alignment) && alignment % sizeof(void *) == 0;
-}
-
 int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, size_t size) {
     int saved = errno;
     int err = 0;
-    if (!memptr || !alignment_ok(alignment)) {
+    if (!memptr || !mk_alignment_ok(alignment)) {
         err = EINVAL;
     } else if (size == 0 && !kind->allow_zero_allocs) {
         *memptr = NULL;

@@ -62,6 +62,10 @@ int mk_error_from_umf(umf_result_t r);
 int mk_error_from_errno(int err);
 int mk_errno_from_umf(umf_result_t r);   ///< ENOMEM or EINVAL
 int mk_log_error(const char *fn, int err); ///< logs "fn: <why>", returns err
+/// posix_memalign's rule: a power of two and a multiple of sizeof(void *).
+static inline bool mk_alignment_ok(size_t a) {
+    return a && !(a & (a - 1)) && a % sizeof(void *) == 0;
+}
 const char *mk_error_name(int err);      ///< "MEMKIND_ERROR_ENVIRON", for log lines
 
 // ---- nodes, providers, pools -------------------------------------------------------
@@ -137,7 +141,7 @@ typedef struct mk_heap_t {
     void *fixed_addr; ///< fixed: the buffer
     size_t fixed_size;
     extent_hooks_t *hooks;  ///< arena kinds: NULL for kind_mmap
-    mk_pool_stats_t cached; ///< memkind_update_cached_stats
+    size_t cached[MEMKIND_STAT_TYPE_MAX_VALUE]; ///< memkind_update_cached_stats
 } mk_heap_t;
 
 mk_heap_t *mk_heap_get(struct memkind *kind);  ///< created on first use; NULL without memory

@@ -14,12 +14,10 @@
 #include "os/meta.h"
 #include "topology/topo.h"
 
-// The static kinds, one row each in partition order (memkind_deprecated.h):
-// the kind, its name, which nodes (a rule of the memspace layer's engine),
-// the mempolicy (the OS provider's NUMA mode) and the pool configuration
-// (HUGE: 2 MiB pages; ONE: exactly one node, ties fail; HBW / KMEM: depends
-// on MEMKIND_HBW_* / MEMKIND_DAX_KMEM_NODES; NEVER: GBTLB, unavailable; CAP:
-// memkind_get_capacity answers).
+// The static kinds in partition order (memkind_deprecated.h): kind, name,
+// node rule (memspace engine), mempolicy, pool flags (HUGE: 2 MiB pages;
+// ONE: exactly one node, ties fail; HBW / KMEM: depends on MEMKIND_HBW_* /
+// MEMKIND_DAX_KMEM_NODES; NEVER: GBTLB; CAP: memkind_get_capacity answers).
 #define HUGE 1u
 #define ONE 2u
 #define HBW 4u
@@ -70,8 +68,6 @@ static int static_destroy(struct memkind *kind) {
     return MEMKIND_SUCCESS;
 }
 
-static int op_check_available(struct memkind *kind) { return mk_heap_check(kind); }
-
 // The operations of our kinds; only destroy differs between static and
 // created (pmem, fixed) kinds.
 #define MK_KIND_OPS(destroy_fn)                                                                    \
@@ -82,7 +78,7 @@ static int op_check_available(struct memkind *kind) { return mk_heap_check(kind)
      .posix_memalign = mk_op_posix_memalign,                                                       \
      .realloc = mk_op_realloc,                                                                     \
      .free = mk_op_free,                                                                           \
-     .check_available = op_check_available,                                                        \
+     .check_available = mk_heap_check,                                                        \
      .malloc_usable_size = mk_op_usable_size,                                                      \
      .update_memory_usage_policy = mk_op_update_policy,                                            \
      .get_stat = mk_op_get_stat,                                                                   \
@@ -121,13 +117,9 @@ int mk_nodes_env_status(bool hbw) {
 }
 
 static int kind_env_status(const mk_static_desc_t *d) {
-    if (d->unsupported)
-        return MEMKIND_ERROR_UNAVAILABLE;
-    int st = mk_env_status();
-    if (st == MEMKIND_SUCCESS && d->hbw_env)
-        st = mk_nodes_env_status(true);
-    if (st == MEMKIND_SUCCESS && d->kmem_env)
-        st = mk_nodes_env_status(false);
+    int st = d->unsupported ? MEMKIND_ERROR_UNAVAILABLE : mk_env_status();
+    if (st == MEMKIND_SUCCESS && (d->hbw_env || d->kmem_env))
+        st = mk_nodes_env_status(d->hbw_env);
     return st;
 }
 
@@ -166,8 +158,8 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
         h->slots = slots;
         h->slot_cap = nodeset_count(&cpus);
     }
-    int first = nodeset_next(&cpus, 0);
-    for (int c = first; c >= 0 || !h->nslots; c = nodeset_next(&cpus, (unsigned)c + 1)) {
+    for (int c = nodeset_next(&cpus, 0); c >= 0 || !h->nslots;
+         c = nodeset_next(&cpus, (unsigned)c + 1)) {
         unsigned cpu = c >= 0 ? (unsigned)c : 0;
         static const int status_of[] = {[MEMSPACE_PICK_OK] = MEMKIND_SUCCESS,
                                         [MEMSPACE_PICK_NONE] = MEMKIND_ERROR_UNAVAILABLE,
@@ -178,23 +170,19 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
             break;
         h->slot_of_node[cpu] = (int16_t)slot;
     }
-    // Huge pages must exist where the kind may take them from.
-    if (d->hugetlb) {
-        for (unsigned i = 0; i < h->nslots; i++) {
-            mk_slot_t *s = &h->slots[i];
-            const nodeset_t *where = d->mode == UMF_NUMA_MODE_BIND ? &s->nodes : topo_all_nodes();
-            if (s->status == MEMKIND_SUCCESS && memspace_nodes_hugepages_2m(where) == 0)
-                s->status = MEMKIND_ERROR_HUGETLB;
-        }
-    }
-    // A PREFERRED kind fails as a whole when any CPU the process may run on
-    // sees two candidates at the same distance (memkind(3)); a kind fails
-    // when no domain can allocate.
+    // Huge pages must exist where the kind may take them from. A PREFERRED
+    // kind fails as a whole when any CPU the process may run on sees two
+    // candidates at the same distance (memkind(3)); a kind fails when no
+    // domain can allocate.
     bool any_ok = false;
     for (unsigned i = 0; i < h->nslots; i++) {
-        if (d->single && h->slots[i].status == MEMKIND_ERROR_RUNTIME)
+        mk_slot_t *s = &h->slots[i];
+        const nodeset_t *where = d->mode == UMF_NUMA_MODE_BIND ? &s->nodes : topo_all_nodes();
+        if (d->hugetlb && s->status == MEMKIND_SUCCESS && memspace_nodes_hugepages_2m(where) == 0)
+            s->status = MEMKIND_ERROR_HUGETLB;
+        if (d->single && s->status == MEMKIND_ERROR_RUNTIME)
             h->status = MEMKIND_ERROR_RUNTIME;
-        any_ok |= h->slots[i].status == MEMKIND_SUCCESS;
+        any_ok |= s->status == MEMKIND_SUCCESS;
     }
     if (h->status == MEMKIND_SUCCESS && !any_ok)
         h->status = h->slots[0].status;
@@ -208,16 +196,10 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
 // ---- registry ---------------------------------------------------------------------
 
 LOCK_STATIC(reg_lock, LOCK_RANK_MK_REGISTRY);
-static struct memkind *reg[MEMKIND_MAX_KIND]; // protected by: reg_lock
-static unsigned reg_count;                    // protected by: reg_lock
-
-static void reg_init_locked(void) {
-    if (reg_count)
-        return;
-    for (unsigned i = 0; i < MEMKIND_NUM_BASE_KIND; i++)
-        reg[i] = &mk_static_kinds[i];
-    reg_count = MEMKIND_NUM_BASE_KIND;
-}
+#define REG(P, ...) [MEMKIND_PARTITION_##P] = &mk_static_kinds[MEMKIND_PARTITION_##P],
+// The static kinds first, under their partition numbers. protected by: reg_lock
+static struct memkind *reg[MEMKIND_MAX_KIND] = {MK_STATIC_KINDS(REG)};
+static unsigned reg_count = MEMKIND_NUM_BASE_KIND; // protected by: reg_lock
 
 // "Arenas" of a kind (informative: our heaps have per-thread caches): the
 // count memkind would create, MEMKIND_ARENA_NUM_PER_KIND or 4 per CPU,
@@ -237,12 +219,10 @@ static unsigned arena_count(void) {
 int mk_registry_add(struct memkind *kind) {
     int err = MEMKIND_ERROR_TOOMANY;
     lock_acquire(&reg_lock);
-    reg_init_locked();
     int free_slot = -1;
     for (unsigned i = 0; i < MEMKIND_MAX_KIND; i++) {
         if (!reg[i]) {
-            if (free_slot < 0)
-                free_slot = (int)i;
+            free_slot = free_slot < 0 ? (int)i : free_slot;
         } else if (strcmp(reg[i]->name, kind->name) == 0) {
             err = MEMKIND_ERROR_INVALID;
             free_slot = -1;
@@ -278,7 +258,6 @@ void mk_registry_remove(struct memkind *kind) {
 
 unsigned mk_registry_count(void) {
     lock_acquire(&reg_lock);
-    reg_init_locked();
     unsigned n = reg_count;
     lock_release(&reg_lock);
     return n;
@@ -286,7 +265,6 @@ unsigned mk_registry_count(void) {
 
 static struct memkind *registry_at(unsigned partition) {
     lock_acquire(&reg_lock);
-    reg_init_locked();
     struct memkind *k = partition < MEMKIND_MAX_KIND ? reg[partition] : NULL;
     lock_release(&reg_lock);
     return k;

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <umf/pools/pool_jemalloc.h>
-#include <umf/pools/pool_proxy.h>
 #include <umf/pools/pool_scalable.h>
 
 #include "base/log.h"
@@ -13,71 +12,58 @@
 #include "heap/heap.h"
 #include "pools/pool_internal.h"
 
-
 // The mark of a kind's pools (pool_guard_t.owner).
 static const char mk_owner[] = "memkind";
 
-typedef enum { POOL_PROXY, POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
+typedef enum { POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
 
-// Which implementation serves a kind of this configuration.
-static pool_kind_t choose(const mk_pool_cfg_t *cfg) {
-    const mk_env_t *env = mk_env();
-    if (env->heap_manager == MK_HEAP_JEMALLOC)
-        return POOL_JEMALLOC;
-    return POOL_SCALABLE;
+static pool_kind_t choose(void) {
+    return mk_env()->heap_manager == MK_HEAP_JEMALLOC ? POOL_JEMALLOC : POOL_SCALABLE;
 }
 
 // The implementation the last pool was created with (-1: none yet).
 static _Atomic int last_used = -1;
 
 const char *mk_pool_manager_name(void) {
-    static const char *const names[] = {"proxy", "scalable (hetmem heap engine)", "jemalloc"};
-    mk_pool_cfg_t cfg = {0};
+    static const char *const names[] = {"scalable (hetmem heap engine)", "jemalloc"};
     int used = atomic_load_explicit(&last_used, memory_order_relaxed);
-    return names[used >= 0 ? used : (int)choose(&cfg)];
+    return names[used >= 0 ? used : (int)choose()];
 }
 
 static umf_result_t create_with(pool_kind_t which, const mk_pool_cfg_t *cfg,
                                 umf_memory_provider_handle_t provider,
                                 umf_memory_pool_handle_t *pool) {
-    umf_result_t r = UMF_RESULT_SUCCESS;
     const umf_pool_create_flags_t flags = UMF_POOL_CREATE_FLAG_OWN_PROVIDER;
-    switch (which) {
-        case POOL_SCALABLE: {
-            umf_scalable_pool_params_handle_t p;
-            r = umfScalablePoolParamsCreate(&p);
-            if (r != UMF_RESULT_SUCCESS)
-                break;
-            if (cfg->keep_all || mk_env()->hog_memory)
-                r = umfScalablePoolParamsSetKeepAllMemory(p, true);
-            if (r == UMF_RESULT_SUCCESS && cfg->granularity)
-                r = umfScalablePoolParamsSetGranularity(p, cfg->granularity);
-            if (r == UMF_RESULT_SUCCESS)
-                r = umfPoolCreate(umfScalablePoolOps(), provider, p, flags, pool);
-            umfScalablePoolParamsDestroy(p);
-            break;
-        }
-        case POOL_JEMALLOC: {
-            // MEMKIND_ARENA_NUM_PER_KIND is jemalloc's arena count (at most 64 here).
-            hetmem_jemalloc_pool_params_handle_t p = NULL;
-            unsigned arenas = mk_env()->arena_num;
-            if (arenas &&
-                hetmem_jemalloc_pool_params_create(&p) == UMF_RESULT_SUCCESS)
-                hetmem_jemalloc_pool_params_set_num_arenas(p, arenas > 64 ? 64 : arenas);
-            r = umfPoolCreate(umfJemallocPoolOps(), provider, p, flags, pool);
-            if (p)
-                hetmem_jemalloc_pool_params_destroy(p);
-            break;
-        }
-        case POOL_PROXY: r = umfPoolCreate(umfProxyPoolOps(), provider, NULL, flags, pool); break;
+    umf_result_t r;
+    if (which == POOL_JEMALLOC) {
+        // MEMKIND_ARENA_NUM_PER_KIND is jemalloc's arena count (at most 64 here).
+        hetmem_jemalloc_pool_params_handle_t p = NULL;
+        unsigned arenas = mk_env()->arena_num;
+        if (arenas && hetmem_jemalloc_pool_params_create(&p) == UMF_RESULT_SUCCESS)
+            hetmem_jemalloc_pool_params_set_num_arenas(p, arenas > 64 ? 64 : arenas);
+        r = umfPoolCreate(umfJemallocPoolOps(), provider, p, flags, pool);
+        if (p)
+            hetmem_jemalloc_pool_params_destroy(p);
+        return r;
     }
+    umf_scalable_pool_params_handle_t p;
+    r = umfScalablePoolParamsCreate(&p);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    if (cfg->keep_all || mk_env()->hog_memory)
+        r = umfScalablePoolParamsSetKeepAllMemory(p, true);
+    if (r == UMF_RESULT_SUCCESS && cfg->granularity)
+        r = umfScalablePoolParamsSetGranularity(p, cfg->granularity);
+    if (r == UMF_RESULT_SUCCESS)
+        r = umfPoolCreate(umfScalablePoolOps(), provider, p, flags, pool);
+    umfScalablePoolParamsDestroy(p);
     return r;
 }
 
 umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle_t provider,
                             struct memkind *kind, umf_memory_pool_handle_t *out) {
     umf_memory_pool_handle_t pool = NULL;
-    pool_kind_t which = choose(cfg);
+    pool_kind_t which = choose();
     umf_result_t r = create_with(which, cfg, provider, &pool);
     if (which == POOL_JEMALLOC &&
         (r == UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE || r == UMF_RESULT_ERROR_NOT_SUPPORTED)) {
@@ -106,20 +92,15 @@ umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle
 bool mk_pool_is_ours(umf_memory_pool_handle_t pool) { return pool_guard_owner(pool) == mk_owner; }
 
 void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
-    memset(out, 0, sizeof *out);
     heap_t *h = pool_engine_heap(pool);
-    if (h) {
-        heap_stats_t st;
+    heap_stats_t st;
+    pool_guard_counts_t c; // another pool: what it holds from its provider
+    if (h)
         heap_stats(h, &st);
-        out->allocated = st.allocated;
-        out->active = st.active;
-        out->resident = st.resident;
-        return;
-    }
-    // Another pool: what it holds from its provider.
-    pool_guard_counts_t c;
-    pool_guard_counts(pool, &c);
-    out->allocated = out->active = out->resident = c.held;
+    else
+        pool_guard_counts(pool, &c);
+    *out = h ? (mk_pool_stats_t){st.allocated, st.active, st.resident}
+             : (mk_pool_stats_t){c.held, c.held, c.held};
 }
 
 void mk_pool_purge(umf_memory_pool_handle_t pool) {

@@ -17,13 +17,12 @@
 // ---- cached statistics -----------------------------------------------------------
 
 static void heap_live(mk_heap_t *h, mk_pool_stats_t *sum) {
-    memset(sum, 0, sizeof *sum);
+    *sum = (mk_pool_stats_t){0};
     for (unsigned i = 0; i < h->nslots; i++) {
-        umf_memory_pool_handle_t p = mk_slot_pool(&h->slots[i]);
-        if (!p)
-            continue;
         mk_pool_stats_t st;
-        mk_pool_stats(p, &st);
+        if (!mk_slot_pool(&h->slots[i]))
+            continue;
+        mk_pool_stats(mk_slot_pool(&h->slots[i]), &st);
         sum->allocated += st.allocated;
         sum->active += st.active;
         sum->resident += st.resident;
@@ -34,9 +33,9 @@ static void update_one(mk_heap_t *h, void *arg) {
     (void)arg;
     mk_pool_stats_t st;
     heap_live(h, &st);
-    __atomic_store_n(&h->cached.allocated, st.allocated, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->cached.active, st.active, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->cached.resident, st.resident, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached[MEMKIND_STAT_TYPE_ALLOCATED], st.allocated, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached[MEMKIND_STAT_TYPE_ACTIVE], st.active, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached[MEMKIND_STAT_TYPE_RESIDENT], st.resident, __ATOMIC_RELAXED);
 }
 
 HETMEM_EXPORT int memkind_update_cached_stats(void) {
@@ -47,12 +46,7 @@ HETMEM_EXPORT int memkind_update_cached_stats(void) {
 }
 
 static size_t cached(const mk_heap_t *h, memkind_stat_type stat) {
-    switch (stat) {
-        case MEMKIND_STAT_TYPE_RESIDENT:
-            return __atomic_load_n(&h->cached.resident, __ATOMIC_RELAXED);
-        case MEMKIND_STAT_TYPE_ACTIVE: return __atomic_load_n(&h->cached.active, __ATOMIC_RELAXED);
-        default: return __atomic_load_n(&h->cached.allocated, __ATOMIC_RELAXED);
-    }
+    return __atomic_load_n(&h->cached[stat], __ATOMIC_RELAXED);
 }
 
 int mk_op_get_stat(memkind_t kind, memkind_stat_type stat, size_t *value) {
@@ -303,18 +297,6 @@ static void print(out_t *o, const snap_t *s, unsigned opts) {
 #define ALL_OPTS 0x1ffu
 
 static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
-                       memkind_stat_print_opt opts);
-
-HETMEM_EXPORT int memkind_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
-                                      memkind_stat_print_opt opts) {
-    int saved = errno;
-    int err = stats_print(write_cb, cbopaque, opts);
-    if (err == MEMKIND_SUCCESS)
-        errno = saved;
-    return err;
-}
-
-static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
                        memkind_stat_print_opt opts) {
     if ((unsigned)opts & ~ALL_OPTS) {
         LOG_ERR("memkind_stats_print: unknown options 0x%x", (unsigned)opts);
@@ -331,6 +313,15 @@ static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
     print(&o, &s, (unsigned)opts);
     meta_free(s.v, s.cap * sizeof *s.v);
     return MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
+                                      memkind_stat_print_opt opts) {
+    int saved = errno;
+    int err = stats_print(write_cb, cbopaque, opts);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
 }
 
 // ---- background thread ------------------------------------------------------------
