@@ -125,25 +125,23 @@ static size_t bound_reserve(const nodeset_t *nodes) {
     return ((size_t)8 << 20) + (size_t)(cap > ((uint64_t)64 << 20) ? (uint64_t)64 << 20 : cap);
 }
 
-static umf_result_t file_provider(const char *path, umf_memory_provider_handle_t *out) {
-    umf_file_memory_provider_params_handle_t p;
-    umf_result_t r = umfFileMemoryProviderParamsCreate(&p, path);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    // Shared: purging punches holes, which gives the file space back.
-    if ((r = umfFileMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED)) == UMF_RESULT_SUCCESS)
-        r = umfMemoryProviderCreate(umfFileMemoryProviderOps(), p, out);
-    umfFileMemoryProviderParamsDestroy(p);
-    return r;
-}
-
-static umf_result_t fixed_provider(void *addr, size_t size, umf_memory_provider_handle_t *out) {
-    umf_fixed_memory_provider_params_handle_t p;
-    umf_result_t r = umfFixedMemoryProviderParamsCreate(&p, addr, size);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    r = umfMemoryProviderCreate(umfFixedMemoryProviderOps(), p, out);
-    umfFixedMemoryProviderParamsDestroy(p);
+// A pmem kind's file provider (shared: purging punches holes, which gives
+// file space back) or a fixed kind's provider over the caller's buffer.
+static umf_result_t file_or_fixed_provider(const mk_heap_t *h, umf_memory_provider_handle_t *out) {
+    umf_file_memory_provider_params_handle_t file = NULL;
+    umf_fixed_memory_provider_params_handle_t fixed = NULL;
+    umf_result_t r = h->type == MK_TYPE_PMEM
+                         ? umfFileMemoryProviderParamsCreate(&file, h->path)
+                         : umfFixedMemoryProviderParamsCreate(&fixed, h->fixed_addr, h->fixed_size);
+    if (r == UMF_RESULT_SUCCESS && file)
+        r = umfFileMemoryProviderParamsSetVisibility(file, UMF_MEM_MAP_SHARED);
+    if (r == UMF_RESULT_SUCCESS)
+        r = file ? umfMemoryProviderCreate(umfFileMemoryProviderOps(), file, out)
+                 : umfMemoryProviderCreate(umfFixedMemoryProviderOps(), fixed, out);
+    if (file)
+        umfFileMemoryProviderParamsDestroy(file);
+    if (fixed)
+        umfFixedMemoryProviderParamsDestroy(fixed);
     return r;
 }
 
@@ -164,12 +162,12 @@ static umf_result_t slot_provider(const mk_heap_t *h, const mk_slot_t *s, mk_poo
             }
             return memspace_os_provider_create_set(&s->nodes, &b, out);
         }
-        case MK_TYPE_PMEM: cfg->guard.limit = h->limit; return file_provider(h->path, out);
+        case MK_TYPE_PMEM: cfg->guard.limit = h->limit; return file_or_fixed_provider(h, out);
         case MK_TYPE_FIXED:
             cfg->keep_all = true; // never purge (madvise) the caller's buffer
             cfg->granularity =
                 h->fixed_size >= ((size_t)4 << 20) ? (size_t)256 << 10 : (size_t)64 << 10;
-            return fixed_provider(h->fixed_addr, h->fixed_size, out);
+            return file_or_fixed_provider(h, out);
         case MK_TYPE_ARENA: return mk_kindops_provider_create(h->kind, h->hooks, out);
     }
     return UMF_RESULT_ERROR_INVALID_ARGUMENT;
