@@ -312,19 +312,12 @@ static umf_result_t kindops_merge(void *provider, void *low, void *high, size_t 
 }
 
 static umf_memory_provider_ops_t kindops_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = kindops_initialize,
-    .finalize = kindops_finalize,
-    .alloc = kindops_alloc,
-    .free = kindops_free,
+    .version = UMF_VERSION_CURRENT, .initialize = kindops_initialize,
+    .finalize = kindops_finalize, .alloc = kindops_alloc, .free = kindops_free,
     .get_last_native_error = kindops_last_native_error,
-    .get_recommended_page_size = kindops_page_size,
-    .get_min_page_size = kindops_min_page_size,
+    .get_recommended_page_size = kindops_page_size, .get_min_page_size = kindops_min_page_size,
     .get_name = kindops_name,
-    .ext = {.purge_lazy = kindops_purge_lazy,
-            .purge_force = kindops_purge_force,
-            .allocation_merge = kindops_merge,
-            .allocation_split = kindops_split},
+    .ext = {kindops_purge_lazy, kindops_purge_force, kindops_merge, kindops_split},
 };
 
 umf_result_t mk_kindops_provider_create(struct memkind *kind, extent_hooks_t *hooks,
