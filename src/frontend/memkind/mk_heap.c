@@ -16,6 +16,7 @@
 #include "heap/heap.h"
 #include "os/meta.h"
 #include "os/os.h"
+#include "pools/pool_internal.h"
 #include "topology/topo.h"
 
 // ---- heaps ----------------------------------------------------------------------
@@ -149,20 +150,21 @@ static umf_result_t file_or_fixed_provider(const mk_heap_t *h, umf_memory_provid
 // keeps memkind's promises beyond UMF's (docs/memkind.md): ENOMEM instead of
 // the OOM killer for bound kinds, pmem's max_size, THP off for interleave.
 static umf_result_t slot_provider(const mk_heap_t *h, const mk_slot_t *s, mk_pool_cfg_t *cfg,
-                                  umf_memory_provider_handle_t *out) {
-    memset(cfg, 0, sizeof *cfg);
+                                  pool_guard_t *guard, umf_memory_provider_handle_t *out) {
+    *cfg = (mk_pool_cfg_t){0};
+    *guard = (pool_guard_t){0};
     switch (h->type) {
         case MK_TYPE_STATIC: {
             memspace_bind_t b = {.mode = h->desc->mode,
                                  .huge_page = h->desc->hugetlb ? MK_HUGE_2M : 0};
-            cfg->guard.nohugepage = h->desc->mode == UMF_NUMA_MODE_INTERLEAVE;
+            guard->nohugepage = h->desc->mode == UMF_NUMA_MODE_INTERLEAVE;
             if (h->desc->mode == UMF_NUMA_MODE_BIND && !h->desc->hugetlb) {
-                cfg->guard.nodes = s->nodes;
-                cfg->guard.reserve = bound_reserve(&s->nodes);
+                guard->nodes = s->nodes;
+                guard->reserve = bound_reserve(&s->nodes);
             }
             return memspace_os_provider_create_set(&s->nodes, &b, out);
         }
-        case MK_TYPE_PMEM: cfg->guard.limit = h->limit; return file_or_fixed_provider(h, out);
+        case MK_TYPE_PMEM: guard->limit = h->limit; return file_or_fixed_provider(h, out);
         case MK_TYPE_FIXED:
             cfg->keep_all = true; // never purge (madvise) the caller's buffer
             cfg->granularity =
@@ -180,10 +182,11 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
     umf_memory_pool_handle_t pool = mk_slot_pool(s);
     if (!pool) {
         mk_pool_cfg_t cfg;
+        pool_guard_t guard;
         umf_memory_provider_handle_t prov;
-        umf_result_t r = slot_provider(h, s, &cfg, &prov);
+        umf_result_t r = slot_provider(h, s, &cfg, &guard, &prov);
         if (r == UMF_RESULT_SUCCESS)
-            r = mk_pool_create(&cfg, prov, h->kind, &pool);
+            r = mk_pool_create(&cfg, &guard, prov, h->kind, &pool);
         if (r == UMF_RESULT_SUCCESS) {
             atomic_store_explicit(&s->pool, pool, memory_order_release);
             LOG_INFO("kind %s: pool created (%s)", h->kind->name, mk_pool_manager_name());

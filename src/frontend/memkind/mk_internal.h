@@ -20,7 +20,6 @@
 #include "base/lock.h"
 #include "base/nodeset.h"
 #include "memspace/memspace_nodes.h"
-#include "pools/pool_internal.h"
 
 #define MK_VERSION_MAJOR 1 ///< the memkind API level we implement
 #define MK_VERSION_MINOR 14
@@ -82,17 +81,19 @@ umf_result_t mk_kindops_provider_create(struct memkind *kind, extent_hooks_t *ho
 typedef struct mk_pool_cfg_t {
     bool keep_all;      ///< never give memory back (HOG_MEMORY, fixed kinds)
     size_t granularity; ///< provider request size, 0: default
-    pool_guard_t guard; ///< limit, bound-node reserve, THP advice
 } mk_pool_cfg_t;
+struct pool_guard_t;
 
 typedef struct mk_pool_stats_t {
     size_t allocated, active, resident;
 } mk_pool_stats_t;
 
 /// The pool of a heap over provider (which it owns from then on), of the
-/// MEMKIND_HEAP_MANAGER implementation, tagged with `kind`.
-umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle_t provider,
-                            struct memkind *kind, umf_memory_pool_handle_t *out);
+/// MEMKIND_HEAP_MANAGER implementation, tagged with `kind`, with `guard`
+/// (limit, bound-node reserve, THP advice; pools/pool_internal.h).
+umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, const struct pool_guard_t *guard,
+                            umf_memory_provider_handle_t provider, struct memkind *kind,
+                            umf_memory_pool_handle_t *out);
 /// True for a kind's pool (its tag is a kind; other pools' tags are not ours).
 bool mk_pool_is_ours(umf_memory_pool_handle_t pool);
 const char *mk_pool_manager_name(void);

@@ -60,8 +60,9 @@ static umf_result_t create_with(pool_kind_t which, const mk_pool_cfg_t *cfg,
     return r;
 }
 
-umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle_t provider,
-                            struct memkind *kind, umf_memory_pool_handle_t *out) {
+umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, const pool_guard_t *guard,
+                            umf_memory_provider_handle_t provider, struct memkind *kind,
+                            umf_memory_pool_handle_t *out) {
     umf_memory_pool_handle_t pool = NULL;
     pool_kind_t which = choose();
     umf_result_t r = create_with(which, cfg, provider, &pool);
@@ -81,9 +82,9 @@ umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle
         return r;
     }
     atomic_store_explicit(&last_used, (int)which, memory_order_relaxed);
-    pool_guard_t guard = cfg->guard;
-    guard.owner = mk_owner;
-    pool_guard_set(pool, &guard); // tracked: cannot fail
+    pool_guard_t g = *guard;
+    g.owner = mk_owner;
+    pool_guard_set(pool, &g); // tracked: cannot fail
     umfPoolSetTag(pool, kind, NULL);
     *out = pool;
     return UMF_RESULT_SUCCESS;

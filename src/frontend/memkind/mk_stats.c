@@ -13,6 +13,7 @@
 #include "frontend/memkind/mk_internal.h"
 #include "heap/heap.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 
 // ---- cached statistics -----------------------------------------------------------
 
