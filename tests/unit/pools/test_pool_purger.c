@@ -62,10 +62,9 @@ static void test_fork_child(void **state) {
     assert_int_equal(pool_purger_set(true, 10, count_a, &calls_a), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0) // the child: no thread, and it can start its own
-        _exit(pool_purger_running() ? 1
-              : pool_purger_set(true, 10, count_b, &calls_b) != 0 ? 2
-              : pool_purger_set(false, 0, NULL, NULL) != 0 ? 3 : 0);
+    if (pid == 0) // the child: no thread, nothing to join (threads after a
+                  // multi-threaded fork are not for sanitizers)
+        _exit(pool_purger_running() ? 1 : pool_purger_set(false, 0, NULL, NULL) != 0 ? 2 : 0);
     int st = -1;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st));
