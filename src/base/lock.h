@@ -31,8 +31,8 @@
 /// registry's own mutex (lock.c) is a leaf above every rank: lock_init and
 /// lock_fini may be called with locks held.
 typedef enum lock_rank_t {
-    LOCK_RANK_MK_STATS_CTL = 1, ///< memkind: background stats thread start/stop
-    LOCK_RANK_MK_STATS_BG,      ///< memkind: background stats thread's wake-up
+    LOCK_RANK_POOL_PURGER_CTL = 1, ///< pools: background purger start/stop
+    LOCK_RANK_POOL_PURGER,      ///< pools: background purger's wake-up
     LOCK_RANK_MK_REGISTRY,      ///< memkind: the kind registry
     LOCK_RANK_MK_POOL,          ///< memkind: one kind's pool creation
     LOCK_RANK_MK_HEAPS,         ///< memkind: heap-manager table

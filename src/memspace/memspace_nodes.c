@@ -15,6 +15,7 @@
 #include <limits.h>
 
 #include "base/log.h"
+#include "os/os.h"
 #include "memspace/memspace_nodes.h"
 #include "topology/topo.h"
 
@@ -87,6 +88,35 @@ static uint64_t sum(const nodeset_t *nodes, sum_t what) {
 uint64_t memspace_nodes_capacity(const nodeset_t *nodes) { return sum(nodes, SUM_CAPACITY); }
 uint64_t memspace_nodes_free(const nodeset_t *nodes) { return sum(nodes, SUM_FREE); }
 uint64_t memspace_nodes_hugepages_2m(const nodeset_t *nodes) { return sum(nodes, SUM_HUGE_2M); }
+
+int memspace_range_on_nodes(void *addr, size_t size, const nodeset_t *nodes, bool touch,
+                            bool *on) {
+    size_t page = os_page_size();
+    uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(page - 1), end;
+    if (__builtin_add_overflow((uintptr_t)addr, size, &end))
+        return EINVAL;
+    enum { BATCH = 256 };
+    void *pages[BATCH];
+    int status[BATCH];
+    bool ok = true;
+    while (p < end && ok) {
+        size_t n = 0;
+        for (; n < BATCH && p < end; n++, p += page) {
+            if (touch) { // read and write back the first byte of the page in the range
+                volatile char *c = (volatile char *)(p < (uintptr_t)addr ? (uintptr_t)addr : p);
+                *c = *c;
+            }
+            pages[n] = (void *)p;
+        }
+        int e = os_move_pages(n, pages, NULL, status);
+        if (e)
+            return e;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = status[i] >= 0 && nodeset_isset(nodes, (unsigned)status[i]);
+    }
+    *on = ok;
+    return 0;
+}
 
 // The members of `cands` at the shortest distance from cpu_node.
 static void nearest(const nodeset_t *cands, unsigned cpu_node, nodeset_t *out) {

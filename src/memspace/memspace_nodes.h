@@ -78,6 +78,14 @@ uint64_t memspace_nodes_capacity(const nodeset_t *nodes);
 uint64_t memspace_nodes_free(const nodeset_t *nodes);
 uint64_t memspace_nodes_hugepages_2m(const nodeset_t *nodes);
 
+/// Whether every page of [addr, addr+size) is present on a node of `nodes`
+/// (*on; false as soon as one page is absent or elsewhere). With `touch`,
+/// each page's first byte (of the range) is read and written back first,
+/// so that untouched pages fault in. Returns 0, EINVAL (the range wraps),
+/// or the kernel's error of the page query.
+int memspace_range_on_nodes(void *addr, size_t size, const nodeset_t *nodes, bool touch,
+                            bool *on);
+
 // ---- from nodes to memory (memspace_provider.c) -----------------------------------
 
 /// How memory of chosen nodes is bound: the OS provider settings that a

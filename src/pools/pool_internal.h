@@ -12,6 +12,7 @@
 
 #include "base/handle.h"
 #include "base/log.h"
+#include "base/nodeset.h"
 #include "base/util.h"
 
 /// The tag of a live pool handle (base/handle.h); a destroyed one carries
@@ -144,5 +145,48 @@ umf_result_t pool_params_new(size_t size, void **out);
 umf_result_t pool_tracking_provider_create(umf_memory_provider_handle_t upstream,
                                            umf_memory_pool_handle_t pool,
                                            umf_memory_provider_handle_t *out);
+
+/// A tracked pool's guard (pool_guard_set): what the tracking provider
+/// checks before the pool gets a new range from its provider, and does to
+/// the range. docs/providers-pools.md, "Pool guard".
+typedef struct pool_guard_t {
+    size_t limit;      ///< most bytes the pool may hold from its provider, 0: none
+    nodeset_t nodes;   ///< non-empty: refuse a range unless these nodes keep
+                       ///< `reserve` bytes free beyond it (ENOMEM instead of the
+                       ///< OOM killer for bound memory); lazy purges become forced
+    size_t reserve;
+    bool nohugepage;   ///< advise against transparent huge pages on each new range
+    const void *owner; ///< the caller's mark, read back by pool_guard_owner
+} pool_guard_t;
+
+/// Bytes a tracked pool holds from its provider (counted for every tracked
+/// pool), the most it held at once, and the ranges its guard refused.
+typedef struct pool_guard_counts_t {
+    size_t held, peak;
+    uint64_t refused;
+} pool_guard_counts_t;
+
+/// Sets the guard of a tracked pool; call it before the pool is shared
+/// between threads (ranges taken by the pool's initialize were counted but
+/// not checked). NOT_SUPPORTED for an untracked pool.
+umf_result_t pool_guard_set(umf_memory_pool_handle_t pool, const pool_guard_t *guard);
+/// The owner mark of a tracked pool's guard (NULL: none, or untracked).
+const void *pool_guard_owner(umf_memory_pool_handle_t pool);
+/// A tracked pool's counts (zeros for an untracked pool).
+void pool_guard_counts(umf_memory_pool_handle_t pool, pool_guard_counts_t *out);
+
+/// The background purger (pool_purger.c): one thread that calls fn(arg)
+/// every period_ms while on. Setting it on again replaces fn, arg and the
+/// period; off stops and joins the thread. fn runs without the purger's
+/// locks. A forked child starts without the thread. Returns 0, EINVAL (on
+/// without fn or period) or pthread_create's error.
+typedef void (*pool_purger_fn_t)(void *arg);
+int pool_purger_set(bool on, unsigned period_ms, pool_purger_fn_t fn, void *arg);
+bool pool_purger_running(void);
+
+/// The heap-engine heap of a pool whose ops declared POOL_CAP_ENGINE, else NULL.
+static inline struct heap_t *pool_engine_heap(umf_memory_pool_handle_t pool) {
+    return pool_handle_ok(pool) && pool->engine ? pool->heap : NULL;
+}
 
 #endif // HETMEM_POOLS_POOL_INTERNAL_H

@@ -1,18 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The hbwmalloc API (hbwmalloc(3)) over the memkind HBW kinds: the policy
-// picks the kind, every call is the memkind call on it.
-//
-//   policy          4 KiB pages               2 MiB pages
-//   BIND            MEMKIND_HBW               MEMKIND_HBW_HUGETLB
-//   BIND_ALL        MEMKIND_HBW_ALL           MEMKIND_HBW_ALL_HUGETLB
-//   PREFERRED       MEMKIND_HBW_PREFERRED     MEMKIND_HBW_PREFERRED_HUGETLB
-//   INTERLEAVE      MEMKIND_HBW_INTERLEAVE    (EINVAL)
-// PREFERRED, the default, falls back on MEMKIND_DEFAULT when the machine
-// has no high bandwidth memory at all (as memkind does).
-//
-// The policy is set once: hbw_set_policy before the first allocation, or
-// the default at the first allocation (an atomic state machine, not an
-// unsynchronized test).
+// The hbwmalloc API (hbwmalloc(3)): the policy, fixed once (an atomic
+// state machine), picks an HBW kind; docs/memkind.md, "hbwmalloc".
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -107,50 +95,21 @@ HETMEM_EXPORT int hbw_posix_memalign_psize(void **memptr, size_t alignment, size
     return memkind_posix_memalign(kind, memptr, alignment, size);
 }
 
-static int verify_region(void *addr, size_t size, int flags);
-
 HETMEM_EXPORT int hbw_verify_memory_region(void *addr, size_t size, int flags) {
     if (!addr || size == 0 || (flags & ~HBW_TOUCH_PAGES)) {
         LOG_ERR("hbw_verify_memory_region: %s", !addr || !size ? "empty region" : "unknown flags");
         return EINVAL;
     }
-    int saved = errno;
-    int r = verify_region(addr, size, flags);
-    errno = saved; // the result is the return value (the topology and page queries may set errno)
-    return r;
-}
-
-static int verify_region(void *addr, size_t size, int flags) {
+    int saved = errno; // the result is the return value (topology and page queries set errno)
     int e = topo_init();
-    if (e && e != EINVAL)
-        return EFAULT;
     nodeset_t hbw;
-    topo_nodes_of_class(TOPO_CLASS_HBM, &hbw);
-    size_t page = os_page_size();
-    uintptr_t start = (uintptr_t)addr & ~(uintptr_t)(page - 1);
-    uintptr_t end;
-    if (__builtin_add_overflow((uintptr_t)addr, size, &end)) {
-        LOG_ERR("hbw_verify_memory_region(%p, %zu): the region wraps around (size overflow)", addr,
-                size);
-        return EINVAL;
+    bool on = false;
+    if (!e || e == EINVAL) {
+        topo_nodes_of_class(TOPO_CLASS_HBM, &hbw);
+        e = memspace_range_on_nodes(addr, size, &hbw, flags & HBW_TOUCH_PAGES, &on);
     }
-    enum { BATCH = 256 };
-    void *pages[BATCH];
-    int status[BATCH];
-    for (uintptr_t p = start; p < end;) {
-        size_t n = 0;
-        for (; n < BATCH && p < end; n++, p += page) {
-            if (flags & HBW_TOUCH_PAGES) { // read and write back the first byte of the page
-                volatile char *c = (volatile char *)(p < (uintptr_t)addr ? (uintptr_t)addr : p);
-                *c = *c;
-            }
-            pages[n] = (void *)p;
-        }
-        if (os_move_pages(n, pages, NULL, status))
-            return EFAULT;
-        for (size_t i = 0; i < n; i++)
-            if (status[i] < 0 || !nodeset_isset(&hbw, (unsigned)status[i]))
-                return -1; // not present, or not high bandwidth memory
-    }
-    return 0;
+    errno = saved;
+    if (e == EINVAL)
+        LOG_ERR("hbw_verify_memory_region(%p, %zu): the region wraps around", addr, size);
+    return e == EINVAL ? EINVAL : e ? EFAULT : on ? 0 : -1; // -1: not (all) HBW memory
 }

@@ -1,19 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The heap management API (memkind(3), HEAP MANAGEMENT): memkind_malloc,
-// calloc, realloc, posix_memalign, free, malloc_usable_size,
-// defrag_reallocate, detect_kind, set_allow_zero_allocs, memkind_init,
-// with the decorator hooks. Each call checks its kind handle (mk_kind_live:
-// a NULL, garbage or destroyed kind is refused with a log line before
-// anything in it is followed), runs the kind's init_once and then the
-// kind's operation (kind->ops; ours are the mk_op_* of mk_heap.c).
-//
-// errno: failures set it (EINVAL for a bad kind, ENOMEM for no memory);
-// success leaves it as the caller had it, first use included (which reads
-// the environment and sysfs). memkind_free never changes it.
-//
-// A bad handle given to memkind_free is only a wrong hint: the block is
-// freed by its address (the one lookup a NULL kind makes), so nothing
-// leaks and nothing in the handle is followed.
+// The heap management API (memkind(3), HEAP MANAGEMENT) and the decorator
+// hooks: check the kind, run its init_once, call its operation (errno and
+// wrong-use rules: docs/memkind.md, "Errors and wrong use").
 #include <errno.h>
 #include <string.h>
 
@@ -52,10 +40,6 @@ __attribute__((cold, noinline)) static bool bad_kind(const struct memkind *kind,
             log_write(LOG_LEVEL_ERROR, fn, "kind %s has no such operation; refused", kind->name);
     }
     return false;
-}
-
-static inline bool alignment_ok(size_t alignment) {
-    return is_pow2(alignment) && alignment % sizeof(void *) == 0;
 }
 
 HETMEM_EXPORT void *memkind_malloc(memkind_t kind, size_t size) {
@@ -106,7 +90,7 @@ HETMEM_EXPORT int memkind_posix_memalign(memkind_t kind, void **memptr, size_t a
         memkind_posix_memalign_pre(&kind, memptr, &alignment, &size);
     if (!KIND_HAS(kind, posix_memalign, "memkind_posix_memalign")) {
         err = EINVAL;
-    } else if (!memptr || !alignment_ok(alignment)) {
+    } else if (!memptr || !mk_alignment_ok(alignment)) {
         LOG_ERR("memkind_posix_memalign: %s", !memptr ? "NULL memptr"
                                                       : "the alignment is not a power of two "
                                                         "multiple of sizeof(void *)");
@@ -174,12 +158,9 @@ HETMEM_EXPORT void memkind_free(memkind_t kind, void *ptr) {
         memkind_free_pre(&kind, &ptr);
     if (ptr) {
         int saved = errno;
-        if (!kind) {
-            free_any(ptr);
-        } else if (unlikely(!mk_kind_live(kind))) {
+        if (kind && unlikely(!mk_kind_live(kind)))
             (void)mk_kind_check(kind, "memkind_free"); // logs; the address decides
-            free_any(ptr);
-        } else if (!kind->ops || !kind->ops->free) {
+        if (!mk_kind_live(kind) || !kind->ops || !kind->ops->free) {
             free_any(ptr);
         } else {
             run_init_once(kind);

@@ -1,19 +1,7 @@
 // SPDX-License-Identifier: MIT
-// User-defined kinds: the memkind_arena_* operations (memkind_arena(3)) and
-// the memkind_default_* helpers (memkind_default(3)) that a program puts in
-// its struct memkind_ops, and the provider that gets memory for such a
-// kind through the kind's own operations.
-//
-// In memkind these drive jemalloc arenas whose extent hooks call the
-// kind's mmap operation (or memkind_default_mmap with the kind's get_mmap_flags,
-// mbind and madvise operations). Here a user kind gets one hetmem heap - a
-// pool of the heap engine, or of the jemalloc pool with
-// MEMKIND_HEAP_MANAGER=JEMALLOC (mk_pool.c decides) - over a provider
-// (kindops below) that calls the same operations, or the program's
-// jemalloc-style extent hooks when memkind_arena_create_map got some. The
-// heap keeps its metadata out of band, so the kind's memory holds only the
-// program's data. Arena indices are informative: one heap per kind, with
-// per-thread caches instead of arenas.
+// User kinds: memkind_arena_* (memkind_arena(3)), memkind_default_*
+// (memkind_default(3)), and the provider that maps a user kind's memory
+// through its own operations or extent hooks (docs/memkind.md, "User kinds").
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,15 +40,10 @@ static size_t kind_page(struct memkind *kind) {
     return os_page_size();
 }
 
-// The kind's own operations, through local pointers (the calls are the
+// A kind's own operation, through a local pointer (the calls are the
 // kind's, not the kernel's: scripts/check_layers.sh looks for the latter).
-static int run_bind_op(struct memkind *kind, void *p, size_t size) {
-    int (*op)(struct memkind *, void *, size_t) = kind && kind->ops ? kind->ops->mbind : NULL;
-    return op ? op(kind, p, size) : 0;
-}
-
-static int run_advice_op(struct memkind *kind, void *p, size_t size) {
-    int (*op)(struct memkind *, void *, size_t) = kind && kind->ops ? kind->ops->madvise : NULL;
+static int run_op(int (*op)(struct memkind *, void *, size_t), struct memkind *kind, void *p,
+                  size_t size) {
     return op ? op(kind, p, size) : 0;
 }
 
@@ -72,16 +55,13 @@ static void *run_map_op(struct memkind *kind, void *addr, size_t size) {
 // memkind_default_mmap with an alignment (the provider's requests).
 static void *default_mmap(struct memkind *kind, void *addr, size_t size, size_t align) {
     int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-    if (kind && kind->ops && kind->ops->get_mmap_flags && kind->ops->get_mmap_flags(kind, &flags))
+    const struct memkind_ops *ops = kind ? kind->ops : NULL;
+    if (ops && ops->get_mmap_flags && ops->get_mmap_flags(kind, &flags))
         return MAP_FAILED;
     void *p;
     if (os_map_anon(addr, size, align, OS_PROT_READ | OS_PROT_WRITE, os_flags_of(flags), &p))
         return MAP_FAILED;
-    if (run_bind_op(kind, p, size)) {
-        os_unmap(p, size);
-        return MAP_FAILED;
-    }
-    if (run_advice_op(kind, p, size)) {
+    if (ops && (run_op(ops->mbind, kind, p, size) || run_op(ops->madvise, kind, p, size))) {
         os_unmap(p, size);
         return MAP_FAILED;
     }
@@ -93,9 +73,8 @@ HETMEM_EXPORT void *memkind_default_mmap(struct memkind *kind, void *addr, size_
 }
 
 HETMEM_EXPORT void *kind_mmap(struct memkind *kind, void *addr, size_t size) {
-    if (kind && kind->ops && kind->ops->mmap)
-        return run_map_op(kind, addr, size);
-    return memkind_default_mmap(kind, addr, size);
+    return kind && kind->ops && kind->ops->mmap ? run_map_op(kind, addr, size)
+                                                : default_mmap(kind, addr, size, 0);
 }
 
 HETMEM_EXPORT int memkind_default_mbind(struct memkind *kind, void *ptr, size_t size) {
@@ -120,19 +99,16 @@ HETMEM_EXPORT int memkind_default_mbind(struct memkind *kind, void *ptr, size_t 
     return MEMKIND_SUCCESS;
 }
 
-HETMEM_EXPORT int memkind_default_get_mmap_flags(struct memkind *kind, int *flags) {
-    (void)kind;
-    if (!flags)
+static int set_mode(int *mode, int m) {
+    if (!mode)
         return MEMKIND_ERROR_INVALID;
-    *flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    *mode = m;
     return MEMKIND_SUCCESS;
 }
 
-static int set_mode(int *mode, os_mpol_t m) {
-    if (!mode)
-        return MEMKIND_ERROR_INVALID;
-    *mode = (int)m;
-    return MEMKIND_SUCCESS;
+HETMEM_EXPORT int memkind_default_get_mmap_flags(struct memkind *kind, int *flags) {
+    (void)kind;
+    return set_mode(flags, MAP_PRIVATE | MAP_ANONYMOUS);
 }
 
 HETMEM_EXPORT int memkind_default_get_mbind_mode(struct memkind *kind, int *mode) {
@@ -176,7 +152,7 @@ HETMEM_EXPORT int memkind_nohugepage_madvise(struct memkind *kind, void *addr, s
 
 HETMEM_EXPORT int memkind_posix_check_alignment(struct memkind *kind, size_t alignment) {
     (void)kind;
-    return is_pow2(alignment) && alignment % sizeof(void *) == 0 ? 0 : EINVAL;
+    return mk_alignment_ok(alignment) ? 0 : EINVAL;
 }
 
 HETMEM_EXPORT void memkind_default_init_once(void) {}
@@ -233,16 +209,11 @@ typedef struct kindops_t {
 } kindops_t;
 
 static umf_result_t kindops_initialize(void *params, void **provider) {
-    const mk_provider_cfg_t *cfg = params;
-    if (!cfg || !cfg->kind || !provider)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    const kindops_t *cfg = params;
     kindops_t *k = meta_alloc(sizeof *k);
     if (!k)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    k->kind = cfg->kind;
-    k->hooks = cfg->hooks;
-    k->page = kind_page(cfg->kind);
-    k->arena = cfg->kind->arena_zero;
+    *k = *cfg;
     *provider = k;
     return UMF_RESULT_SUCCESS;
 }
@@ -254,26 +225,18 @@ static umf_result_t kindops_alloc(void *provider, size_t size, size_t alignment,
     if (!size || !ptr || (alignment & (alignment - 1)))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     size_t align = alignment > k->page ? alignment : k->page;
-    void *p;
-    if (k->hooks) {
-        bool zero = false, commit = true;
-        p = k->hooks->alloc ? k->hooks->alloc(k->hooks, NULL, size, align, &zero, &commit, k->arena)
-                            : NULL;
-        if (!p)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    } else if (!k->kind->ops->mmap) {
-        p = default_mmap(k->kind, NULL, size, align);
-        if (p == MAP_FAILED)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    } else {
-        p = run_map_op(k->kind, NULL, size);
-        if (!p || p == MAP_FAILED)
-            return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-        if ((uintptr_t)p % align) {
-            LOG_ERR("kind %s: its mmap returned %p, not aligned to %zu", k->kind->name, p, align);
-            os_unmap(p, size);
-            return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
-        }
+    bool zero = false, commit = true;
+    void *p = k->hooks ? (k->hooks->alloc ? k->hooks->alloc(k->hooks, NULL, size, align, &zero,
+                                                            &commit, k->arena)
+                                          : NULL)
+              : k->kind->ops->mmap ? run_map_op(k->kind, NULL, size)
+                                   : default_mmap(k->kind, NULL, size, align);
+    if (!p || p == MAP_FAILED)
+        return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
+    if (!k->hooks && (uintptr_t)p % align) { // the kind's own mmap knows no alignment
+        LOG_ERR("kind %s: its mmap returned %p, not aligned to %zu", k->kind->name, p, align);
+        os_unmap(p, size);
+        return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
     }
     *ptr = p;
     return UMF_RESULT_SUCCESS;
@@ -296,16 +259,12 @@ static umf_result_t kindops_free(void *provider, void *ptr, size_t size) {
 
 static void kindops_last_native_error(void *provider, const char **msg, int32_t *err) {
     (void)provider;
-    if (msg)
-        *msg = "memkind kind operation failed";
-    if (err)
-        *err = 0;
+    *msg = "memkind kind operation failed";
+    *err = 0;
 }
 
 static umf_result_t kindops_page_size(void *provider, size_t size, size_t *ps) {
     (void)size;
-    if (!ps)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     *ps = ((kindops_t *)provider)->page;
     return UMF_RESULT_SUCCESS;
 }
@@ -321,15 +280,10 @@ static const char *kindops_name(void *provider) {
 }
 
 static umf_result_t purge(kindops_t *k, void *ptr, size_t size, bool force) {
-    if (k->hooks) {
-        extent_purge_t *f = force ? k->hooks->purge_forced : k->hooks->purge_lazy;
-        if (!f)
-            return UMF_RESULT_ERROR_NOT_SUPPORTED;
-        return f(k->hooks, ptr, size, 0, size, k->arena) ? UMF_RESULT_ERROR_NOT_SUPPORTED
-                                                         : UMF_RESULT_SUCCESS;
-    }
-    int e = os_madvise(ptr, size, force ? OS_ADV_DONTNEED : OS_ADV_FREE);
-    return e ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
+    extent_purge_t *f = !k->hooks ? NULL : force ? k->hooks->purge_forced : k->hooks->purge_lazy;
+    bool failed = k->hooks ? !f || f(k->hooks, ptr, size, 0, size, k->arena)
+                           : os_madvise(ptr, size, force ? OS_ADV_DONTNEED : OS_ADV_FREE) != 0;
+    return failed ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
 }
 
 static umf_result_t kindops_purge_lazy(void *provider, void *ptr, size_t size) {
@@ -340,46 +294,37 @@ static umf_result_t kindops_purge_force(void *provider, void *ptr, size_t size) 
     return purge(provider, ptr, size, true);
 }
 
-// Mappings can be unmapped in any page-aligned parts, so without hooks a
-// split or merge needs no work; with hooks the hooks decide.
+// Without hooks, mappings split and merge freely; with hooks, the hooks decide.
 static umf_result_t kindops_split(void *provider, void *ptr, size_t total, size_t first) {
     kindops_t *k = provider;
-    if (!k->hooks)
-        return UMF_RESULT_SUCCESS;
-    if (!k->hooks->split ||
-        k->hooks->split(k->hooks, ptr, total, first, total - first, true, k->arena))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return UMF_RESULT_SUCCESS;
+    extent_hooks_t *h = k->hooks;
+    bool failed = h && (!h->split || h->split(h, ptr, total, first, total - first, true, k->arena));
+    return failed ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
 }
 
 static umf_result_t kindops_merge(void *provider, void *low, void *high, size_t total) {
     kindops_t *k = provider;
-    if (!k->hooks)
-        return UMF_RESULT_SUCCESS;
+    extent_hooks_t *h = k->hooks;
     size_t first = (size_t)((char *)high - (char *)low);
-    if (!k->hooks->merge ||
-        k->hooks->merge(k->hooks, low, first, high, total - first, true, k->arena))
-        return UMF_RESULT_ERROR_NOT_SUPPORTED;
-    return UMF_RESULT_SUCCESS;
+    bool failed =
+        h && (!h->merge || h->merge(h, low, first, high, total - first, true, k->arena));
+    return failed ? UMF_RESULT_ERROR_NOT_SUPPORTED : UMF_RESULT_SUCCESS;
 }
 
 static umf_memory_provider_ops_t kindops_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = kindops_initialize,
-    .finalize = kindops_finalize,
-    .alloc = kindops_alloc,
-    .free = kindops_free,
+    .version = UMF_VERSION_CURRENT, .initialize = kindops_initialize,
+    .finalize = kindops_finalize, .alloc = kindops_alloc, .free = kindops_free,
     .get_last_native_error = kindops_last_native_error,
-    .get_recommended_page_size = kindops_page_size,
-    .get_min_page_size = kindops_min_page_size,
+    .get_recommended_page_size = kindops_page_size, .get_min_page_size = kindops_min_page_size,
     .get_name = kindops_name,
-    .ext = {.purge_lazy = kindops_purge_lazy,
-            .purge_force = kindops_purge_force,
-            .allocation_merge = kindops_merge,
-            .allocation_split = kindops_split},
+    .ext = {kindops_purge_lazy, kindops_purge_force, kindops_merge, kindops_split},
 };
 
-umf_memory_provider_ops_t *mk_kindops_provider_ops(void) { return &kindops_ops; }
+umf_result_t mk_kindops_provider_create(struct memkind *kind, extent_hooks_t *hooks,
+                                        umf_memory_provider_handle_t *out) {
+    kindops_t k = {kind, hooks, kind_page(kind), kind->arena_zero};
+    return umfMemoryProviderCreate(&kindops_ops, &k, out);
+}
 
 // ---- memkind_arena_* -----------------------------------------------------------------------
 
@@ -450,44 +395,35 @@ HETMEM_EXPORT void memkind_arena_init(struct memkind *kind) {
 // first (memkind_malloc checked it already when it calls them as ops).
 #define ARENA_KIND_OK(kind) likely(mk_kind_live(kind) || mk_kind_check((kind), __func__))
 
+static void *einval(void) {
+    errno = EINVAL;
+    return NULL;
+}
+
 HETMEM_EXPORT void *memkind_arena_malloc(struct memkind *kind, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_malloc(kind, size);
+    return ARENA_KIND_OK(kind) ? mk_op_malloc(kind, size) : einval();
 }
 
 HETMEM_EXPORT void *memkind_arena_calloc(struct memkind *kind, size_t num, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_calloc(kind, num, size);
+    return ARENA_KIND_OK(kind) ? mk_op_calloc(kind, num, size) : einval();
 }
 
 HETMEM_EXPORT void *memkind_arena_pmem_calloc(struct memkind *kind, size_t num, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_calloc(kind, num, size);
+    return ARENA_KIND_OK(kind) ? mk_op_calloc(kind, num, size) : einval();
 }
 
 HETMEM_EXPORT int memkind_arena_posix_memalign(struct memkind *kind, void **memptr,
                                                size_t alignment, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return EINVAL;
-    return mk_op_posix_memalign(kind, memptr, alignment, size);
+    return ARENA_KIND_OK(kind) ? mk_op_posix_memalign(kind, memptr, alignment, size) : EINVAL;
 }
 
 HETMEM_EXPORT void *memkind_arena_realloc(struct memkind *kind, void *ptr, size_t size) {
-    if (!ARENA_KIND_OK(kind))
-        return errno = EINVAL, NULL;
-    return mk_op_realloc(kind, ptr, size);
+    return ARENA_KIND_OK(kind) ? mk_op_realloc(kind, ptr, size) : einval();
 }
 
 HETMEM_EXPORT void *memkind_arena_realloc_with_kind_detect(void *ptr, size_t size) {
     struct memkind *kind = mk_kind_of(ptr, NULL);
-    if (!kind) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return mk_op_realloc(kind, ptr, size);
+    return kind ? mk_op_realloc(kind, ptr, size) : einval();
 }
 
 HETMEM_EXPORT void memkind_arena_free(struct memkind *kind, void *ptr) { mk_op_free(kind, ptr); }

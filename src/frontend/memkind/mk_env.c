@@ -1,24 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The MEMKIND_* environment variables the memkind front end reads itself
-// (memkind(3), ENVIRONMENT). The topology layer reads the node overrides
-// (MEMKIND_HBW_NODES, MEMKIND_HBW_THRESHOLD, MEMKIND_DAX_KMEM_NODES: see
-// mk_nodes_env_status) and the log layer MEMKIND_DEBUG. Every variable is
-// parsed once; a malformed value is reported once (MEMKIND_DEBUG=1 shows
-// it) and makes the heaps that depend on it
-// fail with MEMKIND_ERROR_ENVIRON - never a crash, never a silent default.
-// The exception is MEMKIND_HEAP_MANAGER: memkind serves an unknown value
-// with its default heap manager, and so do we (with the one log line).
-//
-//   MEMKIND_ARENA_NUM_PER_KIND       1..INT_MAX (memkind: arenas per kind;
-//                                    hetmem's engine has per-thread caches
-//                                    instead, so the value is checked and
-//                                    reported by memkind_stats_print only)
-//   MEMKIND_HOG_MEMORY               0 or 1: 1 keeps freed memory in the heaps
-//   MEMKIND_HEAP_MANAGER             JEMALLOC (the jemalloc pool) or TBB (the
-//                                    scalable pool); unset or another value:
-//                                    the heap engine
-//   MEMKIND_BACKGROUND_THREAD_LIMIT  0..number of CPUs (0: the CPU count);
-//                                    setting it starts the purging thread
+// The MEMKIND_* variables the front end reads itself, parsed once; a
+// malformed one makes the kinds that depend on it fail with
+// MEMKIND_ERROR_ENVIRON (docs/memkind.md, "Environment").
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -34,21 +17,15 @@ static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 // A decimal number with nothing around it; false for anything else.
 static bool parse_ulong(const char *s, unsigned long *out) {
-    if (!s[0] || s[0] == '-' || s[0] == '+' || s[0] == ' ')
-        return false;
-    for (const char *p = s; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    if (strlen(s) > 19)
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || s[n] || n > 19)
         return false;
     *out = strtoul(s, NULL, 10);
     return true;
 }
 
 static void bad(unsigned bit, const char *name, const char *value, const char *expected) {
-    env.malformed |= bit;
-    // Parsed once per process, so each message appears once (with
-    // MEMKIND_DEBUG=1 or HETMEM_LOG set).
+    env.malformed |= bit; // parsed once per process: each message appears once
     LOG_ERR("malformed %s=\"%s\" (expected %s): memkind kinds report MEMKIND_ERROR_ENVIRON", name,
             value, expected);
 }

@@ -44,11 +44,8 @@ int mk_error_from_errno(int err) {
 }
 
 int mk_errno_from_umf(umf_result_t r) {
-    switch (r) {
-        case UMF_RESULT_ERROR_INVALID_ALIGNMENT:
-        case UMF_RESULT_ERROR_INVALID_ARGUMENT: return EINVAL;
-        default: return ENOMEM;
-    }
+    bool inval = r == UMF_RESULT_ERROR_INVALID_ALIGNMENT || r == UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    return inval ? EINVAL : ENOMEM;
 }
 
 // Every memkind code: its name (for log lines) and memkind's message

@@ -1,15 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Kind handles (issue 11): the live/dead state every public entry checks
-// before it follows anything in a struct memkind (mk_internal.h explains
-// the rule), and the quarantine of destroyed created kinds: their
-// structures stay readable and dead, and are reused for a new created kind
-// only after MK_KIND_QUARANTINE later destructions, so that a stale handle
-// reads a dead kind rather than something else.
-//
-// The limit (docs/RELIABILITY.md): a handle is checked by reading it, so
-// its memory must be readable (a wild pointer into unmapped memory still
-// faults), and a handle destroyed more than MK_KIND_QUARANTINE destructions
-// ago may name a newer kind.
+// Kind handles: the live/dead check of every public entry and the
+// quarantine of destroyed created kinds (docs/memkind.md, "Errors and
+// wrong use"; limits in docs/RELIABILITY.md).
 #include <stddef.h>
 
 #include "base/handle.h"

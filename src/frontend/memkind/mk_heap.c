@@ -1,49 +1,29 @@
 // SPDX-License-Identifier: MIT
-// Heaps (hetmem's state of a kind: its pools, one per locality domain) and
-// the operations of our kinds (mk_op_*); the heap management API over them
-// (memkind_malloc, ...) is mk_api.c.
-//
-// Dispatch, as in memkind: every call runs the kind's init_once (if any)
-// and then the kind's operation (kind->ops). Our kinds' operations are the
-// mk_op_* functions below; so are memkind_arena_* (mk_arena.c), which lets
-// a user kind built from struct memkind_ops allocate from a heap of ours.
-//
-// Freeing finds the block's pool in the one address map (umfPoolByPtr), and
-// the pool's tag is its kind: memkind_free(kind, p) and memkind_free(NULL, p)
-// are the same lookup plus the pool's free, so a NULL kind costs nothing
-// extra, and a block freed with the wrong kind still goes to its own pool.
-//
-// errno: allocation failures set ENOMEM (EINVAL for a NULL, garbage or
-// destroyed kind, or a pointer that is not memkind memory); success leaves
-// errno as the caller had it (first use reads sysfs and the environment);
-// memkind_posix_memalign leaves errno and *memptr untouched on error.
-//
-// Wrong use (issue 11): a kind handle is checked before anything in it is
-// followed (mk_kind_live: a garbage or destroyed kind is refused with a log
-// line); a free the pool refuses (freed already, an interior pointer) and
-// a pointer no kind owns (libc's, the stack, another UMF pool) are logged
-// and ignored - nothing changes, no statistics move.
+// Heaps (a kind's pools, one per locality domain, created on first use)
+// and the operations of our kinds (mk_op_*). A block is freed by its
+// address: the pool's tag is its kind (docs/memkind.md, "Design").
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+
+#include <umf/providers/provider_file_memory.h>
+#include <umf/providers/provider_fixed_memory.h>
 
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
+#include "heap/heap.h"
 #include "os/meta.h"
 #include "os/os.h"
+#include "pools/pool_internal.h"
 #include "topology/topo.h"
 
 // ---- heaps ----------------------------------------------------------------------
 
 // Every heap, for statistics and the background purge. protected by: heaps_lock
 LOCK_STATIC(heaps_lock, LOCK_RANK_MK_HEAPS);
-typedef struct heap_link_t {
-    mk_heap_t *heap;
-    struct heap_link_t *next;
-} heap_link_t;
-static heap_link_t *heaps;
+static mk_heap_t *heaps;
 
 static inline mk_heap_t *load_heap(struct memkind *kind) {
     return __atomic_load_n((mk_heap_t **)&kind->hetmem_heap, __ATOMIC_ACQUIRE);
@@ -75,22 +55,16 @@ void mk_heap_free(mk_heap_t *h) {
 }
 
 bool mk_heap_install(struct memkind *kind, mk_heap_t *h) {
-    heap_link_t *l = meta_alloc(sizeof *l);
-    if (!l)
-        return false;
     mk_heap_t *expected = NULL;
     lock_acquire(&heaps_lock);
-    if (!__atomic_compare_exchange_n((mk_heap_t **)&kind->hetmem_heap, &expected, h, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        lock_release(&heaps_lock);
-        meta_free(l, sizeof *l);
-        return false;
+    bool ok = __atomic_compare_exchange_n((mk_heap_t **)&kind->hetmem_heap, &expected, h, false,
+                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    if (ok) {
+        h->next = heaps;
+        heaps = h;
     }
-    l->heap = h;
-    l->next = heaps;
-    heaps = l;
     lock_release(&heaps_lock);
-    return true;
+    return ok;
 }
 
 mk_heap_t *mk_heap_get(struct memkind *kind) {
@@ -106,9 +80,7 @@ mk_heap_t *mk_heap_get(struct memkind *kind) {
         if (h)
             h->status = mk_env_status();
     }
-    if (!h)
-        return NULL;
-    if (!mk_heap_install(kind, h))
+    if (h && !mk_heap_install(kind, h))
         mk_heap_free(h); // another thread installed one first
     return load_heap(kind);
 }
@@ -120,11 +92,9 @@ void mk_heap_destroy(struct memkind *kind) {
         lock_release(&heaps_lock);
         return;
     }
-    for (heap_link_t **pp = &heaps; *pp; pp = &(*pp)->next) {
-        if ((*pp)->heap == h) {
-            heap_link_t *l = *pp;
-            *pp = l->next;
-            meta_free(l, sizeof *l);
+    for (mk_heap_t **pp = &heaps; *pp; pp = &(*pp)->next) {
+        if (*pp == h) {
+            *pp = h->next;
             break;
         }
     }
@@ -142,45 +112,67 @@ void mk_heap_destroy(struct memkind *kind) {
 
 void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg) {
     lock_acquire(&heaps_lock);
-    for (heap_link_t *l = heaps; l; l = l->next)
-        fn(l->heap, arg);
+    for (mk_heap_t *h = heaps; h; h = h->next)
+        fn(h, arg);
     lock_release(&heaps_lock);
 }
 
-// The provider and pool configuration of a heap's slot.
-static void slot_cfg(const mk_heap_t *h, const mk_slot_t *s, mk_provider_cfg_t *pc,
-                     mk_pool_cfg_t *cfg) {
-    memset(pc, 0, sizeof *pc);
-    memset(cfg, 0, sizeof *cfg);
-    cfg->policy = h->policy;
+// Reserve kept free on bound nodes (pool_guard_t.reserve): above the
+// kernel's "high" watermark, so that the OOM killer stays away (1/16 of the
+// nodes' capacity, at most 64 MiB, plus 8 MiB; docs/memkind.md, "ENOMEM
+// instead of the OOM killer"; watermarks from topology: TODO(#8)).
+static size_t bound_reserve(const nodeset_t *nodes) {
+    uint64_t cap = memspace_nodes_capacity(nodes) / 16;
+    return ((size_t)8 << 20) + (size_t)(cap > ((uint64_t)64 << 20) ? (uint64_t)64 << 20 : cap);
+}
+
+// A pmem kind's file provider (shared: purging punches holes, which gives
+// file space back) or a fixed kind's provider over the caller's buffer.
+static umf_result_t file_or_fixed_provider(const mk_heap_t *h, umf_memory_provider_handle_t *out) {
+    umf_file_memory_provider_params_handle_t file = NULL;
+    umf_fixed_memory_provider_params_handle_t fixed = NULL;
+    umf_result_t r = h->type == MK_TYPE_PMEM
+                         ? umfFileMemoryProviderParamsCreate(&file, h->path)
+                         : umfFixedMemoryProviderParamsCreate(&fixed, h->fixed_addr, h->fixed_size);
+    if (r == UMF_RESULT_SUCCESS && file)
+        r = umfFileMemoryProviderParamsSetVisibility(file, UMF_MEM_MAP_SHARED);
+    if (r == UMF_RESULT_SUCCESS)
+        r = file ? umfMemoryProviderCreate(umfFileMemoryProviderOps(), file, out)
+                 : umfMemoryProviderCreate(umfFixedMemoryProviderOps(), fixed, out);
+    if (file)
+        umfFileMemoryProviderParamsDestroy(file);
+    if (fixed)
+        umfFixedMemoryProviderParamsDestroy(fixed);
+    return r;
+}
+
+// The provider and pool configuration of a heap's slot. The pool guard
+// keeps memkind's promises beyond UMF's (docs/memkind.md): ENOMEM instead of
+// the OOM killer for bound kinds, pmem's max_size, THP off for interleave.
+static umf_result_t slot_provider(const mk_heap_t *h, const mk_slot_t *s, mk_pool_cfg_t *cfg,
+                                  pool_guard_t *guard, umf_memory_provider_handle_t *out) {
+    *cfg = (mk_pool_cfg_t){0};
+    *guard = (pool_guard_t){0};
     switch (h->type) {
-        case MK_TYPE_STATIC:
-            pc->src = MK_SRC_OS;
-            pc->mode = h->desc->mode;
-            pc->nodes = s->nodes;
-            pc->huge_page = h->desc->hugetlb ? MK_HUGE_2M : 0;
-            pc->nohugepage = h->desc->mode == UMF_NUMA_MODE_INTERLEAVE;
-            pc->check_free = h->desc->mode == UMF_NUMA_MODE_BIND && !h->desc->hugetlb;
-            break;
-        case MK_TYPE_PMEM:
-            pc->src = MK_SRC_FILE;
-            pc->path = h->path;
-            pc->limit = h->limit;
-            break;
+        case MK_TYPE_STATIC: {
+            memspace_bind_t b = {.mode = h->desc->mode,
+                                 .huge_page = h->desc->hugetlb ? MK_HUGE_2M : 0};
+            guard->nohugepage = h->desc->mode == UMF_NUMA_MODE_INTERLEAVE;
+            if (h->desc->mode == UMF_NUMA_MODE_BIND && !h->desc->hugetlb) {
+                guard->nodes = s->nodes;
+                guard->reserve = bound_reserve(&s->nodes);
+            }
+            return memspace_os_provider_create_set(&s->nodes, &b, out);
+        }
+        case MK_TYPE_PMEM: guard->limit = h->limit; return file_or_fixed_provider(h, out);
         case MK_TYPE_FIXED:
-            pc->src = MK_SRC_FIXED;
-            pc->addr = h->fixed_addr;
-            pc->size = h->fixed_size;
             cfg->keep_all = true; // never purge (madvise) the caller's buffer
             cfg->granularity =
                 h->fixed_size >= ((size_t)4 << 20) ? (size_t)256 << 10 : (size_t)64 << 10;
-            break;
-        case MK_TYPE_ARENA:
-            pc->src = MK_SRC_KIND_OPS;
-            pc->kind = h->kind;
-            pc->hooks = h->hooks;
-            break;
+            return file_or_fixed_provider(h, out);
+        case MK_TYPE_ARENA: return mk_kindops_provider_create(h->kind, h->hooks, out);
     }
+    return UMF_RESULT_ERROR_INVALID_ARGUMENT;
 }
 
 // Creates a slot's pool (first use). Returns the pool or NULL with *err.
@@ -189,13 +181,12 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
     lock_acquire(&h->lock);
     umf_memory_pool_handle_t pool = mk_slot_pool(s);
     if (!pool) {
-        mk_provider_cfg_t pc;
         mk_pool_cfg_t cfg;
-        slot_cfg(h, s, &pc, &cfg);
+        pool_guard_t guard;
         umf_memory_provider_handle_t prov;
-        umf_result_t r = mk_provider_create(&pc, &prov);
+        umf_result_t r = slot_provider(h, s, &cfg, &guard, &prov);
         if (r == UMF_RESULT_SUCCESS)
-            r = mk_pool_create(&cfg, prov, h->kind, &pool);
+            r = mk_pool_create(&cfg, &guard, prov, h->kind, &pool);
         if (r == UMF_RESULT_SUCCESS) {
             atomic_store_explicit(&s->pool, pool, memory_order_release);
             LOG_INFO("kind %s: pool created (%s)", h->kind->name, mk_pool_manager_name());
@@ -203,7 +194,8 @@ static umf_memory_pool_handle_t slot_create(mk_heap_t *h, mk_slot_t *s, int *err
         } else {
             pool = NULL;
             *err = mk_error_from_umf(r);
-            if (pc.huge_page && *err == MEMKIND_ERROR_UNAVAILABLE)
+            if (h->type == MK_TYPE_STATIC && h->desc->hugetlb &&
+                *err == MEMKIND_ERROR_UNAVAILABLE)
                 *err = MEMKIND_ERROR_HUGETLB;
             LOG_INFO("kind %s: creating its pool failed: %s (%s)", h->kind->name,
                      mk_error_name(*err), log_umf_result(r));
@@ -228,20 +220,14 @@ umf_memory_pool_handle_t mk_heap_pool(mk_heap_t *h, int *err) {
     umf_memory_pool_handle_t pool = mk_slot_pool(s);
     if (likely(pool))
         return pool;
-    if (h->status != MEMKIND_SUCCESS || s->status != MEMKIND_SUCCESS) {
-        *err = h->status != MEMKIND_SUCCESS ? h->status : s->status;
-        return NULL;
-    }
-    return slot_create(h, s, err);
+    *err = h->status != MEMKIND_SUCCESS ? h->status : s->status;
+    return *err == MEMKIND_SUCCESS ? slot_create(h, s, err) : NULL;
 }
 
 int mk_heap_check(struct memkind *kind) {
     mk_heap_t *h = mk_heap_get(kind);
-    if (!h)
-        return MEMKIND_ERROR_MALLOC;
-    if (h->status != MEMKIND_SUCCESS)
-        return h->status;
-    return mk_heap_slot(h)->status;
+    return !h ? MEMKIND_ERROR_MALLOC
+           : h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
 }
 
 struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
@@ -259,12 +245,8 @@ struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
 // The pool to allocate from, or NULL with errno set.
 static inline umf_memory_pool_handle_t pool_for(struct memkind *kind) {
     mk_heap_t *h = mk_heap_get(kind);
-    if (unlikely(!h)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    int err = MEMKIND_SUCCESS;
-    umf_memory_pool_handle_t pool = mk_heap_pool(h, &err);
+    int err = MEMKIND_ERROR_MALLOC;
+    umf_memory_pool_handle_t pool = h ? mk_heap_pool(h, &err) : NULL;
     if (unlikely(!pool)) {
         LOG_INFO("kind %s cannot allocate: %s", kind->name, mk_error_name(err));
         errno = ENOMEM;
@@ -273,22 +255,17 @@ static inline umf_memory_pool_handle_t pool_for(struct memkind *kind) {
 }
 
 static inline void *failed(umf_memory_pool_handle_t pool) {
-    errno = mk_errno_from_umf(umfPoolGetLastAllocationError(pool));
-    if (errno != EINVAL)
-        errno = ENOMEM;
+    errno = mk_errno_from_umf(umfPoolGetLastAllocationError(pool)); // ENOMEM or EINVAL
     return NULL;
 }
 
 void *mk_op_malloc(struct memkind *kind, size_t size) {
-    if (unlikely(size == 0)) {
-        if (!kind->allow_zero_allocs)
-            return NULL;
-        size = 1;
-    }
+    if (unlikely(size == 0) && !kind->allow_zero_allocs)
+        return NULL;
     umf_memory_pool_handle_t pool = pool_for(kind);
     if (unlikely(!pool))
         return NULL;
-    void *p = umfPoolMalloc(pool, size);
+    void *p = umfPoolMalloc(pool, size ? size : 1);
     return likely(p) ? p : failed(pool);
 }
 
@@ -311,14 +288,10 @@ void *mk_op_calloc(struct memkind *kind, size_t num, size_t size) {
     return likely(p) ? p : failed(pool);
 }
 
-static inline bool alignment_ok(size_t alignment) {
-    return is_pow2(alignment) && alignment % sizeof(void *) == 0;
-}
-
 int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, size_t size) {
     int saved = errno;
     int err = 0;
-    if (!memptr || !alignment_ok(alignment)) {
+    if (!memptr || !mk_alignment_ok(alignment)) {
         err = EINVAL;
     } else if (size == 0 && !kind->allow_zero_allocs) {
         *memptr = NULL;
@@ -334,7 +307,8 @@ int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, 
     return err;
 }
 
-void mk_heap_after_free(umf_memory_pool_handle_t pool, struct memkind *kind) {
+// What follows a free: the CONSERVATIVE policy purges the pool.
+static void after_free(umf_memory_pool_handle_t pool, struct memkind *kind) {
     mk_heap_t *h = load_heap(kind);
     if (h && __atomic_load_n(&h->policy, __ATOMIC_RELAXED) == MEMKIND_MEM_USAGE_POLICY_CONSERVATIVE)
         mk_pool_purge(pool); // minimize memory usage at all costs
@@ -353,7 +327,7 @@ umf_result_t mk_pool_free_logged(umf_memory_pool_handle_t pool, struct memkind *
                       ptr, owner->name, log_umf_result(r));
         return r;
     }
-    mk_heap_after_free(pool, owner);
+    after_free(pool, owner);
     return r;
 }
 
@@ -425,7 +399,8 @@ size_t mk_op_usable_size(struct memkind *kind, void *ptr) {
 void *mk_op_defrag(struct memkind *kind, void *ptr) {
     (void)kind;
     umf_memory_pool_handle_t pool;
-    if (!ptr || !mk_kind_of(ptr, &pool) || !mk_pool_defrag_hint(pool, ptr))
+    heap_t *e = ptr && mk_kind_of(ptr, &pool) ? pool_engine_heap(pool) : NULL;
+    if (!e || !heap_defrag_hint(e, ptr))
         return NULL;
     size_t size = umfPoolMallocUsableSize(pool, ptr);
     if (size == 0)

@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The kinds: the static kinds of memkind(3) (KINDS) with the symbols memkind
-// exports, how each gets its memory (node rule, NUMA mode, page size), the
-// registry of kinds (partition numbers, MEMKIND_MAX_KIND), and kind
-// management: memkind_create_kind, memkind_destroy_kind,
-// memkind_check_available, memkind_get_capacity, memkind_get_version.
-//
-// A static kind's heap is built on its first use (mk_static_heap_build):
-// its status (why it cannot allocate, if so) and its slots (the nodes of
-// each locality domain) are decided then, once; its pools are created when
-// a thread of that domain first allocates.
+// The static kinds (MK_STATIC_KINDS: node rule, mempolicy, pool flags), the
+// kind registry and kind management (docs/memkind.md, "Node selection per
+// kind").
 #include <errno.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -21,12 +14,10 @@
 #include "os/meta.h"
 #include "topology/topo.h"
 
-// The static kinds, one row each in partition order (memkind_deprecated.h):
-// the kind, its name, which nodes (a rule of the memspace layer's engine),
-// the mempolicy (the OS provider's NUMA mode) and the pool configuration
-// (HUGE: 2 MiB pages; ONE: exactly one node, ties fail; HBW / KMEM: depends
-// on MEMKIND_HBW_* / MEMKIND_DAX_KMEM_NODES; NEVER: GBTLB, unavailable; CAP:
-// memkind_get_capacity answers).
+// The static kinds in partition order (memkind_deprecated.h): kind, name,
+// node rule (memspace engine), mempolicy, pool flags (HUGE: 2 MiB pages;
+// ONE: exactly one node, ties fail; HBW / KMEM: depends on MEMKIND_HBW_* /
+// MEMKIND_DAX_KMEM_NODES; NEVER: GBTLB; CAP: memkind_get_capacity answers).
 #define HUGE 1u
 #define ONE 2u
 #define HBW 4u
@@ -77,8 +68,6 @@ static int static_destroy(struct memkind *kind) {
     return MEMKIND_SUCCESS;
 }
 
-static int op_check_available(struct memkind *kind) { return mk_heap_check(kind); }
-
 // The operations of our kinds; only destroy differs between static and
 // created (pmem, fixed) kinds.
 #define MK_KIND_OPS(destroy_fn)                                                                    \
@@ -89,7 +78,7 @@ static int op_check_available(struct memkind *kind) { return mk_heap_check(kind)
      .posix_memalign = mk_op_posix_memalign,                                                       \
      .realloc = mk_op_realloc,                                                                     \
      .free = mk_op_free,                                                                           \
-     .check_available = op_check_available,                                                        \
+     .check_available = mk_heap_check,                                                        \
      .malloc_usable_size = mk_op_usable_size,                                                      \
      .update_memory_usage_policy = mk_op_update_policy,                                            \
      .get_stat = mk_op_get_stat,                                                                   \
@@ -128,13 +117,9 @@ int mk_nodes_env_status(bool hbw) {
 }
 
 static int kind_env_status(const mk_static_desc_t *d) {
-    if (d->unsupported)
-        return MEMKIND_ERROR_UNAVAILABLE;
-    int st = mk_env_status();
-    if (st == MEMKIND_SUCCESS && d->hbw_env)
-        st = mk_nodes_env_status(true);
-    if (st == MEMKIND_SUCCESS && d->kmem_env)
-        st = mk_nodes_env_status(false);
+    int st = d->unsupported ? MEMKIND_ERROR_UNAVAILABLE : mk_env_status();
+    if (st == MEMKIND_SUCCESS && (d->hbw_env || d->kmem_env))
+        st = mk_nodes_env_status(d->hbw_env);
     return st;
 }
 
@@ -173,8 +158,8 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
         h->slots = slots;
         h->slot_cap = nodeset_count(&cpus);
     }
-    int first = nodeset_next(&cpus, 0);
-    for (int c = first; c >= 0 || !h->nslots; c = nodeset_next(&cpus, (unsigned)c + 1)) {
+    for (int c = nodeset_next(&cpus, 0); c >= 0 || !h->nslots;
+         c = nodeset_next(&cpus, (unsigned)c + 1)) {
         unsigned cpu = c >= 0 ? (unsigned)c : 0;
         static const int status_of[] = {[MEMSPACE_PICK_OK] = MEMKIND_SUCCESS,
                                         [MEMSPACE_PICK_NONE] = MEMKIND_ERROR_UNAVAILABLE,
@@ -185,23 +170,19 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
             break;
         h->slot_of_node[cpu] = (int16_t)slot;
     }
-    // Huge pages must exist where the kind may take them from.
-    if (d->hugetlb) {
-        for (unsigned i = 0; i < h->nslots; i++) {
-            mk_slot_t *s = &h->slots[i];
-            const nodeset_t *where = d->mode == UMF_NUMA_MODE_BIND ? &s->nodes : topo_all_nodes();
-            if (s->status == MEMKIND_SUCCESS && memspace_nodes_hugepages_2m(where) == 0)
-                s->status = MEMKIND_ERROR_HUGETLB;
-        }
-    }
-    // A PREFERRED kind fails as a whole when any CPU the process may run on
-    // sees two candidates at the same distance (memkind(3)); a kind fails
-    // when no domain can allocate.
+    // Huge pages must exist where the kind may take them from. A PREFERRED
+    // kind fails as a whole when any CPU the process may run on sees two
+    // candidates at the same distance (memkind(3)); a kind fails when no
+    // domain can allocate.
     bool any_ok = false;
     for (unsigned i = 0; i < h->nslots; i++) {
-        if (d->single && h->slots[i].status == MEMKIND_ERROR_RUNTIME)
+        mk_slot_t *s = &h->slots[i];
+        const nodeset_t *where = d->mode == UMF_NUMA_MODE_BIND ? &s->nodes : topo_all_nodes();
+        if (d->hugetlb && s->status == MEMKIND_SUCCESS && memspace_nodes_hugepages_2m(where) == 0)
+            s->status = MEMKIND_ERROR_HUGETLB;
+        if (d->single && s->status == MEMKIND_ERROR_RUNTIME)
             h->status = MEMKIND_ERROR_RUNTIME;
-        any_ok |= h->slots[i].status == MEMKIND_SUCCESS;
+        any_ok |= s->status == MEMKIND_SUCCESS;
     }
     if (h->status == MEMKIND_SUCCESS && !any_ok)
         h->status = h->slots[0].status;
@@ -215,16 +196,10 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind) {
 // ---- registry ---------------------------------------------------------------------
 
 LOCK_STATIC(reg_lock, LOCK_RANK_MK_REGISTRY);
-static struct memkind *reg[MEMKIND_MAX_KIND]; // protected by: reg_lock
-static unsigned reg_count;                    // protected by: reg_lock
-
-static void reg_init_locked(void) {
-    if (reg_count)
-        return;
-    for (unsigned i = 0; i < MEMKIND_NUM_BASE_KIND; i++)
-        reg[i] = &mk_static_kinds[i];
-    reg_count = MEMKIND_NUM_BASE_KIND;
-}
+#define REG(P, ...) [MEMKIND_PARTITION_##P] = &mk_static_kinds[MEMKIND_PARTITION_##P],
+// The static kinds first, under their partition numbers. protected by: reg_lock
+static struct memkind *reg[MEMKIND_MAX_KIND] = {MK_STATIC_KINDS(REG)};
+static unsigned reg_count = MEMKIND_NUM_BASE_KIND; // protected by: reg_lock
 
 // "Arenas" of a kind (informative: our heaps have per-thread caches): the
 // count memkind would create, MEMKIND_ARENA_NUM_PER_KIND or 4 per CPU,
@@ -244,12 +219,10 @@ static unsigned arena_count(void) {
 int mk_registry_add(struct memkind *kind) {
     int err = MEMKIND_ERROR_TOOMANY;
     lock_acquire(&reg_lock);
-    reg_init_locked();
     int free_slot = -1;
     for (unsigned i = 0; i < MEMKIND_MAX_KIND; i++) {
         if (!reg[i]) {
-            if (free_slot < 0)
-                free_slot = (int)i;
+            free_slot = free_slot < 0 ? (int)i : free_slot;
         } else if (strcmp(reg[i]->name, kind->name) == 0) {
             err = MEMKIND_ERROR_INVALID;
             free_slot = -1;
@@ -285,7 +258,6 @@ void mk_registry_remove(struct memkind *kind) {
 
 unsigned mk_registry_count(void) {
     lock_acquire(&reg_lock);
-    reg_init_locked();
     unsigned n = reg_count;
     lock_release(&reg_lock);
     return n;
@@ -293,7 +265,6 @@ unsigned mk_registry_count(void) {
 
 static struct memkind *registry_at(unsigned partition) {
     lock_acquire(&reg_lock);
-    reg_init_locked();
     struct memkind *k = partition < MEMKIND_MAX_KIND ? reg[partition] : NULL;
     lock_release(&reg_lock);
     return k;
@@ -318,28 +289,22 @@ HETMEM_EXPORT struct memkind *get_kind_by_arena(unsigned arena_ind) {
 // ---- kind management ---------------------------------------------------------------
 
 // memkind's supported combinations (memkind(3), memkind_create_kind).
+#define HBW_T MEMKIND_MEMTYPE_HIGH_BANDWIDTH
+#define DEF_T MEMKIND_MEMTYPE_DEFAULT
+#define ROW(T, POL, HUGE, P) {T, MEMKIND_POLICY_##POL, HUGE, MEMKIND_PARTITION_##P}
 static const struct {
     memkind_memtype_t memtype;
     memkind_policy_t policy;
     bool huge;
     unsigned partition;
 } create_table[] = {
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_LOCAL, false, MEMKIND_PARTITION_HBW},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_LOCAL, true,
-     MEMKIND_PARTITION_HBW_HUGETLB},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_ALL, false, MEMKIND_PARTITION_HBW_ALL},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_BIND_ALL, true,
-     MEMKIND_PARTITION_HBW_ALL_HUGETLB},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_PREFERRED_LOCAL, false,
-     MEMKIND_PARTITION_HBW_PREFERRED},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_PREFERRED_LOCAL, true,
-     MEMKIND_PARTITION_HBW_PREFERRED_HUGETLB},
-    {MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_INTERLEAVE_ALL, false,
-     MEMKIND_PARTITION_HBW_INTERLEAVE},
-    {MEMKIND_MEMTYPE_DEFAULT, MEMKIND_POLICY_PREFERRED_LOCAL, false, MEMKIND_PARTITION_DEFAULT},
-    {MEMKIND_MEMTYPE_DEFAULT, MEMKIND_POLICY_PREFERRED_LOCAL, true, MEMKIND_PARTITION_HUGETLB},
-    {MEMKIND_MEMTYPE_DEFAULT | MEMKIND_MEMTYPE_HIGH_BANDWIDTH, MEMKIND_POLICY_INTERLEAVE_ALL, false,
-     MEMKIND_PARTITION_INTERLEAVE},
+    ROW(HBW_T, BIND_LOCAL, false, HBW),          ROW(HBW_T, BIND_LOCAL, true, HBW_HUGETLB),
+    ROW(HBW_T, BIND_ALL, false, HBW_ALL),        ROW(HBW_T, BIND_ALL, true, HBW_ALL_HUGETLB),
+    ROW(HBW_T, PREFERRED_LOCAL, false, HBW_PREFERRED),
+    ROW(HBW_T, PREFERRED_LOCAL, true, HBW_PREFERRED_HUGETLB),
+    ROW(HBW_T, INTERLEAVE_ALL, false, HBW_INTERLEAVE),
+    ROW(DEF_T, PREFERRED_LOCAL, false, DEFAULT), ROW(DEF_T, PREFERRED_LOCAL, true, HUGETLB),
+    ROW(DEF_T | HBW_T, INTERLEAVE_ALL, false, INTERLEAVE),
 };
 
 HETMEM_EXPORT int memkind_create_kind(memkind_memtype_t memtype_flags, memkind_policy_t policy,
@@ -391,8 +356,6 @@ static int created_destroy(struct memkind *kind) {
 /// The operations of the kinds memkind_create_pmem* and memkind_create_fixed make.
 struct memkind_ops mk_created_ops = MK_KIND_OPS(created_destroy);
 
-static ssize_t kind_capacity(memkind_t kind);
-
 HETMEM_EXPORT int memkind_destroy_kind(memkind_t kind) {
     if (!mk_kind_check(kind, __func__) || !kind->ops)
         return MEMKIND_ERROR_INVALID;
@@ -431,15 +394,6 @@ HETMEM_EXPORT int memkind_check_available(memkind_t kind) {
     return err;
 }
 
-HETMEM_EXPORT ssize_t memkind_get_capacity(memkind_t kind) {
-    if (!mk_kind_check(kind, __func__))
-        return -1;
-    int saved = errno;
-    ssize_t r = kind_capacity(kind);
-    errno = saved;
-    return r;
-}
-
 static ssize_t kind_capacity(memkind_t kind) {
     mk_heap_t *h = mk_kind_is_static(kind) ? mk_heap_get(kind) : mk_heap_peek(kind);
     if (!h || h->status != MEMKIND_SUCCESS)
@@ -468,6 +422,15 @@ static ssize_t kind_capacity(memkind_t kind) {
         case MK_TYPE_FIXED: return (ssize_t)h->fixed_size;
         default: return -1;
     }
+}
+
+HETMEM_EXPORT ssize_t memkind_get_capacity(memkind_t kind) {
+    if (!mk_kind_check(kind, __func__))
+        return -1;
+    int saved = errno;
+    ssize_t r = kind_capacity(kind);
+    errno = saved;
+    return r;
 }
 
 HETMEM_EXPORT int memkind_get_version(void) {

@@ -1,18 +1,7 @@
 // SPDX-License-Identifier: MIT
-// File-backed and fixed kinds: memkind_config_*, memkind_create_pmem,
-// memkind_create_pmem_with_config, memkind_check_dax_path and
-// memkind_create_fixed (memkind(3), KIND MANAGEMENT).
-//
-// A pmem kind's memory is an unlinked temporary file in the given
-// directory (os_file_tmp: O_TMPFILE, or mkstemp + unlink), so it never
-// appears in a listing and its space goes back when the kind is destroyed
-// or the process ends. The core file provider opens it through
-// /proc/self/fd/N and maps it shared, so purging punches holes and gives
-// file space back; file space is taken only as the heap grows. The guard
-// (mk_provider.c) keeps the bytes held from the file within max_size
-// (rounded up to 2 MiB); the heap engine keeps its metadata out of band,
-// so all of max_size is for allocations. The pool is created at once so
-// that a directory the provider cannot use is reported by the create call.
+// File-backed and fixed kinds: memkind_config_*, memkind_create_pmem*,
+// memkind_check_dax_path, memkind_create_fixed (docs/memkind.md,
+// "File-backed and fixed kinds").
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,16 +44,13 @@ HETMEM_EXPORT void memkind_config_set_memory_usage_policy(struct memkind_config 
 
 // ---- created kinds -----------------------------------------------------------------
 
-// The number in a created kind's name: one counter for every created kind
-// of the process, never reused (64 bits), so that two kinds created at once
-// never want the same name. (Names once came from the file descriptor,
-// which the OS hands out again as soon as a destroy closes it - before that
-// kind's name left the registry: concurrent creates failed with
-// "a kind named pmemN exists already".)
+// Created kinds are named from one process-wide counter, never reused
+// (file descriptors, used once, come back as soon as a destroy closes them).
 static _Atomic unsigned long long kind_ids;
 
-// A new kind structure with our created-kind operations, registered, live.
-static int new_kind(const char *prefix, struct memkind **out) {
+// A new kind with our created-kind operations, registered and live, and
+// its heap of `type` (not installed yet).
+static int new_kind(const char *prefix, mk_type_t type, struct memkind **out, mk_heap_t **heap) {
     struct memkind *k = mk_kind_alloc();
     if (!k)
         return MEMKIND_ERROR_MALLOC;
@@ -73,12 +59,18 @@ static int new_kind(const char *prefix, struct memkind **out) {
     k->init_once = once;
     snprintf(k->name, sizeof k->name, "%s%08llx", prefix, atomic_fetch_add(&kind_ids, 1));
     int err = mk_registry_add(k);
-    if (err != MEMKIND_SUCCESS) {
+    mk_heap_t *h = err == MEMKIND_SUCCESS ? mk_heap_new(k, type) : NULL;
+    if (!h) {
+        if (err == MEMKIND_SUCCESS) {
+            mk_registry_remove(k);
+            err = MEMKIND_ERROR_MALLOC;
+        }
         mk_kind_retire(k);
         return err;
     }
     mk_kind_mark_live(k);
     *out = k;
+    *heap = h;
     return MEMKIND_SUCCESS;
 }
 
@@ -130,18 +122,11 @@ static int create_pmem(const char *dir, size_t max_size, memkind_mem_usage_polic
         return mk_error_from_errno(e);
     }
     struct memkind *k;
-    if ((err = new_kind("pmem", &k)) != MEMKIND_SUCCESS) {
+    mk_heap_t *h;
+    if ((err = new_kind("pmem", MK_TYPE_PMEM, &k, &h)) != MEMKIND_SUCCESS) {
         os_file_close(fd);
         errno = saved;
         return err;
-    }
-    mk_heap_t *h = mk_heap_new(k, MK_TYPE_PMEM);
-    if (!h) {
-        os_file_close(fd);
-        mk_registry_remove(k);
-        mk_kind_retire(k);
-        errno = saved;
-        return MEMKIND_ERROR_MALLOC;
     }
     h->fd = fd;
     snprintf(h->path, sizeof h->path, "/proc/self/fd/%d", fd);
@@ -178,14 +163,9 @@ HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind)
         return mk_log_error("memkind_create_fixed", err);
     int saved = errno;
     struct memkind *k;
-    if ((err = new_kind("fixed", &k)) != MEMKIND_SUCCESS)
+    mk_heap_t *h;
+    if ((err = new_kind("fixed", MK_TYPE_FIXED, &k, &h)) != MEMKIND_SUCCESS)
         return err;
-    mk_heap_t *h = mk_heap_new(k, MK_TYPE_FIXED);
-    if (!h) {
-        mk_registry_remove(k);
-        mk_kind_retire(k);
-        return MEMKIND_ERROR_MALLOC;
-    }
     h->fixed_addr = addr;
     h->fixed_size = size;
     err = finish(k, h, kind);
@@ -198,20 +178,6 @@ HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind)
 
 // A file in the directory is on a DAX mapping when the kernel accepts
 // MAP_SYNC for it (fs-dax only), which is what memkind checks too.
-static int check_dax_path(const char *pmem_dir);
-
-HETMEM_EXPORT int memkind_check_dax_path(const char *pmem_dir) {
-    if (!pmem_dir || !pmem_dir[0]) {
-        LOG_ERR("memkind_check_dax_path: %s directory", !pmem_dir ? "NULL" : "empty");
-        return MEMKIND_ERROR_INVALID;
-    }
-    int saved = errno;
-    int err = check_dax_path(pmem_dir);
-    if (err == MEMKIND_SUCCESS)
-        errno = saved;
-    return err;
-}
-
 static int check_dax_path(const char *pmem_dir) {
     int fd;
     int e = os_file_tmp(pmem_dir, &fd);
@@ -231,4 +197,16 @@ static int check_dax_path(const char *pmem_dir) {
     LOG_INFO("memkind_check_dax_path(%s): %s%s", pmem_dir, e ? "not DAX: " : "DAX",
              e ? LOG_STRERROR(e) : "");
     return e ? MEMKIND_ERROR_INVALID : MEMKIND_SUCCESS;
+}
+
+HETMEM_EXPORT int memkind_check_dax_path(const char *pmem_dir) {
+    if (!pmem_dir || !pmem_dir[0]) {
+        LOG_ERR("memkind_check_dax_path: %s directory", !pmem_dir ? "NULL" : "empty");
+        return MEMKIND_ERROR_INVALID;
+    }
+    int saved = errno;
+    int err = check_dax_path(pmem_dir);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
 }

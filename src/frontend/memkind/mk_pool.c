@@ -1,22 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The one place where the memkind front end chooses and tunes a pool, and
-// the engine queries it needs (statistics, defragmentation hint, purge).
-//
-// Choice (MEMKIND_HEAP_MANAGER, memkind(3)):
-//   unset, TBB   the heap engine as the scalable pool (src/heap), tuned by
-//                MEMKIND_HOG_MEMORY (keep all memory). The CONSERVATIVE
-//                usage policy is not a pool choice: mk_heap.c purges the
-//                pool after each free of such a kind, so that the policy
-//                can change at any time (memkind_arena_update_memory_usage_policy)
-//   JEMALLOC     the jemalloc pool (src/pools) when hetmem was built with it,
-//                with MEMKIND_ARENA_NUM_PER_KIND arenas (at most 64);
-//                otherwise the heap engine, with a log line
+// The one place that chooses and tunes a kind's pool (MEMKIND_HEAP_MANAGER,
+// MEMKIND_HOG_MEMORY; docs/memkind.md, "Design", pool choice).
 #include <stdatomic.h>
 #include <string.h>
 
-#include <umf/memory_pool_ops.h>
 #include <umf/pools/pool_jemalloc.h>
-#include <umf/pools/pool_proxy.h>
 #include <umf/pools/pool_scalable.h>
 
 #include "base/log.h"
@@ -24,68 +12,59 @@
 #include "heap/heap.h"
 #include "pools/pool_internal.h"
 
+// The mark of a kind's pools (pool_guard_t.owner).
+static const char mk_owner[] = "memkind";
 
-typedef enum { POOL_PROXY, POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
+typedef enum { POOL_SCALABLE, POOL_JEMALLOC } pool_kind_t;
 
-// Which implementation serves a kind of this configuration.
-static pool_kind_t choose(const mk_pool_cfg_t *cfg) {
-    const mk_env_t *env = mk_env();
-    if (env->heap_manager == MK_HEAP_JEMALLOC)
-        return POOL_JEMALLOC;
-    return POOL_SCALABLE;
+static pool_kind_t choose(void) {
+    return mk_env()->heap_manager == MK_HEAP_JEMALLOC ? POOL_JEMALLOC : POOL_SCALABLE;
 }
 
 // The implementation the last pool was created with (-1: none yet).
 static _Atomic int last_used = -1;
 
 const char *mk_pool_manager_name(void) {
-    static const char *const names[] = {"proxy", "scalable (hetmem heap engine)", "jemalloc"};
-    mk_pool_cfg_t cfg = {0};
+    static const char *const names[] = {"scalable (hetmem heap engine)", "jemalloc"};
     int used = atomic_load_explicit(&last_used, memory_order_relaxed);
-    return names[used >= 0 ? used : (int)choose(&cfg)];
+    return names[used >= 0 ? used : (int)choose()];
 }
 
 static umf_result_t create_with(pool_kind_t which, const mk_pool_cfg_t *cfg,
                                 umf_memory_provider_handle_t provider,
                                 umf_memory_pool_handle_t *pool) {
-    umf_result_t r = UMF_RESULT_SUCCESS;
     const umf_pool_create_flags_t flags = UMF_POOL_CREATE_FLAG_OWN_PROVIDER;
-    switch (which) {
-        case POOL_SCALABLE: {
-            umf_scalable_pool_params_handle_t p;
-            r = umfScalablePoolParamsCreate(&p);
-            if (r != UMF_RESULT_SUCCESS)
-                break;
-            if (cfg->keep_all || mk_env()->hog_memory)
-                r = umfScalablePoolParamsSetKeepAllMemory(p, true);
-            if (r == UMF_RESULT_SUCCESS && cfg->granularity)
-                r = umfScalablePoolParamsSetGranularity(p, cfg->granularity);
-            if (r == UMF_RESULT_SUCCESS)
-                r = umfPoolCreate(umfScalablePoolOps(), provider, p, flags, pool);
-            umfScalablePoolParamsDestroy(p);
-            break;
-        }
-        case POOL_JEMALLOC: {
-            // MEMKIND_ARENA_NUM_PER_KIND is jemalloc's arena count (at most 64 here).
-            hetmem_jemalloc_pool_params_handle_t p = NULL;
-            unsigned arenas = mk_env()->arena_num;
-            if (arenas &&
-                hetmem_jemalloc_pool_params_create(&p) == UMF_RESULT_SUCCESS)
-                hetmem_jemalloc_pool_params_set_num_arenas(p, arenas > 64 ? 64 : arenas);
-            r = umfPoolCreate(umfJemallocPoolOps(), provider, p, flags, pool);
-            if (p)
-                hetmem_jemalloc_pool_params_destroy(p);
-            break;
-        }
-        case POOL_PROXY: r = umfPoolCreate(umfProxyPoolOps(), provider, NULL, flags, pool); break;
+    umf_result_t r;
+    if (which == POOL_JEMALLOC) {
+        // MEMKIND_ARENA_NUM_PER_KIND is jemalloc's arena count (at most 64 here).
+        hetmem_jemalloc_pool_params_handle_t p = NULL;
+        unsigned arenas = mk_env()->arena_num;
+        if (arenas && hetmem_jemalloc_pool_params_create(&p) == UMF_RESULT_SUCCESS)
+            hetmem_jemalloc_pool_params_set_num_arenas(p, arenas > 64 ? 64 : arenas);
+        r = umfPoolCreate(umfJemallocPoolOps(), provider, p, flags, pool);
+        if (p)
+            hetmem_jemalloc_pool_params_destroy(p);
+        return r;
     }
+    umf_scalable_pool_params_handle_t p;
+    r = umfScalablePoolParamsCreate(&p);
+    if (r != UMF_RESULT_SUCCESS)
+        return r;
+    if (cfg->keep_all || mk_env()->hog_memory)
+        r = umfScalablePoolParamsSetKeepAllMemory(p, true);
+    if (r == UMF_RESULT_SUCCESS && cfg->granularity)
+        r = umfScalablePoolParamsSetGranularity(p, cfg->granularity);
+    if (r == UMF_RESULT_SUCCESS)
+        r = umfPoolCreate(umfScalablePoolOps(), provider, p, flags, pool);
+    umfScalablePoolParamsDestroy(p);
     return r;
 }
 
-umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle_t provider,
-                            struct memkind *kind, umf_memory_pool_handle_t *out) {
+umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, const pool_guard_t *guard,
+                            umf_memory_provider_handle_t provider, struct memkind *kind,
+                            umf_memory_pool_handle_t *out) {
     umf_memory_pool_handle_t pool = NULL;
-    pool_kind_t which = choose(cfg);
+    pool_kind_t which = choose();
     umf_result_t r = create_with(which, cfg, provider, &pool);
     if (which == POOL_JEMALLOC &&
         (r == UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE || r == UMF_RESULT_ERROR_NOT_SUPPORTED)) {
@@ -103,88 +82,30 @@ umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, umf_memory_provider_handle
         return r;
     }
     atomic_store_explicit(&last_used, (int)which, memory_order_relaxed);
+    pool_guard_t g = *guard;
+    g.owner = mk_owner;
+    pool_guard_set(pool, &g); // tracked: cannot fail
     umfPoolSetTag(pool, kind, NULL);
     *out = pool;
     return UMF_RESULT_SUCCESS;
 }
 
-// The heap engine state of a pool, or NULL when the pool is not one of the
-// engine's pools (compared by the allocation function the engine installs).
-static heap_t *engine_of(umf_memory_pool_handle_t pool) {
-    static _Atomic(void *) engine_malloc;
-    if (!pool)
-        return NULL;
-    void *m = atomic_load_explicit(&engine_malloc, memory_order_relaxed);
-    if (!m) {
-        umf_memory_pool_ops_t ops;
-        memset(&ops, 0, sizeof ops);
-        heap_pool_ops_fill(&ops);
-        m = (void *)ops.malloc;
-        atomic_store_explicit(&engine_malloc, m, memory_order_relaxed);
-    }
-    return (void *)pool->ops.malloc == m ? (heap_t *)pool->priv : NULL;
-}
-
-bool mk_pool_is_ours(umf_memory_pool_handle_t pool) {
-    return pool && mk_provider_is_guard(pool->provider);
-}
+bool mk_pool_is_ours(umf_memory_pool_handle_t pool) { return pool_guard_owner(pool) == mk_owner; }
 
 void mk_pool_stats(umf_memory_pool_handle_t pool, mk_pool_stats_t *out) {
-    memset(out, 0, sizeof *out);
-    heap_t *h = engine_of(pool);
-    if (h) {
-        heap_stats_t st;
-        heap_stats(h, &st);
-        out->allocated = st.allocated;
-        out->active = st.active;
-        out->resident = st.resident;
-        return;
-    }
-    // Another pool: what the guard under it holds from the provider.
-    umf_memory_provider_handle_t prov = NULL;
-    mk_provider_counts_t c;
-    if (umfPoolGetMemoryProvider(pool, &prov) != UMF_RESULT_SUCCESS)
-        return;
-    mk_provider_counts(prov, &c);
-    out->allocated = out->active = out->resident = c.held;
-}
-
-int mk_pool_defrag_hint(umf_memory_pool_handle_t pool, void *ptr) {
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
+    heap_stats_t st;
+    pool_guard_counts_t c; // another pool: what it holds from its provider
     if (h)
-        return heap_defrag_hint(h, ptr) ? 1 : 0;
-    return 0;
+        heap_stats(h, &st);
+    else
+        pool_guard_counts(pool, &c);
+    *out = h ? (mk_pool_stats_t){st.allocated, st.active, st.resident}
+             : (mk_pool_stats_t){c.held, c.held, c.held};
 }
 
 void mk_pool_purge(umf_memory_pool_handle_t pool) {
-    heap_t *h = engine_of(pool);
+    heap_t *h = pool_engine_heap(pool);
     if (h)
         heap_purge(h, false);
-}
-
-unsigned mk_pool_class_count(umf_memory_pool_handle_t pool) {
-    heap_t *h = engine_of(pool);
-    return h ? heap_class_count(h) : 0;
-}
-
-bool mk_pool_class_stats(umf_memory_pool_handle_t pool, unsigned cls, mk_class_stats_t *out) {
-    heap_t *h = engine_of(pool);
-    if (!h || cls >= heap_class_count(h))
-        return false;
-    heap_class_stats_t st;
-    heap_class_stats(h, cls, &st);
-    *out = (mk_class_stats_t){
-        .block_size = st.block_size, .slabs = st.slabs, .allocs = st.allocs, .frees = st.frees};
-    return true;
-}
-
-bool mk_pool_large_stats(umf_memory_pool_handle_t pool, uint64_t *allocs, uint64_t *frees) {
-    heap_t *h = engine_of(pool);
-    if (!h)
-        return false;
-    heap_large_stats_t st;
-    heap_large_stats(h, &st);
-    *allocs = st.allocs + st.direct_allocs;
-    *frees = st.frees + st.direct_frees;
-    return true;
 }

@@ -1,44 +1,29 @@
 // SPDX-License-Identifier: MIT
 // Statistics (memkind_update_cached_stats, memkind_get_stat,
 // memkind_stats_print) and the background purging thread
-// (memkind_set_bg_threads, MEMKIND_BACKGROUND_THREAD_LIMIT).
-//
-// The figures come from the engine's per-pool statistics (mk_pool_stats:
-// the heap engine's merged per-thread counters; for another pool, the
-// bytes its guard holds from the provider):
-//   RESIDENT   bytes held from the provider and not returned
-//   ACTIVE     bytes of slabs, extents and direct blocks in use
-//   ALLOCATED  bytes in live blocks (usable sizes)
-// memkind_get_stat reports the snapshot of the last
-// memkind_update_cached_stats, per kind or summed over every kind (NULL).
-//
-// memkind_stats_print snapshots everything under the heap list's lock into
-// meta memory, then writes without any lock (the callback may allocate),
-// as text or JSON, honouring every MEMKIND_STAT_PRINT_* option.
+// (docs/memkind.md, "Statistics, decorators, threads").
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_internal.h"
+#include "heap/heap.h"
 #include "os/meta.h"
+#include "pools/pool_internal.h"
 
 // ---- cached statistics -----------------------------------------------------------
 
 static void heap_live(mk_heap_t *h, mk_pool_stats_t *sum) {
-    memset(sum, 0, sizeof *sum);
+    *sum = (mk_pool_stats_t){0};
     for (unsigned i = 0; i < h->nslots; i++) {
-        umf_memory_pool_handle_t p = mk_slot_pool(&h->slots[i]);
-        if (!p)
-            continue;
         mk_pool_stats_t st;
-        mk_pool_stats(p, &st);
+        if (!mk_slot_pool(&h->slots[i]))
+            continue;
+        mk_pool_stats(mk_slot_pool(&h->slots[i]), &st);
         sum->allocated += st.allocated;
         sum->active += st.active;
         sum->resident += st.resident;
@@ -49,9 +34,9 @@ static void update_one(mk_heap_t *h, void *arg) {
     (void)arg;
     mk_pool_stats_t st;
     heap_live(h, &st);
-    __atomic_store_n(&h->cached.allocated, st.allocated, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->cached.active, st.active, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->cached.resident, st.resident, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached[MEMKIND_STAT_TYPE_ALLOCATED], st.allocated, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached[MEMKIND_STAT_TYPE_ACTIVE], st.active, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->cached[MEMKIND_STAT_TYPE_RESIDENT], st.resident, __ATOMIC_RELAXED);
 }
 
 HETMEM_EXPORT int memkind_update_cached_stats(void) {
@@ -62,12 +47,7 @@ HETMEM_EXPORT int memkind_update_cached_stats(void) {
 }
 
 static size_t cached(const mk_heap_t *h, memkind_stat_type stat) {
-    switch (stat) {
-        case MEMKIND_STAT_TYPE_RESIDENT:
-            return __atomic_load_n(&h->cached.resident, __ATOMIC_RELAXED);
-        case MEMKIND_STAT_TYPE_ACTIVE: return __atomic_load_n(&h->cached.active, __ATOMIC_RELAXED);
-        default: return __atomic_load_n(&h->cached.allocated, __ATOMIC_RELAXED);
-    }
+    return __atomic_load_n(&h->cached[stat], __ATOMIC_RELAXED);
 }
 
 int mk_op_get_stat(memkind_t kind, memkind_stat_type stat, size_t *value) {
@@ -116,12 +96,11 @@ HETMEM_EXPORT int memkind_get_stat(memkind_t kind, memkind_stat_type stat, size_
 typedef struct kind_snap_t {
     char name[MEMKIND_NAME_LENGTH_PRIV];
     mk_pool_stats_t st;
-    unsigned pools;
-    unsigned nbins;
-    mk_class_stats_t bins[MAX_BINS];
+    unsigned pools, nbins;
+    heap_class_stats_t bins[MAX_BINS];
     bool have_large;
     uint64_t large_allocs, large_frees;
-    mk_provider_counts_t prov;
+    pool_guard_counts_t prov;
 } kind_snap_t;
 
 typedef struct snap_t {
@@ -134,6 +113,33 @@ static void count_one(mk_heap_t *h, void *arg) {
     (*(size_t *)arg)++;
 }
 
+// Adds one pool's engine figures (per size class, large) and counts.
+static void snap_pool(kind_snap_t *k, umf_memory_pool_handle_t p) {
+    heap_t *e = pool_engine_heap(p);
+    unsigned n = e ? heap_class_count(e) : 0;
+    for (unsigned c = 0; c < n && c < MAX_BINS; c++) {
+        heap_class_stats_t cs;
+        heap_class_stats(e, c, &cs);
+        k->bins[c].block_size = cs.block_size;
+        k->bins[c].slabs += cs.slabs;
+        k->bins[c].allocs += cs.allocs;
+        k->bins[c].frees += cs.frees;
+        k->nbins = c + 1 > k->nbins ? c + 1 : k->nbins;
+    }
+    if (e) {
+        heap_large_stats_t ls;
+        heap_large_stats(e, &ls);
+        k->have_large = true;
+        k->large_allocs += ls.allocs + ls.direct_allocs;
+        k->large_frees += ls.frees + ls.direct_frees;
+    }
+    pool_guard_counts_t c;
+    pool_guard_counts(p, &c);
+    k->prov.held += c.held;
+    k->prov.peak += c.peak;
+    k->prov.refused += c.refused;
+}
+
 static void snap_one(mk_heap_t *h, void *arg) {
     snap_t *s = arg;
     if (s->n == s->cap)
@@ -143,34 +149,9 @@ static void snap_one(mk_heap_t *h, void *arg) {
     heap_live(h, &k->st);
     for (unsigned i = 0; i < h->nslots; i++) {
         umf_memory_pool_handle_t p = mk_slot_pool(&h->slots[i]);
-        if (!p)
-            continue;
-        k->pools++;
-        unsigned n = mk_pool_class_count(p);
-        for (unsigned c = 0; c < n && c < MAX_BINS; c++) {
-            mk_class_stats_t cs;
-            if (!mk_pool_class_stats(p, c, &cs))
-                continue;
-            k->bins[c].block_size = cs.block_size;
-            k->bins[c].slabs += cs.slabs;
-            k->bins[c].allocs += cs.allocs;
-            k->bins[c].frees += cs.frees;
-            if (c + 1 > k->nbins)
-                k->nbins = c + 1;
-        }
-        uint64_t a, f;
-        if (mk_pool_large_stats(p, &a, &f)) {
-            k->have_large = true;
-            k->large_allocs += a;
-            k->large_frees += f;
-        }
-        umf_memory_provider_handle_t prov;
-        if (umfPoolGetMemoryProvider(p, &prov) == UMF_RESULT_SUCCESS) {
-            mk_provider_counts_t c;
-            mk_provider_counts(prov, &c);
-            k->prov.held += c.held;
-            k->prov.peak += c.peak;
-            k->prov.refused += c.refused;
+        if (p) {
+            k->pools++;
+            snap_pool(k, p);
         }
     }
 }
@@ -178,6 +159,7 @@ static void snap_one(mk_heap_t *h, void *arg) {
 typedef struct out_t {
     void (*cb)(void *, const char *);
     void *opaque;
+    bool json;
 } out_t;
 
 static void emit(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -187,7 +169,8 @@ static void emit(out_t *o, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    o->cb(o->opaque, buf);
+    if (buf[0])
+        o->cb(o->opaque, buf);
 }
 
 // The default writer: stderr, with write(2) (no stdio inside the library).
@@ -201,63 +184,6 @@ static void write_stderr(void *opaque, const char *s) {
         s += w;
         len -= (size_t)w;
     }
-}
-
-static bool bg_running(void);
-
-// The figures of every kind together (the "merged arena").
-static mk_pool_stats_t total(const snap_t *s) {
-    mk_pool_stats_t t = {0};
-    for (size_t i = 0; i < s->n; i++) {
-        t.allocated += s->v[i].st.allocated;
-        t.active += s->v[i].st.active;
-        t.resident += s->v[i].st.resident;
-    }
-    return t;
-}
-
-static void print_text(out_t *o, const snap_t *s, unsigned opts) {
-    const mk_env_t *env = mk_env();
-    emit(o, "___ Begin memkind statistics (hetmem) ___\n");
-    if (!(opts & MEMKIND_STAT_PRINT_OMIT_GENERAL)) {
-        emit(o, "Version: %d.%d.%d (memkind API), heap manager: %s\n", MK_VERSION_MAJOR,
-             MK_VERSION_MINOR, MK_VERSION_PATCH, mk_pool_manager_name());
-        emit(o,
-             "Kinds registered: %u, arenas per kind: %u, hog memory: %s, background thread: %s\n",
-             mk_registry_count(), env->arena_num, env->hog_memory ? "yes" : "no",
-             bg_running() ? "on" : "off");
-    }
-    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) {
-        mk_pool_stats_t t = total(s);
-        emit(o, "Merged (all kinds): allocated: %zu, active: %zu, resident: %zu\n", t.allocated,
-             t.active, t.resident);
-    }
-    if (!(opts & MEMKIND_STAT_PRINT_OMIT_DESTROYED_MERGED_ARENA))
-        emit(o, "Destroyed kinds: their memory was returned at destruction (nothing retained)\n");
-    if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_ARENA)) {
-        for (size_t i = 0; i < s->n; i++) {
-            const kind_snap_t *k = &s->v[i];
-            emit(o, "kind %s: pools: %u, allocated: %zu, active: %zu, resident: %zu\n", k->name,
-                 k->pools, k->st.allocated, k->st.active, k->st.resident);
-            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_BINS) && k->nbins) {
-                emit(o, "  bins:      size     allocs      frees      slabs\n");
-                for (unsigned c = 0; c < k->nbins; c++)
-                    if (k->bins[c].allocs)
-                        emit(o, "  %14zu %10llu %10llu %10zu\n", k->bins[c].block_size,
-                             (unsigned long long)k->bins[c].allocs,
-                             (unsigned long long)k->bins[c].frees, k->bins[c].slabs);
-            }
-            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_LARGE) && k->have_large)
-                emit(o, "  large: allocs: %llu, frees: %llu\n", (unsigned long long)k->large_allocs,
-                     (unsigned long long)k->large_frees);
-            if (!(opts & MEMKIND_STAT_PRINT_OMIT_EXTENT))
-                emit(o, "  extents: held from provider: %zu, peak: %zu, refused: %llu\n",
-                     k->prov.held, k->prov.peak, (unsigned long long)k->prov.refused);
-        }
-    }
-    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MUTEX))
-        emit(o, "Mutexes: no lock statistics are kept (fast paths take no lock)\n");
-    emit(o, "--- End memkind statistics ---\n");
 }
 
 // Kind names are [A-Za-z0-9_] (ours) or user text: escape for JSON.
@@ -277,82 +203,99 @@ static void json_name(char *dst, size_t len, const char *src) {
     dst[j] = '\0';
 }
 
-static void print_json(out_t *o, const snap_t *s, unsigned opts) {
+// One kind's figures (OMIT_PER_ARENA unset).
+static void print_kind(out_t *o, const kind_snap_t *k, bool first, unsigned opts) {
+    bool j = o->json;
+    char name[MEMKIND_NAME_LENGTH_PRIV * 6 + 8];
+    json_name(name, sizeof name, k->name);
+    emit(o,
+         j ? "%s{\"name\": \"%s\", \"pools\": %u, \"allocated\": %zu, \"active\": %zu, "
+             "\"resident\": %zu"
+           : "%skind %s: pools: %u, allocated: %zu, active: %zu, resident: %zu\n",
+         j && !first ? ", " : "", j ? name : k->name, k->pools, k->st.allocated, k->st.active,
+         k->st.resident);
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_BINS) && (j || k->nbins)) {
+        emit(o, "%s", j ? ", \"bins\": [" : "  bins:      size     allocs      frees      slabs\n");
+        const char *sep = "";
+        for (unsigned c = 0; c < k->nbins; c++) {
+            if (!k->bins[c].allocs)
+                continue;
+            emit(o,
+                 j ? "%s{\"size\": %zu, \"allocs\": %llu, \"frees\": %llu, \"slabs\": %zu}"
+                   : "%s  %14zu %10llu %10llu %10zu\n",
+                 sep, k->bins[c].block_size, (unsigned long long)k->bins[c].allocs,
+                 (unsigned long long)k->bins[c].frees, k->bins[c].slabs);
+            sep = j ? ", " : "";
+        }
+        emit(o, "%s", j ? "]" : "");
+    }
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_LARGE) && (j || k->have_large))
+        emit(o,
+             j ? ", \"large\": {\"allocs\": %llu, \"frees\": %llu}"
+               : "  large: allocs: %llu, frees: %llu\n",
+             (unsigned long long)k->large_allocs, (unsigned long long)k->large_frees);
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_EXTENT))
+        emit(o,
+             j ? ", \"extents\": {\"held\": %zu, \"peak\": %zu, \"refused\": %llu}"
+               : "  extents: held from provider: %zu, peak: %zu, refused: %llu\n",
+             k->prov.held, k->prov.peak, (unsigned long long)k->prov.refused);
+    emit(o, "%s", j ? "}" : "");
+}
+
+// Text (memkind's sections as lines) or JSON (one object), each section
+// unless its MEMKIND_STAT_PRINT_OMIT_* option is set.
+static void print(out_t *o, const snap_t *s, unsigned opts) {
     const mk_env_t *env = mk_env();
-    emit(o, "{\"memkind\": {");
-    const char *sep = "";
+    bool j = o->json;
+    const char *sep = ""; // JSON: between members
+    emit(o, "%s", j ? "{\"memkind\": {" : "___ Begin memkind statistics (hetmem) ___\n");
     if (!(opts & MEMKIND_STAT_PRINT_OMIT_GENERAL)) {
         emit(o,
-             "\"version\": \"%d.%d.%d\", \"heap_manager\": \"%s\", \"kinds_registered\": %u, "
-             "\"arenas_per_kind\": %u, \"hog_memory\": %s, \"background_thread\": %s",
+             j ? "\"version\": \"%d.%d.%d\", \"heap_manager\": \"%s\", \"kinds_registered\": %u, "
+                 "\"arenas_per_kind\": %u, \"hog_memory\": %s, \"background_thread\": %s"
+               : "Version: %d.%d.%d (memkind API), heap manager: %s\nKinds registered: %u, "
+                 "arenas per kind: %u, hog memory: %s, background thread: %s\n",
              MK_VERSION_MAJOR, MK_VERSION_MINOR, MK_VERSION_PATCH, mk_pool_manager_name(),
-             mk_registry_count(), env->arena_num, env->hog_memory ? "true" : "false",
-             bg_running() ? "true" : "false");
+             mk_registry_count(), env->arena_num,
+             env->hog_memory ? (j ? "true" : "yes") : (j ? "false" : "no"),
+             pool_purger_running() ? (j ? "true" : "on") : (j ? "false" : "off"));
         sep = ", ";
     }
-    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) {
-        mk_pool_stats_t t = total(s);
-        emit(o, "%s\"merged\": {\"allocated\": %zu, \"active\": %zu, \"resident\": %zu}", sep,
-             t.allocated, t.active, t.resident);
+    if (!(opts & MEMKIND_STAT_PRINT_OMIT_MERGED_ARENA)) { // every kind together
+        mk_pool_stats_t t = {0};
+        for (size_t i = 0; i < s->n; i++) {
+            t.allocated += s->v[i].st.allocated;
+            t.active += s->v[i].st.active;
+            t.resident += s->v[i].st.resident;
+        }
+        emit(o,
+             j ? "%s\"merged\": {\"allocated\": %zu, \"active\": %zu, \"resident\": %zu}"
+               : "%sMerged (all kinds): allocated: %zu, active: %zu, resident: %zu\n",
+             j ? sep : "", t.allocated, t.active, t.resident);
         sep = ", ";
     }
     if (!(opts & MEMKIND_STAT_PRINT_OMIT_DESTROYED_MERGED_ARENA)) {
-        emit(o, "%s\"destroyed_merged\": {\"allocated\": 0, \"active\": 0, \"resident\": 0}", sep);
+        emit(o, "%s%s", j ? sep : "",
+             j ? "\"destroyed_merged\": {\"allocated\": 0, \"active\": 0, \"resident\": 0}"
+               : "Destroyed kinds: their memory was returned at destruction (nothing "
+                 "retained)\n");
         sep = ", ";
     }
     if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_ARENA)) {
-        emit(o, "%s\"kinds\": [", sep);
-        for (size_t i = 0; i < s->n; i++) {
-            const kind_snap_t *k = &s->v[i];
-            char name[MEMKIND_NAME_LENGTH_PRIV * 6 + 8];
-            json_name(name, sizeof name, k->name);
-            emit(o,
-                 "%s{\"name\": \"%s\", \"pools\": %u, \"allocated\": %zu, \"active\": %zu, "
-                 "\"resident\": %zu",
-                 i ? ", " : "", name, k->pools, k->st.allocated, k->st.active, k->st.resident);
-            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_BINS)) {
-                emit(o, ", \"bins\": [");
-                bool first = true;
-                for (unsigned c = 0; c < k->nbins; c++) {
-                    if (!k->bins[c].allocs)
-                        continue;
-                    emit(o, "%s{\"size\": %zu, \"allocs\": %llu, \"frees\": %llu, \"slabs\": %zu}",
-                         first ? "" : ", ", k->bins[c].block_size,
-                         (unsigned long long)k->bins[c].allocs,
-                         (unsigned long long)k->bins[c].frees, k->bins[c].slabs);
-                    first = false;
-                }
-                emit(o, "]");
-            }
-            if (!(opts & MEMKIND_STAT_PRINT_OMIT_PER_SIZE_CLASS_LARGE))
-                emit(o, ", \"large\": {\"allocs\": %llu, \"frees\": %llu}",
-                     (unsigned long long)k->large_allocs, (unsigned long long)k->large_frees);
-            if (!(opts & MEMKIND_STAT_PRINT_OMIT_EXTENT))
-                emit(o, ", \"extents\": {\"held\": %zu, \"peak\": %zu, \"refused\": %llu}",
-                     k->prov.held, k->prov.peak, (unsigned long long)k->prov.refused);
-            emit(o, "}");
-        }
-        emit(o, "]");
+        emit(o, "%s%s", j ? sep : "", j ? "\"kinds\": [" : "");
+        for (size_t i = 0; i < s->n; i++)
+            print_kind(o, &s->v[i], i == 0, opts);
+        emit(o, "%s", j ? "]" : "");
         sep = ", ";
     }
     if (!(opts & MEMKIND_STAT_PRINT_OMIT_MUTEX))
-        emit(o, "%s\"mutexes\": {}", sep);
-    emit(o, "}}\n");
+        emit(o, "%s%s", j ? sep : "",
+             j ? "\"mutexes\": {}" : "Mutexes: no lock statistics are kept (fast paths take no "
+                                     "lock)\n");
+    emit(o, "%s", j ? "}}\n" : "--- End memkind statistics ---\n");
 }
 
 #define ALL_OPTS 0x1ffu
-
-static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
-                       memkind_stat_print_opt opts);
-
-HETMEM_EXPORT int memkind_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
-                                      memkind_stat_print_opt opts) {
-    int saved = errno;
-    int err = stats_print(write_cb, cbopaque, opts);
-    if (err == MEMKIND_SUCCESS)
-        errno = saved;
-    return err;
-}
 
 static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
                        memkind_stat_print_opt opts) {
@@ -367,34 +310,24 @@ static int stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
     if (!s.v)
         return MEMKIND_ERROR_MALLOC;
     mk_heaps_for_each(snap_one, &s);
-    out_t o = {.cb = write_cb ? write_cb : write_stderr, .opaque = cbopaque};
-    if (opts & MEMKIND_STAT_PRINT_JSON_FORMAT)
-        print_json(&o, &s, (unsigned)opts);
-    else
-        print_text(&o, &s, (unsigned)opts);
+    out_t o = {write_cb ? write_cb : write_stderr, cbopaque, opts & MEMKIND_STAT_PRINT_JSON_FORMAT};
+    print(&o, &s, (unsigned)opts);
     meta_free(s.v, s.cap * sizeof *s.v);
     return MEMKIND_SUCCESS;
 }
 
-// ---- background thread ------------------------------------------------------------
-// One thread that gives cached free memory of every heap back once a second
-// (the engine's purge), the job jemalloc's background threads do for memkind.
-
-#define BG_PERIOD_MS 1000
-
-LOCK_STATIC(bg_ctl_lock, LOCK_RANK_MK_STATS_CTL); // serializes start/stop
-LOCK_STATIC(bg_lock, LOCK_RANK_MK_STATS_BG);
-static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER;
-static pthread_t bg_thread;
-static bool bg_on;   // protected by: bg_lock
-static bool bg_stop; // protected by: bg_lock
-
-static bool bg_running(void) {
-    lock_acquire(&bg_lock);
-    bool on = bg_on;
-    lock_release(&bg_lock);
-    return on;
+HETMEM_EXPORT int memkind_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
+                                      memkind_stat_print_opt opts) {
+    int saved = errno;
+    int err = stats_print(write_cb, cbopaque, opts);
+    if (err == MEMKIND_SUCCESS)
+        errno = saved;
+    return err;
 }
+
+// ---- background thread ------------------------------------------------------------
+// The core's background purger gives cached free memory of every heap back
+// once a second, the job jemalloc's background threads do for memkind.
 
 static void purge_one(mk_heap_t *h, void *arg) {
     (void)arg;
@@ -405,57 +338,14 @@ static void purge_one(mk_heap_t *h, void *arg) {
     }
 }
 
-static void *bg_main(void *arg) {
-    (void)arg;
-    lock_acquire(&bg_lock);
-    while (!bg_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += BG_PERIOD_MS / 1000;
-        lock_cond_timedwait(&bg_cond, &bg_lock, &ts);
-        if (bg_stop)
-            break;
-        lock_release(&bg_lock);
-        if (!mk_env()->hog_memory)
-            mk_heaps_for_each(purge_one, NULL);
-        lock_acquire(&bg_lock);
-    }
-    lock_release(&bg_lock);
-    return NULL;
+static void purge_all(void *arg) {
+    if (!mk_env()->hog_memory)
+        mk_heaps_for_each(purge_one, arg);
 }
-
-// A forked child has no background thread (only the forking thread is
-// copied): it starts without one, whatever the parent had.
-static void bg_atfork_child(void) {
-    bg_on = false;
-    bg_stop = false;
-}
-
-static void bg_atfork_register(void) { pthread_atfork(NULL, NULL, bg_atfork_child); }
 
 int mk_bg_threads_set(bool on) {
-    int err = MEMKIND_SUCCESS;
-    static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-    pthread_once(&atfork_once, bg_atfork_register);
-    lock_acquire(&bg_ctl_lock);
-    lock_acquire(&bg_lock);
-    if (on && !bg_on) {
-        bg_stop = false;
-        if (pthread_create(&bg_thread, NULL, bg_main, NULL) == 0)
-            bg_on = true;
-        else
-            err = MEMKIND_ERROR_OPERATION_FAILED;
-    } else if (!on && bg_on) {
-        bg_stop = true;
-        pthread_cond_broadcast(&bg_cond);
-        lock_release(&bg_lock);
-        pthread_join(bg_thread, NULL);
-        lock_acquire(&bg_lock);
-        bg_on = false;
-    }
-    lock_release(&bg_lock);
-    lock_release(&bg_ctl_lock);
-    return err;
+    return pool_purger_set(on, 1000, purge_all, NULL) ? MEMKIND_ERROR_OPERATION_FAILED
+                                                      : MEMKIND_SUCCESS;
 }
 
 HETMEM_EXPORT int memkind_set_bg_threads(bool state) {
