@@ -12,8 +12,8 @@
 // Every handle carries a liveness record of its allocation (owner: the
 // pool that owns the pointer, umfPoolByPtr; range: the pointer). The pool
 // layer ends it when the allocation is freed or reallocated, or the pool
-// destroyed (ipc_hooks.h), so that a handle of memory that is gone is
-// refused by any opener, although the pool may keep the memory (a disjoint
+// destroyed (pool_ipc_hooks_t, installed below), so that a handle of
+// memory that is gone is refused by any opener, although the pool may keep the memory (a disjoint
 // or jemalloc pool does). Handlers (umfPoolGetIPCHandler) are remembered
 // by pointer until their pool is destroyed.
 #include <pthread.h>
@@ -23,7 +23,6 @@
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "ipc/ipc_hooks.h"
 #include "ipc/ipc_internal.h"
 #include "os/meta.h"
 #include "os/os.h"
@@ -43,7 +42,6 @@ typedef struct sent_t {
 LOCK_STATIC(sent_lock, LOCK_RANK_IPC_SENT)
 static sent_t *sent; // protected by: sent_lock
 
-_Atomic size_t ipc_allocs_live;
 
 // Handlers given out (pool pointers), under handlers_lock.
 LOCK_STATIC(handlers_lock, LOCK_RANK_IPC_HANDLERS)
@@ -85,11 +83,11 @@ uint64_t ipc_live_digest(const struct umf_ipc_data_t *h) {
 
 // A fork child has no records of its own (its export table starts empty):
 // its frees need not look.
-static void child_reset(void) { atomic_store_explicit(&ipc_allocs_live, 0, memory_order_relaxed); }
+static void child_reset(void) { atomic_store_explicit(&pool_ipc_records, 0, memory_order_relaxed); }
 static void register_atfork(void) { (void)pthread_atfork(NULL, NULL, child_reset); }
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool, void *ptr) {
+static void alloc_freed(umf_memory_pool_handle_t pool, void *ptr) {
     if (!ptr)
         return;
     umf_memory_pool_handle_t owner = umfPoolByPtr(ptr);
@@ -107,14 +105,14 @@ void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool, void *ptr) {
     }
     size_t n = ipc_live_end(owner, (uintptr_t)ptr, len);
     if (n)
-        atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&pool_ipc_records, n, memory_order_relaxed);
 }
 
-void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
-    if (atomic_load_explicit(&ipc_allocs_live, memory_order_relaxed)) {
+static void pool_destroyed(umf_memory_pool_handle_t pool) {
+    if (atomic_load_explicit(&pool_ipc_records, memory_order_relaxed)) {
         size_t n = ipc_live_end(pool, 0, SIZE_MAX);
         if (n)
-            atomic_fetch_sub_explicit(&ipc_allocs_live, n, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&pool_ipc_records, n, memory_order_relaxed);
     }
     lock_acquire(&handlers_lock);
     for (size_t i = 0; i < handlers_n; i++) {
@@ -124,6 +122,13 @@ void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
         }
     }
     lock_release(&handlers_lock);
+}
+
+// The pool layer calls these through its hooks (pools never call up). They
+// are in place before main, so before any record exists.
+static const pool_ipc_hooks_t pool_hooks = {alloc_freed, pool_destroyed};
+__attribute__((constructor)) static void install_pool_hooks(void) {
+    pool_ipc_set_hooks(&pool_hooks);
 }
 
 bool ipc_handler_known(umf_ipc_handler_handle_t handler) {
@@ -258,7 +263,7 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
         goto err_free;
     if (fresh) {
         (void)pthread_once(&atfork_once, register_atfork);
-        atomic_fetch_add_explicit(&ipc_allocs_live, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&pool_ipc_records, 1, memory_order_relaxed);
     }
     h->live_fd = live.table_fd;
     h->live_slot = (uint32_t)live.slot;

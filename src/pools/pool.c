@@ -18,11 +18,38 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "heap/heap.h"
-#include "ipc/ipc_hooks.h"
 #include "os/meta.h"
 #include "pools/pool_internal.h"
 #include "providers/provider_internal.h"
 #include "tracker/tracker.h"
+
+// IPC liveness records: the counter and the IPC layer's hooks.
+_Atomic size_t pool_ipc_records;
+static const pool_ipc_hooks_t *_Atomic ipc_hooks;
+
+void pool_ipc_set_hooks(const pool_ipc_hooks_t *hooks) {
+    atomic_store_explicit(&ipc_hooks, hooks, memory_order_release);
+}
+
+// Ends the records of ptr before its free or realloc. The fast path is one
+// relaxed load (no record anywhere); the call stays out of line.
+static __attribute__((noinline)) void ipc_alloc_freed_slow(umf_memory_pool_handle_t pool,
+                                                           void *ptr) {
+    const pool_ipc_hooks_t *h = atomic_load_explicit(&ipc_hooks, memory_order_acquire);
+    if (h)
+        h->alloc_freed(pool, ptr);
+}
+
+static inline void ipc_alloc_freed(umf_memory_pool_handle_t pool, void *ptr) {
+    if (unlikely(atomic_load_explicit(&pool_ipc_records, memory_order_relaxed) != 0))
+        ipc_alloc_freed_slow(pool, ptr);
+}
+
+static void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
+    const pool_ipc_hooks_t *h = atomic_load_explicit(&ipc_hooks, memory_order_acquire);
+    if (h)
+        h->pool_destroyed(pool);
+}
 
 // Errors found here, before the implementation is called, are reported by
 // umfPoolGetLastAllocationError through this per-thread record. It is
@@ -348,7 +375,7 @@ void pool_ipc_arm(umf_memory_pool_handle_t pool) {
 }
 
 // The free of `pool` when its tag is not POOL_TAG_DIRECT: a plain pool's
-// ops, an armed pool (its IPC records end first: ipc_hooks.h), or a handle
+// ops, an armed pool (its IPC records end first: pool_ipc_hooks_t), or a handle
 // that is not live. `found`: the caller found the pool by ptr (no owner check).
 static __attribute__((noinline)) umf_result_t free_other(umf_memory_pool_handle_t pool,
                                                          void *ptr, bool found, const char *fn) {

@@ -126,6 +126,22 @@ static inline bool pool_handle_is(umf_memory_pool_handle_t h, uint32_t tag) {
 /// nothing for IPC.
 void pool_ipc_arm(umf_memory_pool_handle_t pool);
 
+/// What the IPC layer, above this one, has the pool layer call (pools
+/// never call up): it installs them before any liveness record exists
+/// (ipc.c, a constructor), so that a NULL table means "no IPC in this
+/// program". alloc_freed ends the records of the allocation at ptr (of
+/// `pool`: before its free or realloc); pool_destroyed ends every record of
+/// the pool's allocations and forgets its IPC handler.
+typedef struct pool_ipc_hooks_t {
+    void (*alloc_freed)(umf_memory_pool_handle_t pool, void *ptr);
+    void (*pool_destroyed)(umf_memory_pool_handle_t pool);
+} pool_ipc_hooks_t;
+void pool_ipc_set_hooks(const pool_ipc_hooks_t *hooks);
+
+/// Live liveness records of allocations (the IPC layer counts them; a fork
+/// child starts at 0). Hidden: the free paths read it with one instruction.
+extern _Atomic size_t pool_ipc_records __attribute__((visibility("hidden")));
+
 
 /// The built-in pools' params handles: a zeroed struct of `size` bytes in
 /// *out (INVALID_ARGUMENT with a log line for a NULL out), and the NULL

@@ -30,7 +30,7 @@
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
-#include "ipc/ipc_hooks.h"
+#include "pools/pool_internal.h"
 #include "ipc/ipc_internal.h"
 #include "os/os.h"
 #include "ipc/ipc_backing.h"
@@ -647,21 +647,21 @@ static void records_end_with_pool(void **state) {
     umfOsMemoryProviderParamsDestroy(p);
     umf_memory_pool_handle_t pool = NULL;
     assert_int_equal(umfPoolCreate(umfScalablePoolOps(), prov, NULL, 0, &pool), OK);
-    size_t before = atomic_load(&ipc_allocs_live);
+    size_t before = atomic_load(&pool_ipc_records);
     char *a = umfPoolMalloc(pool, 64), *b = umfPoolMalloc(pool, 64);
     umf_ipc_handle_t ha, hb, ha2;
     size_t hs;
     assert_int_equal(umfGetIPCHandle(a, &ha, &hs), OK);
     assert_int_equal(umfGetIPCHandle(a, &ha2, &hs), OK); // the same record
     assert_int_equal(umfGetIPCHandle(b, &hb, &hs), OK);
-    assert_int_equal(atomic_load(&ipc_allocs_live), before + 2);
+    assert_int_equal(atomic_load(&pool_ipc_records), before + 2);
     assert_int_equal(umfPutIPCHandle(ha), OK);
     assert_int_equal(umfPutIPCHandle(ha2), OK);
     assert_int_equal(umfPutIPCHandle(hb), OK);
     assert_int_equal(umfPoolFree(pool, a), OK);
-    assert_int_equal(atomic_load(&ipc_allocs_live), before + 1);
+    assert_int_equal(atomic_load(&pool_ipc_records), before + 1);
     umfPoolDestroy(pool); // b is still allocated: its record ends here
-    assert_int_equal(atomic_load(&ipc_allocs_live), before);
+    assert_int_equal(atomic_load(&pool_ipc_records), before);
     umfMemoryProviderDestroy(prov);
 }
 
