@@ -185,22 +185,6 @@ static umf_result_t t_merge(void *priv, void *low, void *high, size_t total) {
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_result_t t_ipc_size(void *priv, size_t *size) {
-    return umfMemoryProviderGetIPCHandleSize(((tracking_t *)priv)->upstream, size);
-}
-static umf_result_t t_ipc_get(void *priv, const void *ptr, size_t size, void *data) {
-    return umfMemoryProviderGetIPCHandle(((tracking_t *)priv)->upstream, ptr, size, data);
-}
-static umf_result_t t_ipc_put(void *priv, void *data) {
-    return umfMemoryProviderPutIPCHandle(((tracking_t *)priv)->upstream, data);
-}
-static umf_result_t t_ipc_open(void *priv, void *data, void **ptr) {
-    return umfMemoryProviderOpenIPCHandle(((tracking_t *)priv)->upstream, data, ptr);
-}
-static umf_result_t t_ipc_close(void *priv, void *ptr, size_t size) {
-    return umfMemoryProviderCloseIPCHandle(((tracking_t *)priv)->upstream, ptr, size);
-}
-
 static const umf_memory_provider_ops_t tracking_ops = {
     .version = UMF_VERSION_CURRENT,
     .initialize = t_initialize,
@@ -212,7 +196,8 @@ static const umf_memory_provider_ops_t tracking_ops = {
     .get_min_page_size = t_min_page,
     .get_name = t_name,
     .ext = {t_purge_lazy, t_purge_force, t_merge, t_split},
-    .ipc = {t_ipc_size, t_ipc_get, t_ipc_put, t_ipc_open, t_ipc_close},
+    // No .ipc: the IPC layer asks the pool's own provider (pool->provider,
+    // or the address map's record), never this wrapper.
 };
 
 umf_result_t pool_tracking_provider_create(umf_memory_provider_handle_t upstream,
