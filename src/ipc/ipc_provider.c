@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The provider IPC entry points (umfMemoryProvider*IPC*): argument checks,
-// then our providers' operations over their describe hooks (ipc_backing.c)
-// or a user provider's own ops.ipc. The pool-level handle and its cache are
-// ipc.c and ipc_open.c.
+// then the provider's ops.ipc or, for a provider of ours made from a table
+// without them (memspaces), the same operations over its family's hooks
+// (ipc_backing.c). Also the public ops getters of our providers with IPC,
+// whose tables carry those operations. The pool-level handle and its cache
+// are ipc.c and ipc_open.c.
 #include <errno.h>
+#include <pthread.h>
+
+#include <umf/providers/provider_devdax_memory.h>
+#include <umf/providers/provider_file_memory.h>
+#include <umf/providers/provider_os_memory.h>
 
 #include "base/log.h"
 #include "base/util.h"
@@ -14,15 +21,17 @@
 #define ERRNO_KEEP_BEGIN int saved_errno_ = errno
 #define ERRNO_KEEP_END(r) ((r) == UMF_RESULT_SUCCESS ? (void)(errno = saved_errno_) : (void)0)
 
-// One entry point: check the handle and the arguments, then call ours
-// (NATIVE) or the provider's op (USER); NOT_SUPPORTED when it has none.
+// One entry point: check the handle and the arguments, then call the
+// provider's op (USER: a user's, or ours from a getter's table, perhaps
+// wrapped by the user) or, without one, ours over the hooks (NATIVE);
+// NOT_SUPPORTED when it has neither.
 #define IPC_DISPATCH(h, args_ok, op, NATIVE, USER)                                          \
     do {                                                                                  \
         if (!provider_handle_ok(h, __func__))                                             \
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                     \
         if (!(args_ok))                                                                   \
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                     \
-        const provider_ipc_hooks_t *hk = provider_ipc_hooks(h);                           \
+        const provider_ipc_hooks_t *hk = (h)->ops.ipc.op ? NULL : provider_ipc_hooks(h);  \
         if (!hk && !(h)->ops.ipc.op)                                                      \
             return UMF_RESULT_ERROR_NOT_SUPPORTED;                                        \
         ERRNO_KEEP_BEGIN;                                                                 \
@@ -64,3 +73,50 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCloseIPCHandle(umf_memory_provider_h
     IPC_DISPATCH(hProvider, ptr, close_ipc_handle, ipc_native_close(ptr),
                  hProvider->ops.ipc.close_ipc_handle(hProvider->priv, ptr, size));
 }
+
+// ---- the public ops tables of our providers with IPC -------------------------------
+
+static umf_result_t put_op(void *priv, void *data) {
+    (void)priv;
+    return ipc_native_put(data);
+}
+
+static umf_result_t close_op(void *priv, void *ptr, size_t size) {
+    (void)priv, (void)size;
+    return ipc_native_close(ptr);
+}
+
+bool ipc_provider_ours(const struct umf_memory_provider_t *provider) {
+    return provider_ipc_hooks(provider) || provider->ops.ipc.put_ipc_handle == put_op;
+}
+
+// GETTER returns the family's table (src/providers) with `ipc` filled by
+// operations over HOOKS, built once: a program may copy it and override an
+// operation (as UMF's tests do) and still have IPC.
+#define OPS_WITH_IPC(GETTER, HOOKS)                                                          \
+    static umf_result_t GETTER##_size(void *p, size_t *size) {                             \
+        return ipc_native_size(&HOOKS, p, size);                                           \
+    }                                                                                      \
+    static umf_result_t GETTER##_get(void *p, const void *ptr, size_t size, void *data) {  \
+        return ipc_native_get(&HOOKS, p, ptr, size, data);                                 \
+    }                                                                                      \
+    static umf_result_t GETTER##_open(void *p, void *data, void **ptr) {                   \
+        return ipc_native_open(&HOOKS, p, data, ptr);                                      \
+    }                                                                                      \
+    static umf_memory_provider_ops_t GETTER##_table;                                       \
+    static void GETTER##_build(void) {                                                     \
+        GETTER##_table = *HOOKS.ops;                                                       \
+        GETTER##_table.ipc = (umf_memory_provider_ipc_ops_t){                              \
+            .get_ipc_handle_size = GETTER##_size, .get_ipc_handle = GETTER##_get,          \
+            .put_ipc_handle = put_op, .open_ipc_handle = GETTER##_open,                    \
+            .close_ipc_handle = close_op};                                                 \
+    }                                                                                      \
+    HETMEM_EXPORT umf_memory_provider_ops_t *GETTER(void) {                                \
+        static pthread_once_t once = PTHREAD_ONCE_INIT;                                    \
+        (void)pthread_once(&once, GETTER##_build);                                         \
+        return &GETTER##_table;                                                            \
+    }
+
+OPS_WITH_IPC(umfOsMemoryProviderOps, provider_os_ipc_hooks)
+OPS_WITH_IPC(umfFileMemoryProviderOps, provider_file_ipc_hooks)
+OPS_WITH_IPC(umfDevDaxMemoryProviderOps, provider_devdax_ipc_hooks)

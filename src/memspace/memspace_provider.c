@@ -22,6 +22,7 @@
 #include "memspace/memspace_internal.h"
 #include "memspace/memspace_nodes.h"
 #include "os/meta.h"
+#include "providers/provider_internal.h"
 
 static const umf_memory_pool_ops_t *memspace_pool_ops(void) { return umfScalablePoolOps(); }
 
@@ -89,7 +90,8 @@ umf_result_t memspace_os_provider_create(const unsigned *list, unsigned n,
     if (r == UMF_RESULT_SUCCESS && b->huge_page)
         r = hetmem_os_provider_params_set_huge_pages(params, b->huge_page);
     if (r == UMF_RESULT_SUCCESS)
-        r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, out);
+        // The OS provider's own table (IPC through its hooks: the getter is src/ipc).
+        r = umfMemoryProviderCreate(provider_os_ipc_hooks.ops, params, out);
     umfOsMemoryProviderParamsDestroy(params);
     return r;
 }

@@ -302,7 +302,7 @@ const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_
     static const provider_ipc_hooks_t *const families[] = {
         &provider_os_ipc_hooks, &provider_file_ipc_hooks, &provider_devdax_ipc_hooks};
     for (size_t i = 0; provider && i < sizeof families / sizeof *families; i++)
-        if (provider->ops.initialize == families[i]->initialize)
+        if (provider->ops.initialize == families[i]->ops->initialize)
             return families[i];
     return NULL;
 }

@@ -282,12 +282,10 @@ err_destroy:
     return r;
 }
 
-static umf_memory_provider_ops_t file_ops = COARSE_OPS(file_initialize);
-
-HETMEM_EXPORT umf_memory_provider_ops_t *umfFileMemoryProviderOps(void) { return &file_ops; }
+static const umf_memory_provider_ops_t file_ops = COARSE_OPS(file_initialize);
 
 const provider_ipc_hooks_t provider_file_ipc_hooks = {
-    .initialize = file_initialize,
+    .ops = &file_ops,
     .opens = 1u << PROVIDER_OBJ_FILE,
     .describe = coarse_describe,
 };

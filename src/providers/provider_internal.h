@@ -59,10 +59,11 @@ umf_result_t provider_errno_to_result(int err);
 int provider_protection_to_os(unsigned protection, int *os_prot);
 
 // ---- IPC: the backing hooks that the IPC layer (src/ipc) drives ----------
-// Our providers hold no IPC code: their ops tables leave `ipc` NULL, and the
-// public umfMemoryProvider*IPC* entry points (src/ipc/ipc_provider.c) ask
-// provider_ipc_hooks for the family's hooks. User providers keep their own
-// ops.ipc and are dispatched to them.
+// Our providers hold no IPC code: their ops tables here leave `ipc` NULL.
+// src/ipc/ipc_provider.c gives the public getters (umf*MemoryProviderOps):
+// these tables with `ipc` filled by operations over the family's hooks, so
+// a copy of a getter's table keeps IPC. A provider made from a table here
+// (memspaces) gets the same operations through provider_ipc_hooks.
 
 /// The object behind memory of our providers, as an IPC handle names it.
 typedef enum provider_object_t {
@@ -85,8 +86,8 @@ typedef struct provider_ipc_desc_t {
 
 /// One provider family's hooks.
 typedef struct provider_ipc_hooks_t {
-    /// The family's initialize: identifies its providers.
-    umf_result_t (*initialize)(void *params, void **provider);
+    /// The family's ops table, `ipc` NULL (its initialize identifies its providers).
+    const umf_memory_provider_ops_t *ops;
     /// Mask of 1 << provider_object_t that the family's providers open.
     unsigned opens;
     /// Describes the object behind [ptr, ptr+size), which must lie in one

@@ -303,7 +303,7 @@ static umf_result_t init_parts(provider_os_t *p, const struct umf_os_memory_prov
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t provider_os_initialize(void *params, void **provider) {
+static umf_result_t provider_os_initialize(void *params, void **provider) {
     if (!params || !provider) {
         LOG_ERR("NULL %s", !params ? "params" : "provider");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -555,10 +555,7 @@ static umf_result_t os_allocation_merge(void *provider, void *lowPtr, void *high
 
 // ---- the ops table ---------------------------------------------------------------------
 
-// IPC (provider_os_shared.c): handles of shared memory name the memfd
-// (taken from the exporter) or the shm file, an offset and a size; any OS
-// provider opens them, with its own protection.
-static umf_memory_provider_ops_t os_ops = {
+static const umf_memory_provider_ops_t os_ops = {
     .version = UMF_VERSION_CURRENT,
     .initialize = provider_os_initialize,
     .finalize = os_finalize,
@@ -575,7 +572,13 @@ static umf_memory_provider_ops_t os_ops = {
             .allocation_merge = os_allocation_merge,
             .allocation_split = os_allocation_split,
         },
-    // .ipc: NULL; src/ipc drives the describe hook (provider_os_ipc_hooks)
 };
 
-HETMEM_EXPORT umf_memory_provider_ops_t *umfOsMemoryProviderOps(void) { return &os_ops; }
+// IPC handles of shared memory name the memfd (taken from the exporter) or
+// the shm file, an offset and a size; any OS provider opens them, with its
+// own protection.
+const provider_ipc_hooks_t provider_os_ipc_hooks = {
+    .ops = &os_ops,
+    .opens = 1u << PROVIDER_OBJ_MEMFD | 1u << PROVIDER_OBJ_SHM,
+    .describe = provider_os_describe,
+};
