@@ -300,7 +300,7 @@ static void *dj_aligned_malloc(void *pool, size_t size, size_t alignment) {
     return p;
 }
 
-static size_t dj_usable_size(void *pool, void *ptr) {
+static size_t dj_malloc_usable_size(void *pool, void *ptr) {
     return heap_usable_size(((disjoint_t *)pool)->heap, ptr);
 }
 
@@ -317,18 +317,7 @@ static umf_result_t dj_free(void *pool, void *ptr) {
     return heap_free(d->heap, ptr);
 }
 
-static umf_memory_pool_ops_t disjoint_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = dj_initialize,
-    .finalize = dj_finalize,
-    .malloc = dj_malloc,
-    .calloc = dj_calloc,
-    .realloc = dj_realloc,
-    .aligned_malloc = dj_aligned_malloc,
-    .malloc_usable_size = dj_usable_size,
-    .free = dj_free,
-    .get_last_allocation_error = heap_pool_last_error,
-};
+static umf_memory_pool_ops_t disjoint_ops = POOL_OPS_TABLE(dj, heap_pool_last_error);
 
 // An engine pool; its malloc and free ops are the engine's own unless the
 // pool traces every call (then umfPoolMalloc, umfPoolFree and umfFree go

@@ -469,7 +469,7 @@ static void *jp_realloc(void *pool, void *ptr, size_t size) {
     return p;
 }
 
-static size_t jp_usable_size(void *pool, void *ptr) {
+static size_t jp_malloc_usable_size(void *pool, void *ptr) {
     if (!ptr)
         return 0;
     if (!is_live(pool, ptr)) {
@@ -512,7 +512,7 @@ static void *jp_calloc(void *pool, size_t num, size_t size) {
 static void *jp_realloc(void *pool, void *ptr, size_t size) {
     return (void)pool, (void)ptr, (void)size, NULL;
 }
-static size_t jp_usable_size(void *pool, void *ptr) { return (void)pool, (void)ptr, 0; }
+static size_t jp_malloc_usable_size(void *pool, void *ptr) { return (void)pool, (void)ptr, 0; }
 static umf_result_t jp_free(void *pool, void *ptr) {
     return (void)pool, (void)ptr, UMF_RESULT_ERROR_NOT_SUPPORTED;
 }
@@ -522,18 +522,7 @@ static umf_result_t jp_last_allocation_error(void *pool) {
 
 #endif // POOL_JEMALLOC_AVAILABLE
 
-static umf_memory_pool_ops_t jemalloc_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = jp_initialize,
-    .finalize = jp_finalize,
-    .malloc = jp_malloc,
-    .calloc = jp_calloc,
-    .realloc = jp_realloc,
-    .aligned_malloc = jp_aligned_malloc,
-    .malloc_usable_size = jp_usable_size,
-    .free = jp_free,
-    .get_last_allocation_error = jp_last_allocation_error,
-};
+static umf_memory_pool_ops_t jemalloc_ops = POOL_OPS_TABLE(jp, jp_last_allocation_error);
 
 POOL_OPS_DECLARE(jemalloc_ops, POOL_CAP_CHECKS_POINTERS, NULL) // its free checks ownership
 HETMEM_EXPORT umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return &jemalloc_ops; }

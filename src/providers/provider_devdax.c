@@ -172,7 +172,7 @@ err_destroy:
     return r;
 }
 
-static const umf_memory_provider_ops_t devdax_ops = COARSE_OPS(devdax_initialize);
+static const umf_memory_provider_ops_t devdax_ops = PROVIDER_OPS(coarse_op, devdax_initialize, NULL);
 
 const provider_ipc_hooks_t provider_devdax_ipc_hooks = {
     .ops = &devdax_ops,

@@ -282,7 +282,7 @@ err_destroy:
     return r;
 }
 
-static const umf_memory_provider_ops_t file_ops = COARSE_OPS(file_initialize);
+static const umf_memory_provider_ops_t file_ops = PROVIDER_OPS(coarse_op, file_initialize, NULL);
 
 const provider_ipc_hooks_t provider_file_ipc_hooks = {
     .ops = &file_ops,

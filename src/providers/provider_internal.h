@@ -58,6 +58,21 @@ umf_result_t provider_errno_to_result(int err);
 /// an invalid combination (0, unknown bits, or NONE with other bits).
 int provider_protection_to_os(unsigned protection, int *os_prot);
 
+/// The ops table of a provider whose operations are named P_finalize,
+/// P_alloc, P_free, P_get_last_native_error, P_get_recommended_page_size,
+/// P_get_min_page_size, P_get_name, P_purge_force, P_allocation_merge and
+/// P_allocation_split (`ipc` NULL: see below).
+#define PROVIDER_OPS(P, initialize_fn, purge_lazy_fn)                                             \
+    {                                                                                              \
+        .version = UMF_VERSION_CURRENT, .initialize = (initialize_fn), .finalize = P##_finalize,   \
+        .alloc = P##_alloc, .free = P##_free, .get_last_native_error = P##_get_last_native_error, \
+        .get_recommended_page_size = P##_get_recommended_page_size,                                \
+        .get_min_page_size = P##_get_min_page_size, .get_name = P##_get_name,                      \
+        .ext = {.purge_lazy = (purge_lazy_fn), .purge_force = P##_purge_force,                     \
+                .allocation_merge = P##_allocation_merge,                                          \
+                .allocation_split = P##_allocation_split},                                         \
+    }
+
 // ---- IPC: the backing hooks that the IPC layer (src/ipc) drives ----------
 // Our providers hold no IPC code: their ops tables here leave `ipc` NULL.
 // src/ipc/ipc_provider.c gives the public getters (umf*MemoryProviderOps):

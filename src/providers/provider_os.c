@@ -555,24 +555,8 @@ static umf_result_t os_allocation_merge(void *provider, void *lowPtr, void *high
 
 // ---- the ops table ---------------------------------------------------------------------
 
-static const umf_memory_provider_ops_t os_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = provider_os_initialize,
-    .finalize = os_finalize,
-    .alloc = os_alloc,
-    .free = os_free,
-    .get_last_native_error = os_get_last_native_error,
-    .get_recommended_page_size = os_get_recommended_page_size,
-    .get_min_page_size = os_get_min_page_size,
-    .get_name = os_get_name,
-    .ext =
-        {
-            .purge_lazy = os_purge_lazy,
-            .purge_force = os_purge_force,
-            .allocation_merge = os_allocation_merge,
-            .allocation_split = os_allocation_split,
-        },
-};
+static const umf_memory_provider_ops_t os_ops =
+    PROVIDER_OPS(os, provider_os_initialize, os_purge_lazy);
 
 // IPC handles of shared memory name the memfd (taken from the exporter) or
 // the shm file, an offset and a size; any OS provider opens them, with its
