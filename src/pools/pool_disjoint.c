@@ -100,53 +100,34 @@ HETMEM_EXPORT umf_result_t umfDisjointPoolParamsDestroy(umf_disjoint_pool_params
 
 HETMEM_EXPORT umf_result_t
 umfDisjointPoolParamsSetSlabMinSize(umf_disjoint_pool_params_handle_t hParams, size_t slabMinSize) {
-    CHECK_PARAMS(hParams);
-    if (slabMinSize == 0) {
-        LOG_ERR("slabMinSize must be > 0");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->slab_min_size = slabMinSize;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, slab_min_size, slabMinSize, slabMinSize > 0, "slabMinSize must be > 0");
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetMaxPoolableSize(
     umf_disjoint_pool_params_handle_t hParams, size_t maxPoolableSize) {
-    CHECK_PARAMS(hParams);
-    hParams->max_poolable_size = maxPoolableSize;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, max_poolable_size, maxPoolableSize);
 }
 
 HETMEM_EXPORT umf_result_t
 umfDisjointPoolParamsSetCapacity(umf_disjoint_pool_params_handle_t hParams, size_t maxCapacity) {
-    CHECK_PARAMS(hParams);
-    hParams->capacity = maxCapacity;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, capacity, maxCapacity);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetMinBucketSize(
     umf_disjoint_pool_params_handle_t hParams, size_t minBucketSize) {
-    CHECK_PARAMS(hParams);
-    if (!is_pow2(minBucketSize)) {
-        LOG_ERR("minBucketSize %zu is not a power of two", minBucketSize);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->min_bucket_size = minBucketSize;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, min_bucket_size, minBucketSize, is_pow2(minBucketSize),
+               "minBucketSize %zu is not a power of two", minBucketSize);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetTrace(umf_disjoint_pool_params_handle_t hParams,
                                                          int poolTrace) {
-    CHECK_PARAMS(hParams);
-    hParams->trace = poolTrace;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, trace, poolTrace);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetSharedLimits(
     umf_disjoint_pool_params_handle_t hParams,
     umf_disjoint_pool_shared_limits_handle_t hSharedLimits) {
-    CHECK_PARAMS(hParams);
-    hParams->limits = hSharedLimits;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, limits, hSharedLimits);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetName(umf_disjoint_pool_params_handle_t hParams,

@@ -69,23 +69,14 @@ hetmem_jemalloc_pool_params_destroy(hetmem_jemalloc_pool_params_handle_t hParams
 HETMEM_EXPORT umf_result_t
 hetmem_jemalloc_pool_params_set_num_arenas(hetmem_jemalloc_pool_params_handle_t hParams,
                                            size_t numArenas) {
-    if (!hParams || numArenas > POOL_JEMALLOC_MAX_ARENAS) {
-        LOG_ERR("%s", !hParams ? "NULL hParams" : "too many arenas");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->num_arenas = numArenas;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, num_arenas, numArenas, numArenas <= POOL_JEMALLOC_MAX_ARENAS,
+               "too many arenas");
 }
 
 HETMEM_EXPORT umf_result_t
 hetmem_jemalloc_pool_params_set_tcache(hetmem_jemalloc_pool_params_handle_t hParams,
                                        bool enable) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->tcache = enable;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, tcache, enable);
 }
 
 #if POOL_JEMALLOC_AVAILABLE

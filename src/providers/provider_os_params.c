@@ -96,27 +96,18 @@ umfOsMemoryProviderParamsDestroy(umf_os_memory_provider_params_handle_t hParams)
 // fault on every access: guard regions, memory made accessible later).
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetProtection(
     umf_os_memory_provider_params_handle_t hParams, unsigned protection) {
-    CHECK_PARAMS(hParams);
     int os_prot;
-    if (!provider_protection_to_os(protection, &os_prot)) {
-        LOG_ERR("invalid protection flags 0x%x", protection);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->protection = protection;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, protection, protection, provider_protection_to_os(protection, &os_prot),
+               "invalid protection flags 0x%x", protection);
 }
 
 // SHARED maps a memfd (or the shm file of SetShmName): other processes can
 // map the same pages (IPC), and fork children share them.
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetVisibility(
     umf_os_memory_provider_params_handle_t hParams, umf_memory_visibility_t visibility) {
-    CHECK_PARAMS(hParams);
-    if (visibility != UMF_MEM_MAP_PRIVATE && visibility != UMF_MEM_MAP_SHARED) {
-        LOG_ERR("invalid visibility %d", (int)visibility);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->visibility = visibility;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, visibility, visibility,
+               visibility == UMF_MEM_MAP_PRIVATE || visibility == UMF_MEM_MAP_SHARED,
+               "invalid visibility %d", (int)visibility);
 }
 
 // The name may start with one '/' (shm_open(3) spelling); it is stored
@@ -161,22 +152,15 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetNumaList(
 // be set after the mode).
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetNumaMode(
     umf_os_memory_provider_params_handle_t hParams, umf_numa_mode_t numa_mode) {
-    CHECK_PARAMS(hParams);
-    if ((unsigned)numa_mode > (unsigned)UMF_NUMA_MODE_LOCAL) {
-        LOG_ERR("invalid NUMA mode %d", (int)numa_mode);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->numa_mode = numa_mode;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, numa_mode, numa_mode, (unsigned)numa_mode <= (unsigned)UMF_NUMA_MODE_LOCAL,
+               "invalid NUMA mode %d", (int)numa_mode);
 }
 
 // Any value: it is rounded up to the page (or huge page) size when the
 // provider is created, and used by UMF_NUMA_MODE_INTERLEAVE only.
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartSize(
     umf_os_memory_provider_params_handle_t hParams, size_t part_size) {
-    CHECK_PARAMS(hParams);
-    hParams->part_size = part_size;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, part_size, part_size);
 }
 
 // (NULL, 0) clears the partitions. Targets are node ids that must be in
@@ -211,13 +195,9 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartitions(
 HETMEM_EXPORT umf_result_t
 hetmem_os_provider_params_set_huge_pages(umf_os_memory_provider_params_handle_t hParams,
                                          size_t page_size) {
-    CHECK_PARAMS(hParams);
-    if (page_size != 0 && page_size != HUGE_2M && page_size != HUGE_1G) {
-        LOG_ERR("huge page size %zu is not 0, 2 MiB or 1 GiB", page_size);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->huge_page_size = page_size;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, huge_page_size, page_size,
+               page_size == 0 || page_size == HUGE_2M || page_size == HUGE_1G,
+               "huge page size %zu is not 0, 2 MiB or 1 GiB", page_size);
 }
 
 // hetmem extension (hetmem/provider_os_ext.h): UMF 0.11 has no weighted
@@ -225,9 +205,7 @@ hetmem_os_provider_params_set_huge_pages(umf_os_memory_provider_params_handle_t 
 // and part size by provider_os_params_check.
 HETMEM_EXPORT umf_result_t hetmem_os_provider_params_set_weighted_interleave(
     umf_os_memory_provider_params_handle_t hParams, bool weighted) {
-    CHECK_PARAMS(hParams);
-    hParams->weighted_interleave = weighted;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, weighted_interleave, weighted);
 }
 
 static bool in_list(const struct umf_os_memory_provider_params_t *p, unsigned node) {
