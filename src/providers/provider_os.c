@@ -127,24 +127,30 @@ static unsigned interleave_first(provider_os_t *p, size_t len) {
     return (unsigned)((pos / p->part_size) % p->list_len);
 }
 
+// Binds with a mode that newer kernels have (`mode`, while *have); EINVAL
+// says the kernel lacks it: if it takes `old` over `old_nodes`, *have is
+// cleared and `old` is used from now on (the caller checks *have).
+static umf_result_t bind_newer(void *addr, size_t len, int mode, const nodeset_t *nodes,
+                               atomic_bool *have, int old, const nodeset_t *old_nodes) {
+    if (unlikely(fail_bind_err))
+        return bind(addr, len, mode, nodes); // takes the test error
+    int err = os_mbind(addr, len, mode, nodes, OS_MBIND_STRICT);
+    if (err != EINVAL)
+        return err ? bind(addr, len, mode, nodes) /* records it */ : UMF_RESULT_SUCCESS;
+    umf_result_t r = bind(addr, len, old, old_nodes);
+    if (r == UMF_RESULT_SUCCESS && atomic_exchange(have, false))
+        LOG_WARN("NUMA policy %d unsupported by the kernel; using %d instead", mode, old);
+    return r;
+}
+
 // Page-wise INTERLEAVE: MPOL_WEIGHTED_INTERLEAVE when asked for
-// (hetmem_os_provider_params_set_weighted_interleave) and the kernel has it,
-// else MPOL_INTERLEAVE. The weights are the kernel's (sysfs), not ours.
+// (hetmem_os_provider_params_set_weighted_interleave) and the kernel has it
+// (6.9+), else MPOL_INTERLEAVE. The weights are the kernel's (sysfs), not ours.
 static umf_result_t bind_interleave(provider_os_t *p, void *addr, size_t len) {
     if (!atomic_load_explicit(&p->weighted, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
-    if (unlikely(fail_bind_err))
-        return bind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes); // takes the test error
-    int err = os_mbind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes, OS_MBIND_STRICT);
-    if (err != EINVAL)
-        return err ? bind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes) // records it
-                   : UMF_RESULT_SUCCESS;
-    // EINVAL: the kernel lacks MPOL_WEIGHTED_INTERLEAVE (before 6.9) - if it
-    // takes MPOL_INTERLEAVE over the same nodes, interleave plainly from now on.
-    umf_result_t r = bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
-    if (r == UMF_RESULT_SUCCESS && atomic_exchange(&p->weighted, false))
-        LOG_WARN("MPOL_WEIGHTED_INTERLEAVE unsupported; interleaving without weights");
-    return r;
+    return bind_newer(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes, &p->weighted,
+                      OS_MPOL_INTERLEAVE, &p->nodes);
 }
 
 // Applies the provider's NUMA mode to a fresh mapping (no page present).
@@ -168,18 +174,9 @@ static umf_result_t apply_policy(provider_os_t *p, void *addr, size_t len, unsig
     if (nodeset_count(&p->nodes) == 1 ||
         !atomic_load_explicit(&p->preferred_many, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_PREFERRED, &first_node);
-    if (unlikely(fail_bind_err))
-        return bind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes); // takes the test error
-    int err = os_mbind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes, OS_MBIND_STRICT);
-    if (err != EINVAL)
-        return err ? bind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes) // records it
-                   : UMF_RESULT_SUCCESS;
-    // EINVAL: the kernel lacks MPOL_PREFERRED_MANY (before 5.15) - if it
-    // takes MPOL_PREFERRED with the same node, prefer the first node from now on.
-    umf_result_t r = bind(addr, len, OS_MPOL_PREFERRED, &first_node);
-    if (r == UMF_RESULT_SUCCESS && atomic_exchange(&p->preferred_many, false))
-        LOG_INFO("MPOL_PREFERRED_MANY unsupported; preferring node %u", p->list[0]);
-    return r;
+    // Before 5.15 (no MPOL_PREFERRED_MANY): the first node is preferred.
+    return bind_newer(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes, &p->preferred_many,
+                      OS_MPOL_PREFERRED, &first_node);
 }
 
 // The shared path binds from inside provider_os_shared_alloc.

@@ -43,35 +43,27 @@ umfOsMemoryProviderParamsCreate(umf_os_memory_provider_params_handle_t *hParams)
     return UMF_RESULT_SUCCESS;
 }
 
-// The three owned copies. Each setter builds its new copy first and frees
-// the old one only on success, so a refused value leaves the params as they
-// were (the old value stays in force).
-static void free_list(struct umf_os_memory_provider_params_t *p) {
-    meta_free(p->numa_list, (size_t)p->numa_list_len * sizeof *p->numa_list);
-    p->numa_list = NULL;
-    p->numa_list_len = 0;
-}
-
-// A meta copy of n elements of `size` bytes (NULL for none); (NULL, 0) is
-// "none", a pointer needs a length and a length a pointer, n <= NODESET_MAX.
-static umf_result_t copy_array(const void *src, unsigned n, size_t size, const char *what,
-                               void **out) {
+// The owned copies (two arrays and the name). Each setter builds its new
+// copy first and frees the old one only on success, so a refused value
+// leaves the params as they were. replace_array: *arr has *len elements of
+// `size` bytes; (NULL, 0) is "none", a pointer needs a length and a length
+// a pointer, n <= NODESET_MAX.
+static umf_result_t replace_array(void *arr, unsigned *len, size_t size, const void *src,
+                                  unsigned n, const char *what) {
     if (!src != !n || n > NODESET_MAX) {
         LOG_ERR("%s %p with length %u (at most %u)", what, src, n, NODESET_MAX);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    *out = NULL;
-    if (n && !(*out = meta_alloc((size_t)n * size)))
+    void *copy = NULL;
+    if (n && !(copy = meta_alloc((size_t)n * size)))
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     if (n)
-        memcpy(*out, src, (size_t)n * size);
+        memcpy(copy, src, (size_t)n * size);
+    void **old = arr;
+    meta_free(*old, (size_t)*len * size);
+    *old = copy;
+    *len = n;
     return UMF_RESULT_SUCCESS;
-}
-
-static void free_partitions(struct umf_os_memory_provider_params_t *p) {
-    meta_free(p->partitions, (size_t)p->partitions_len * sizeof *p->partitions);
-    p->partitions = NULL;
-    p->partitions_len = 0;
 }
 
 static void free_name(struct umf_os_memory_provider_params_t *p) {
@@ -85,8 +77,10 @@ HETMEM_EXPORT umf_result_t
 umfOsMemoryProviderParamsDestroy(umf_os_memory_provider_params_handle_t hParams) {
     if (!hParams)
         return UMF_RESULT_SUCCESS;
-    free_list(hParams);
-    free_partitions(hParams);
+    (void)replace_array(&hParams->numa_list, &hParams->numa_list_len, sizeof(unsigned), NULL, 0,
+                        "numa_list");
+    (void)replace_array(&hParams->partitions, &hParams->partitions_len,
+                        sizeof(umf_numa_split_partition_t), NULL, 0, "partitions");
     free_name(hParams);
     meta_free(hParams, sizeof *hParams);
     return UMF_RESULT_SUCCESS;
@@ -138,14 +132,8 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetShmName(
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetNumaList(
     umf_os_memory_provider_params_handle_t hParams, unsigned *numa_list, unsigned numa_list_len) {
     CHECK_PARAMS(hParams);
-    unsigned *copy;
-    umf_result_t r = copy_array(numa_list, numa_list_len, sizeof *copy, "numa_list", (void **)&copy);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    free_list(hParams);
-    hParams->numa_list = copy;
-    hParams->numa_list_len = numa_list_len;
-    return UMF_RESULT_SUCCESS;
+    return replace_array(&hParams->numa_list, &hParams->numa_list_len, sizeof *numa_list,
+                         numa_list, numa_list_len, "numa_list");
 }
 
 // Whether the mode fits the node list is decided at creation (the list may
@@ -179,15 +167,8 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartitions(
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;
         }
     }
-    umf_numa_split_partition_t *copy;
-    umf_result_t r =
-        copy_array(partitions, partitions_len, sizeof *copy, "partitions", (void **)&copy);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    free_partitions(hParams);
-    hParams->partitions = copy;
-    hParams->partitions_len = partitions_len;
-    return UMF_RESULT_SUCCESS;
+    return replace_array(&hParams->partitions, &hParams->partitions_len, sizeof *partitions,
+                         partitions, partitions_len, "partitions");
 }
 
 // hetmem extension (hetmem/provider_os_ext.h): UMF 0.11 has no huge page
