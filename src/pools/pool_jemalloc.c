@@ -204,27 +204,23 @@ static int arena_create(pool_jemalloc_t *jp, unsigned *ind) {
     return je.mallctl("arenas.create", ind, &sz, &hp, sizeof hp);
 }
 
+// Runs "arena.<ind>.<what>" through its mib (`mib0`: that of arena 0).
+static void arena_do(const size_t mib0[3], size_t miblen, unsigned ind, const char *what) {
+    size_t mib[3];
+    memcpy(mib, mib0, sizeof mib);
+    mib[1] = ind;
+    int e = je_bymib(mib, miblen, NULL, NULL, NULL, 0);
+    if (e)
+        LOG_ERR("arena.%u.%s failed: %d", ind, what, e);
+}
+
 // Discards the arena's allocations, gives every extent back through the
 // dalloc/destroy hooks and frees its metadata. Its tcaches must be gone.
-static void arena_destroy(unsigned ind) {
-    size_t mib[ARRAY_SIZE(destroy_mib)];
-    memcpy(mib, destroy_mib, sizeof mib);
-    mib[1] = ind;
-    int e = je_bymib(mib, destroy_miblen, NULL, NULL, NULL, 0);
-    if (e)
-        LOG_ERR("arena.%u.destroy failed: %d", ind, e);
-}
+static void arena_destroy(unsigned ind) { arena_do(destroy_mib, destroy_miblen, ind, "destroy"); }
 
 // Returns the arena's unused pages to the provider now (dirty and muzzy
 // extents are coalesced and go through the dalloc hook).
-static void arena_purge(unsigned ind) {
-    size_t mib[ARRAY_SIZE(purge_mib)];
-    memcpy(mib, purge_mib, sizeof mib);
-    mib[1] = ind;
-    int e = je_bymib(mib, purge_miblen, NULL, NULL, NULL, 0);
-    if (e)
-        LOG_ERR("arena.%u.purge failed: %d", ind, e);
-}
+static void arena_purge(unsigned ind) { arena_do(purge_mib, purge_miblen, ind, "purge"); }
 
 static unsigned default_num_arenas(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -172,10 +172,4 @@ err_destroy:
     return r;
 }
 
-static const umf_memory_provider_ops_t devdax_ops = PROVIDER_OPS(coarse_op, devdax_initialize, NULL);
-
-const provider_ipc_hooks_t provider_devdax_ipc_hooks = {
-    .ops = &devdax_ops,
-    .opens = 1u << PROVIDER_OBJ_DEVDAX,
-    .describe = coarse_describe,
-};
+COARSE_FAMILY(devdax, PROVIDER_OBJ_DEVDAX);

@@ -282,10 +282,4 @@ err_destroy:
     return r;
 }
 
-static const umf_memory_provider_ops_t file_ops = PROVIDER_OPS(coarse_op, file_initialize, NULL);
-
-const provider_ipc_hooks_t provider_file_ipc_hooks = {
-    .ops = &file_ops,
-    .opens = 1u << PROVIDER_OBJ_FILE,
-    .describe = coarse_describe,
-};
+COARSE_FAMILY(file, PROVIDER_OBJ_FILE);
