@@ -17,10 +17,6 @@
 #include "ipc/ipc_backing.h"
 #include "providers/provider_internal.h"
 
-// errno is the caller's: a successful call leaves it as it was.
-#define ERRNO_KEEP_BEGIN int saved_errno_ = errno
-#define ERRNO_KEEP_END(r) ((r) == UMF_RESULT_SUCCESS ? (void)(errno = saved_errno_) : (void)0)
-
 // One entry point: check the handle and the arguments, then call the
 // provider's op (USER: a user's, or ours from a getter's table, perhaps
 // wrapped by the user) or, without one, ours over the hooks (NATIVE);

@@ -25,11 +25,6 @@ bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn) {
     return handle_ok(h, PROVIDER_TAG, "memory provider", fn);
 }
 
-// errno is the caller's: a successful call leaves it as it was (the
-// providers' system calls may set it on paths that end well).
-#define ERRNO_KEEP_BEGIN int saved_errno_ = errno
-#define ERRNO_KEEP_END(r) ((r) == UMF_RESULT_SUCCESS ? (void)(errno = saved_errno_) : (void)0)
-
 umf_result_t provider_note_result(umf_memory_provider_handle_t provider, umf_result_t r) {
     if (unlikely(r != UMF_RESULT_SUCCESS))
         last_failed = provider;

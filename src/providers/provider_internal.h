@@ -27,6 +27,12 @@ struct umf_memory_provider_t {
 /// True for a live provider handle; otherwise one log line naming `fn`.
 bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn);
 
+// The provider API's errno rule: errno is the caller's, a successful call
+// leaves it as it was (the providers' system calls may set it on paths that
+// end well). Used by provider.c and src/ipc/ipc_provider.c.
+#define ERRNO_KEEP_BEGIN int saved_errno_ = errno
+#define ERRNO_KEEP_END(r) ((r) == UMF_RESULT_SUCCESS ? (void)(errno = saved_errno_) : (void)0)
+
 /// Records `provider` as the calling thread's last failed provider when
 /// `r` is not success (umfGetLastFailedMemoryProvider), and returns r.
 umf_result_t provider_note_result(umf_memory_provider_handle_t provider, umf_result_t r);
