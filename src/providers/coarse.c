@@ -48,12 +48,8 @@ umf_result_t coarse_params_create(size_t size, const char *path, const char *who
 umf_result_t coarse_params_set_protection(coarse_params_t *p, unsigned protection,
                                           const char *who) {
     int os_prot;
-    if (!p || !provider_protection_to_os(protection, &os_prot)) {
-        LOG_ERR("%s provider: %s", who, !p ? "NULL hParams" : "invalid protection");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    p->protection = protection;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(p, protection, protection, provider_protection_to_os(protection, &os_prot),
+               "%s provider: invalid protection 0x%x", who, protection);
 }
 
 void coarse_params_destroy(coarse_params_t *p, size_t size) {

@@ -69,12 +69,9 @@ HETMEM_EXPORT umf_result_t umfFileMemoryProviderParamsSetProtection(
 
 HETMEM_EXPORT umf_result_t umfFileMemoryProviderParamsSetVisibility(
     umf_file_memory_provider_params_handle_t hParams, umf_memory_visibility_t visibility) {
-    if (!hParams || (visibility != UMF_MEM_MAP_PRIVATE && visibility != UMF_MEM_MAP_SHARED)) {
-        LOG_ERR("file provider: %s", !hParams ? "NULL hParams" : "invalid visibility");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->visibility = visibility;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, visibility, visibility,
+               visibility == UMF_MEM_MAP_PRIVATE || visibility == UMF_MEM_MAP_SHARED,
+               "file provider: invalid visibility %d", (int)visibility);
 }
 
 // ---- backend: growth and purge ---------------------------------------------
