@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The provider IPC entry points (umfMemoryProvider*IPC*): argument checks,
-// then the provider's ops.ipc or, for a provider of ours made from a table
-// without them (memspaces), the same operations over its family's hooks
-// (ipc_backing.c). Also the public ops getters of our providers with IPC,
-// whose tables carry those operations. The pool-level handle and its cache
-// are ipc.c and ipc_open.c.
+// then the provider's ops.ipc or, for a provider of ours whose table has
+// none (static links without this file's load-time fill), the same
+// operations over its family's hooks (ipc_backing.c). Those operations go
+// into our providers' ops tables at load (below). The pool-level handle and its cache are ipc.c and
+// ipc_open.c.
 #include <errno.h>
-#include <pthread.h>
-
-#include <umf/providers/provider_devdax_memory.h>
-#include <umf/providers/provider_file_memory.h>
-#include <umf/providers/provider_os_memory.h>
 
 #include "base/log.h"
 #include "base/util.h"
@@ -86,33 +81,32 @@ bool ipc_provider_ours(const struct umf_memory_provider_t *provider) {
     return provider_ipc_hooks(provider) || provider->ops.ipc.put_ipc_handle == put_op;
 }
 
-// GETTER returns the family's table (src/providers) with `ipc` filled by
-// operations over HOOKS, built once: a program may copy it and override an
-// operation (as UMF's tests do) and still have IPC.
-#define OPS_WITH_IPC(GETTER, HOOKS)                                                          \
-    static umf_result_t GETTER##_size(void *p, size_t *size) {                             \
-        return ipc_native_size(&HOOKS, p, size);                                           \
-    }                                                                                      \
-    static umf_result_t GETTER##_get(void *p, const void *ptr, size_t size, void *data) {  \
-        return ipc_native_get(&HOOKS, p, ptr, size, data);                                 \
-    }                                                                                      \
-    static umf_result_t GETTER##_open(void *p, void *data, void **ptr) {                   \
-        return ipc_native_open(&HOOKS, p, data, ptr);                                      \
-    }                                                                                      \
-    static umf_memory_provider_ops_t GETTER##_table;                                       \
-    static void GETTER##_build(void) {                                                     \
-        GETTER##_table = *HOOKS.ops;                                                       \
-        GETTER##_table.ipc = (umf_memory_provider_ipc_ops_t){                              \
-            .get_ipc_handle_size = GETTER##_size, .get_ipc_handle = GETTER##_get,          \
-            .put_ipc_handle = put_op, .open_ipc_handle = GETTER##_open,                    \
-            .close_ipc_handle = close_op};                                                 \
-    }                                                                                      \
-    HETMEM_EXPORT umf_memory_provider_ops_t *GETTER(void) {                                \
-        static pthread_once_t once = PTHREAD_ONCE_INIT;                                    \
-        (void)pthread_once(&once, GETTER##_build);                                         \
-        return &GETTER##_table;                                                            \
-    }
+// The IPC operations of the family of HOOKS, over its hooks.
+#define FAMILY_IPC_OPS(fam, HOOKS)                                                              \
+    static umf_result_t fam##_size(void *p, size_t *size) {                                   \
+        return ipc_native_size(&HOOKS, p, size);                                              \
+    }                                                                                         \
+    static umf_result_t fam##_get(void *p, const void *ptr, size_t size, void *data) {        \
+        return ipc_native_get(&HOOKS, p, ptr, size, data);                                    \
+    }                                                                                         \
+    static umf_result_t fam##_open(void *p, void *data, void **ptr) {                         \
+        return ipc_native_open(&HOOKS, p, data, ptr);                                         \
+    }                                                                                         \
+    static const umf_memory_provider_ipc_ops_t fam##_ipc = {                                  \
+        .get_ipc_handle_size = fam##_size, .get_ipc_handle = fam##_get,                       \
+        .put_ipc_handle = put_op, .open_ipc_handle = fam##_open, .close_ipc_handle = close_op}
 
-OPS_WITH_IPC(umfOsMemoryProviderOps, provider_os_ipc_hooks)
-OPS_WITH_IPC(umfFileMemoryProviderOps, provider_file_ipc_hooks)
-OPS_WITH_IPC(umfDevDaxMemoryProviderOps, provider_devdax_ipc_hooks)
+FAMILY_IPC_OPS(os, provider_os_ipc_hooks);
+FAMILY_IPC_OPS(file, provider_file_ipc_hooks);
+FAMILY_IPC_OPS(devdax, provider_devdax_ipc_hooks);
+
+// At load, before any caller can copy them: the tables that the public
+// getters (umfOsMemoryProviderOps, umfFileMemoryProviderOps,
+// umfDevDaxMemoryProviderOps) return get these operations, so that a copy
+// of a table, perhaps with an operation overridden (as UMF's own tests do),
+// keeps IPC. The providers never call up: this layer fills their tables.
+__attribute__((constructor)) static void ipc_ops_install(void) {
+    provider_os_ipc_hooks.ops->ipc = os_ipc;
+    provider_file_ipc_hooks.ops->ipc = file_ipc;
+    provider_devdax_ipc_hooks.ops->ipc = devdax_ipc;
+}

@@ -22,7 +22,6 @@
 #include "memspace/memspace_internal.h"
 #include "memspace/memspace_nodes.h"
 #include "os/meta.h"
-#include "providers/provider_internal.h"
 
 static const umf_memory_pool_ops_t *memspace_pool_ops(void) { return umfScalablePoolOps(); }
 
@@ -90,8 +89,7 @@ umf_result_t memspace_os_provider_create(const unsigned *list, unsigned n,
     if (r == UMF_RESULT_SUCCESS && b->huge_page)
         r = hetmem_os_provider_params_set_huge_pages(params, b->huge_page);
     if (r == UMF_RESULT_SUCCESS)
-        // The OS provider's own table (IPC through its hooks: the getter is src/ipc).
-        r = umfMemoryProviderCreate(provider_os_ipc_hooks.ops, params, out);
+        r = umfMemoryProviderCreate(umfOsMemoryProviderOps(), params, out);
     umfOsMemoryProviderParamsDestroy(params);
     return r;
 }

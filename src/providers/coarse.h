@@ -137,12 +137,14 @@ umf_result_t coarse_op_allocation_merge(void *provider, void *lowPtr, void *high
 umf_result_t coarse_describe(void *provider, const void *ptr, size_t size,
                              provider_ipc_desc_t *out);
 
-/// A coarse family's ops table (`fam`_ops, with `fam`_initialize) and its
-/// IPC hooks (provider_`fam`_ipc_hooks, opening handles of object kind `obj`).
-#define COARSE_FAMILY(fam, obj)                                                                    \
-    static const umf_memory_provider_ops_t fam##_ops =                                             \
+/// A coarse family's ops table (`fam`_ops, with `fam`_initialize), its IPC
+/// hooks (provider_`fam`_ipc_hooks, opening handles of object kind `obj`)
+/// and the public getter `getter` of the table.
+#define COARSE_FAMILY(fam, obj, getter)                                                                    \
+    static umf_memory_provider_ops_t fam##_ops =                                                   \
         PROVIDER_OPS(coarse_op, fam##_initialize, NULL);                                           \
     const provider_ipc_hooks_t provider_##fam##_ipc_hooks = {                                      \
-        .ops = &fam##_ops, .opens = 1u << (obj), .describe = coarse_describe}
+        .ops = &fam##_ops, .opens = 1u << (obj), .describe = coarse_describe};                     \
+    HETMEM_EXPORT umf_memory_provider_ops_t *getter(void) { return &fam##_ops; }
 
 #endif // HETMEM_PROVIDERS_COARSE_H

@@ -172,4 +172,4 @@ err_destroy:
     return r;
 }
 
-COARSE_FAMILY(devdax, PROVIDER_OBJ_DEVDAX);
+COARSE_FAMILY(devdax, PROVIDER_OBJ_DEVDAX, umfDevDaxMemoryProviderOps)

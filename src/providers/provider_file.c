@@ -279,4 +279,4 @@ err_destroy:
     return r;
 }
 
-COARSE_FAMILY(file, PROVIDER_OBJ_FILE);
+COARSE_FAMILY(file, PROVIDER_OBJ_FILE, umfFileMemoryProviderOps)

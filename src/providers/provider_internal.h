@@ -80,11 +80,11 @@ int provider_protection_to_os(unsigned protection, int *os_prot);
     }
 
 // ---- IPC: the backing hooks that the IPC layer (src/ipc) drives ----------
-// Our providers hold no IPC code: their ops tables here leave `ipc` NULL.
-// src/ipc/ipc_provider.c gives the public getters (umf*MemoryProviderOps):
-// these tables with `ipc` filled by operations over the family's hooks, so
-// a copy of a getter's table keeps IPC. A provider made from a table here
-// (memspaces) gets the same operations through provider_ipc_hooks.
+// Our providers hold no IPC code: their ops tables leave `ipc` NULL, and
+// src/ipc/ipc_provider.c fills it at load with operations over the
+// family's hooks, so a copy of a public getter's table keeps IPC. The
+// public entry points also reach the hooks through provider_ipc_hooks when
+// a table of ours has no `ipc` (a library without src/ipc linked in).
 
 /// The object behind memory of our providers, as an IPC handle names it.
 typedef enum provider_object_t {
@@ -107,8 +107,9 @@ typedef struct provider_ipc_desc_t {
 
 /// One provider family's hooks.
 typedef struct provider_ipc_hooks_t {
-    /// The family's ops table, `ipc` NULL (its initialize identifies its providers).
-    const umf_memory_provider_ops_t *ops;
+    /// The family's ops table (its initialize identifies its providers),
+    /// which the public getter returns; src/ipc fills its `ipc` at load.
+    umf_memory_provider_ops_t *ops;
     /// Mask of 1 << provider_object_t that the family's providers open.
     unsigned opens;
     /// Describes the object behind [ptr, ptr+size), which must lie in one

@@ -552,7 +552,7 @@ static umf_result_t os_allocation_merge(void *provider, void *lowPtr, void *high
 
 // ---- the ops table ---------------------------------------------------------------------
 
-static const umf_memory_provider_ops_t os_ops =
+static umf_memory_provider_ops_t os_ops =
     PROVIDER_OPS(os, provider_os_initialize, os_purge_lazy);
 
 // IPC handles of shared memory name the memfd (taken from the exporter) or
@@ -563,3 +563,5 @@ const provider_ipc_hooks_t provider_os_ipc_hooks = {
     .opens = 1u << PROVIDER_OBJ_MEMFD | 1u << PROVIDER_OBJ_SHM,
     .describe = provider_os_describe,
 };
+
+HETMEM_EXPORT umf_memory_provider_ops_t *umfOsMemoryProviderOps(void) { return &os_ops; }
