@@ -160,13 +160,19 @@ static void vwrite(log_level_t level, const char *func, const char *fmt, va_list
     in_log = false;
 }
 
+// The caller's errno survives the write.
+#define WRITE_VARARGS(level, func, fmt)                                                            \
+    do {                                                                                           \
+        int saved = errno;                                                                         \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        vwrite(level, func, fmt, ap);                                                              \
+        va_end(ap);                                                                                \
+        errno = saved;                                                                             \
+    } while (0)
+
 void log_write(log_level_t level, const char *func, const char *fmt, ...) {
-    int saved = errno;
-    va_list ap;
-    va_start(ap, fmt);
-    vwrite(level, func, fmt, ap);
-    va_end(ap);
-    errno = saved;
+    WRITE_VARARGS(level, func, fmt);
 }
 
 const char *log_strerror(int err, char *buf, unsigned len) {
@@ -197,14 +203,8 @@ const char *log_umf_result(int result) {
 void log_write_once(bool *once, log_level_t level, const char *func, const char *fmt, ...) {
     if (__atomic_exchange_n(once, true, __ATOMIC_ACQ_REL))
         return;
-    if (log_level() < level)
-        return;
-    int saved = errno;
-    va_list ap;
-    va_start(ap, fmt);
-    vwrite(level, func, fmt, ap);
-    va_end(ap);
-    errno = saved;
+    if (log_level() >= level)
+        WRITE_VARARGS(level, func, fmt);
 }
 
 void log_assert_fail(const char *cond, const char *file, int line, const char *func) {

@@ -65,4 +65,22 @@ const char *log_umf_result(int result);
     } while (0)
 #endif
 
+/// The body of a params setter (umf*ParamsSet*): a NULL handle `h`, or a
+/// value for which `ok` is false (logged with the printf-style rest), is
+/// UMF_RESULT_ERROR_INVALID_ARGUMENT; otherwise h->field = value. PARAMS_STORE:
+/// any value.
+#define PARAMS_SET(h, field, value, ok, ...)                                                      \
+    do {                                                                                           \
+        if (!(h) || !(ok)) {                                                                       \
+            if (!(h))                                                                              \
+                LOG_ERR("NULL params handle");                                                     \
+            else                                                                                   \
+                LOG_ERR(__VA_ARGS__);                                                              \
+            return UMF_RESULT_ERROR_INVALID_ARGUMENT;                                              \
+        }                                                                                          \
+        (h)->field = (value);                                                                      \
+        return UMF_RESULT_SUCCESS;                                                                 \
+    } while (0)
+#define PARAMS_STORE(h, field, value) PARAMS_SET(h, field, value, true, "unreachable")
+
 #endif // HETMEM_BASE_LOG_H

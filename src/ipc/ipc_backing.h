@@ -119,4 +119,9 @@ umf_result_t ipc_native_put(void *data);
 umf_result_t ipc_native_open(const provider_ipc_hooks_t *hk, void *priv, void *data, void **ptr);
 umf_result_t ipc_native_close(void *ptr);
 
+/// Whether `provider` is one of ours (its handles are ipc_pdata_t): made
+/// from a family's table, or from a table whose IPC operations are ours (a
+/// getter's table, copied, perhaps with initialize overridden).
+bool ipc_provider_ours(const struct umf_memory_provider_t *provider);
+
 #endif // HETMEM_IPC_IPC_BACKING_H

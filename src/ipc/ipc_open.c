@@ -74,7 +74,7 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
                 name ? name : "unnamed");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if ((provider_ipc_hooks(provider) != NULL)) {
+    if (ipc_provider_ours(provider)) {
         ipc_pdata_t d;
         umf_result_t r = ipc_pdata_load(h->provider_data, h->provider_data_size, ~0u, &d);
         if (r != UMF_RESULT_SUCCESS)
@@ -94,7 +94,7 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
 // `provider` makes: our providers' size depends on the path in the part
 // (the sender's file or shm name), others' is fixed.
 static umf_result_t part_size_ok(umf_memory_provider_handle_t provider, size_t part) {
-    if ((provider_ipc_hooks(provider) != NULL)) {
+    if (ipc_provider_ours(provider)) {
         if (part < IPC_PDATA_FIXED + 8 || part > IPC_PDATA_FIXED + IPC_PDATA_PATH_MAX ||
             (part - IPC_PDATA_FIXED) % 8)
             return refuse("the declared size is not one of this provider's handle sizes");

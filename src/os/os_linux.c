@@ -189,17 +189,23 @@ static bool mode_valid(os_mpol_t mode) {
     return mode >= OS_MPOL_DEFAULT && mode <= OS_MPOL_WEIGHTED_INTERLEAVE;
 }
 
+// The kernel's node mask (*mp, in `mask`) and maxnode for `nodes` under
+// `mode`; none for DEFAULT and LOCAL.
+static unsigned long policy_mask(os_mpol_t mode, const nodeset_t *nodes, unsigned long *mask,
+                                 unsigned long **mp) {
+    *mp = NULL;
+    if (!nodes || mode == OS_MPOL_DEFAULT || mode == OS_MPOL_LOCAL)
+        return 0;
+    nodeset_to_ulongs(nodes, mask, MASK_LONGS);
+    *mp = mask;
+    return NODESET_MAX + 1;
+}
+
 int os_mbind(void *addr, size_t len, os_mpol_t mode, const nodeset_t *nodes, unsigned flags) {
     if (!addr || len == 0 || !mode_valid(mode) || !IS_ALIGNED((uintptr_t)addr, os_page_size()))
         return EINVAL;
-    unsigned long mask[MASK_LONGS];
-    unsigned long *mp = NULL;
-    unsigned long maxnode = 0;
-    if (nodes && mode != OS_MPOL_DEFAULT && mode != OS_MPOL_LOCAL) {
-        nodeset_to_ulongs(nodes, mask, MASK_LONGS);
-        mp = mask;
-        maxnode = NODESET_MAX + 1;
-    }
+    unsigned long mask[MASK_LONGS], *mp;
+    unsigned long maxnode = policy_mask(mode, nodes, mask, &mp);
     unsigned kflags = 0;
     if (flags & OS_MBIND_STRICT)
         kflags |= 1; // MPOL_MF_STRICT
@@ -213,14 +219,8 @@ int os_mbind(void *addr, size_t len, os_mpol_t mode, const nodeset_t *nodes, uns
 int os_set_mempolicy(os_mpol_t mode, const nodeset_t *nodes) {
     if (!mode_valid(mode))
         return EINVAL;
-    unsigned long mask[MASK_LONGS];
-    unsigned long *mp = NULL;
-    unsigned long maxnode = 0;
-    if (nodes && mode != OS_MPOL_DEFAULT && mode != OS_MPOL_LOCAL) {
-        nodeset_to_ulongs(nodes, mask, MASK_LONGS);
-        mp = mask;
-        maxnode = NODESET_MAX + 1;
-    }
+    unsigned long mask[MASK_LONGS], *mp;
+    unsigned long maxnode = policy_mask(mode, nodes, mask, &mp);
     if (syscall(SYS_set_mempolicy, (unsigned long)mode, mp, maxnode) == 0)
         return 0;
     return errno;
@@ -384,7 +384,9 @@ int os_file_is_chardev(int fd, bool *is_chr) {
     return 0;
 }
 
-int os_file_extend(int fd, uint64_t size) {
+// Grows the file to `size` bytes (never shrinks it): allocated blocks
+// (fallocate, where the file system has it) or a sparse tail (ftruncate).
+static int file_grow(int fd, uint64_t size, bool allocate) {
     uint64_t cur;
     int r = os_file_size(fd, &cur);
     if (r)
@@ -393,25 +395,16 @@ int os_file_extend(int fd, uint64_t size) {
         return 0;
     if (size > (uint64_t)INT64_MAX)
         return EFBIG;
-    if (fallocate(fd, 0, 0, (off_t)size) == 0)
+    if (allocate && fallocate(fd, 0, 0, (off_t)size) == 0)
         return 0;
-    int e = errno;
-    if (e != EOPNOTSUPP && e != ENOSYS)
-        return e;
+    if (allocate && errno != EOPNOTSUPP && errno != ENOSYS)
+        return errno;
     return ftruncate(fd, (off_t)size) ? errno : 0;
 }
 
-int os_file_truncate(int fd, uint64_t size) {
-    uint64_t cur;
-    int r = os_file_size(fd, &cur);
-    if (r)
-        return r;
-    if (cur >= size)
-        return 0;
-    if (size > (uint64_t)INT64_MAX)
-        return EFBIG;
-    return ftruncate(fd, (off_t)size) ? errno : 0;
-}
+int os_file_extend(int fd, uint64_t size) { return file_grow(fd, size, true); }
+
+int os_file_truncate(int fd, uint64_t size) { return file_grow(fd, size, false); }
 
 int os_file_punch_hole(int fd, uint64_t off, uint64_t len) {
     if (len == 0)

@@ -100,53 +100,34 @@ HETMEM_EXPORT umf_result_t umfDisjointPoolParamsDestroy(umf_disjoint_pool_params
 
 HETMEM_EXPORT umf_result_t
 umfDisjointPoolParamsSetSlabMinSize(umf_disjoint_pool_params_handle_t hParams, size_t slabMinSize) {
-    CHECK_PARAMS(hParams);
-    if (slabMinSize == 0) {
-        LOG_ERR("slabMinSize must be > 0");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->slab_min_size = slabMinSize;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, slab_min_size, slabMinSize, slabMinSize > 0, "slabMinSize must be > 0");
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetMaxPoolableSize(
     umf_disjoint_pool_params_handle_t hParams, size_t maxPoolableSize) {
-    CHECK_PARAMS(hParams);
-    hParams->max_poolable_size = maxPoolableSize;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, max_poolable_size, maxPoolableSize);
 }
 
 HETMEM_EXPORT umf_result_t
 umfDisjointPoolParamsSetCapacity(umf_disjoint_pool_params_handle_t hParams, size_t maxCapacity) {
-    CHECK_PARAMS(hParams);
-    hParams->capacity = maxCapacity;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, capacity, maxCapacity);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetMinBucketSize(
     umf_disjoint_pool_params_handle_t hParams, size_t minBucketSize) {
-    CHECK_PARAMS(hParams);
-    if (!is_pow2(minBucketSize)) {
-        LOG_ERR("minBucketSize %zu is not a power of two", minBucketSize);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->min_bucket_size = minBucketSize;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, min_bucket_size, minBucketSize, is_pow2(minBucketSize),
+               "minBucketSize %zu is not a power of two", minBucketSize);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetTrace(umf_disjoint_pool_params_handle_t hParams,
                                                          int poolTrace) {
-    CHECK_PARAMS(hParams);
-    hParams->trace = poolTrace;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, trace, poolTrace);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetSharedLimits(
     umf_disjoint_pool_params_handle_t hParams,
     umf_disjoint_pool_shared_limits_handle_t hSharedLimits) {
-    CHECK_PARAMS(hParams);
-    hParams->limits = hSharedLimits;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, limits, hSharedLimits);
 }
 
 HETMEM_EXPORT umf_result_t umfDisjointPoolParamsSetName(umf_disjoint_pool_params_handle_t hParams,
@@ -300,7 +281,7 @@ static void *dj_aligned_malloc(void *pool, size_t size, size_t alignment) {
     return p;
 }
 
-static size_t dj_usable_size(void *pool, void *ptr) {
+static size_t dj_malloc_usable_size(void *pool, void *ptr) {
     return heap_usable_size(((disjoint_t *)pool)->heap, ptr);
 }
 
@@ -317,18 +298,7 @@ static umf_result_t dj_free(void *pool, void *ptr) {
     return heap_free(d->heap, ptr);
 }
 
-static umf_memory_pool_ops_t disjoint_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = dj_initialize,
-    .finalize = dj_finalize,
-    .malloc = dj_malloc,
-    .calloc = dj_calloc,
-    .realloc = dj_realloc,
-    .aligned_malloc = dj_aligned_malloc,
-    .malloc_usable_size = dj_usable_size,
-    .free = dj_free,
-    .get_last_allocation_error = heap_pool_last_error,
-};
+static umf_memory_pool_ops_t disjoint_ops = POOL_OPS_TABLE(dj, heap_pool_last_error);
 
 // An engine pool; its malloc and free ops are the engine's own unless the
 // pool traces every call (then umfPoolMalloc, umfPoolFree and umfFree go

@@ -68,6 +68,17 @@ void pool_ops_declare(const umf_memory_pool_ops_t *ops, const pool_caps_t *caps)
         pool_ops_declare(&(ops), &caps);                                                           \
     }
 
+/// The ops table of a pool whose operations are named P_initialize,
+/// P_finalize, P_malloc, P_calloc, P_realloc, P_aligned_malloc,
+/// P_malloc_usable_size and P_free.
+#define POOL_OPS_TABLE(P, last_error_fn)                                                          \
+    {                                                                                              \
+        .version = UMF_VERSION_CURRENT, .initialize = P##_initialize, .finalize = P##_finalize,    \
+        .malloc = P##_malloc, .calloc = P##_calloc, .realloc = P##_realloc,                        \
+        .aligned_malloc = P##_aligned_malloc, .malloc_usable_size = P##_malloc_usable_size,        \
+        .free = P##_free, .get_last_allocation_error = (last_error_fn),                            \
+    }
+
 /// A pool handle. Everything but `tag` is immutable between umfPoolCreate
 /// and umfPoolDestroy, so the fast paths read it without synchronization.
 /// umfPoolDestroy marks `hdr` destroyed and keeps the struct for new pools

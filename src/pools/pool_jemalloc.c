@@ -69,23 +69,14 @@ hetmem_jemalloc_pool_params_destroy(hetmem_jemalloc_pool_params_handle_t hParams
 HETMEM_EXPORT umf_result_t
 hetmem_jemalloc_pool_params_set_num_arenas(hetmem_jemalloc_pool_params_handle_t hParams,
                                            size_t numArenas) {
-    if (!hParams || numArenas > POOL_JEMALLOC_MAX_ARENAS) {
-        LOG_ERR("%s", !hParams ? "NULL hParams" : "too many arenas");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->num_arenas = numArenas;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, num_arenas, numArenas, numArenas <= POOL_JEMALLOC_MAX_ARENAS,
+               "too many arenas");
 }
 
 HETMEM_EXPORT umf_result_t
 hetmem_jemalloc_pool_params_set_tcache(hetmem_jemalloc_pool_params_handle_t hParams,
                                        bool enable) {
-    if (!hParams) {
-        LOG_ERR("NULL hParams");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->tcache = enable;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, tcache, enable);
 }
 
 #if POOL_JEMALLOC_AVAILABLE
@@ -227,27 +218,23 @@ static int arena_create(pool_jemalloc_t *jp, unsigned *ind) {
     return je.mallctl("arenas.create", ind, &sz, &hp, sizeof hp);
 }
 
+// Runs "arena.<ind>.<what>" through its mib (`mib0`: that of arena 0).
+static void arena_do(const size_t mib0[3], size_t miblen, unsigned ind, const char *what) {
+    size_t mib[3];
+    memcpy(mib, mib0, sizeof mib);
+    mib[1] = ind;
+    int e = je_bymib(mib, miblen, NULL, NULL, NULL, 0);
+    if (e)
+        LOG_ERR("arena.%u.%s failed: %d", ind, what, e);
+}
+
 // Discards the arena's allocations, gives every extent back through the
 // dalloc/destroy hooks and frees its metadata. Its tcaches must be gone.
-static void arena_destroy(unsigned ind) {
-    size_t mib[ARRAY_SIZE(destroy_mib)];
-    memcpy(mib, destroy_mib, sizeof mib);
-    mib[1] = ind;
-    int e = je_bymib(mib, destroy_miblen, NULL, NULL, NULL, 0);
-    if (e)
-        LOG_ERR("arena.%u.destroy failed: %d", ind, e);
-}
+static void arena_destroy(unsigned ind) { arena_do(destroy_mib, destroy_miblen, ind, "destroy"); }
 
 // Returns the arena's unused pages to the provider now (dirty and muzzy
 // extents are coalesced and go through the dalloc hook).
-static void arena_purge(unsigned ind) {
-    size_t mib[ARRAY_SIZE(purge_mib)];
-    memcpy(mib, purge_mib, sizeof mib);
-    mib[1] = ind;
-    int e = je_bymib(mib, purge_miblen, NULL, NULL, NULL, 0);
-    if (e)
-        LOG_ERR("arena.%u.purge failed: %d", ind, e);
-}
+static void arena_purge(unsigned ind) { arena_do(purge_mib, purge_miblen, ind, "purge"); }
 
 static unsigned default_num_arenas(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -483,7 +470,7 @@ static void *jp_realloc(void *pool, void *ptr, size_t size) {
     return p;
 }
 
-static size_t jp_usable_size(void *pool, void *ptr) {
+static size_t jp_malloc_usable_size(void *pool, void *ptr) {
     if (!ptr)
         return 0;
     if (!is_live(pool, ptr)) {
@@ -526,7 +513,7 @@ static void *jp_calloc(void *pool, size_t num, size_t size) {
 static void *jp_realloc(void *pool, void *ptr, size_t size) {
     return (void)pool, (void)ptr, (void)size, NULL;
 }
-static size_t jp_usable_size(void *pool, void *ptr) { return (void)pool, (void)ptr, 0; }
+static size_t jp_malloc_usable_size(void *pool, void *ptr) { return (void)pool, (void)ptr, 0; }
 static umf_result_t jp_free(void *pool, void *ptr) {
     return (void)pool, (void)ptr, UMF_RESULT_ERROR_NOT_SUPPORTED;
 }
@@ -536,18 +523,7 @@ static umf_result_t jp_last_allocation_error(void *pool) {
 
 #endif // POOL_JEMALLOC_AVAILABLE
 
-static umf_memory_pool_ops_t jemalloc_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = jp_initialize,
-    .finalize = jp_finalize,
-    .malloc = jp_malloc,
-    .calloc = jp_calloc,
-    .realloc = jp_realloc,
-    .aligned_malloc = jp_aligned_malloc,
-    .malloc_usable_size = jp_usable_size,
-    .free = jp_free,
-    .get_last_allocation_error = jp_last_allocation_error,
-};
+static umf_memory_pool_ops_t jemalloc_ops = POOL_OPS_TABLE(jp, jp_last_allocation_error);
 
 POOL_OPS_DECLARE(jemalloc_ops, POOL_CAP_CHECKS_POINTERS, NULL) // its free checks ownership
 HETMEM_EXPORT umf_memory_pool_ops_t *umfJemallocPoolOps(void) { return &jemalloc_ops; }

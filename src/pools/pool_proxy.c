@@ -162,7 +162,7 @@ static void *proxy_realloc(void *pool, void *ptr, size_t size) {
     return NULL;
 }
 
-static size_t proxy_usable_size(void *pool, void *ptr) {
+static size_t proxy_malloc_usable_size(void *pool, void *ptr) {
     (void)pool, (void)ptr;
     return 0;
 }
@@ -192,18 +192,7 @@ static umf_result_t proxy_last_allocation_error(void *pool) {
     return proxy_last_error;
 }
 
-static umf_memory_pool_ops_t proxy_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = proxy_initialize,
-    .finalize = proxy_finalize,
-    .malloc = proxy_malloc,
-    .calloc = proxy_calloc,
-    .realloc = proxy_realloc,
-    .aligned_malloc = proxy_aligned_malloc,
-    .malloc_usable_size = proxy_usable_size,
-    .free = proxy_free,
-    .get_last_allocation_error = proxy_last_allocation_error,
-};
+static umf_memory_pool_ops_t proxy_ops = POOL_OPS_TABLE(proxy, proxy_last_allocation_error);
 
 POOL_OPS_DECLARE(proxy_ops, POOL_CAP_CHECKS_POINTERS, NULL) // its live table checks pointers
 HETMEM_EXPORT umf_memory_pool_ops_t *umfProxyPoolOps(void) { return &proxy_ops; }

@@ -48,12 +48,8 @@ umf_result_t coarse_params_create(size_t size, const char *path, const char *who
 umf_result_t coarse_params_set_protection(coarse_params_t *p, unsigned protection,
                                           const char *who) {
     int os_prot;
-    if (!p || !provider_protection_to_os(protection, &os_prot)) {
-        LOG_ERR("%s provider: %s", who, !p ? "NULL hParams" : "invalid protection");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    p->protection = protection;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(p, protection, protection, provider_protection_to_os(protection, &os_prot),
+               "%s provider: invalid protection 0x%x", who, protection);
 }
 
 void coarse_params_destroy(coarse_params_t *p, size_t size) {
@@ -235,12 +231,12 @@ umf_result_t coarse_op_free(void *provider, void *ptr, size_t size) {
     return UMF_RESULT_SUCCESS;
 }
 
-void coarse_op_native_error(void *provider, const char **ppMessage, int32_t *pError) {
+void coarse_op_get_last_native_error(void *provider, const char **ppMessage, int32_t *pError) {
     coarse_t *c = provider;
     provider_native_error_get(c->be->native_error(), ppMessage, pError);
 }
 
-umf_result_t coarse_op_page_size(void *provider, size_t size, size_t *pageSize) {
+umf_result_t coarse_op_get_recommended_page_size(void *provider, size_t size, size_t *pageSize) {
     (void)size;
     if (!pageSize)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -248,12 +244,12 @@ umf_result_t coarse_op_page_size(void *provider, size_t size, size_t *pageSize) 
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t coarse_op_min_page_size(void *provider, void *ptr, size_t *pageSize) {
+umf_result_t coarse_op_get_min_page_size(void *provider, void *ptr, size_t *pageSize) {
     (void)ptr;
-    return coarse_op_page_size(provider, 0, pageSize);
+    return coarse_op_get_recommended_page_size(provider, 0, pageSize);
 }
 
-const char *coarse_op_name(void *provider) {
+const char *coarse_op_get_name(void *provider) {
     return provider ? ((coarse_t *)provider)->be->umf_name : NULL;
 }
 
@@ -279,7 +275,7 @@ umf_result_t coarse_op_purge_force(void *provider, void *ptr, size_t size) {
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t coarse_op_split(void *provider, void *ptr, size_t totalSize, size_t firstSize) {
+umf_result_t coarse_op_allocation_split(void *provider, void *ptr, size_t totalSize, size_t firstSize) {
     coarse_t *c = provider;
     int e = range_alloc_split(c->ranges, (uintptr_t)ptr, totalSize, firstSize);
     if (e) {
@@ -293,7 +289,7 @@ umf_result_t coarse_op_split(void *provider, void *ptr, size_t totalSize, size_t
 
 // Ranges of two segments are never merged (range_alloc keeps regions
 // apart): their backing offsets need not be adjacent.
-umf_result_t coarse_op_merge(void *provider, void *lowPtr, void *highPtr, size_t totalSize) {
+umf_result_t coarse_op_allocation_merge(void *provider, void *lowPtr, void *highPtr, size_t totalSize) {
     coarse_t *c = provider;
     if (range_alloc_merge(c->ranges, (uintptr_t)lowPtr, (uintptr_t)highPtr, totalSize)) {
         LOG_ERR("%s provider: cannot merge %p and %p into %zu bytes", c->be->name, lowPtr,

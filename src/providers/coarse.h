@@ -125,29 +125,26 @@ umf_result_t coarse_native_error(coarse_t *c, int32_t code, int err, const char 
 void coarse_op_finalize(void *provider);
 umf_result_t coarse_op_alloc(void *provider, size_t size, size_t alignment, void **ptr);
 umf_result_t coarse_op_free(void *provider, void *ptr, size_t size);
-void coarse_op_native_error(void *provider, const char **ppMessage, int32_t *pError);
-umf_result_t coarse_op_page_size(void *provider, size_t size, size_t *pageSize);
-umf_result_t coarse_op_min_page_size(void *provider, void *ptr, size_t *pageSize);
-const char *coarse_op_name(void *provider);
+void coarse_op_get_last_native_error(void *provider, const char **ppMessage, int32_t *pError);
+umf_result_t coarse_op_get_recommended_page_size(void *provider, size_t size, size_t *pageSize);
+umf_result_t coarse_op_get_min_page_size(void *provider, void *ptr, size_t *pageSize);
+const char *coarse_op_get_name(void *provider);
 umf_result_t coarse_op_purge_force(void *provider, void *ptr, size_t size);
-umf_result_t coarse_op_split(void *provider, void *ptr, size_t totalSize, size_t firstSize);
-umf_result_t coarse_op_merge(void *provider, void *lowPtr, void *highPtr, size_t totalSize);
+umf_result_t coarse_op_allocation_split(void *provider, void *ptr, size_t totalSize, size_t firstSize);
+umf_result_t coarse_op_allocation_merge(void *provider, void *lowPtr, void *highPtr, size_t totalSize);
 
 /// The describe hook of provider_ipc_hooks_t for every coarse family.
 umf_result_t coarse_describe(void *provider, const void *ptr, size_t size,
                              provider_ipc_desc_t *out);
 
-/// The ops table of a coarse family, filled with the operations above;
-/// `initialize` is the family's own.
-#define COARSE_OPS(init)                                                                     \
-    {                                                                                        \
-        .version = UMF_VERSION_CURRENT, .initialize = (init), .finalize = coarse_op_finalize, \
-        .alloc = coarse_op_alloc, .free = coarse_op_free,                                    \
-        .get_last_native_error = coarse_op_native_error,                                     \
-        .get_recommended_page_size = coarse_op_page_size,                                    \
-        .get_min_page_size = coarse_op_min_page_size, .get_name = coarse_op_name,            \
-        .ext = {.purge_lazy = NULL, .purge_force = coarse_op_purge_force,                    \
-                .allocation_merge = coarse_op_merge, .allocation_split = coarse_op_split},   \
-    }
+/// A coarse family's ops table (`fam`_ops, with `fam`_initialize), its IPC
+/// hooks (provider_`fam`_ipc_hooks, opening handles of object kind `obj`)
+/// and the public getter `getter` of the table.
+#define COARSE_FAMILY(fam, obj, getter)                                                                    \
+    static umf_memory_provider_ops_t fam##_ops =                                                   \
+        PROVIDER_OPS(coarse_op, fam##_initialize, NULL);                                           \
+    const provider_ipc_hooks_t provider_##fam##_ipc_hooks = {                                      \
+        .ops = &fam##_ops, .opens = 1u << (obj), .describe = coarse_describe};                     \
+    HETMEM_EXPORT umf_memory_provider_ops_t *getter(void) { return &fam##_ops; }
 
 #endif // HETMEM_PROVIDERS_COARSE_H

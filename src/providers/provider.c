@@ -25,11 +25,6 @@ bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn) {
     return handle_ok(h, PROVIDER_TAG, "memory provider", fn);
 }
 
-// errno is the caller's: a successful call leaves it as it was (the
-// providers' system calls may set it on paths that end well).
-#define ERRNO_KEEP_BEGIN int saved_errno_ = errno
-#define ERRNO_KEEP_END(r) ((r) == UMF_RESULT_SUCCESS ? (void)(errno = saved_errno_) : (void)0)
-
 umf_result_t provider_note_result(umf_memory_provider_handle_t provider, umf_result_t r) {
     if (unlikely(r != UMF_RESULT_SUCCESS))
         last_failed = provider;
@@ -302,7 +297,7 @@ const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_
     static const provider_ipc_hooks_t *const families[] = {
         &provider_os_ipc_hooks, &provider_file_ipc_hooks, &provider_devdax_ipc_hooks};
     for (size_t i = 0; provider && i < sizeof families / sizeof *families; i++)
-        if (provider->ops.initialize == families[i]->initialize)
+        if (provider->ops.initialize == families[i]->ops->initialize)
             return families[i];
     return NULL;
 }

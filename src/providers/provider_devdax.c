@@ -172,12 +172,4 @@ err_destroy:
     return r;
 }
 
-static umf_memory_provider_ops_t devdax_ops = COARSE_OPS(devdax_initialize);
-
-HETMEM_EXPORT umf_memory_provider_ops_t *umfDevDaxMemoryProviderOps(void) { return &devdax_ops; }
-
-const provider_ipc_hooks_t provider_devdax_ipc_hooks = {
-    .initialize = devdax_initialize,
-    .opens = 1u << PROVIDER_OBJ_DEVDAX,
-    .describe = coarse_describe,
-};
+COARSE_FAMILY(devdax, PROVIDER_OBJ_DEVDAX, umfDevDaxMemoryProviderOps)

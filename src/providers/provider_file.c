@@ -69,12 +69,9 @@ HETMEM_EXPORT umf_result_t umfFileMemoryProviderParamsSetProtection(
 
 HETMEM_EXPORT umf_result_t umfFileMemoryProviderParamsSetVisibility(
     umf_file_memory_provider_params_handle_t hParams, umf_memory_visibility_t visibility) {
-    if (!hParams || (visibility != UMF_MEM_MAP_PRIVATE && visibility != UMF_MEM_MAP_SHARED)) {
-        LOG_ERR("file provider: %s", !hParams ? "NULL hParams" : "invalid visibility");
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->visibility = visibility;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, visibility, visibility,
+               visibility == UMF_MEM_MAP_PRIVATE || visibility == UMF_MEM_MAP_SHARED,
+               "file provider: invalid visibility %d", (int)visibility);
 }
 
 // ---- backend: growth and purge ---------------------------------------------
@@ -282,12 +279,4 @@ err_destroy:
     return r;
 }
 
-static umf_memory_provider_ops_t file_ops = COARSE_OPS(file_initialize);
-
-HETMEM_EXPORT umf_memory_provider_ops_t *umfFileMemoryProviderOps(void) { return &file_ops; }
-
-const provider_ipc_hooks_t provider_file_ipc_hooks = {
-    .initialize = file_initialize,
-    .opens = 1u << PROVIDER_OBJ_FILE,
-    .describe = coarse_describe,
-};
+COARSE_FAMILY(file, PROVIDER_OBJ_FILE, umfFileMemoryProviderOps)

@@ -134,6 +134,6 @@ static umf_result_t fixed_initialize(void *params, void **provider) {
     return UMF_RESULT_SUCCESS;
 }
 
-static umf_memory_provider_ops_t fixed_ops = COARSE_OPS(fixed_initialize);
+static umf_memory_provider_ops_t fixed_ops = PROVIDER_OPS(coarse_op, fixed_initialize, NULL);
 
 HETMEM_EXPORT umf_memory_provider_ops_t *umfFixedMemoryProviderOps(void) { return &fixed_ops; }

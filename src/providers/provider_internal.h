@@ -27,6 +27,12 @@ struct umf_memory_provider_t {
 /// True for a live provider handle; otherwise one log line naming `fn`.
 bool provider_handle_ok(umf_memory_provider_handle_t h, const char *fn);
 
+// The provider API's errno rule: errno is the caller's, a successful call
+// leaves it as it was (the providers' system calls may set it on paths that
+// end well). Used by provider.c and src/ipc/ipc_provider.c.
+#define ERRNO_KEEP_BEGIN int saved_errno_ = errno
+#define ERRNO_KEEP_END(r) ((r) == UMF_RESULT_SUCCESS ? (void)(errno = saved_errno_) : (void)0)
+
 /// Records `provider` as the calling thread's last failed provider when
 /// `r` is not success (umfGetLastFailedMemoryProvider), and returns r.
 umf_result_t provider_note_result(umf_memory_provider_handle_t provider, umf_result_t r);
@@ -58,11 +64,27 @@ umf_result_t provider_errno_to_result(int err);
 /// an invalid combination (0, unknown bits, or NONE with other bits).
 int provider_protection_to_os(unsigned protection, int *os_prot);
 
+/// The ops table of a provider whose operations are named P_finalize,
+/// P_alloc, P_free, P_get_last_native_error, P_get_recommended_page_size,
+/// P_get_min_page_size, P_get_name, P_purge_force, P_allocation_merge and
+/// P_allocation_split (`ipc` NULL: see below).
+#define PROVIDER_OPS(P, initialize_fn, purge_lazy_fn)                                             \
+    {                                                                                              \
+        .version = UMF_VERSION_CURRENT, .initialize = (initialize_fn), .finalize = P##_finalize,   \
+        .alloc = P##_alloc, .free = P##_free, .get_last_native_error = P##_get_last_native_error, \
+        .get_recommended_page_size = P##_get_recommended_page_size,                                \
+        .get_min_page_size = P##_get_min_page_size, .get_name = P##_get_name,                      \
+        .ext = {.purge_lazy = (purge_lazy_fn), .purge_force = P##_purge_force,                     \
+                .allocation_merge = P##_allocation_merge,                                          \
+                .allocation_split = P##_allocation_split},                                         \
+    }
+
 // ---- IPC: the backing hooks that the IPC layer (src/ipc) drives ----------
-// Our providers hold no IPC code: their ops tables leave `ipc` NULL, and the
-// public umfMemoryProvider*IPC* entry points (src/ipc/ipc_provider.c) ask
-// provider_ipc_hooks for the family's hooks. User providers keep their own
-// ops.ipc and are dispatched to them.
+// Our providers hold no IPC code: their ops tables leave `ipc` NULL, and
+// src/ipc/ipc_provider.c fills it at load with operations over the
+// family's hooks, so a copy of a public getter's table keeps IPC. The
+// public entry points also reach the hooks through provider_ipc_hooks when
+// a table of ours has no `ipc` (a library without src/ipc linked in).
 
 /// The object behind memory of our providers, as an IPC handle names it.
 typedef enum provider_object_t {
@@ -85,8 +107,9 @@ typedef struct provider_ipc_desc_t {
 
 /// One provider family's hooks.
 typedef struct provider_ipc_hooks_t {
-    /// The family's initialize: identifies its providers.
-    umf_result_t (*initialize)(void *params, void **provider);
+    /// The family's ops table (its initialize identifies its providers),
+    /// which the public getter returns; src/ipc fills its `ipc` at load.
+    umf_memory_provider_ops_t *ops;
     /// Mask of 1 << provider_object_t that the family's providers open.
     unsigned opens;
     /// Describes the object behind [ptr, ptr+size), which must lie in one

@@ -136,24 +136,30 @@ static unsigned interleave_first(provider_os_t *p, size_t len) {
     return (unsigned)((pos / p->part_size) % p->list_len);
 }
 
+// Binds with a mode that newer kernels have (`mode`, while *have); EINVAL
+// says the kernel lacks it: if it takes `old` over `old_nodes`, *have is
+// cleared and `old` is used from now on (the caller checks *have).
+static umf_result_t bind_newer(void *addr, size_t len, int mode, const nodeset_t *nodes,
+                               atomic_bool *have, int old, const nodeset_t *old_nodes) {
+    if (bind_error_injected())
+        return bind(addr, len, mode, nodes); // takes the test error
+    int err = os_mbind(addr, len, mode, nodes, OS_MBIND_STRICT);
+    if (err != EINVAL)
+        return err ? bind(addr, len, mode, nodes) /* records it */ : UMF_RESULT_SUCCESS;
+    umf_result_t r = bind(addr, len, old, old_nodes);
+    if (r == UMF_RESULT_SUCCESS && atomic_exchange(have, false))
+        LOG_WARN("NUMA policy %d unsupported by the kernel; using %d instead", mode, old);
+    return r;
+}
+
 // Page-wise INTERLEAVE: MPOL_WEIGHTED_INTERLEAVE when asked for
-// (hetmem_os_provider_params_set_weighted_interleave) and the kernel has it,
-// else MPOL_INTERLEAVE. The weights are the kernel's (sysfs), not ours.
+// (hetmem_os_provider_params_set_weighted_interleave) and the kernel has it
+// (6.9+), else MPOL_INTERLEAVE. The weights are the kernel's (sysfs), not ours.
 static umf_result_t bind_interleave(provider_os_t *p, void *addr, size_t len) {
     if (!atomic_load_explicit(&p->weighted, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
-    if (bind_error_injected())
-        return bind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes); // takes the test error
-    int err = os_mbind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes, OS_MBIND_STRICT);
-    if (err != EINVAL)
-        return err ? bind(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes) // records it
-                   : UMF_RESULT_SUCCESS;
-    // EINVAL: the kernel lacks MPOL_WEIGHTED_INTERLEAVE (before 6.9) - if it
-    // takes MPOL_INTERLEAVE over the same nodes, interleave plainly from now on.
-    umf_result_t r = bind(addr, len, OS_MPOL_INTERLEAVE, &p->nodes);
-    if (r == UMF_RESULT_SUCCESS && atomic_exchange(&p->weighted, false))
-        LOG_WARN("MPOL_WEIGHTED_INTERLEAVE unsupported; interleaving without weights");
-    return r;
+    return bind_newer(addr, len, OS_MPOL_WEIGHTED_INTERLEAVE, &p->nodes, &p->weighted,
+                      OS_MPOL_INTERLEAVE, &p->nodes);
 }
 
 // Applies the provider's NUMA mode to a fresh mapping (no page present).
@@ -177,18 +183,9 @@ static umf_result_t apply_policy(provider_os_t *p, void *addr, size_t len, unsig
     if (nodeset_count(&p->nodes) == 1 ||
         !atomic_load_explicit(&p->preferred_many, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_PREFERRED, &first_node);
-    if (bind_error_injected())
-        return bind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes); // takes the test error
-    int err = os_mbind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes, OS_MBIND_STRICT);
-    if (err != EINVAL)
-        return err ? bind(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes) // records it
-                   : UMF_RESULT_SUCCESS;
-    // EINVAL: the kernel lacks MPOL_PREFERRED_MANY (before 5.15) - if it
-    // takes MPOL_PREFERRED with the same node, prefer the first node from now on.
-    umf_result_t r = bind(addr, len, OS_MPOL_PREFERRED, &first_node);
-    if (r == UMF_RESULT_SUCCESS && atomic_exchange(&p->preferred_many, false))
-        LOG_INFO("MPOL_PREFERRED_MANY unsupported; preferring node %u", p->list[0]);
-    return r;
+    // Before 5.15 (no MPOL_PREFERRED_MANY): the first node is preferred.
+    return bind_newer(addr, len, OS_MPOL_PREFERRED_MANY, &p->nodes, &p->preferred_many,
+                      OS_MPOL_PREFERRED, &first_node);
 }
 
 // The shared path binds from inside provider_os_shared_alloc.
@@ -312,7 +309,7 @@ static umf_result_t init_parts(provider_os_t *p, const struct umf_os_memory_prov
     return UMF_RESULT_SUCCESS;
 }
 
-umf_result_t provider_os_initialize(void *params, void **provider) {
+static umf_result_t provider_os_initialize(void *params, void **provider) {
     if (!params || !provider) {
         LOG_ERR("NULL %s", !params ? "params" : "provider");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -564,27 +561,16 @@ static umf_result_t os_allocation_merge(void *provider, void *lowPtr, void *high
 
 // ---- the ops table ---------------------------------------------------------------------
 
-// IPC (provider_os_shared.c): handles of shared memory name the memfd
-// (taken from the exporter) or the shm file, an offset and a size; any OS
-// provider opens them, with its own protection.
-static umf_memory_provider_ops_t os_ops = {
-    .version = UMF_VERSION_CURRENT,
-    .initialize = provider_os_initialize,
-    .finalize = os_finalize,
-    .alloc = os_alloc,
-    .free = os_free,
-    .get_last_native_error = os_get_last_native_error,
-    .get_recommended_page_size = os_get_recommended_page_size,
-    .get_min_page_size = os_get_min_page_size,
-    .get_name = os_get_name,
-    .ext =
-        {
-            .purge_lazy = os_purge_lazy,
-            .purge_force = os_purge_force,
-            .allocation_merge = os_allocation_merge,
-            .allocation_split = os_allocation_split,
-        },
-    // .ipc: NULL; src/ipc drives the describe hook (provider_os_ipc_hooks)
+static umf_memory_provider_ops_t os_ops =
+    PROVIDER_OPS(os, provider_os_initialize, os_purge_lazy);
+
+// IPC handles of shared memory name the memfd (taken from the exporter) or
+// the shm file, an offset and a size; any OS provider opens them, with its
+// own protection.
+const provider_ipc_hooks_t provider_os_ipc_hooks = {
+    .ops = &os_ops,
+    .opens = 1u << PROVIDER_OBJ_MEMFD | 1u << PROVIDER_OBJ_SHM,
+    .describe = provider_os_describe,
 };
 
 HETMEM_EXPORT umf_memory_provider_ops_t *umfOsMemoryProviderOps(void) { return &os_ops; }

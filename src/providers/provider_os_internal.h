@@ -156,10 +156,11 @@ umf_result_t provider_os_shared_merge(provider_os_t *p, void *low, void *high, s
 umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
                                        provider_os_shared_ref_t *out);
 
-// ---- provider_os.c --------------------------------------------------------
+/// The describe hook of provider_os_ipc_hooks (provider_ipc_hooks_t).
+umf_result_t provider_os_describe(void *priv, const void *ptr, size_t size,
+                                  provider_ipc_desc_t *out);
 
-/// The ops table's initialize (names the family in provider_os_ipc_hooks).
-umf_result_t provider_os_initialize(void *params, void **provider);
+// ---- provider_os.c --------------------------------------------------------
 
 /// Records the calling thread's native error of the OS provider family and
 /// returns UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC.

@@ -43,35 +43,27 @@ umfOsMemoryProviderParamsCreate(umf_os_memory_provider_params_handle_t *hParams)
     return UMF_RESULT_SUCCESS;
 }
 
-// The three owned copies. Each setter builds its new copy first and frees
-// the old one only on success, so a refused value leaves the params as they
-// were (the old value stays in force).
-static void free_list(struct umf_os_memory_provider_params_t *p) {
-    meta_free(p->numa_list, (size_t)p->numa_list_len * sizeof *p->numa_list);
-    p->numa_list = NULL;
-    p->numa_list_len = 0;
-}
-
-// A meta copy of n elements of `size` bytes (NULL for none); (NULL, 0) is
-// "none", a pointer needs a length and a length a pointer, n <= NODESET_MAX.
-static umf_result_t copy_array(const void *src, unsigned n, size_t size, const char *what,
-                               void **out) {
+// The owned copies (two arrays and the name). Each setter builds its new
+// copy first and frees the old one only on success, so a refused value
+// leaves the params as they were. replace_array: *arr has *len elements of
+// `size` bytes; (NULL, 0) is "none", a pointer needs a length and a length
+// a pointer, n <= NODESET_MAX.
+static umf_result_t replace_array(void *arr, unsigned *len, size_t size, const void *src,
+                                  unsigned n, const char *what) {
     if (!src != !n || n > NODESET_MAX) {
         LOG_ERR("%s %p with length %u (at most %u)", what, src, n, NODESET_MAX);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    *out = NULL;
-    if (n && !(*out = meta_alloc((size_t)n * size)))
+    void *copy = NULL;
+    if (n && !(copy = meta_alloc((size_t)n * size)))
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     if (n)
-        memcpy(*out, src, (size_t)n * size);
+        memcpy(copy, src, (size_t)n * size);
+    void **old = arr;
+    meta_free(*old, (size_t)*len * size);
+    *old = copy;
+    *len = n;
     return UMF_RESULT_SUCCESS;
-}
-
-static void free_partitions(struct umf_os_memory_provider_params_t *p) {
-    meta_free(p->partitions, (size_t)p->partitions_len * sizeof *p->partitions);
-    p->partitions = NULL;
-    p->partitions_len = 0;
 }
 
 static void free_name(struct umf_os_memory_provider_params_t *p) {
@@ -85,8 +77,10 @@ HETMEM_EXPORT umf_result_t
 umfOsMemoryProviderParamsDestroy(umf_os_memory_provider_params_handle_t hParams) {
     if (!hParams)
         return UMF_RESULT_SUCCESS;
-    free_list(hParams);
-    free_partitions(hParams);
+    (void)replace_array(&hParams->numa_list, &hParams->numa_list_len, sizeof(unsigned), NULL, 0,
+                        "numa_list");
+    (void)replace_array(&hParams->partitions, &hParams->partitions_len,
+                        sizeof(umf_numa_split_partition_t), NULL, 0, "partitions");
     free_name(hParams);
     meta_free(hParams, sizeof *hParams);
     return UMF_RESULT_SUCCESS;
@@ -96,27 +90,18 @@ umfOsMemoryProviderParamsDestroy(umf_os_memory_provider_params_handle_t hParams)
 // fault on every access: guard regions, memory made accessible later).
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetProtection(
     umf_os_memory_provider_params_handle_t hParams, unsigned protection) {
-    CHECK_PARAMS(hParams);
     int os_prot;
-    if (!provider_protection_to_os(protection, &os_prot)) {
-        LOG_ERR("invalid protection flags 0x%x", protection);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->protection = protection;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, protection, protection, provider_protection_to_os(protection, &os_prot),
+               "invalid protection flags 0x%x", protection);
 }
 
 // SHARED maps a memfd (or the shm file of SetShmName): other processes can
 // map the same pages (IPC), and fork children share them.
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetVisibility(
     umf_os_memory_provider_params_handle_t hParams, umf_memory_visibility_t visibility) {
-    CHECK_PARAMS(hParams);
-    if (visibility != UMF_MEM_MAP_PRIVATE && visibility != UMF_MEM_MAP_SHARED) {
-        LOG_ERR("invalid visibility %d", (int)visibility);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->visibility = visibility;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, visibility, visibility,
+               visibility == UMF_MEM_MAP_PRIVATE || visibility == UMF_MEM_MAP_SHARED,
+               "invalid visibility %d", (int)visibility);
 }
 
 // The name may start with one '/' (shm_open(3) spelling); it is stored
@@ -147,36 +132,23 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetShmName(
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetNumaList(
     umf_os_memory_provider_params_handle_t hParams, unsigned *numa_list, unsigned numa_list_len) {
     CHECK_PARAMS(hParams);
-    unsigned *copy;
-    umf_result_t r = copy_array(numa_list, numa_list_len, sizeof *copy, "numa_list", (void **)&copy);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    free_list(hParams);
-    hParams->numa_list = copy;
-    hParams->numa_list_len = numa_list_len;
-    return UMF_RESULT_SUCCESS;
+    return replace_array(&hParams->numa_list, &hParams->numa_list_len, sizeof *numa_list,
+                         numa_list, numa_list_len, "numa_list");
 }
 
 // Whether the mode fits the node list is decided at creation (the list may
 // be set after the mode).
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetNumaMode(
     umf_os_memory_provider_params_handle_t hParams, umf_numa_mode_t numa_mode) {
-    CHECK_PARAMS(hParams);
-    if ((unsigned)numa_mode > (unsigned)UMF_NUMA_MODE_LOCAL) {
-        LOG_ERR("invalid NUMA mode %d", (int)numa_mode);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->numa_mode = numa_mode;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, numa_mode, numa_mode, (unsigned)numa_mode <= (unsigned)UMF_NUMA_MODE_LOCAL,
+               "invalid NUMA mode %d", (int)numa_mode);
 }
 
 // Any value: it is rounded up to the page (or huge page) size when the
 // provider is created, and used by UMF_NUMA_MODE_INTERLEAVE only.
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartSize(
     umf_os_memory_provider_params_handle_t hParams, size_t part_size) {
-    CHECK_PARAMS(hParams);
-    hParams->part_size = part_size;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, part_size, part_size);
 }
 
 // (NULL, 0) clears the partitions. Targets are node ids that must be in
@@ -195,15 +167,8 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartitions(
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;
         }
     }
-    umf_numa_split_partition_t *copy;
-    umf_result_t r =
-        copy_array(partitions, partitions_len, sizeof *copy, "partitions", (void **)&copy);
-    if (r != UMF_RESULT_SUCCESS)
-        return r;
-    free_partitions(hParams);
-    hParams->partitions = copy;
-    hParams->partitions_len = partitions_len;
-    return UMF_RESULT_SUCCESS;
+    return replace_array(&hParams->partitions, &hParams->partitions_len, sizeof *partitions,
+                         partitions, partitions_len, "partitions");
 }
 
 // hetmem extension (hetmem/provider_os_ext.h): UMF 0.11 has no huge page
@@ -211,13 +176,9 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartitions(
 HETMEM_EXPORT umf_result_t
 hetmem_os_provider_params_set_huge_pages(umf_os_memory_provider_params_handle_t hParams,
                                          size_t page_size) {
-    CHECK_PARAMS(hParams);
-    if (page_size != 0 && page_size != HUGE_2M && page_size != HUGE_1G) {
-        LOG_ERR("huge page size %zu is not 0, 2 MiB or 1 GiB", page_size);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    hParams->huge_page_size = page_size;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_SET(hParams, huge_page_size, page_size,
+               page_size == 0 || page_size == HUGE_2M || page_size == HUGE_1G,
+               "huge page size %zu is not 0, 2 MiB or 1 GiB", page_size);
 }
 
 // hetmem extension (hetmem/provider_os_ext.h): UMF 0.11 has no weighted
@@ -225,9 +186,7 @@ hetmem_os_provider_params_set_huge_pages(umf_os_memory_provider_params_handle_t 
 // and part size by provider_os_params_check.
 HETMEM_EXPORT umf_result_t hetmem_os_provider_params_set_weighted_interleave(
     umf_os_memory_provider_params_handle_t hParams, bool weighted) {
-    CHECK_PARAMS(hParams);
-    hParams->weighted_interleave = weighted;
-    return UMF_RESULT_SUCCESS;
+    PARAMS_STORE(hParams, weighted_interleave, weighted);
 }
 
 static bool in_list(const struct umf_os_memory_provider_params_t *p, unsigned node) {

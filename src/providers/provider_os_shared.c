@@ -382,8 +382,8 @@ umf_result_t provider_os_shared_lookup(void *priv, const void *ptr,
 // Shared visibility only: private memory has no object another process
 // could map. The range must lie in one extent (an allocation, or a part of
 // one that allocation_split made).
-static umf_result_t os_describe(void *priv, const void *ptr, size_t size,
-                                provider_ipc_desc_t *out) {
+umf_result_t provider_os_describe(void *priv, const void *ptr, size_t size,
+                                  provider_ipc_desc_t *out) {
     provider_os_t *p = priv;
     *out = (provider_ipc_desc_t){.kind = p->shm_name ? PROVIDER_OBJ_SHM : PROVIDER_OBJ_MEMFD,
                                  .fd = p->fd, .path = p->shm_name ? p->shm_name : "",
@@ -403,9 +403,3 @@ static umf_result_t os_describe(void *priv, const void *ptr, size_t size,
     out->off = ref.off;
     return UMF_RESULT_SUCCESS;
 }
-
-const provider_ipc_hooks_t provider_os_ipc_hooks = {
-    .initialize = provider_os_initialize,
-    .opens = 1u << PROVIDER_OBJ_MEMFD | 1u << PROVIDER_OBJ_SHM,
-    .describe = os_describe,
-};

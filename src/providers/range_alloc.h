@@ -90,9 +90,5 @@ int range_alloc_find(range_alloc_t *ra, uintptr_t addr, uintptr_t *start, size_t
 /// Fills *st with the allocator's counters.
 void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st);
 
-/// Checks every internal invariant (tree order, augmented sizes, no overlap,
-/// full coalescing, counters); returns true when consistent. For tests.
-bool range_alloc_check(range_alloc_t *ra);
-
 // ---------------------------------------------------------------------------
 #endif // HETMEM_PROVIDERS_RANGE_ALLOC_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Inside range_alloc (range_alloc.c: the trees and the public functions;
-// range_alloc_check.c: the consistency check for tests).
+// tests/unit/providers_coarse/range_alloc_check.c: the consistency check).
 #ifndef HETMEM_PROVIDERS_RANGE_ALLOC_PRIV_H
 #define HETMEM_PROVIDERS_RANGE_ALLOC_PRIV_H
 

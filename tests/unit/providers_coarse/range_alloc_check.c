@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// range_alloc_check (range_alloc.h): every invariant of the two trees and
-// the regions, walked in order. For tests.
+// range_alloc_check: every invariant of the two trees and the regions,
+// walked in order (test code: it reads range_alloc's internals).
 #include "providers/range_alloc_priv.h"
+
+bool range_alloc_check(range_alloc_t *ra);
 
 // ---- consistency check (tests) ---------------------------------------------
 
