@@ -19,7 +19,7 @@
 // check its result.
 #include <string.h>
 
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 
 // 8; 16..128 by 16; then 4 classes per power of two up to 64 KiB.
 const uint32_t heap_class_size[HEAP_NCLASSES] = {

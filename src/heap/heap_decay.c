@@ -5,7 +5,7 @@
 // spans idle that long are purged (purge_lazy, purge_force where lazy is
 // not supported). keep_all_memory turns both off.
 #include "base/log.h"
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "os/os.h"
 
 #define PURGE_MIN_BYTES ((size_t)64 << 10)

@@ -35,7 +35,7 @@
 // until it exits (the same bound as its empty-slab and block caches).
 #include <string.h>
 
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "os/os.h"
 
 static size_t span_bytes(const heap_span_t *s) { return (size_t)s->npages << HEAP_PAGE_SHIFT; }

@@ -18,7 +18,7 @@
 // synchronisation orders before any free of it. Writers set the slots of
 // pages their heap owns (under that heap's lock), so no two heaps ever
 // write one slot concurrently; leaf creation takes `pm_lock`.
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "os/os.h"
 
 #define PM_LEAF_ENTRIES ((size_t)1 << HEAP_PM_L2_BITS)

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "os/meta.h"
 #include "os/os.h"
 

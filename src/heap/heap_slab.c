@@ -21,7 +21,7 @@
 //
 // Every free checks the block's freed byte and remote bit first: either set
 // = the block is free already, and the free is refused with nothing
-// changed (heap_internal.h, heap_bin_t). Remote freers check before F1
+// changed (heap_priv.h, heap_bin_t). Remote freers check before F1
 // below; two remote frees of one block racing past that check meet at F3's
 // fetch_or (the loser finds the bit set and counts a `remote_void`, which
 // is collected like a bit, so remote_count stays exact); an owner free
@@ -45,7 +45,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "os/meta.h"
 #include "os/os.h"
 

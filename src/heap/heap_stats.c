@@ -3,7 +3,7 @@
 // merged from the per-thread counters, and the defragmentation hint.
 #include <string.h>
 
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 
 // ---- purge and statistics -------------------------------------------------------------
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "os/meta.h"
 
 // First size of a thread's slot array; it doubles when a heap id needs it.

@@ -14,7 +14,7 @@
 #include "base/util.h"
 #include "os/meta.h"
 #include "ipc/ipc_backing.h"
-#include "providers/provider_os_internal.h"
+#include "providers/provider_os.h"
 
 #define EXT_MIN_CAP 16
 

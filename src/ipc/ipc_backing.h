@@ -2,7 +2,7 @@
 // The provider part of IPC handles of our providers (OS shared, file,
 // devdax), the export table that keeps them alive, and the checks and the
 // mapping an opener makes. The providers only describe their memory
-// (provider_ipc_hooks_t, providers/provider_internal.h); everything else
+// (provider_ipc_hooks_t, providers/provider.h); everything else
 // is here. Design: docs/memspaces-ipc.md, "IPC".
 //
 // Liveness: every export (get_ipc_handle) takes a slot of the export table,
@@ -24,7 +24,7 @@
 #include <umf/memory_provider.h>
 
 #include "os/os.h"
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 
 #define IPC_PDATA_MAGIC 0x43504948u // "HIPC"
 #define IPC_PDATA_VERSION 2u        // 2: the path is variable-size

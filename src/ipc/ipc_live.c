@@ -13,7 +13,7 @@
 #include "os/meta.h"
 #include "base/lock.h"
 #include "ipc/ipc_backing.h"
-#include "providers/provider_os_internal.h"
+#include "providers/provider_os.h"
 
 static umf_result_t bad_handle(const char *why) {
     LOG_ERR("IPC handle refused: %s", why);

@@ -34,11 +34,11 @@
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "ipc/ipc_internal.h"
+#include "ipc/ipc_priv.h"
 #include "os/meta.h"
 #include "os/os.h"
-#include "pools/pool_internal.h"
-#include "providers/provider_internal.h"
+#include "pools/pool.h"
+#include "providers/provider.h"
 #include "ipc/ipc_backing.h"
 
 // One mapping of the cache.

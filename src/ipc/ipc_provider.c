@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "ipc/ipc_backing.h"
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 
 // One entry point: check the handle and the arguments, then call the
 // provider's op (USER: a user's, or ours from a getter's table, perhaps

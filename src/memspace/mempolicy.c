@@ -19,7 +19,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 #include "os/meta.h"
 
 static handle_graveyard_t mempolicy_graves = HANDLE_GRAVEYARD_INIT;

@@ -17,7 +17,7 @@
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 #include "memspace/memspace_nodes.h"
 
 typedef struct predefined_t {

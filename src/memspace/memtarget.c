@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 #include "os/meta.h"
 #include "topology/topo.h"
 

@@ -19,8 +19,8 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
-#include "pools/pool_internal.h"
-#include "providers/provider_internal.h"
+#include "pools/pool.h"
+#include "providers/provider.h"
 #include "tracker/tracker.h"
 
 // IPC liveness records: the counter and the IPC layer's hooks.
@@ -97,7 +97,7 @@ static bool owned_by(umf_memory_pool_handle_t pool, const void *ptr, const char 
     return false;
 }
 
-// ---- capabilities (pool_internal.h, pool_caps_t) --------------------------------------------
+// ---- capabilities (pool.h, pool_caps_t) --------------------------------------------
 
 // Written by load-time constructors only (POOL_OPS_DECLARE), before any
 // pool can be created: read without synchronization.

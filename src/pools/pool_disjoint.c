@@ -29,7 +29,7 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 
 #define DISJOINT_NAME_MAX 64
 

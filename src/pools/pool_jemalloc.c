@@ -28,8 +28,8 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
-#include "pools/pool_internal.h"
-#include "pools/pool_jemalloc_internal.h"
+#include "pools/pool.h"
+#include "pools/pool_jemalloc_priv.h"
 
 // ---- params (a hetmem extension; UMF 0.11 documents none) --------------------
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The jemalloc pool's live map (pool_jemalloc_internal.h says what it
+// The jemalloc pool's live map (pool_jemalloc_priv.h says what it
 // holds): which pool owns each page its extent hooks got from a provider,
 // and which 8-byte granules start a live block. The extent hooks add and
 // remove ranges; the pool operations read the owner and flip the bits
@@ -17,7 +17,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/os.h"
-#include "pools/pool_jemalloc_internal.h"
+#include "pools/pool_jemalloc_priv.h"
 
 #if POOL_JEMALLOC_AVAILABLE
 

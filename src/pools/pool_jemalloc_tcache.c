@@ -24,7 +24,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
-#include "pools/pool_jemalloc_internal.h"
+#include "pools/pool_jemalloc_priv.h"
 
 #if POOL_JEMALLOC_AVAILABLE
 

@@ -20,7 +20,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 
 typedef struct proxy_block_t {
     uintptr_t start; // EMPTY or GONE when the slot holds none

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "base/lock.h"
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 
 LOCK_STATIC(purger_ctl_lock, LOCK_RANK_POOL_PURGER_CTL); // serializes start/stop
 LOCK_STATIC(purger_lock, LOCK_RANK_POOL_PURGER);

@@ -13,7 +13,7 @@
 #include "base/util.h"
 #include "heap/heap.h"
 #include "os/meta.h"
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 
 /// Parameters: plain data owned by the caller, copied into the engine's
 /// configuration by initialize.

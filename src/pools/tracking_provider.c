@@ -12,8 +12,8 @@
 #include "base/util.h"
 #include "os/meta.h"
 #include "os/os.h"
-#include "pools/pool_internal.h"
-#include "providers/provider_internal.h"
+#include "pools/pool.h"
+#include "providers/provider.h"
 #include "topology/topo.h"
 #include "tracker/tracker.h"
 

@@ -26,7 +26,7 @@
 #include <umf/memory_provider.h>
 
 #include "base/lock.h"
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 #include "providers/range_alloc.h"
 
 typedef struct coarse_t coarse_t;

@@ -12,7 +12,7 @@
 #include "base/util.h"
 #include "os/meta.h"
 #include "os/os.h"
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 
 static __thread umf_memory_provider_handle_t last_failed;
 
@@ -291,7 +291,7 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderAllocationMerge(umf_memory_provider_
                                                hProvider->priv, lowPtr, highPtr, totalSize));
 }
 
-// ---- IPC backing hooks (provider_internal.h) --------------------------------
+// ---- IPC backing hooks (provider.h) --------------------------------
 
 const provider_ipc_hooks_t *provider_ipc_hooks(const struct umf_memory_provider_t *provider) {
     static const provider_ipc_hooks_t *const families[] = {

@@ -29,7 +29,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
-#include "providers/provider_os_internal.h"
+#include "providers/provider_os.h"
 #include "topology/topo.h"
 
 // The calling thread's last native error of this provider family

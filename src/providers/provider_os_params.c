@@ -11,7 +11,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
-#include "providers/provider_os_internal.h"
+#include "providers/provider_os.h"
 
 // The huge page sizes of x86-64 (and arm64 with 4 KiB base pages) that
 // hugetlbfs offers; MAP_HUGE_2MB / MAP_HUGE_1GB in src/os.

@@ -19,7 +19,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "os/meta.h"
-#include "providers/provider_os_internal.h"
+#include "providers/provider_os.h"
 
 #define EXT_MIN_CAP 16
 

@@ -6,7 +6,7 @@
 //
 // Every accessor first calls topo_init(); before discovery has succeeded it
 // answers "nothing" (0 nodes, NULL, -1, ENOENT) rather than failing hard.
-#include "topology/topo_internal.h"
+#include "topology/topo_priv.h"
 
 #include <errno.h>
 #include <pthread.h>

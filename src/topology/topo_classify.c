@@ -19,7 +19,7 @@
 // 6.12 would give: nodes with CPUs 4; CPU-less nodes from HMAT against the
 // reference DRAM node (mt_perf_to_adistance), or 22 for a dax kmem node
 // without figures, or 4.
-#include "topology/topo_internal.h"
+#include "topology/topo_priv.h"
 
 #include "base/log.h"
 

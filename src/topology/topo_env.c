@@ -22,7 +22,7 @@
 // base 0). Differences: a reversed range ("3-1") and an empty string are
 // errors (libnuma quietly takes "3-1" as "3" and "" as no node), and the
 // I/O-affinity names are not supported. docs/topology.md has the details.
-#include "topology/topo_internal.h"
+#include "topology/topo_priv.h"
 
 #include <ctype.h>
 #include <errno.h>

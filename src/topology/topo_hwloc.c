@@ -9,7 +9,7 @@
 // not its own CPUs, so the node's own CPUs come from sysfs (topo_sysfs.c).
 // hwloc may allocate: discovery must not run from inside malloc (topo.c has
 // the recursion guard).
-#include "topology/topo_internal.h"
+#include "topology/topo_priv.h"
 
 #include <errno.h>
 #include <hwloc.h>

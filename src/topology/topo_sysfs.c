@@ -6,7 +6,7 @@
 //   /sys/bus/dax/devices/daxX.Y/{target_node,driver}  dax devices bound to kmem
 //   /sys/devices/virtual/memory_tiering/memory_tierN/nodelist  kernel tiers
 // Every reader returns 0 or an errno value and never allocates.
-#include "topology/topo_internal.h"
+#include "topology/topo_priv.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -70,7 +70,7 @@
 
 #include "base/assert.h"
 #include "base/log.h"
-#include "tracker/tracker_internal.h"
+#include "tracker/tracker_priv.h"
 
 tracker_map_t tracker_map = {
     .root = {.word = TRACKER_ROOT_SHIFT / 4},

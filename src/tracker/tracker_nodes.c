@@ -11,7 +11,7 @@
 
 #include "base/log.h"
 #include "os/meta.h"
-#include "tracker/tracker_internal.h"
+#include "tracker/tracker_priv.h"
 
 #define TRACKER_BLOCK 4096 // meta_alloc's largest class: never unmapped
 
@@ -226,7 +226,7 @@ static void check_leaf(const tracker_leaf_t *l, void *arg) {
     ck->prev_end = s + sz;
 }
 
-// One node's own invariants and its children's placement (tracker_internal.h).
+// One node's own invariants and its children's placement (tracker_priv.h).
 static void check_node(const tracker_node_t *n, unsigned shift, uint64_t lo, uint64_t hi,
                        void *arg) {
     check_t *ck = arg;

@@ -28,7 +28,7 @@
 #include <umf/providers/provider_file_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
-#include "ipc/ipc_internal.h"
+#include "ipc/ipc_priv.h"
 
 #define LEN (3 * 4096 + 77)
 

@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 #include "hetmem_info.h"
 #include "topology/topo.h"
 

@@ -15,7 +15,7 @@
 #include <umf/memspace.h>
 
 #include "hetmem_info.h"
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 
 // The memspace's node ids in set form (predefined memspaces are in
 // ascending order and without repetition).

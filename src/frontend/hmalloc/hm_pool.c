@@ -16,7 +16,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/hmalloc/hm_internal.h"
+#include "frontend/hmalloc/hm_priv.h"
 #include "frontend/hmalloc/hm_policy.h"
 
 // The engine of the hmalloc pool, chosen here only: the heap engine behind

@@ -23,7 +23,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/hmalloc/hm_internal.h"
+#include "frontend/hmalloc/hm_priv.h"
 
 // The front end's one conversion table (STYLE.md 4). malloc(3), calloc(3),
 // realloc(3), aligned_alloc(3) and posix_memalign(3) have one error once

@@ -29,7 +29,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/hmalloc/hm_internal.h"
+#include "frontend/hmalloc/hm_priv.h"
 #include "frontend/hmalloc/hm_policy.h"
 #include "os/os.h"
 

@@ -7,7 +7,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 
 // ---- decorators (memkind(3), DECORATORS) ------------------------------------
 // Weak references: called when the program defines them. The kind is passed

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 
 static mk_env_t env;
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;

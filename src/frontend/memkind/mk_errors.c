@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 
 int mk_error_from_umf(umf_result_t r) {
     switch (r) {

@@ -7,7 +7,7 @@
 #include "base/handle.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 #include "os/meta.h"
 
 void mk_kind_mark_live(struct memkind *kind) {

@@ -12,11 +12,11 @@
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 #include "heap/heap.h"
 #include "os/meta.h"
 #include "os/os.h"
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 #include "topology/topo.h"
 
 // ---- heaps ----------------------------------------------------------------------

@@ -8,9 +8,9 @@
 #include <umf/pools/pool_scalable.h>
 
 #include "base/log.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 #include "heap/heap.h"
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 
 // The mark of a kind's pools (pool_guard_t.owner).
 static const char mk_owner[] = "memkind";

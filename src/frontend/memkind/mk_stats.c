@@ -10,10 +10,10 @@
 
 #include "base/log.h"
 #include "base/util.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 #include "heap/heap.h"
 #include "os/meta.h"
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 
 // ---- cached statistics -----------------------------------------------------------
 

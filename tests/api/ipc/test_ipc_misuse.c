@@ -138,7 +138,7 @@ static umf_result_t try_open(umf_ipc_handler_handle_t handler, void *h) {
 }
 
 // FNV-1a 32 of the first 12 bytes: the header check (the layout is
-// documented in src/ipc/ipc_internal.h: magic, version, header size,
+// documented in src/ipc/ipc_priv.h: magic, version, header size,
 // total size, header check).
 static uint32_t header_check(const unsigned char *h) {
     uint32_t x = 0x811c9dc5u;

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 
 // The smallest class that holds `size` (reference: a linear search).
 static unsigned ref_class(size_t size) {

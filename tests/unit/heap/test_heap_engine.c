@@ -22,7 +22,7 @@
 #include <umf/memory_pool.h>
 #include <umf/pools/pool_disjoint.h>
 
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "test_heap_util.h"
 
 typedef struct fx_t {

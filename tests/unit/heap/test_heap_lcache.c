@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "test_heap_util.h"
 
 static tp_t tp;

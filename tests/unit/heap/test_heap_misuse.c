@@ -25,7 +25,7 @@
 #include <umf/pools/pool_disjoint.h>
 #include <umf/pools/pool_scalable.h>
 
-#include "heap/heap_internal.h"
+#include "heap/heap_priv.h"
 #include "test_heap_util.h"
 
 #define MAX_SMALL ((size_t)32 << 10)

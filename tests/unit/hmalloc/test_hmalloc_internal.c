@@ -16,7 +16,7 @@
 
 #include <hmalloc.h>
 
-#include "frontend/hmalloc/hm_internal.h"
+#include "frontend/hmalloc/hm_priv.h"
 #include "frontend/hmalloc/hm_policy.h"
 
 static bool mapped(void *addr, size_t len) { return msync(addr, len, MS_ASYNC) == 0; }

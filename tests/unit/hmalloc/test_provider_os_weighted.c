@@ -19,7 +19,7 @@
 #include <umf/providers/provider_os_memory.h>
 
 #include "os/os.h"
-#include "providers/provider_os_internal.h"
+#include "providers/provider_os.h"
 
 typedef umf_os_memory_provider_params_handle_t params_t;
 

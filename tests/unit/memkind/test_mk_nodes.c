@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "fake_trees.h"
-#include "frontend/memkind/mk_internal.h"
+#include "frontend/memkind/mk_priv.h"
 #include "topology/topo.h"
 
 static char tree_dir[PATH_MAX];

@@ -17,7 +17,7 @@
 #include "fake_sysfs.h"
 #include "fake_trees.h"
 #include "hetmem_info.h"
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 #include "mini_json.h"
 #include "test_skip.h"
 

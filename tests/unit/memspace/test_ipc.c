@@ -30,8 +30,8 @@
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
-#include "pools/pool_internal.h"
-#include "ipc/ipc_internal.h"
+#include "pools/pool.h"
+#include "ipc/ipc_priv.h"
 #include "os/os.h"
 #include "ipc/ipc_backing.h"
 

@@ -21,10 +21,10 @@
 #include <umf/pools/pool_proxy.h>
 
 #include "base/util.h"
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 #include "os/os.h"
-#include "pools/pool_internal.h"
-#include "providers/provider_os_internal.h"
+#include "pools/pool.h"
+#include "providers/provider_os.h"
 #include "topology/topo.h"
 #include "test_skip.h"
 

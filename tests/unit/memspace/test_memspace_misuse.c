@@ -25,7 +25,7 @@
 #include <umf/mempolicy.h>
 #include <umf/memtarget.h>
 
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 
 #include "test_seed.h"
 

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "fake_trees.h"
-#include "frontend/memkind/mk_internal.h"
-#include "memspace/memspace_internal.h"
+#include "frontend/memkind/mk_priv.h"
+#include "memspace/memspace_priv.h"
 #include "memspace/memspace_nodes.h"
 #include "test_seed.h"
 #include "topology/topo.h"

@@ -20,7 +20,7 @@
 
 #include "fake_sysfs.h"
 #include "fake_trees.h"
-#include "memspace/memspace_internal.h"
+#include "memspace/memspace_priv.h"
 #include "test_skip.h"
 
 static char dir[512];

@@ -17,7 +17,7 @@
 #include <umf/pools/pool_proxy.h>
 #include <umf/providers/provider_os_memory.h>
 
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 #include "topology/topo.h"
 
 #define K64 ((size_t)64 << 10)

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pools/pool_internal.h"
+#include "pools/pool.h"
 
 static _Atomic int calls_a, calls_b;
 static void count_a(void *arg) { atomic_fetch_add((_Atomic int *)arg, 1); }

@@ -23,7 +23,7 @@
 
 #include "base/log.h"
 #include "os/os.h"
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 #include "coarse_probe.h"
 #include "providers/range_alloc.h"
 

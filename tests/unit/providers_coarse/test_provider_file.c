@@ -26,7 +26,7 @@
 #include <umf/providers/provider_fixed_memory.h>
 
 #include "os/os.h"
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 #include "coarse_probe.h"
 #include "providers/range_alloc.h"
 #include "test_seed.h"

@@ -24,7 +24,7 @@
 #include <umf/providers/provider_fixed_memory.h>
 #include <umf/providers/provider_os_memory.h>
 
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 
 #include "test_seed.h"
 

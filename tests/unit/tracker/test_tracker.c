@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "test_tracker.h"
-#include "tracker/tracker_internal.h"
+#include "tracker/tracker_priv.h"
 #include "test_seed.h"
 
 #define BASE ((uintptr_t)0x200000000000ull)

@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "test_tracker.h"
-#include "tracker/tracker_internal.h"
+#include "tracker/tracker_priv.h"
 #include "test_seed.h"
 
 // Each slot is 4 KiB. A stable slot holds one stable range in its first

@@ -31,7 +31,7 @@
 #include <umf/providers/provider_devdax_memory.h>
 #include <umf/providers/provider_file_memory.h>
 
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 #include "coarse_probe.h"
 #include "providers/range_alloc.h"
 #include "test_seed.h"

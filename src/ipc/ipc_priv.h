@@ -33,8 +33,8 @@
 // processes of one machine. The checksums catch truncation and corruption,
 // not forgery (a forger recomputes them): forgery is what the liveness
 // records and the providers' checks are for.
-#ifndef HETMEM_IPC_IPC_INTERNAL_H
-#define HETMEM_IPC_IPC_INTERNAL_H
+#ifndef HETMEM_IPC_IPC_PRIV_H
+#define HETMEM_IPC_IPC_PRIV_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -102,4 +102,4 @@ size_t ipc_open_cache_count(void);
 /// pool is not destroyed. Compares the pointer only: never reads *handler.
 bool ipc_handler_known(umf_ipc_handler_handle_t handler);
 
-#endif // HETMEM_IPC_IPC_INTERNAL_H
+#endif // HETMEM_IPC_IPC_PRIV_H

@@ -11,8 +11,8 @@
 //   foreign       a pointer the hmalloc pool did not hand out (the address
 //                 map knows no hmalloc range holding it): hfree logs and
 //                 ignores it
-#ifndef HETMEM_FRONTEND_HMALLOC_HM_INTERNAL_H
-#define HETMEM_FRONTEND_HMALLOC_HM_INTERNAL_H
+#ifndef HETMEM_FRONTEND_HMALLOC_HM_PRIV_H
+#define HETMEM_FRONTEND_HMALLOC_HM_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,4 +41,4 @@ int hm_errno_of(umf_result_t result);
 void hm_fail_next_mbind_for_testing(int err);
 #endif
 
-#endif // HETMEM_FRONTEND_HMALLOC_HM_INTERNAL_H
+#endif // HETMEM_FRONTEND_HMALLOC_HM_PRIV_H

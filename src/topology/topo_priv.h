@@ -7,8 +7,8 @@
 //   topo_env_*           MEMKIND_* overrides (parsed against the nodes found)
 //   topo_classify        class and tier of every node
 // After that the state is read-only until topo_reset_for_testing().
-#ifndef HETMEM_TOPOLOGY_TOPO_INTERNAL_H
-#define HETMEM_TOPOLOGY_TOPO_INTERNAL_H
+#ifndef HETMEM_TOPOLOGY_TOPO_PRIV_H
+#define HETMEM_TOPOLOGY_TOPO_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -118,4 +118,4 @@ void topo_classify(topo_state_t *st);
 bool topo_best_perf(const topo_state_t *st, unsigned target, topo_perf_t *perf,
                     unsigned *initiator);
 
-#endif // HETMEM_TOPOLOGY_TOPO_INTERNAL_H
+#endif // HETMEM_TOPOLOGY_TOPO_PRIV_H

@@ -11,8 +11,8 @@
 //             (a tcache hands out whatever it caches, whatever the arena).
 //   slot    - a thread's cached choice for one pool: arena + tcache, as the
 //             mallocx/dallocx flags. The fast path is one TLS compare.
-#ifndef HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
-#define HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
+#ifndef HETMEM_POOLS_POOL_JEMALLOC_PRIV_H
+#define HETMEM_POOLS_POOL_JEMALLOC_PRIV_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -234,4 +234,4 @@ static inline const pool_jemalloc_flags_t *pool_jemalloc_thread_flags(pool_jemal
 
 #endif // POOL_JEMALLOC_AVAILABLE
 
-#endif // HETMEM_POOLS_POOL_JEMALLOC_INTERNAL_H
+#endif // HETMEM_POOLS_POOL_JEMALLOC_PRIV_H

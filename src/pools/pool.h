@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Internal view of pool handles (pool.c, the tracking provider, the IPC
 // layer and the front ends that build on pools).
-#ifndef HETMEM_POOLS_POOL_INTERNAL_H
-#define HETMEM_POOLS_POOL_INTERNAL_H
+#ifndef HETMEM_POOLS_POOL_H
+#define HETMEM_POOLS_POOL_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -216,4 +216,4 @@ static inline struct heap_t *pool_engine_heap(umf_memory_pool_handle_t pool) {
     return pool_handle_ok(pool) && pool->engine ? pool->heap : NULL;
 }
 
-#endif // HETMEM_POOLS_POOL_INTERNAL_H
+#endif // HETMEM_POOLS_POOL_H

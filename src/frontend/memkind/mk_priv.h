@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The memkind front end's internal interface. Glossary and design:
 // docs/memkind.md ("Design": kind, heap, slot, rule, guard).
-#ifndef HETMEM_FRONTEND_MEMKIND_MK_INTERNAL_H
-#define HETMEM_FRONTEND_MEMKIND_MK_INTERNAL_H
+#ifndef HETMEM_FRONTEND_MEMKIND_MK_PRIV_H
+#define HETMEM_FRONTEND_MEMKIND_MK_PRIV_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -90,7 +90,7 @@ typedef struct mk_pool_stats_t {
 
 /// The pool of a heap over provider (which it owns from then on), of the
 /// MEMKIND_HEAP_MANAGER implementation, tagged with `kind`, with `guard`
-/// (limit, bound-node reserve, THP advice; pools/pool_internal.h).
+/// (limit, bound-node reserve, THP advice; pools/pool.h).
 umf_result_t mk_pool_create(const mk_pool_cfg_t *cfg, const struct pool_guard_t *guard,
                             umf_memory_provider_handle_t provider, struct memkind *kind,
                             umf_memory_pool_handle_t *out);
@@ -209,4 +209,4 @@ extern struct memkind_ops mk_created_ops;
 
 int mk_bg_threads_set(bool on); ///< the purging thread (mk_stats.c)
 
-#endif // HETMEM_FRONTEND_MEMKIND_MK_INTERNAL_H
+#endif // HETMEM_FRONTEND_MEMKIND_MK_PRIV_H

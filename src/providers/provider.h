@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Internal view of provider handles, shared by the provider glue
 // (provider.c), the pools layer and the providers themselves.
-#ifndef HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
-#define HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
+#ifndef HETMEM_PROVIDERS_PROVIDER_H
+#define HETMEM_PROVIDERS_PROVIDER_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -135,4 +135,4 @@ void provider_set_freed_hook(provider_freed_hook_t hook);
 bool provider_freed_hook_set(void);
 void provider_memory_freed(const void *owner, uintptr_t start, size_t len);
 
-#endif // HETMEM_PROVIDERS_PROVIDER_INTERNAL_H
+#endif // HETMEM_PROVIDERS_PROVIDER_H

@@ -13,8 +13,8 @@
 //               immutable, never freed before exit
 //   initiator   the NUMA node of the CPU that first asked for a predefined
 //               memspace: HMAT figures are read as seen from it
-#ifndef HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
-#define HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
+#ifndef HETMEM_MEMSPACE_MEMSPACE_PRIV_H
+#define HETMEM_MEMSPACE_MEMSPACE_PRIV_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -134,4 +134,4 @@ unsigned memspace_predefined_initiator(void);
 void memspace_predefined_reset_for_testing(void);
 #endif
 
-#endif // HETMEM_MEMSPACE_MEMSPACE_INTERNAL_H
+#endif // HETMEM_MEMSPACE_MEMSPACE_PRIV_H

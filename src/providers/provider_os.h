@@ -12,8 +12,8 @@
 //   extent   one entry of the shared map: [addr, addr+size) is mapped from
 //            the backing fd at file offset `off`. Allocations, and the parts
 //            allocation_split makes of them, are extents.
-#ifndef HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H
-#define HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H
+#ifndef HETMEM_PROVIDERS_PROVIDER_OS_H
+#define HETMEM_PROVIDERS_PROVIDER_OS_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -25,7 +25,7 @@
 #include "base/lock.h"
 #include "base/nodeset.h"
 #include "os/os.h"
-#include "providers/provider_internal.h"
+#include "providers/provider.h"
 
 /// Longest shm name accepted (without the leading '/'); the OS layer builds
 /// "/dev/shm/NAME" in a 256-byte buffer.
@@ -172,4 +172,4 @@ umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
 void provider_os_fail_next_bind_for_testing(int err);
 #endif
 
-#endif // HETMEM_PROVIDERS_PROVIDER_OS_INTERNAL_H
+#endif // HETMEM_PROVIDERS_PROVIDER_OS_H

@@ -29,8 +29,8 @@
 //
 // Lock order (outer first): registry_lock (heap_tls.c) > heap_t.lock >
 // pagemap lock > meta_alloc's locks. Provider calls happen under heap_t.lock.
-#ifndef HETMEM_HEAP_HEAP_INTERNAL_H
-#define HETMEM_HEAP_HEAP_INTERNAL_H
+#ifndef HETMEM_HEAP_HEAP_PRIV_H
+#define HETMEM_HEAP_HEAP_PRIV_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -525,4 +525,4 @@ void heap_pages_free_stamped(heap_t *h, heap_span_t *s, uint64_t stamp);
 /// Sets the calling thread's last allocation error.
 void heap_set_error(umf_result_t r);
 
-#endif // HETMEM_HEAP_HEAP_INTERNAL_H
+#endif // HETMEM_HEAP_HEAP_PRIV_H

@@ -18,8 +18,8 @@
 //            hold; they are reused only after a generation bump.
 //   gen      the generation counter; it changes exactly when limbo objects
 //            become reusable, and only then must readers start over.
-#ifndef HETMEM_TRACKER_TRACKER_INTERNAL_H
-#define HETMEM_TRACKER_TRACKER_INTERNAL_H
+#ifndef HETMEM_TRACKER_TRACKER_PRIV_H
+#define HETMEM_TRACKER_TRACKER_PRIV_H
 
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -164,4 +164,4 @@ bool tracker_debug_check(void);
 void tracker_debug_fail_allocs_after(long n);
 #endif
 
-#endif // HETMEM_TRACKER_TRACKER_INTERNAL_H
+#endif // HETMEM_TRACKER_TRACKER_PRIV_H
