@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The coarse core under the fixed, file and devdax providers: one range
-// allocator (range_alloc) over one or more segments of address space, and
-// every provider operation written once - alloc (with growth), free, split,
-// merge, purge_force, page sizes, native errors, finalize and the IPC
-// describe hook. A backend (coarse_backend_t) supplies only what differs:
-// how to grow, how to purge, its names and native error codes.
+// The coarse core under the fixed, file and devdax providers: every provider
+// operation once, over range_alloc and segments; a backend (coarse_backend_t)
+// supplies growth, purge, names and native error codes. Overview:
+// docs/providers-pools.md, "The coarse providers".
 //
 // Glossary
 //   segment  [base, base+reserved) of address space, of which the first

@@ -80,11 +80,9 @@ int provider_protection_to_os(unsigned protection, int *os_prot);
     }
 
 // ---- IPC: the backing hooks that the IPC layer (src/ipc) drives ----------
-// Our providers hold no IPC code: their ops tables leave `ipc` NULL, and
-// src/ipc/ipc_provider.c fills it at load with operations over the
-// family's hooks, so a copy of a public getter's table keeps IPC. The
-// public entry points also reach the hooks through provider_ipc_hooks when
-// a table of ours has no `ipc` (a library without src/ipc linked in).
+// Our ops tables leave `ipc` NULL; src/ipc fills it at load with operations
+// over the family's hooks, and its entry points reach them through
+// provider_ipc_hooks for a table of ours without `ipc` (docs/architecture.md).
 
 /// The object behind memory of our providers, as an IPC handle names it.
 typedef enum provider_object_t {

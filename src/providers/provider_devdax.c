@@ -25,12 +25,6 @@ struct umf_devdax_memory_provider_params_t {
     size_t size;
 };
 
-/// One provider: the core over one segment, the device mapping (device
-/// offset X is at base + X).
-typedef struct devdax_provider_t {
-    coarse_t core; // first
-} devdax_provider_t;
-
 static __thread provider_native_error_t devdax_error;
 static provider_native_error_t *native_error(void) { return &devdax_error; }
 
@@ -86,7 +80,7 @@ static int devdax_purge(coarse_t *c, void *ptr, size_t len, uint64_t off) {
 static const coarse_backend_t devdax_backend = {
     .name = "devdax",
     .umf_name = "DEVDAX",
-    .state_size = sizeof(devdax_provider_t),
+    .state_size = sizeof(coarse_t), // one segment: device offset X at base + X
     .owns_mappings = true,
     .alloc_failed = UMF_DEVDAX_RESULT_ERROR_ALLOC_FAILED,
     .purge_failed = UMF_DEVDAX_RESULT_ERROR_PURGE_FORCE_FAILED,

@@ -21,11 +21,6 @@ struct umf_fixed_memory_provider_params_t {
     size_t size;
 };
 
-/// One provider: the core over one segment, the caller's buffer.
-typedef struct fixed_provider_t {
-    coarse_t core; // first
-} fixed_provider_t;
-
 // The calling thread's last native error of this provider family.
 static __thread provider_native_error_t fixed_error;
 static provider_native_error_t *native_error(void) { return &fixed_error; }
@@ -100,7 +95,7 @@ static int fixed_purge(coarse_t *c, void *ptr, size_t len, uint64_t off) {
 static const coarse_backend_t fixed_backend = {
     .name = "fixed",
     .umf_name = "FIXED",
-    .state_size = sizeof(fixed_provider_t),
+    .state_size = sizeof(coarse_t), // one segment: the caller's buffer
     .owns_mappings = false, // the buffer is the caller's
     .alloc_failed = UMF_FIXED_RESULT_ERROR_PURGE_FORCE_FAILED, // never: a buffer does not grow
     .purge_failed = UMF_FIXED_RESULT_ERROR_PURGE_FORCE_FAILED,
@@ -120,17 +115,17 @@ static umf_result_t fixed_initialize(void *params, void **provider) {
     umf_result_t r = check_memory(in->ptr, in->size);
     if (r != UMF_RESULT_SUCCESS)
         return r;
-    fixed_provider_t *fp = meta_alloc(sizeof *fp);
-    if (!fp)
+    coarse_t *c = meta_alloc(sizeof *c);
+    if (!c)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
-    int e = coarse_init(&fp->core, &fixed_backend, os_page_size());
+    int e = coarse_init(c, &fixed_backend, os_page_size());
     if (e == 0)
-        e = coarse_seg_add(&fp->core, (uintptr_t)in->ptr, in->size, in->size, 0);
+        e = coarse_seg_add(c, (uintptr_t)in->ptr, in->size, in->size, 0);
     if (e) {
-        coarse_destroy(&fp->core);
+        coarse_destroy(c);
         return provider_errno_to_result(e);
     }
-    *provider = fp;
+    *provider = c;
     return UMF_RESULT_SUCCESS;
 }
 

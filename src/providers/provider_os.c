@@ -1,26 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The OS memory provider (umfOsMemoryProviderOps): page-granular memory
-// from the kernel through src/os, with UMF's protection, visibility and
-// NUMA modes. This file owns the ops table, initialize/finalize, the NUMA
-// modes (how an allocation's pages are bound to nodes) and the private
-// mappings; shared visibility (one fd per provider, offsets bookkept per
-// allocation) is provider_os_shared.c, the params builder
-// provider_os_params.c.
-//
-// NUMA modes, as the kernel sees them (every binding is one mbind call on
-// the fresh mapping, with MPOL_MF_STRICT):
-//   DEFAULT     no call: the thread's policy applies at fault time
-//   BIND        MPOL_BIND over the list
-//   INTERLEAVE  part_size 0: MPOL_INTERLEAVE over the list (page by page),
-//               or MPOL_WEIGHTED_INTERLEAVE with the hetmem extension
-//               (Linux 6.9+, else plain interleave);
-//               part_size > 0: parts of part_size bytes (rounded up to
-//               pages), each MPOL_BIND to one node, round-robin in list order
-//   PREFERRED   one node: MPOL_PREFERRED; several: MPOL_PREFERRED_MANY
-//               (Linux 5.15+, else the first node); none: MPOL_LOCAL
-//   SPLIT       partition i gets pages [P*W(i-1)/W, P*W(i)/W) of the P pages
-//               (W(i): sum of the first i weights), MPOL_BIND to its target
-//   LOCAL       MPOL_LOCAL
+// The OS memory provider (umfOsMemoryProviderOps): the ops table,
+// initialize/finalize, the NUMA modes and private mappings. Shared
+// visibility is provider_os_shared.c, the params builder
+// provider_os_params.c; the NUMA modes as the kernel sees them:
+// docs/providers-pools.md, "The OS provider".
 #include <errno.h>
 #include <string.h>
 
@@ -33,8 +16,10 @@
 #include "topology/topo.h"
 
 // The calling thread's last native error of this provider family
-// (umfMemoryProviderGetLastNativeError is per thread and lock-free).
-static __thread provider_native_error_t native_err;
+// (umfMemoryProviderGetLastNativeError is per thread and lock-free). Before
+// any error the record reads UMF_OS_RESULT_SUCCESS.
+static __thread provider_native_error_t native_err = {.code = UMF_OS_RESULT_SUCCESS,
+                                                       .msg = "success"};
 
 #ifdef HETMEM_TEST_HOOKS
 // Test support: the errno the calling thread's next binding fails with.
@@ -73,11 +58,11 @@ static umf_result_t bind(void *addr, size_t len, os_mpol_t mode, const nodeset_t
                                     "binding memory to NUMA nodes failed");
 }
 
-static umf_result_t bind_one(void *addr, size_t len, unsigned node) {
+static nodeset_t one_node(unsigned node) {
     nodeset_t s;
     nodeset_zero(&s);
     nodeset_set(&s, node);
-    return bind(addr, len, OS_MPOL_BIND, &s);
+    return s;
 }
 
 // The pieces of an allocation of `len` bytes that go to single nodes
@@ -118,7 +103,8 @@ static umf_result_t for_each_piece(const provider_os_t *p, size_t len, unsigned 
 }
 
 static umf_result_t bind_piece(void *ctx, size_t off, size_t len, unsigned node) {
-    return bind_one((char *)ctx + off, len, node);
+    nodeset_t s = one_node(node);
+    return bind((char *)ctx + off, len, OS_MPOL_BIND, &s);
 }
 
 static bool has_pieces(const provider_os_t *p) {
@@ -177,9 +163,7 @@ static umf_result_t apply_policy(provider_os_t *p, void *addr, size_t len, unsig
     }
     if (p->list_len == 0)
         return bind(addr, len, OS_MPOL_LOCAL, NULL);
-    nodeset_t first_node;
-    nodeset_zero(&first_node);
-    nodeset_set(&first_node, p->list[0]);
+    nodeset_t first_node = one_node(p->list[0]);
     if (nodeset_count(&p->nodes) == 1 ||
         !atomic_load_explicit(&p->preferred_many, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_PREFERRED, &first_node);
@@ -276,9 +260,7 @@ static umf_result_t check_nodes(const unsigned *list, unsigned len) {
         return provider_errno_to_result(err);
     umf_result_t r = UMF_RESULT_SUCCESS;
     for (unsigned i = 0; i < len && r == UMF_RESULT_SUCCESS; i++) {
-        nodeset_t s;
-        nodeset_zero(&s);
-        nodeset_set(&s, list[i]);
+        nodeset_t s = one_node(list[i]);
         if (os_mbind(probe, ps, OS_MPOL_BIND, &s, 0) != 0) {
             LOG_ERR("NUMA node %u is not usable", list[i]);
             r = UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -326,7 +308,7 @@ static umf_result_t provider_os_initialize(void *params, void **provider) {
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->fd = -1;
-    (void)provider_protection_to_os(in->protection, &p->prot); // checked above
+    (void)provider_protection_to_os(in->protection, &p->prot); // checked by the setter
     p->unit = in->huge_page_size ? in->huge_page_size : os_page_size();
     p->huge_flags = in->huge_page_size == 0                ? 0
                     : in->huge_page_size == ((size_t)2 << 20) ? OS_MAP_HUGE_2M
@@ -383,11 +365,11 @@ static void os_finalize(void *provider) {
 
 // ---- allocation ----------------------------------------------------------------
 
-static umf_result_t map_error(int err, const char *what) {
+umf_result_t provider_os_alloc_error(int err, const char *what) {
     LOG_ERR("%s: %s", what, LOG_STRERROR(err));
     umf_result_t r = provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err, what);
-    // Running out of memory (or of huge pages) is not provider-specific.
-    return err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY : r;
+    // Running out of memory (or of huge pages, or tmpfs space) is not provider-specific.
+    return err == ENOMEM || err == ENOSPC ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY : r;
 }
 
 // Lengths are whole units and alignments at least one unit, so that any part
@@ -420,7 +402,7 @@ static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void
     } else {
         int err = os_map_anon(NULL, len, align, p->prot, p->huge_flags, &addr);
         if (err)
-            return map_error(err, "mapping memory failed");
+            return provider_os_alloc_error(err, "mapping memory failed");
         r = apply_policy(p, addr, len, first);
         if (r != UMF_RESULT_SUCCESS) {
             (void)os_unmap(addr, len);
@@ -431,7 +413,7 @@ static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void
         // The OS layer guarantees it; a wrong address must never escape.
         LOG_ERR("mapping %p is not aligned to %zu", addr, align);
         if (p->shared)
-            (void)provider_os_shared_free(p, addr, len);
+            (void)provider_os_shared_drop(p, addr, len, true);
         else
             (void)os_unmap(addr, len);
         return provider_os_native_error(UMF_OS_RESULT_ERROR_ADDRESS_NOT_ALIGNED, 0,
@@ -457,7 +439,7 @@ static umf_result_t os_free(void *provider, void *ptr, size_t size) {
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (p->shared)
-        return provider_os_shared_free(p, ptr, len);
+        return provider_os_shared_drop(p, ptr, len, true);
     int err = os_unmap(ptr, len);
     if (err)
         return provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, err,
@@ -465,19 +447,9 @@ static umf_result_t os_free(void *provider, void *ptr, size_t size) {
     return UMF_RESULT_SUCCESS;
 }
 
-// Per thread and lock-free, as UMF requires. Before any error the record
-// reads UMF_OS_RESULT_SUCCESS.
 static void os_get_last_native_error(void *provider, const char **ppMessage, int32_t *pError) {
     (void)provider;
-    if (!ppMessage || !pError)
-        return;
-    if (native_err.code == 0) {
-        *pError = UMF_OS_RESULT_SUCCESS;
-        *ppMessage = "success";
-        return;
-    }
-    *pError = native_err.code;
-    *ppMessage = native_err.msg;
+    provider_native_error_get(&native_err, ppMessage, pError);
 }
 
 // Both page sizes are the unit: the base page, or the huge page size when
@@ -514,7 +486,7 @@ static umf_result_t purge(provider_os_t *p, void *ptr, size_t size, os_advice_t 
         return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
     }
     if (p->shared)
-        return provider_os_shared_purge(p, ptr, len);
+        return provider_os_shared_drop(p, ptr, len, false);
     int err = os_madvise(ptr, len, adv);
     if (err)
         return provider_os_native_error(code, err, what);

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Internal view of the OS memory provider, shared by its three files
-// (provider_os_params.c: the params builder; provider_os.c: the ops and
-// the NUMA modes; provider_os_shared.c: the backing fd of shared visibility
-// and its address -> file offset map, which the IPC layer reads through the
-// provider's describe hook).
+// (docs/providers-pools.md, "The OS provider").
 //
 // Glossary
 //   unit     the provider's page: os_page_size(), or the huge page size when
@@ -123,7 +120,7 @@ umf_result_t provider_os_params_check(const struct umf_os_memory_provider_params
 umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name);
 
 /// Closes the fd, unlinks the shm file (IPC peers keep what they mapped),
-/// frees the extent map.
+/// frees the extent map; p is freed next.
 void provider_os_shared_fini(provider_os_t *p);
 
 /// Allocates `len` bytes (multiple of unit) aligned to `align` (a power of
@@ -134,13 +131,11 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
                                       umf_result_t (*bind)(void *ctx, void *addr, size_t len),
                                       void *ctx, void **out);
 
-/// Unmaps [addr, addr+len), punches the file range behind it and drops it
-/// from the extent map (any part of one or more extents).
-umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len);
-
-/// Punches the file range behind [addr, addr+len) so that it reads back
-/// zeros. INVALID_ARGUMENT when part of the range is not the provider's.
-umf_result_t provider_os_shared_purge(provider_os_t *p, void *addr, size_t len);
+/// release: unmaps [addr, addr+len) (any part of one or more extents),
+/// punches the file range behind it and drops it from the extent map.
+/// Else (purge) only punches it, so that it reads back zeros.
+/// INVALID_ARGUMENT when part of the range is not the provider's.
+umf_result_t provider_os_shared_drop(provider_os_t *p, void *addr, size_t len, bool release);
 
 /// The extent at addr becomes two, the first of `first` bytes.
 umf_result_t provider_os_shared_split(provider_os_t *p, void *addr, size_t total, size_t first);
@@ -165,6 +160,11 @@ umf_result_t provider_os_describe(void *priv, const void *ptr, size_t size,
 /// Records the calling thread's native error of the OS provider family and
 /// returns UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC.
 umf_result_t provider_os_native_error(int32_t code, int err, const char *what);
+
+/// A failed mapping or file operation of an allocation: logs, records
+/// ALLOC_FAILED and returns OUT_OF_HOST_MEMORY for ENOMEM or ENOSPC (not
+/// provider-specific), else MEMORY_PROVIDER_SPECIFIC.
+umf_result_t provider_os_alloc_error(int err, const char *what);
 
 #ifdef HETMEM_TEST_HOOKS
 /// Test support: the calling thread's next NUMA binding fails with `err`

@@ -157,11 +157,7 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartitions(
     umf_os_memory_provider_params_handle_t hParams, umf_numa_split_partition_t *partitions,
     unsigned partitions_len) {
     CHECK_PARAMS(hParams);
-    if (!partitions != !partitions_len) {
-        LOG_ERR("partitions %p with length %u", (void *)partitions, partitions_len);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    for (unsigned i = 0; i < partitions_len; i++) {
+    for (unsigned i = 0; partitions && i < partitions_len; i++) {
         if (partitions[i].weight == 0) {
             LOG_ERR("partition %u has weight 0", i);
             return UMF_RESULT_ERROR_INVALID_ARGUMENT;
@@ -196,19 +192,11 @@ static bool in_list(const struct umf_os_memory_provider_params_t *p, unsigned no
     return false;
 }
 
-// The rules of UMF's provider_os_memory.h: DEFAULT and LOCAL take no node
+// Protection and visibility need no check here: their setters refuse bad
+// values. The rules of UMF's provider_os_memory.h: DEFAULT and LOCAL take no node
 // list, BIND, INTERLEAVE and SPLIT need one, PREFERRED may have one (none:
 // the local node). Partitions belong to SPLIT and name nodes of the list.
 umf_result_t provider_os_params_check(const struct umf_os_memory_provider_params_t *p) {
-    int os_prot;
-    if (!provider_protection_to_os(p->protection, &os_prot)) {
-        LOG_ERR("invalid protection flags 0x%x", p->protection);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
-    if (p->visibility != UMF_MEM_MAP_PRIVATE && p->visibility != UMF_MEM_MAP_SHARED) {
-        LOG_ERR("invalid visibility %d", (int)p->visibility);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-    }
     bool has_list = p->numa_list_len > 0;
     switch (p->numa_mode) {
     case UMF_NUMA_MODE_DEFAULT:

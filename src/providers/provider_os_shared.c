@@ -1,17 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Shared visibility of the OS memory provider: one backing fd per provider
-// (a memfd, or /dev/shm/NAME created with mode 0600), allocations carved at
-// increasing file offsets, and the extent map that remembers the file
-// offset of every allocation (and of the parts allocation_split makes), so
-// that the IPC layer can describe memory as (fd or name, offset, size).
-// At the end: the describe hook through which src/ipc makes handles.
-//
-// The extent map is a sorted array of disjoint extents in meta memory,
-// guarded by the provider's mutex; lookups are binary searches. The same
-// mutex serializes shared allocations from offset to file growth: growing
-// the file commits pages, and they must not be committed before the range
-// is bound (see alloc below). Offsets are never reused: a freed range is a
-// hole punched in the file, which frees its memory.
+// Shared visibility of the OS memory provider: the backing fd, its extent
+// map (addr -> file offset) and the IPC describe hook. The design:
+// docs/providers-pools.md, "The OS provider".
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -34,13 +24,8 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
         err = os_shm_unlink(shm_name);
         if (err && err != ENOENT)
             LOG_WARN("cannot unlink a stale /dev/shm/%s: %s", shm_name, LOG_STRERROR(err));
-        err = os_shm_open(shm_name, true, true, &fd);
-        if (err) {
-            LOG_ERR("cannot create /dev/shm/%s: %s", shm_name, LOG_STRERROR(err));
-            return err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                                 : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
-                                                            "creating the shm file failed");
-        }
+        if ((err = os_shm_open(shm_name, true, true, &fd)) != 0)
+            return provider_os_alloc_error(err, "creating the shm file failed");
         p->shm_name = meta_strdup(shm_name);
         if (!p->shm_name) {
             (void)os_file_close(fd);
@@ -48,13 +33,8 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
             return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
         }
     } else {
-        err = os_memfd_create("hetmem_os_provider", p->huge_flags, &fd);
-        if (err) {
-            LOG_ERR("memfd_create failed: %s", LOG_STRERROR(err));
-            return err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                                 : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
-                                                            "creating the memfd failed");
-        }
+        if ((err = os_memfd_create("hetmem_os_provider", p->huge_flags, &fd)) != 0)
+            return provider_os_alloc_error(err, "creating the memfd failed");
     }
     p->fd = fd;
     lock_init(&p->lock, LOCK_RANK_PROVIDER, "os provider shared");
@@ -63,19 +43,14 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
 
 void provider_os_shared_fini(provider_os_t *p) {
     provider_memory_freed(p, 0, SIZE_MAX); // handles of this provider are stale from now
-    if (p->fd >= 0)
-        (void)os_file_close(p->fd);
-    p->fd = -1;
+    (void)os_file_close(p->fd);
     if (p->shm_name) {
         // Processes that opened the file keep their mappings and fds.
         (void)os_shm_unlink(p->shm_name);
         meta_free(p->shm_name, strlen(p->shm_name) + 1);
-        p->shm_name = NULL;
     }
     meta_free(p->ext, p->ext_cap * sizeof *p->ext);
-    p->ext = NULL;
-    p->ext_len = p->ext_cap = 0;
-    lock_fini(&p->lock);
+    lock_fini(&p->lock); // the caller frees p next
 }
 
 // ---- the extent map (all callers hold p->lock) ---------------------------------
@@ -156,11 +131,6 @@ static int punch(const provider_os_t *p, size_t i, uintptr_t a, uintptr_t b) {
 
 // ---- operations -------------------------------------------------------------------
 
-// Grows the file to cover a new extent, sparsely (ftruncate): pages are
-// committed on first touch, where the binding applies, as for private
-// mappings, and holes punched by free/purge stay holes.
-static int grow(provider_os_t *p, uint64_t end) { return os_file_truncate(p->fd, end); }
-
 // Steps, all under the lock: take the next file offset, map the file there
 // (over an aligned reservation when align > page), bind, grow the file,
 // record the extent. On failure everything is undone and the offset range
@@ -187,20 +157,13 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
     if (align > os_page_size()) {
         err = os_map_anon(NULL, len, align, OS_PROT_NONE, OS_MAP_NORESERVE, &resv);
         if (err) {
-            r = err == ENOMEM ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                              : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
-                                                         "reserving address space failed");
+            r = provider_os_alloc_error(err, "reserving address space failed");
             goto out_unlock;
         }
     }
     err = os_map_fd(resv, len, p->prot, OS_MAP_SHARED, p->fd, off, &addr);
     if (err) {
-        LOG_ERR("mapping %zu bytes of the fd at offset %llu failed: %s", len,
-                (unsigned long long)off, LOG_STRERROR(err));
-        r = provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
-                                     "mapping shared memory failed");
-        if (err == ENOMEM)
-            r = UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY; // e.g. no huge pages to reserve
+        r = provider_os_alloc_error(err, "mapping shared memory failed"); // ENOMEM: no huge pages
         if (resv)
             (void)os_unmap(resv, len);
         goto out_unlock;
@@ -210,14 +173,10 @@ umf_result_t provider_os_shared_alloc(provider_os_t *p, size_t len, size_t align
     r = bind(ctx, addr, len);
     if (r != UMF_RESULT_SUCCESS)
         goto out_unmap;
-    err = grow(p, off + len);
-    if (err) {
-        LOG_ERR("growing the backing file to %llu bytes failed: %s",
-                (unsigned long long)(off + len), LOG_STRERROR(err));
-        r = err == ENOMEM || err == ENOSPC
-                ? UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY
-                : provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
-                                           "growing the shared memory file failed");
+    // Sparse growth (ftruncate): pages are committed on first touch, where
+    // the binding applies, and holes punched by free/purge stay holes.
+    if ((err = os_file_truncate(p->fd, off + len)) != 0) {
+        r = provider_os_alloc_error(err, "growing the shared memory file failed");
         goto out_unmap;
     }
     ext_insert(p, ext_find(p, (uintptr_t)addr),
@@ -263,12 +222,12 @@ static void ext_cut(provider_os_t *p, size_t i, uintptr_t a, uintptr_t b) {
     }
 }
 
-// Free (`release`) or purge any range made of whole extents or parts of
+// Free (`release`) or purge (punch) any range made of whole extents or parts of
 // them (a pool may give back part of an allocation without splitting it
 // first). Checked before anything changes, so a bad free (twice, or memory
 // not ours) is refused. A free unmaps, then punches the file: a failed
 // punch only leaves the pages in the file until the provider is destroyed.
-static umf_result_t drop(provider_os_t *p, void *addr, size_t len, bool release) {
+umf_result_t provider_os_shared_drop(provider_os_t *p, void *addr, size_t len, bool release) {
     uintptr_t a = (uintptr_t)addr, b = a + len;
     size_t i;
     int err;
@@ -298,14 +257,6 @@ static umf_result_t drop(provider_os_t *p, void *addr, size_t len, bool release)
     }
     lock_release(&p->lock);
     return r;
-}
-
-umf_result_t provider_os_shared_free(provider_os_t *p, void *addr, size_t len) {
-    return drop(p, addr, len, true);
-}
-
-umf_result_t provider_os_shared_purge(provider_os_t *p, void *addr, size_t len) {
-    return drop(p, addr, len, false);
 }
 
 // total and first are whole units (checked by the caller); the extent must

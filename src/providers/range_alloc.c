@@ -503,18 +503,3 @@ int range_alloc_find(range_alloc_t *ra, uintptr_t addr, uintptr_t *start, size_t
     lock_release(&ra->lock);
     return r;
 }
-
-void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st) {
-    if (!ra || !st)
-        return;
-    lock_acquire(&ra->lock);
-    st->total = ra->total;
-    st->allocated = ra->allocated;
-    st->free = ra->total - ra->allocated;
-    st->free_ranges = ra->nfree;
-    st->used_ranges = ra->nused;
-    st->largest_free = ra->free_root ? ra->free_root->max : 0;
-    st->regions = ra->nregions;
-    lock_release(&ra->lock);
-}
-

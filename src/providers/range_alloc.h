@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
-// range_alloc: the coarse allocator of address ranges behind the fixed,
-// file and devdax providers (and any later provider that carves a big
-// region into allocations). It hands out [addr, addr+size) ranges of one or
-// more regions, frees them with coalescing, and splits and merges allocated
-// ranges (umfMemoryProviderAllocationSplit/Merge).
+// range_alloc: the allocator of address ranges under the coarse core
+// (coarse.h). It hands out [addr, addr+size) ranges of one or more regions,
+// frees them with coalescing, and splits and merges allocated ranges
+// (umfMemoryProviderAllocationSplit/Merge).
 //
 // Glossary
 //   region  an address range given to the allocator (range_alloc_create,
@@ -29,17 +28,6 @@
 #include <stdint.h>
 
 typedef struct range_alloc_t range_alloc_t;
-
-/// Counters of one allocator (taken under its lock, so consistent).
-typedef struct range_alloc_stats_t {
-    size_t total;         // bytes in all regions
-    size_t allocated;     // bytes in allocated ranges
-    size_t free;          // bytes in free ranges (total - allocated)
-    size_t free_ranges;   // number of free ranges
-    size_t used_ranges;   // number of allocated ranges
-    size_t largest_free;  // size of the largest free range (0 if none)
-    size_t regions;       // number of regions
-} range_alloc_stats_t;
 
 /// Creates an allocator whose first region is [base, base+size). size may
 /// be 0 (no region yet: add one with range_alloc_add_region). EINVAL when
@@ -87,8 +75,4 @@ int range_alloc_merge(range_alloc_t *ra, uintptr_t low, uintptr_t high, size_t t
 /// Returns 0 and its start and size (either output may be NULL), or ENOENT.
 int range_alloc_find(range_alloc_t *ra, uintptr_t addr, uintptr_t *start, size_t *size);
 
-/// Fills *st with the allocator's counters.
-void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st);
-
-// ---------------------------------------------------------------------------
 #endif // HETMEM_PROVIDERS_RANGE_ALLOC_H

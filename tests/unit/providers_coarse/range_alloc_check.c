@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // range_alloc_check: every invariant of the two trees and the regions,
-// walked in order (test code: it reads range_alloc's internals).
-#include "providers/range_alloc_priv.h"
+// walked in order, and the counters (test code: it reads range_alloc's
+// internals).
+#include "range_alloc_check.h"
 
-bool range_alloc_check(range_alloc_t *ra);
+#include "providers/range_alloc_priv.h"
 
 // ---- consistency check (tests) ---------------------------------------------
 
@@ -84,3 +85,18 @@ bool range_alloc_check(range_alloc_t *ra) {
     lock_release(&ra->lock);
     return ok;
 }
+
+void range_alloc_stats(range_alloc_t *ra, range_alloc_stats_t *st) {
+    if (!ra || !st)
+        return;
+    lock_acquire(&ra->lock);
+    st->total = ra->total;
+    st->allocated = ra->allocated;
+    st->free = ra->total - ra->allocated;
+    st->free_ranges = ra->nfree;
+    st->used_ranges = ra->nused;
+    st->largest_free = ra->free_root ? ra->free_root->max : 0;
+    st->regions = ra->nregions;
+    lock_release(&ra->lock);
+}
+

@@ -28,6 +28,7 @@
 #include "os/os.h"
 #include "providers/provider.h"
 #include "coarse_probe.h"
+#include "range_alloc_check.h"
 #include "providers/range_alloc.h"
 #include "test_seed.h"
 

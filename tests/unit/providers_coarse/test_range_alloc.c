@@ -17,11 +17,8 @@
 #include <string.h>
 
 #include "providers/range_alloc.h"
+#include "range_alloc_check.h"
 #include "test_seed.h"
-
-/// Checks every internal invariant (tree order, augmented sizes, no overlap,
-/// full coalescing, counters); true when consistent (range_alloc_check.c).
-bool range_alloc_check(range_alloc_t *ra);
 
 // An address range nothing is mapped at (the allocator never dereferences).
 #define FAKE_BASE ((uintptr_t)0x7e0000000000ull)
