@@ -24,8 +24,11 @@ umf_result_t provider_os_shared_init(provider_os_t *p, const char *shm_name) {
         err = os_shm_unlink(shm_name);
         if (err && err != ENOENT)
             LOG_WARN("cannot unlink a stale /dev/shm/%s: %s", shm_name, LOG_STRERROR(err));
-        if ((err = os_shm_open(shm_name, true, true, &fd)) != 0)
-            return provider_os_alloc_error(err, "creating the shm file failed");
+        if ((err = os_shm_open(shm_name, true, true, &fd)) != 0) {
+            LOG_ERR("creating /dev/shm/%s failed: %s", shm_name, LOG_STRERROR(err));
+            return provider_os_native_error(UMF_OS_RESULT_ERROR_ALLOC_FAILED, err,
+                                            "creating the shm file failed");
+        }
         p->shm_name = meta_strdup(shm_name);
         if (!p->shm_name) {
             (void)os_file_close(fd);
