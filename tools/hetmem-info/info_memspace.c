@@ -15,7 +15,9 @@
 #include <umf/memspace.h>
 
 #include "hetmem_info.h"
-#include "memspace/memspace_priv.h"
+#include "base/nodeset.h"
+#include "memspace/memspace_predefined.h"
+#include "topology/topo.h"
 
 // The memspace's node ids in set form (predefined memspaces are in
 // ascending order and without repetition).
