@@ -7,8 +7,8 @@
 # that holds only
 #   <folder>/          the layer's own folder, every header in it;
 #   <lower>/<name>.h   the cross-layer headers of the layers below it
-#                      (symlinks; <name>_priv.h and <name>_internal.h are
-#                      private to their folder and are not linked);
+#                      (symlinks; <name>_priv.h is private to its
+#                      folder and is not linked);
 #   what an exception of hetmem_layers() grants it (known debts, by name).
 # and include/. So `#include "pools/pool.h"` in src/heap, or of another
 # folder's private header anywhere, fails to compile. Unit tests are white
@@ -44,11 +44,10 @@ function(hetmem_layers)
   set_property(GLOBAL PROPERTY HETMEM_LAYERS ${L_CORE} ${L_TOP} ${L_PROGRAMS})
 endfunction()
 
-# Private to its folder: <name>_priv.h, and <name>_internal.h until
-# scripts/rename_private_headers.sh has run.
+# Private to its folder: <name>_priv.h.
 function(hetmem_header_is_private header out)
   get_filename_component(n ${header} NAME)
-  if(n MATCHES "_(priv|internal)\\.h$")
+  if(n MATCHES "_priv\\.h$")
     set(${out} TRUE PARENT_SCOPE)
   else()
     set(${out} FALSE PARENT_SCOPE)

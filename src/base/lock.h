@@ -10,7 +10,7 @@
 // runs its constructors before the front-end libraries that need it), so
 // no hetmem subsystem registers a handler before it. Prepare handlers run
 // in reverse order of registration, the others in order: a subsystem's own
-// child handler (state resets: ipc, provider_ipc, memkind stats) runs after
+// child handler (state resets: ipc, ipc_live, heap_tls, pool_purger) runs after
 // lock.c's has released every lock, and may take locks. Only a handler
 // registered before hetmem loaded (the program's own) runs before it.
 //

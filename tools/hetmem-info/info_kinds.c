@@ -5,7 +5,8 @@
 // calling CPU (HBW, DAX_KMEM, *_LOCAL) - and why it cannot allocate.
 //
 // Nothing here decides nodes: the answer is the memkind front end's own
-// heap of the kind (mk_heap_get builds it from the node rules of mk_nodes.c
+// heap of the kind (mk_heap_get builds it from the kind's node rule, asked
+// of memspace_nodes_select for every CPU node,
 // as the first allocation would, without creating a pool), so the tool and
 // a program that links libmemkind agree by construction. Availability is
 // memkind_check_available itself, which answers for the CPU node the
