@@ -30,6 +30,7 @@ typedef enum umf_result_t {
     UMF_RESULT_ERROR_NOT_SUPPORTED = 5,            ///< the operation is not supported
     UMF_RESULT_ERROR_USER_SPECIFIC = 6,            ///< a user-provided callback failed
     UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE = 7,   ///< a required library is missing
+    UMF_RESULT_ERROR_OUT_OF_RESOURCES = 8,         ///< an internal resource ran out
     UMF_RESULT_ERROR_UNKNOWN = 0x7ffffffe          ///< unknown or internal error
 } umf_result_t;
 

@@ -20,7 +20,8 @@ typedef struct umf_memory_pool_ops_t umf_memory_pool_ops_t;
 typedef enum umf_pool_create_flag_t {
     UMF_POOL_CREATE_FLAG_NONE = 0,                   ///< no flag
     UMF_POOL_CREATE_FLAG_OWN_PROVIDER = (1 << 0),    ///< umfPoolDestroy destroys the provider
-    UMF_POOL_CREATE_FLAG_DISABLE_TRACKING = (1 << 1) ///< allocations are not in the address map
+    UMF_POOL_CREATE_FLAG_DISABLE_TRACKING = (1 << 1), ///< allocations are not in the address map
+    UMF_POOL_CREATE_FLAG_FORCE_UINT32 = 0x7fffffff    ///< keeps the enum 32 bits wide
 } umf_pool_create_flag_t;
 
 /// A combination of umf_pool_create_flag_t.

@@ -12,10 +12,14 @@
 extern "C" {
 #endif
 
+/// The layout version of umf_memory_pool_ops_t these headers declare: the
+/// UMF version that last changed the table. Set .version to it.
+#define UMF_POOL_OPS_VERSION_CURRENT UMF_MAKE_VERSION(0, 11)
+
 /// A memory pool implementation; every member is required. (The typedef
 /// umf_memory_pool_ops_t is in memory_pool.h, so that C99 sees it once.)
 struct umf_memory_pool_ops_t {
-    /// UMF_VERSION_CURRENT of the headers the pool was built with.
+    /// UMF_POOL_OPS_VERSION_CURRENT of the headers the pool was built with.
     uint32_t version;
     /// Creates the pool's state over a provider.
     umf_result_t (*initialize)(umf_memory_provider_handle_t provider, void *params, void **pool);

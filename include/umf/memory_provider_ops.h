@@ -43,9 +43,13 @@ typedef struct umf_memory_provider_ipc_ops_t {
     umf_result_t (*close_ipc_handle)(void *provider, void *ptr, size_t size);
 } umf_memory_provider_ipc_ops_t;
 
+/// The layout version of umf_memory_provider_ops_t these headers declare:
+/// the UMF version that last changed the table. Set .version to it.
+#define UMF_PROVIDER_OPS_VERSION_CURRENT UMF_MAKE_VERSION(0, 11)
+
 /// A memory provider implementation. Every non-ext, non-ipc member is required.
 typedef struct umf_memory_provider_ops_t {
-    /// UMF_VERSION_CURRENT of the headers the provider was built with.
+    /// UMF_PROVIDER_OPS_VERSION_CURRENT of the headers the provider was built with.
     uint32_t version;
     /// Creates the provider's state from its params.
     umf_result_t (*initialize)(void *params, void **provider);

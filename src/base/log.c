@@ -195,6 +195,7 @@ const char *log_umf_result(int result) {
     case 5: return "UMF_RESULT_ERROR_NOT_SUPPORTED";
     case 6: return "UMF_RESULT_ERROR_USER_SPECIFIC";
     case 7: return "UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE";
+    case 8: return "UMF_RESULT_ERROR_OUT_OF_RESOURCES";
     case 0x7ffffffe: return "UMF_RESULT_ERROR_UNKNOWN";
     default: return "unknown UMF result";
     }

@@ -253,10 +253,10 @@ void *heap_calloc(heap_t *h, size_t num, size_t size) {
 // start); larger ones from an aligned extent (the page heap carves an
 // aligned run, or asks the provider for an aligned chunk).
 void *heap_aligned_malloc(heap_t *h, size_t size, size_t align) {
+    if (align && !is_pow2(align)) // 0: none
+        return fail(UMF_RESULT_ERROR_INVALID_ALIGNMENT);
     if (align <= 8)
         return heap_malloc(h, size);
-    if (!is_pow2(align))
-        return fail(UMF_RESULT_ERROR_INVALID_ALIGNMENT);
     if (align <= HEAP_PAGE && size <= h->max_small) {
         // Slabs are page aligned: a class whose size is a multiple of the
         // alignment gives aligned blocks.

@@ -145,13 +145,11 @@ static uint32_t apply_caps(umf_memory_pool_handle_t pool, const pool_caps_t *cap
 
 // ---- dispatch ---------------------------------------------------------------------------------
 
-// The free of a live pool (any tag) by its ops, with the checks that an
-// engine makes itself: free of NULL, and (`check`, unless the caller found
-// the pool by ptr) that ptr lies in the pool's ranges.
+// The free of a live pool (any tag) by its ops, with the check that an
+// engine makes itself (`check`, unless the caller found the pool by ptr):
+// ptr lies in the pool's ranges. NULL goes to the pool, as in UMF.
 static umf_result_t free_in(umf_memory_pool_handle_t pool, void *ptr, bool check) {
-    if (!ptr)
-        return UMF_RESULT_SUCCESS;
-    if (check && pool->check_owner && !owned_by(pool, ptr, "umfPoolFree"))
+    if (ptr && check && pool->check_owner && !owned_by(pool, ptr, "umfPoolFree"))
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     return pool->ops.free(pool->priv, ptr);
 }
@@ -323,12 +321,8 @@ HETMEM_EXPORT void *umfPoolMalloc(umf_memory_pool_handle_t hPool, size_t size) {
 HETMEM_EXPORT void *umfPoolAlignedMalloc(umf_memory_pool_handle_t hPool, size_t size,
                                          size_t alignment) {
     CHECK_POOL(hPool, NULL);
-    if (alignment == 0)
-        return checked(hPool, hPool->ops.malloc(hPool->priv, size));
-    if (!is_pow2(alignment)) {
-        LOG_ERR("alignment %zu is not a power of two", alignment);
-        return fail(hPool, UMF_RESULT_ERROR_INVALID_ALIGNMENT);
-    }
+    // Every alignment goes to the pool, as in UMF (0: none; ours refuse
+    // one that is not a power of two with INVALID_ALIGNMENT).
     return checked(hPool, hPool->ops.aligned_malloc(hPool->priv, size, alignment));
 }
 
@@ -352,9 +346,7 @@ HETMEM_EXPORT void *umfPoolRealloc(umf_memory_pool_handle_t hPool, void *ptr, si
 
 HETMEM_EXPORT size_t umfPoolMallocUsableSize(umf_memory_pool_handle_t hPool, void *ptr) {
     CHECK_POOL(hPool, 0);
-    if (!ptr)
-        return 0;
-    if (hPool->check_owner && !owned_by(hPool, ptr, __func__))
+    if (ptr && hPool->check_owner && !owned_by(hPool, ptr, __func__))
         return 0;
     return hPool->ops.malloc_usable_size(hPool->priv, ptr);
 }

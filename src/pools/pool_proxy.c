@@ -134,6 +134,11 @@ static void *proxy_aligned_malloc(void *pool, size_t size, size_t alignment) {
     void *ptr = NULL;
     int saved_errno = errno;
     size = size ? size : 1;
+    if (alignment & (alignment - 1)) { // the glue passes every alignment (UMF's rule)
+        LOG_ERR("alignment %zu is not a power of two", alignment);
+        proxy_last_error = UMF_RESULT_ERROR_INVALID_ALIGNMENT;
+        return NULL;
+    }
     umf_result_t r = umfMemoryProviderAlloc(p->provider, size, alignment, &ptr);
     if (r != UMF_RESULT_SUCCESS || !ptr) {
         proxy_last_error = r != UMF_RESULT_SUCCESS ? r : UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;

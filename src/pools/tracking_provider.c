@@ -107,6 +107,8 @@ static umf_result_t t_alloc(void *priv, size_t size, size_t align, void **ptr) {
 static umf_result_t t_free(void *priv, void *ptr, size_t size) {
     tracking_t *t = priv;
     tracker_entry_t e;
+    if (!ptr)
+        return UMF_RESULT_SUCCESS;
     if (!tracker_find(ptr, &e) || e.start != (uintptr_t)ptr || e.pool != t->pool) {
         LOG_ERR("free of %p: not a range of this pool", ptr);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;

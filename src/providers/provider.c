@@ -169,11 +169,7 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderAlloc(umf_memory_provider_handle_t h
         LOG_ERR("NULL ptr");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (unlikely(alignment & (alignment - 1))) {
-        LOG_ERR("alignment %zu is not a power of two", alignment);
-        return provider_note_result(hProvider, UMF_RESULT_ERROR_INVALID_ALIGNMENT);
-    }
-    ERRNO_KEEP_BEGIN;
+    ERRNO_KEEP_BEGIN; // every alignment goes to the provider, as in UMF (ours check it)
     umf_result_t r = hProvider->ops.alloc(hProvider->priv, size, alignment, ptr);
     ERRNO_KEEP_END(r);
     return provider_note_result(hProvider, r);
@@ -182,9 +178,7 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderAlloc(umf_memory_provider_handle_t h
 HETMEM_EXPORT umf_result_t umfMemoryProviderFree(umf_memory_provider_handle_t hProvider,
                                                  void *ptr, size_t size) {
     CHECK_PROVIDER(hProvider);
-    if (!ptr)
-        return UMF_RESULT_SUCCESS;
-    ERRNO_KEEP_BEGIN;
+    ERRNO_KEEP_BEGIN; // ptr NULL too: the provider decides (ours: success)
     umf_result_t r = hProvider->ops.free(hProvider->priv, ptr, size);
     ERRNO_KEEP_END(r);
     return provider_note_result(hProvider, r);
@@ -194,10 +188,7 @@ HETMEM_EXPORT void umfMemoryProviderGetLastNativeError(umf_memory_provider_handl
                                                        const char **ppMessage, int32_t *pError) {
     if (!provider_handle_ok(hProvider, __func__))
         return;
-    if (!ppMessage || !pError) {
-        LOG_ERR("NULL %s", !ppMessage ? "ppMessage" : "pError");
-        return;
-    }
+    // NULL arguments too, as UMF passes them: ours ignore them.
     hProvider->ops.get_last_native_error(hProvider->priv, ppMessage, pError);
 }
 

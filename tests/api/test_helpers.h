@@ -32,6 +32,8 @@ static umf_result_t tp_alloc(void *p, size_t size, size_t align, void **ptr) {
         test_native_code = 42;
         return (umf_result_t)t->fail_alloc;
     }
+    if (align & (align - 1)) // the wrapper passes every alignment (UMF's rule)
+        return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
     if (align < 64)
         align = 64;
     void *m = aligned_alloc(align, (size + align - 1) / align * align);
@@ -51,6 +53,8 @@ static umf_result_t tp_free(void *p, void *ptr, size_t size) {
 }
 static void tp_err(void *p, const char **msg, int32_t *code) {
     (void)p;
+    if (!msg || !code) // the wrapper passes NULL arguments (UMF's rule)
+        return;
     *msg = "test provider failure";
     *code = test_native_code;
 }

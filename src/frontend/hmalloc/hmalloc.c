@@ -38,6 +38,7 @@ int hm_errno_of(umf_result_t result) {
     case UMF_RESULT_ERROR_NOT_SUPPORTED:
     case UMF_RESULT_ERROR_USER_SPECIFIC:
     case UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE:
+    case UMF_RESULT_ERROR_OUT_OF_RESOURCES:
     case UMF_RESULT_ERROR_UNKNOWN:
     case UMF_RESULT_SUCCESS:                        // NULL with no error recorded
     default: return ENOMEM;

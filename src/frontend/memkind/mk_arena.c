@@ -259,8 +259,10 @@ static umf_result_t kindops_free(void *provider, void *ptr, size_t size) {
 
 static void kindops_last_native_error(void *provider, const char **msg, int32_t *err) {
     (void)provider;
-    *msg = "memkind kind operation failed";
-    *err = 0;
+    if (msg && err) {
+        *msg = "memkind kind operation failed";
+        *err = 0;
+    }
 }
 
 static umf_result_t kindops_page_size(void *provider, size_t size, size_t *ps) {
