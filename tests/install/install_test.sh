@@ -22,20 +22,51 @@ for pc in hetmem umf; do
   echo "$deps" | grep -q "$libdir/lib" ||
     { echo "FAIL: consumer-$pc did not resolve to $libdir"; exit 1; }
 done
+# umf.pc says the UMF version implemented; find_package(umf 0.11) gives umf::umf.
+pkg-config --atleast-version=0.11 umf || { echo "FAIL: umf.pc is not at UMF 0.11"; exit 1; }
+mkdir -p "$prefix/cm"
+cat >"$prefix/cm/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.16)
+project(consumer_umf C)
+find_package(umf 0.11 REQUIRED)
+add_executable(consumer_umf $src/consumer_umf.c)
+target_link_libraries(consumer_umf umf::umf)
+CM
+cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+  cmake --build "$prefix/cm/build" >/dev/null || { echo "FAIL: find_package(umf) consumer"; exit 1; }
+LD_LIBRARY_PATH=$(pkg-config --variable=libdir umf) "$prefix/cm/build/consumer_umf" ||
+  { echo "FAIL: consumer_umf"; exit 1; }
+sed -i 's/find_package(umf 0.11/find_package(umf 0.12/' "$prefix/cm/CMakeLists.txt"
+if cmake -S "$prefix/cm" -B "$prefix/cm/b2" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1; then
+  echo "FAIL: find_package(umf 0.12) accepted UMF 0.11.2"; exit 1
+fi
 lib=$(find "$prefix" -name 'libhetmem.so.1' | head -n1)
 [ -n "$lib" ] || { echo "FAIL: no libhetmem.so.1"; exit 1; }
 [ "$(readlink "$(dirname "$lib")/libumf.so")" = libhetmem.so.1 ] || { echo "FAIL: libumf.so link"; exit 1; }
+# libumf.so.0: UMF's SONAME over the one core (docs/umf-abi.md)
+umf0=$(dirname "$lib")/libumf.so.0
+umf0dyn=$(readelf -d "$umf0")
+grep -q 'SONAME.*\[libumf.so.0\]' <<<"$umf0dyn" && grep -q 'NEEDED.*\[libhetmem.so.1\]' <<<"$umf0dyn" ||
+  { echo "FAIL: libumf.so.0"; exit 1; }
 want=$(sed -n 's/^    //p' "$exports" | sort -u)   # the generated .def: one symbol per indented line
 syms=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' | grep -v '^HETMEM_')
-have=$(echo "$syms" | sed -n 's/@@HETMEM_1\.0$//p' | sort -u)
+# The UMF API under UMF's nodes (name@@UMF_0.10 and name@UMF_0.11), the
+# rest under HETMEM_1.0.
+have=$(echo "$syms" | sed -n 's/@@\(HETMEM_1\.0\|UMF_0\.10\)$//p' | sort -u)
+umf011=$(echo "$syms" | sed -n 's/@UMF_0\.11$//p' | sort -u)
+[ "$umf011" = "$(echo "$syms" | sed -n 's/@@UMF_0\.10$//p' | sort -u)" ] ||
+  { echo "FAIL: the UMF_0.11 aliases differ from the UMF_0.10 functions"; exit 1; }
 # Everything else must be in the private node that hetmem's own front ends use.
-other=$(echo "$syms" | grep -v '@@HETMEM_1\.0$' | grep -v '@@HETMEM_PRIVATE_1\.0$' || true)
+other=$(echo "$syms" | grep -v '@@HETMEM_1\.0$' | grep -v '@@HETMEM_PRIVATE_1\.0$' |
+  grep -v '@@UMF_0\.10$' | grep -v '@UMF_0\.11$' || true)
 [ -z "$other" ] || { echo "FAIL: symbols outside HETMEM_1.0/HETMEM_PRIVATE_1.0:"; echo "$other"; exit 1; }
 for fe in libmemkind.so.0 libhmalloc.so.0; do
   f=$(find "$prefix" -name "$fe" | head -n1)
   [ -n "$f" ] || { echo "FAIL: $fe not installed"; exit 1; }
   # One core per process: the front ends carry no copy of it.
-  if nm -D --defined-only "$f" | grep -qE ' (tracker_find|topo_init|heap_malloc)$'; then
+  # (nm's output captured: under pipefail, grep -q closing the pipe early
+  # would fail nm and make this `if` false whatever was found)
+  if grep -qE ' (tracker_find|topo_init|heap_malloc)$' <<<"$(nm -D --defined-only "$f")"; then
     echo "FAIL: $fe contains its own copy of the core"; exit 1
   fi
   readelf -d "$f" | grep -q 'NEEDED.*libhetmem.so.1' || { echo "FAIL: $fe does not use libhetmem.so.1"; exit 1; }
