@@ -65,3 +65,30 @@ bool heap_pagemap_set(uintptr_t addr, size_t npages, heap_span_t *s) {
     }
     return true;
 }
+
+// A nested chunk (a pool over memory of another pool) covers pages whose
+// entries are another heap's; chunk_get keeps them and the chunk's release
+// puts them back, so the outer block stays findable once the inner pool is
+// gone. Leaves that were never made hold no entry.
+size_t heap_pagemap_collect(uintptr_t addr, size_t npages, heap_pm_saved_t *out, size_t cap) {
+    uintptr_t k = addr >> HEAP_PAGE_SHIFT;
+    size_t n = 0;
+    for (size_t i = 0; i < npages; i++) {
+        uintptr_t key = k + i;
+        if (key >> HEAP_PM_KEY_BITS)
+            break;
+        _Atomic uintptr_t *leaf =
+            (_Atomic uintptr_t *)load_acquire(&heap_pm_root[key >> HEAP_PM_L2_BITS]);
+        if (!leaf) { // a whole leaf's worth of pages holds nothing
+            i += PM_LEAF_ENTRIES - 1 - (key & HEAP_PM_L2_MASK);
+            continue;
+        }
+        uintptr_t v = load_relaxed(&leaf[key & HEAP_PM_L2_MASK]);
+        if (!v)
+            continue;
+        if (n < cap)
+            out[n] = (heap_pm_saved_t){key << HEAP_PAGE_SHIFT, (heap_span_t *)v};
+        n++;
+    }
+    return n;
+}

@@ -236,6 +236,35 @@ static void limit_release(heap_limit_t *l, size_t n) {
 
 // ---- chunks ----------------------------------------------------------------------------
 
+// Nesting (docs/providers-pools.md): a chunk from memory that another
+// pool handed out covers that pool's page map entries (its block's first
+// page, at least). They are kept here and put back when the chunk goes, so
+// that the outer block is found again once the inner pool is gone; while
+// the chunk lives, its own entries answer (the innermost pool wins).
+static bool chunk_save_covered(heap_chunk_t *c, uintptr_t base, size_t npages) {
+    c->saved = NULL;
+    c->nsaved = 0;
+    size_t n = heap_pagemap_collect(base, npages, NULL, 0);
+    if (n == 0)
+        return true;
+    if (n > UINT32_MAX || !(c->saved = meta_alloc(n * sizeof *c->saved)))
+        return false;
+    c->nsaved = (uint32_t)heap_pagemap_collect(base, npages, c->saved, n);
+    return true;
+}
+
+static void chunk_restore_covered(const heap_chunk_t *c) {
+    for (uint32_t i = 0; i < c->nsaved; i++)
+        (void)heap_pagemap_set(c->saved[i].addr, 1, c->saved[i].span);
+}
+
+static void chunk_saved_free(heap_chunk_t *c) {
+    if (c->saved)
+        meta_free(c->saved, c->nsaved * sizeof *c->saved);
+    c->saved = NULL;
+    c->nsaved = 0;
+}
+
 // One provider allocation of `size` bytes whose page-aligned part starts at
 // a multiple of `align` and holds at least min_pages pages. The chunk is
 // linked; `first` describes all of its usable pages (kind FREE, not yet in
@@ -271,9 +300,12 @@ static umf_result_t chunk_get(heap_t *h, size_t size, size_t align, size_t min_p
         }
         heap_chunk_t *c = meta_alloc(sizeof *c);
         heap_span_t *s = c ? heap_desc_new(h) : NULL;
-        if (!s || !heap_pagemap_set(base, all_pages ? npages : 1, s)) {
+        if (!s || !chunk_save_covered(c, base, npages) ||
+            !heap_pagemap_set(base, all_pages ? npages : 1, s)) {
             if (s)
                 heap_desc_delete(h, s);
+            if (c)
+                chunk_saved_free(c);
             meta_free(c, sizeof *c);
             (void)umfMemoryProviderFree(h->provider, raw, raw_size);
             limit_release(h->cfg.limit, raw_size);
@@ -305,6 +337,7 @@ static umf_result_t chunk_get(heap_t *h, size_t size, size_t align, size_t min_p
 
 // A chunk the provider took back: unlinked, uncounted, its record freed.
 static void chunk_forget(heap_t *h, heap_chunk_t *c) {
+    chunk_saved_free(c);
     HEAP_DLIST_REMOVE(h->chunks, c);
     limit_release(h->cfg.limit, c->raw_size);
     h->resident -= c->raw_size;
@@ -320,6 +353,7 @@ static void chunk_forget(heap_t *h, heap_chunk_t *c) {
 static bool chunk_release(heap_t *h, heap_chunk_t *c) {
     heap_span_t *s = heap_pagemap_get(c->base);
     (void)heap_pagemap_set(c->base, c->npages, NULL);
+    chunk_restore_covered(c);
     umf_result_t r = umfMemoryProviderFree(h->provider, c->raw, c->raw_size);
     if (r != UMF_RESULT_SUCCESS) {
         LOG_WARN("provider free of %p (%zu bytes) failed: %d; keeping it", c->raw, c->raw_size,
@@ -521,6 +555,7 @@ heap_span_t *heap_direct_alloc(heap_t *h, size_t size, size_t align, umf_result_
 umf_result_t heap_direct_free(heap_t *h, heap_span_t *s) {
     heap_chunk_t *c = s->chunk;
     (void)heap_pagemap_set(c->base, 1, NULL); // before the free (chunk_release)
+    chunk_restore_covered(c);
     umf_result_t r = umfMemoryProviderFree(h->provider, c->raw, c->raw_size);
     if (r != UMF_RESULT_SUCCESS) {
         (void)heap_pagemap_set(c->base, 1, s);
@@ -540,11 +575,13 @@ void heap_pages_release_all(heap_t *h) {
     for (heap_chunk_t *c = h->chunks, *next; c; c = next) {
         next = c->next;
         (void)heap_pagemap_set(c->base, c->direct ? 1 : c->npages, NULL); // first (chunk_release)
+        chunk_restore_covered(c);
         umf_result_t r = umfMemoryProviderFree(h->provider, c->raw, c->raw_size);
         if (r != UMF_RESULT_SUCCESS)
             LOG_ERR("provider free of %p (%zu bytes) failed at destroy: %d", c->raw,
                     c->raw_size, (int)r);
         limit_release(h->cfg.limit, c->raw_size);
+        chunk_saved_free(c);
         meta_free(c, sizeof *c);
     }
     h->chunks = NULL;

@@ -177,6 +177,8 @@ typedef struct heap_chunk_t {
     size_t free_pages;       // pages in FREE spans (== npages: the chunk is idle)
     struct heap_chunk_t *next, *prev; // the heap's chunk list (heap lock)
     bool direct;             // one DIRECT span
+    uint32_t nsaved;         // page map entries the chunk covered (nesting)
+    struct heap_pm_saved_t *saved; // put back when the chunk is released
 } heap_chunk_t;
 
 /// Per size class state of a local: one cache line (the fast paths index
@@ -424,6 +426,17 @@ static inline heap_span_t *heap_pagemap_get_free(uintptr_t a) {
 /// Points pages [first, first+n) at s (NULL clears). false without memory
 /// for a leaf (nothing is changed then) or outside the 48-bit range.
 bool heap_pagemap_set(uintptr_t first_page_addr, size_t npages, heap_span_t *s);
+
+/// A page map entry of another heap that a nested chunk covers: a pool
+/// over memory of a pool (docs/providers-pools.md, "Nested allocations").
+typedef struct heap_pm_saved_t {
+    uintptr_t addr;
+    heap_span_t *span;
+} heap_pm_saved_t;
+
+/// The set entries of [addr, addr + npages pages): their number, the first
+/// `cap` of them written to out.
+size_t heap_pagemap_collect(uintptr_t addr, size_t npages, heap_pm_saved_t *out, size_t cap);
 
 // ---- threads (heap_tls.c) ----
 typedef struct heap_slot_t {

@@ -261,8 +261,10 @@ static void release_leftovers(umf_memory_pool_handle_t pool) {
     }
     tracker_for_each_of_pool(pool, collect, &l);
     for (size_t i = 0; i < l.n; i++) {
-        tracker_remove(l.v[i].start, NULL);
-        umfMemoryProviderFree(pool->provider, (void *)l.v[i].start, l.v[i].size);
+        // A range another pool still lives in stays (and leaks) rather than
+        // going back under that pool (tracker_remove_of logs it).
+        if (tracker_remove_of(l.v[i].start, pool, NULL) == 0)
+            umfMemoryProviderFree(pool->provider, (void *)l.v[i].start, l.v[i].size);
     }
     LOG_INFO("released %zu ranges still held by a destroyed pool", l.n);
     meta_free(l.v, n * sizeof(tracker_entry_t));

@@ -109,14 +109,16 @@ static umf_result_t t_free(void *priv, void *ptr, size_t size) {
     tracker_entry_t e;
     if (!ptr)
         return UMF_RESULT_SUCCESS;
-    if (!tracker_find(ptr, &e) || e.start != (uintptr_t)ptr || e.pool != t->pool) {
-        LOG_ERR("free of %p: not a range of this pool", ptr);
+    // This pool's range at ptr (ranges of pools nested in it may start
+    // there too); a racing double free finds none.
+    int err = tracker_remove_of((uintptr_t)ptr, t->pool, &e);
+    if (err) {
+        LOG_ERR("free of %p: %s", ptr,
+                err == EBUSY ? "another pool's memory still lies in it" : "not a range of this pool");
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     if (size == 0) // callers that do not know the size (the proxy pool)
         size = e.size;
-    if (tracker_remove((uintptr_t)ptr, NULL) != 0)
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT; // a racing double free lost
     umf_result_t r = umfMemoryProviderFree(t->upstream, ptr, size);
     if (r != UMF_RESULT_SUCCESS)
         tracker_add(&e); // the memory is still ours: keep it findable
@@ -155,7 +157,7 @@ static umf_result_t t_purge_force(void *priv, void *ptr, size_t size) {
 static umf_result_t t_split(void *priv, void *ptr, size_t total, size_t first) {
     tracking_t *t = priv;
     tracker_entry_t e;
-    if (!tracker_find(ptr, &e) || e.start != (uintptr_t)ptr || e.size != total)
+    if (!tracker_get_of((uintptr_t)ptr, t->pool, &e) || e.size != total)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     umf_result_t r = umfMemoryProviderAllocationSplit(t->upstream, ptr, total, first);
     if (r != UMF_RESULT_SUCCESS)
@@ -163,10 +165,10 @@ static umf_result_t t_split(void *priv, void *ptr, size_t total, size_t first) {
     tracker_entry_t second = e;
     second.start = e.start + first;
     second.size = total - first;
-    if (tracker_resize(e.start, first) != 0 || tracker_add(&second) != 0) {
+    if (tracker_resize_of(e.start, t->pool, first) != 0 || tracker_add(&second) != 0) {
         // Keep the map describing what the provider now holds as one range
         // at worst (both halves still belong to this pool).
-        tracker_resize(e.start, total);
+        tracker_resize_of(e.start, t->pool, total);
         umfMemoryProviderAllocationMerge(t->upstream, ptr, (char *)ptr + first, total);
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     }
@@ -176,14 +178,14 @@ static umf_result_t t_split(void *priv, void *ptr, size_t total, size_t first) {
 static umf_result_t t_merge(void *priv, void *low, void *high, size_t total) {
     tracking_t *t = priv;
     tracker_entry_t a, b;
-    if (!tracker_find(low, &a) || a.start != (uintptr_t)low || !tracker_find(high, &b) ||
-        b.start != (uintptr_t)high || a.start + a.size != b.start || a.size + b.size != total)
+    if (!tracker_get_of((uintptr_t)low, t->pool, &a) || !tracker_get_of((uintptr_t)high, t->pool, &b) ||
+        a.start + a.size != b.start || a.size + b.size != total)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     umf_result_t r = umfMemoryProviderAllocationMerge(t->upstream, low, high, total);
     if (r != UMF_RESULT_SUCCESS)
         return r;
-    tracker_remove(b.start, NULL);
-    tracker_resize(a.start, total);
+    tracker_remove_of(b.start, t->pool, NULL);
+    tracker_resize_of(a.start, t->pool, total);
     return UMF_RESULT_SUCCESS;
 }
 

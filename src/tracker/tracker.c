@@ -73,7 +73,8 @@
 #include "tracker/tracker_priv.h"
 
 tracker_map_t tracker_map = {
-    .root = {.word = TRACKER_ROOT_SHIFT / 4},
+    .root = {[0 ... TRACKER_LEVELS - 1] = {.word = TRACKER_ROOT_SHIFT / 4}},
+    .levels = 1,
     .lock = LOCK_INITIALIZER(LOCK_RANK_TRACKER, "tracker map"),
     .nodes = {.objsize = ALIGN_UP(sizeof(tracker_node_t), CACHE_LINE),
               .link_off = offsetof(tracker_node_t, next_free)},
@@ -98,10 +99,10 @@ typedef struct walk_frame_t {
 /// and it stores nothing shared. Sets *torn when the walk met a shape that
 /// cannot happen in a consistent tree (only a racing reuse can cause it);
 /// the caller then starts over.
-static const tracker_leaf_t *find_le(uintptr_t key, bool *torn) {
+static const tracker_leaf_t *find_le(const tracker_node_t *root, uintptr_t key, bool *torn) {
     walk_frame_t stack[TRACKER_MAX_DEPTH];
     unsigned depth = 0;
-    const tracker_node_t *n = &tracker_map.root;
+    const tracker_node_t *n = root;
     unsigned shift = TRACKER_ROOT_SHIFT;
 
     // Descend along key's digits while the prefixes match.
@@ -184,6 +185,26 @@ static void leaf_copy(const tracker_leaf_t *l, tracker_entry_t *e) {
     e->meta = (void *)atomic_load_explicit(&l->meta, memory_order_acquire);
 }
 
+/// The innermost range containing key: level 0, then the next level while
+/// the range found holds nested ones (tracker.h, "Nesting").
+static bool find_innermost(uintptr_t key, tracker_entry_t *e, bool *torn) {
+    bool found = false;
+    for (unsigned lv = 0; lv < TRACKER_LEVELS; lv++) {
+        const tracker_leaf_t *l = find_le(&tracker_map.root[lv], key, torn);
+        if (!l)
+            break;
+        tracker_entry_t x;
+        leaf_copy(l, &x);
+        if (key - x.start >= x.size) // also when start > key
+            break;
+        *e = x;
+        found = true;
+        if (!atomic_load_explicit(&l->nested, memory_order_acquire))
+            break;
+    }
+    return found;
+}
+
 bool tracker_find(const void *ptr, tracker_entry_t *out) {
     uintptr_t key = (uintptr_t)ptr;
     if (unlikely(key >= TRACKER_ADDR_LIMIT))
@@ -191,13 +212,8 @@ bool tracker_find(const void *ptr, tracker_entry_t *out) {
     for (;;) {
         uint64_t g = atomic_load_explicit(&tracker_map.gen, memory_order_acquire);
         bool torn = false;
-        const tracker_leaf_t *l = find_le(key, &torn);
         tracker_entry_t e;
-        bool found = false;
-        if (l) {
-            leaf_copy(l, &e);
-            found = key - e.start < e.size; // also false when start > key
-        }
+        bool found = find_innermost(key, &e, &torn);
         // Ordered after the acquire loads above: see the argument at the top.
         if (likely(atomic_load_explicit(&tracker_map.gen, memory_order_relaxed) == g && !torn)) {
             if (found)
@@ -219,9 +235,9 @@ static bool range_ok(uintptr_t start, size_t size) {
 /// NULL. The greatest key <= the last byte is the only candidate: a range
 /// starting at or after start overlaps, and one starting before start
 /// overlaps iff it ends past start (ranges never overlap each other).
-static const tracker_leaf_t *overlapping(uintptr_t start, size_t size) {
+static tracker_leaf_t *overlapping(unsigned lv, uintptr_t start, size_t size) {
     bool torn = false;
-    const tracker_leaf_t *l = find_le(start + size - 1, &torn);
+    tracker_leaf_t *l = (tracker_leaf_t *)find_le(&tracker_map.root[lv], start + size - 1, &torn);
     if (!l)
         return NULL;
     uintptr_t ls = atomic_load_explicit(&l->start, memory_order_relaxed);
@@ -229,7 +245,9 @@ static const tracker_leaf_t *overlapping(uintptr_t start, size_t size) {
     return ls >= start || ls + lsz > start ? l : NULL;
 }
 
-static void leaf_init(tracker_leaf_t *l, const tracker_entry_t *e) {
+static void leaf_init(tracker_leaf_t *l, const tracker_entry_t *e, unsigned lv) {
+    l->level = lv;
+    atomic_store_explicit(&l->nested, 0, memory_order_release);
     atomic_store_explicit(&l->start, e->start, memory_order_release);
     atomic_store_explicit(&l->size, e->size, memory_order_release);
     atomic_store_explicit(&l->pool, (uintptr_t)e->pool, memory_order_release);
@@ -255,9 +273,9 @@ static unsigned split_shift(uint64_t a, uint64_t b) {
 /// Under the lock, with no overlap: links a new leaf for e. Finds the slot
 /// first, then allocates (at most one leaf and one node), then publishes
 /// with one release store, so ENOMEM leaves the tree untouched.
-static int insert_locked(const tracker_entry_t *e) {
+static int insert_locked(unsigned lv, const tracker_entry_t *e) {
     uint64_t key = e->start;
-    tracker_node_t *n = &tracker_map.root;
+    tracker_node_t *n = &tracker_map.root[lv];
     unsigned shift = TRACKER_ROOT_SHIFT;
     unsigned d;
     uintptr_t c;
@@ -285,7 +303,7 @@ static int insert_locked(const tracker_entry_t *e) {
             return ENOMEM;
         }
     }
-    leaf_init(l, e);
+    leaf_init(l, e, lv);
     uintptr_t lslot = (uintptr_t)l | TRACKER_LEAF_TAG;
     if (c == 0) {
         atomic_store_explicit(&n->slot[d], lslot, memory_order_release);
@@ -311,14 +329,37 @@ int tracker_add(const tracker_entry_t *e) {
         return EINVAL;
     }
     lock_map();
+    // The first level where nothing overlaps the range; at every level
+    // above it, the range must lie inside the one range it overlaps.
     int ret = EEXIST;
-    if (!overlapping(e->start, e->size)) {
-        ret = insert_locked(e);
-        HM_ASSERT(ret != 0 || overlapping(e->start, e->size) != NULL);
-        if (ret == 0)
-            atomic_store_explicit(&tracker_map.count,
-                                  atomic_load_explicit(&tracker_map.count, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
+    tracker_leaf_t *parent = NULL;
+    unsigned lv = 0;
+    for (; lv < TRACKER_LEVELS; lv++) {
+        tracker_leaf_t *o = overlapping(lv, e->start, e->size);
+        if (!o)
+            break;
+        uintptr_t os = atomic_load_explicit(&o->start, memory_order_relaxed);
+        size_t osz = atomic_load_explicit(&o->size, memory_order_relaxed);
+        if (e->start < os || e->size > osz - (e->start - os))
+            break; // overlaps without nesting
+        parent = o;
+    }
+    if (lv == TRACKER_LEVELS)
+        LOG_ERR("range %p + %zu: nested deeper than %d levels", (void *)e->start, e->size,
+                TRACKER_LEVELS);
+    else if (!overlapping(lv, e->start, e->size))
+        ret = insert_locked(lv, e);
+    if (ret == 0) {
+        HM_ASSERT(overlapping(lv, e->start, e->size) != NULL);
+        if (parent)
+            atomic_store_explicit(&parent->nested,
+                                  atomic_load_explicit(&parent->nested, memory_order_relaxed) + 1,
+                                  memory_order_release);
+        if (lv >= tracker_map.levels)
+            tracker_map.levels = lv + 1;
+        atomic_store_explicit(&tracker_map.count,
+                              atomic_load_explicit(&tracker_map.count, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
     }
     unlock_map();
     return ret;
@@ -333,10 +374,10 @@ typedef struct leaf_path_t {
     unsigned pd, gd;
 } leaf_path_t;
 
-static bool find_exact(uint64_t key, leaf_path_t *p) {
+static bool find_exact(unsigned lv, uint64_t key, leaf_path_t *p) {
     if (key >= TRACKER_ADDR_LIMIT)
         return false;
-    tracker_node_t *n = &tracker_map.root, *g = NULL;
+    tracker_node_t *n = &tracker_map.root[lv], *g = NULL;
     unsigned shift = TRACKER_ROOT_SHIFT, gd = 0;
     for (;;) {
         unsigned d = tracker_digit(key, shift);
@@ -361,13 +402,60 @@ static bool find_exact(uint64_t key, leaf_path_t *p) {
     }
 }
 
+/// Under the lock: the innermost range that starts at `start` and belongs
+/// to `owner` (any owner when NULL), with its path and level.
+static bool find_owned(uintptr_t start, const void *owner, leaf_path_t *p, unsigned *lv) {
+    for (unsigned i = tracker_map.levels; i-- > 0;) {
+        if (find_exact(i, start, p) &&
+            (!owner || (void *)atomic_load_explicit(&p->leaf->pool, memory_order_relaxed) == owner)) {
+            *lv = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/// Under the lock: the range of level lv - 1 that holds a range of level
+/// lv starting at start.
+static tracker_leaf_t *parent_of(unsigned lv, uintptr_t start) {
+    return lv ? overlapping(lv - 1, start, 1) : NULL;
+}
+
 int tracker_remove(uintptr_t start, tracker_entry_t *removed) {
+    return tracker_remove_of(start, NULL, removed);
+}
+
+bool tracker_get_of(uintptr_t start, const void *owner, tracker_entry_t *out) {
     lock_map();
     leaf_path_t p;
-    if (!find_exact(start, &p)) {
+    unsigned lv;
+    bool found = find_owned(start, owner, &p, &lv);
+    if (found)
+        leaf_copy(p.leaf, out);
+    unlock_map();
+    return found;
+}
+
+int tracker_remove_of(uintptr_t start, const void *owner, tracker_entry_t *removed) {
+    lock_map();
+    leaf_path_t p;
+    unsigned lv;
+    if (!find_owned(start, owner, &p, &lv)) {
         unlock_map();
         return ENOENT;
     }
+    if (atomic_load_explicit(&p.leaf->nested, memory_order_relaxed)) {
+        unlock_map();
+        LOG_ERR("range %p: %u nested ranges still inside it", (void *)start,
+                atomic_load_explicit(&p.leaf->nested, memory_order_relaxed));
+        return EBUSY;
+    }
+    tracker_leaf_t *parent = parent_of(lv, start);
+    HM_ASSERT(lv == 0 || parent != NULL);
+    if (parent)
+        atomic_store_explicit(&parent->nested,
+                              atomic_load_explicit(&parent->nested, memory_order_relaxed) - 1,
+                              memory_order_release);
     if (removed)
         leaf_copy(p.leaf, removed);
     tracker_node_t *n = p.parent;
@@ -393,16 +481,38 @@ int tracker_remove(uintptr_t start, tracker_entry_t *removed) {
 }
 
 int tracker_resize(uintptr_t start, size_t new_size) {
+    return tracker_resize_of(start, NULL, new_size);
+}
+
+/// Under the lock: whether the range at level lv may become [start, start
+/// + size): no other range of its level in it, inside its parent, and no
+/// nested range left outside it.
+static bool resize_ok(const leaf_path_t *p, unsigned lv, uintptr_t start, size_t size) {
+    // The only range that can start inside the new extent is this one.
+    if (overlapping(lv, start, size) != p->leaf)
+        return false;
+    tracker_leaf_t *parent = parent_of(lv, start);
+    if (parent) {
+        uintptr_t ps = atomic_load_explicit(&parent->start, memory_order_relaxed);
+        if (size > atomic_load_explicit(&parent->size, memory_order_relaxed) - (start - ps))
+            return false;
+    }
+    size_t old = atomic_load_explicit(&p->leaf->size, memory_order_relaxed);
+    return size >= old || lv + 1 >= TRACKER_LEVELS ||
+           !atomic_load_explicit(&p->leaf->nested, memory_order_relaxed) ||
+           !overlapping(lv + 1, start + size, old - size);
+}
+
+int tracker_resize_of(uintptr_t start, const void *owner, size_t new_size) {
     if (!range_ok(start, new_size))
         return EINVAL;
     lock_map();
     leaf_path_t p;
+    unsigned lv;
     int ret = ENOENT;
-    if (find_exact(start, &p)) {
-        // The only range that can start inside the new extent is this one.
-        const tracker_leaf_t *o = overlapping(start, new_size);
+    if (find_owned(start, owner, &p, &lv)) {
         ret = EEXIST;
-        if (o == p.leaf) {
+        if (resize_ok(&p, lv, start, new_size)) {
             atomic_store_explicit(&p.leaf->size, new_size, memory_order_release);
             ret = 0;
         }

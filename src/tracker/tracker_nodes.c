@@ -169,7 +169,8 @@ size_t tracker_for_each_of_pool(void *pool, void (*fn)(const tracker_entry_t *e,
     pool_walk_t pw = {pool, fn, arg, 0};
     walk_t w = {pool_leaf, NULL, &pw};
     lock_acquire(&tracker_map.lock);
-    walk(&w, &tracker_map.root, TRACKER_ROOT_SHIFT, 0, TRACKER_ADDR_LIMIT - 1);
+    for (unsigned lv = tracker_map.levels; lv-- > 0;) // innermost first
+        walk(&w, &tracker_map.root[lv], TRACKER_ROOT_SHIFT, 0, TRACKER_ADDR_LIMIT - 1);
     lock_release(&tracker_map.lock);
     return pw.n;
 }
@@ -204,6 +205,10 @@ typedef struct check_t {
     size_t leaves, nodes;
     bool have_prev;
     uint64_t prev_end;
+    unsigned level;     // of the tree being walked
+    size_t nested_sum;  // the nested counts of the walked level's leaves
+    size_t level_count; // leaves of the walked level
+    const tracker_node_t *root;
 } check_t;
 
 static void check_fail(check_t *ck, const char *why, uint64_t key) {
@@ -218,6 +223,10 @@ static void check_leaf(const tracker_leaf_t *l, void *arg) {
     uint64_t s = atomic_load_explicit(&l->start, memory_order_relaxed);
     size_t sz = atomic_load_explicit(&l->size, memory_order_relaxed);
     ck->leaves++;
+    ck->level_count++;
+    ck->nested_sum += atomic_load_explicit(&l->nested, memory_order_relaxed);
+    if (l->level != ck->level)
+        check_fail(ck, "leaf in another level's tree", s);
     if (sz == 0 || s >= TRACKER_ADDR_LIMIT || sz > TRACKER_ADDR_LIMIT - s)
         check_fail(ck, "leaf range invalid", s);
     if (ck->have_prev && s < ck->prev_end)
@@ -260,7 +269,7 @@ static void check_node(const tracker_node_t *n, unsigned shift, uint64_t lo, uin
         check_fail(ck, "node outside its parent slot", prefix);
     if (bm != occ)
         check_fail(ck, "bitmap does not match slots", prefix);
-    if (n != &tracker_map.root) {
+    if (n != ck->root) {
         ck->nodes++;
         if (__builtin_popcount(occ) < 2)
             check_fail(ck, "inner node with fewer than two children", prefix);
@@ -271,10 +280,25 @@ bool tracker_debug_check(void) {
     check_t ck = {0};
     walk_t w = {check_leaf, check_node, &ck};
     lock_acquire(&tracker_map.lock);
-    uint64_t rw = atomic_load_explicit(&tracker_map.root.word, memory_order_relaxed);
-    if (rw != TRACKER_ROOT_SHIFT / 4)
-        check_fail(&ck, "root word changed", rw);
-    walk(&w, &tracker_map.root, TRACKER_ROOT_SHIFT, 0, TRACKER_ADDR_LIMIT - 1);
+    // Level by level: each tree sorted and without overlaps, its leaves'
+    // nested counts summing to the next level's leaves.
+    size_t above_nested = 0;
+    for (unsigned lv = 0; lv < TRACKER_LEVELS; lv++) {
+        const tracker_node_t *root = &tracker_map.root[lv];
+        uint64_t rw = atomic_load_explicit(&root->word, memory_order_relaxed);
+        if (rw != TRACKER_ROOT_SHIFT / 4)
+            check_fail(&ck, "root word changed", rw);
+        ck.root = root, ck.level = lv, ck.have_prev = false;
+        ck.nested_sum = ck.level_count = 0;
+        walk(&w, root, TRACKER_ROOT_SHIFT, 0, TRACKER_ADDR_LIMIT - 1);
+        if (lv > 0 && ck.level_count != above_nested)
+            check_fail(&ck, "nested counts differ from the next level's ranges", lv);
+        if (ck.level_count && lv >= tracker_map.levels)
+            check_fail(&ck, "ranges above the levels in use", lv);
+        above_nested = ck.nested_sum;
+    }
+    if (above_nested)
+        check_fail(&ck, "nested count in the innermost level", above_nested);
     size_t count = atomic_load_explicit(&tracker_map.count, memory_order_relaxed);
     if (!ck.bad && ck.leaves != count)
         check_fail(&ck, "count differs from the leaves in the tree", ck.leaves);

@@ -37,6 +37,9 @@
 #define TRACKER_ROOT_SHIFT 52 // the root branches on bits 52..55
 #define TRACKER_MAX_DEPTH 14  // one node per shift 52, 48, ..., 0
 #define TRACKER_LEAF_TAG ((uintptr_t)1)
+// Nesting levels (tracker.h): a range registered inside a range of level L
+// goes to level L + 1, each level a tree of its own over the same objects.
+#define TRACKER_LEVELS 8
 // Limbo objects (of both kinds together) that trigger a generation bump
 // when a writer needs a fresh object: a reader retries at most once per this
 // many removals, and at most this many objects wait unreused.
@@ -65,14 +68,18 @@ typedef struct tracker_node_t {
 
 /// A registered range. start never changes while the leaf is allocated;
 /// size changes only through tracker_resize (a single release store).
+/// nested counts the ranges of the next level inside this one (a reader
+/// looks deeper only when it is not 0). 64 bytes, one cache line.
 /// next_free is not read by readers, so putting a leaf in limbo leaves
-/// every field a reader copies untouched. 64 bytes, one cache line.
+/// every field a reader copies untouched.
 typedef struct tracker_leaf_t {
     _Atomic uintptr_t start;
     _Atomic size_t size;
     _Atomic uintptr_t pool;
     _Atomic uintptr_t provider;
     _Atomic uintptr_t meta;
+    _Atomic uint32_t nested;          // written under lock (release)
+    uint32_t level;                   // protected by: lock
     struct tracker_leaf_t *next_free; // protected by: lock; free/limbo link
 } tracker_leaf_t;
 
@@ -98,10 +105,11 @@ typedef struct tracker_objpool_t {
 /// touches; they sit on their own cache lines, away from the writer state
 /// that changes on every add/remove.
 typedef struct tracker_map_t {
-    alignas(CACHE_LINE) tracker_node_t root; // shift 52, prefix 0; never freed
+    alignas(CACHE_LINE) tracker_node_t root[TRACKER_LEVELS]; // a tree per level; never freed
     alignas(CACHE_LINE) _Atomic uint64_t gen; // written under lock (release)
     alignas(CACHE_LINE) lock_t lock;          // serializes every writer (LOCK_RANK_TRACKER)
-    _Atomic size_t count;                     // leaves in the tree; written under lock
+    _Atomic size_t count;                     // leaves in the trees; written under lock
+    unsigned levels;                          // protected by: lock; levels ever used
     tracker_objpool_t nodes;                  // protected by: lock
     tracker_objpool_t leaves;                 // protected by: lock
     long fail_after;                          // protected by: lock; test hook, < 0 = off

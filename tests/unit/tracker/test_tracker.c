@@ -113,6 +113,8 @@ static void adjacent_and_between(void **state) {
         assert_int_equal(tracker_remove(starts[i], NULL), 0);
 }
 
+// Overlapping without lying inside: refused (a range inside one nests:
+// nesting_levels below).
 static void overlap_is_eexist(void **state) {
     (void)state;
     add_ok(BASE + 0x1000, 0x1000);
@@ -120,9 +122,8 @@ static void overlap_is_eexist(void **state) {
         uintptr_t s;
         size_t n;
     } bad[] = {
-        {BASE + 0x1000, 0x1000}, {BASE + 0x1000, 1},      {BASE + 0x1800, 0x10},
-        {BASE + 0x1fff, 1},      {BASE + 0x0800, 0x1000}, {BASE + 0x0fff, 2},
-        {BASE + 0x1800, 0x1000}, {BASE, 0x10000},         {BASE + 0xfff, 0x1002},
+        {BASE + 0x0800, 0x1000}, {BASE + 0x0fff, 2}, {BASE + 0x1800, 0x1000},
+        {BASE, 0x10000},         {BASE + 0xfff, 0x1002},
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         tracker_entry_t e = tt_entry(bad[i].s, bad[i].n);
@@ -133,11 +134,95 @@ static void overlap_is_eexist(void **state) {
     add_ok(BASE + 0x0fff, 1);  // touching on the left
     add_ok(BASE + 0x2000, 1);  // touching on the right
     tracker_entry_t e = tt_entry(BASE + 0x2000, 1);
-    assert_int_equal(tracker_add(&e), EEXIST); // the same range twice
+    assert_int_equal(tracker_add(&e), 0); // the same range twice: nested
+    assert_int_equal(tracker_count(), 4);
     assert_true(tracker_debug_check());
+    assert_int_equal(tracker_remove(BASE + 0x2000, NULL), 0); // the inner one
+    assert_int_equal(tracker_count(), 3);
     assert_int_equal(tracker_remove(BASE + 0x0fff, NULL), 0);
     assert_int_equal(tracker_remove(BASE + 0x1000, NULL), 0);
     assert_int_equal(tracker_remove(BASE + 0x2000, NULL), 0);
+}
+
+static tracker_entry_t owned(uintptr_t start, size_t size, uintptr_t pool) {
+    tracker_entry_t e = tt_entry(start, size);
+    e.pool = (void *)pool;
+    return e;
+}
+
+static void expect_pool(uintptr_t p, uintptr_t start, size_t size, uintptr_t pool) {
+    tracker_entry_t e;
+    assert_true(tracker_find((const void *)p, &e));
+    assert_int_equal(e.start, start);
+    assert_int_equal(e.size, size);
+    assert_int_equal((uintptr_t)e.pool, pool);
+}
+
+// Ranges inside ranges (UMF's nested allocations): the innermost answers,
+// up to 8 levels; removal goes innermost first and by owner.
+static void nesting_levels(void **state) {
+    (void)state;
+    tracker_entry_t e = owned(BASE, 0x10000, 0xa0);
+    assert_int_equal(tracker_add(&e), 0);
+    e = owned(BASE + 0x1000, 0x1000, 0xa1);
+    assert_int_equal(tracker_add(&e), 0);
+    e = owned(BASE + 0x1000, 0x100, 0xa2); // same start, one level deeper
+    assert_int_equal(tracker_add(&e), 0);
+    e = owned(BASE + 0x3000, 0x1000, 0xa3); // a sibling of 0xa1
+    assert_int_equal(tracker_add(&e), 0);
+    assert_true(tracker_debug_check());
+    expect_pool(BASE + 0x1010, BASE + 0x1000, 0x100, 0xa2);
+    expect_pool(BASE + 0x1800, BASE + 0x1000, 0x1000, 0xa1);
+    expect_pool(BASE + 0x3fff, BASE + 0x3000, 0x1000, 0xa3);
+    expect_pool(BASE + 0x2000, BASE, 0x10000, 0xa0);
+    expect_pool(BASE + 0xffff, BASE, 0x10000, 0xa0);
+    expect_none(BASE + 0x10000);
+    // Partly over a nested range: refused at its level.
+    e = owned(BASE + 0x1800, 0x1000, 0xbad);
+    assert_int_equal(tracker_add(&e), EEXIST);
+    // Resizes keep the nesting: an inner range stays inside its outer one,
+    // an outer one keeps its inner ones.
+    assert_int_equal(tracker_resize_of(BASE + 0x3000, (void *)0xa3, 0xe000), EEXIST);
+    assert_int_equal(tracker_resize_of(BASE + 0x3000, (void *)0xa3, 0xd000), 0);
+    assert_int_equal(tracker_resize_of(BASE, (void *)0xa0, 0x8000), EEXIST);
+    assert_int_equal(tracker_resize_of(BASE + 0x1000, (void *)0xa1, 0x80), EEXIST);
+    assert_int_equal(tracker_resize_of(BASE + 0x3000, (void *)0xa3, 0x1000), 0);
+    assert_int_equal(tracker_resize_of(BASE, (void *)0xa0, 0x8000), 0);
+    expect_none(BASE + 0x8000);
+    assert_true(tracker_debug_check());
+    // Removal: not while ranges are nested inside; by owner; innermost first.
+    assert_int_equal(tracker_remove_of(BASE, (void *)0xa0, NULL), EBUSY);
+    assert_int_equal(tracker_remove_of(BASE + 0x1000, (void *)0xa1, NULL), EBUSY);
+    assert_int_equal(tracker_remove_of(BASE + 0x1000, (void *)0xa9, NULL), ENOENT);
+    assert_int_equal(tracker_count(), 4);
+    tracker_entry_t r;
+    assert_int_equal(tracker_remove(BASE + 0x1000, &r), 0);
+    assert_int_equal((uintptr_t)r.pool, 0xa2);
+    expect_pool(BASE + 0x1010, BASE + 0x1000, 0x1000, 0xa1);
+    assert_int_equal(tracker_get_of(BASE + 0x1000, (void *)0xa1, &r), true);
+    assert_int_equal(tracker_get_of(BASE + 0x1000, (void *)0xa2, &r), false);
+    size_t of_a1 = tracker_for_each_of_pool((void *)0xa1, NULL, NULL);
+    assert_int_equal(of_a1, 1);
+    assert_int_equal(tracker_remove_of(BASE + 0x1000, (void *)0xa1, NULL), 0);
+    assert_int_equal(tracker_remove_of(BASE + 0x3000, (void *)0xa3, NULL), 0);
+    assert_true(tracker_debug_check());
+    assert_int_equal(tracker_remove_of(BASE, (void *)0xa0, NULL), 0);
+
+    // Eight levels, all starting at BASE; a ninth is refused.
+    for (uintptr_t lv = 0; lv < TRACKER_LEVELS; lv++) {
+        e = owned(BASE, 0x10000 - lv * 0x100, 0xc0 + lv);
+        assert_int_equal(tracker_add(&e), 0);
+        expect_pool(BASE + 0x10, BASE, 0x10000 - lv * 0x100, 0xc0 + lv);
+    }
+    e = owned(BASE, 0x100, 0xcf);
+    assert_int_equal(tracker_add(&e), EEXIST);
+    assert_int_equal(tracker_count(), TRACKER_LEVELS);
+    assert_true(tracker_debug_check());
+    expect_pool(BASE + 0xffff, BASE, 0x10000, 0xc0); // only the outermost reaches it
+    for (uintptr_t lv = TRACKER_LEVELS; lv-- > 0;) {
+        assert_int_equal(tracker_remove(BASE, &r), 0);
+        assert_int_equal((uintptr_t)r.pool, 0xc0 + lv);
+    }
 }
 
 static void invalid_ranges(void **state) {
@@ -449,6 +534,7 @@ int main(void) {
         cmocka_unit_test_teardown(lookup_edges, teardown_empty),
         cmocka_unit_test_teardown(adjacent_and_between, teardown_empty),
         cmocka_unit_test_teardown(overlap_is_eexist, teardown_empty),
+        cmocka_unit_test_teardown(nesting_levels, teardown_empty),
         cmocka_unit_test_teardown(invalid_ranges, teardown_empty),
         cmocka_unit_test_teardown(remove_twice, teardown_empty),
         cmocka_unit_test_teardown(resize_in_place, teardown_empty),
