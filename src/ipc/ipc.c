@@ -9,6 +9,13 @@
 // anything else (a handle received from another process, a stray pointer)
 // is refused without reading memory that is not a handle.
 //
+// The provider's part is cached per provider range, as UMF does (the
+// export cache): the first handle of a range asks the provider, later ones
+// copy, and umfPutIPCHandle only releases the handle. The provider's put
+// runs when the range goes back to the provider, is split or merged
+// (pool_ipc_hooks_t.range_freed, from the tracking provider), or its pool
+// is destroyed.
+//
 // Every handle carries a liveness record of its allocation (owner: the
 // pool that owns the pointer, umfPoolByPtr; range: the pointer). The pool
 // layer ends it when the allocation is freed or reallocated, or the pool
@@ -41,6 +48,20 @@ typedef struct sent_t {
 
 LOCK_STATIC(sent_lock, LOCK_RANK_IPC_SENT)
 static sent_t *sent; // protected by: sent_lock
+
+// The export cache: one provider part per provider range.
+typedef struct exported_t {
+    struct exported_t *next;
+    umf_memory_provider_handle_t provider;
+    umf_memory_pool_handle_t pool; // whose range (the address map's owner)
+    uintptr_t start;
+    size_t size, part;
+    unsigned char data[]; // the provider's get_ipc_handle output
+} exported_t;
+static exported_t *exported;        // protected by: sent_lock
+static _Atomic size_t exported_n;   // entries (read without the lock: a skip test)
+static void export_drop(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
+                        uintptr_t start, size_t size);
 
 
 // Handlers given out (pool pointers), under handlers_lock.
@@ -109,6 +130,8 @@ static void alloc_freed(umf_memory_pool_handle_t pool, void *ptr) {
 }
 
 static void pool_destroyed(umf_memory_pool_handle_t pool) {
+    export_drop(NULL, pool, 0, 0);
+    ipc_open_pool_destroyed(pool);
     if (atomic_load_explicit(&pool_ipc_records, memory_order_relaxed)) {
         size_t n = ipc_live_end(pool, 0, SIZE_MAX);
         if (n)
@@ -126,7 +149,8 @@ static void pool_destroyed(umf_memory_pool_handle_t pool) {
 
 // The pool layer calls these through its hooks (pools never call up). They
 // are in place before main, so before any record exists.
-static const pool_ipc_hooks_t pool_hooks = {alloc_freed, pool_destroyed};
+static void range_freed(umf_memory_provider_handle_t provider, uintptr_t start, size_t size);
+static const pool_ipc_hooks_t pool_hooks = {alloc_freed, pool_destroyed, range_freed};
 __attribute__((constructor)) static void install_pool_hooks(void) {
     pool_ipc_set_hooks(&pool_hooks);
 }
@@ -175,6 +199,74 @@ static bool pool_args_ok(umf_memory_pool_handle_t pool, const void *out, const c
         return false;
     }
     return pool_handle_check(pool, fn);
+}
+
+// Copies the cached part of [start, start + size) of provider into out:
+// true on a hit.
+static bool export_cached(umf_memory_provider_handle_t provider, uintptr_t start, size_t size,
+                          void *out, size_t part) {
+    bool hit = false;
+    lock_acquire(&sent_lock);
+    for (exported_t *x = exported; x && !hit; x = x->next) {
+        if (x->provider == provider && x->start == start && x->size == size && x->part == part) {
+            memcpy(out, x->data, part);
+            hit = true;
+        }
+    }
+    lock_release(&sent_lock);
+    return hit;
+}
+
+// Caches a part the provider just made. Without memory the part is given
+// back at once after use (put_now).
+static bool export_keep(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
+                        uintptr_t start, size_t size, const void *data, size_t part) {
+    exported_t *x = meta_alloc(sizeof *x + part);
+    if (!x)
+        return false;
+    *x = (exported_t){.provider = provider, .pool = pool, .start = start, .size = size, .part = part};
+    memcpy(x->data, data, part);
+    lock_acquire(&sent_lock);
+    x->next = exported;
+    exported = x;
+    atomic_fetch_add_explicit(&exported_n, 1, memory_order_relaxed);
+    lock_release(&sent_lock);
+    return true;
+}
+
+// Releases (provider put, outside the lock) the cached parts that match:
+// a provider's range overlapping [start, start + size), or all of a pool's.
+static void export_drop(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
+                        uintptr_t start, size_t size) {
+    if (!atomic_load_explicit(&exported_n, memory_order_relaxed))
+        return;
+    exported_t *gone = NULL;
+    lock_acquire(&sent_lock);
+    for (exported_t **pp = &exported; *pp;) {
+        exported_t *x = *pp;
+        bool match = pool ? x->pool == pool
+                          : x->provider == provider && x->start < start + size &&
+                                start < x->start + x->size;
+        if (match) {
+            *pp = x->next;
+            x->next = gone;
+            gone = x;
+            atomic_fetch_sub_explicit(&exported_n, 1, memory_order_relaxed);
+        } else {
+            pp = &x->next;
+        }
+    }
+    lock_release(&sent_lock);
+    while (gone) {
+        exported_t *x = gone;
+        gone = x->next;
+        (void)umfMemoryProviderPutIPCHandle(x->provider, x->data);
+        meta_free(x, sizeof *x + x->part);
+    }
+}
+
+static void range_freed(umf_memory_provider_handle_t provider, uintptr_t start, size_t size) {
+    export_drop(provider, NULL, start, size);
 }
 
 static umf_result_t provider_part(umf_memory_provider_handle_t provider, size_t *size) {
@@ -248,10 +340,14 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     h->base_size = e.size;
     h->offset = (uintptr_t)ptr - e.start;
     h->provider_id = ipc_provider_id(name);
-    r = umfMemoryProviderGetIPCHandle(provider, (void *)e.start, e.size, h->provider_data);
-    if (r != UMF_RESULT_SUCCESS) {
-        LOG_INFO("the %s provider made no IPC data for %p: %d", name, ptr, (int)r);
-        goto err_free;
+    bool put_now = false;
+    if (!export_cached(provider, e.start, e.size, h->provider_data, part)) {
+        r = umfMemoryProviderGetIPCHandle(provider, (void *)e.start, e.size, h->provider_data);
+        if (r != UMF_RESULT_SUCCESS) {
+            LOG_INFO("the %s provider made no IPC data for %p: %d", name, ptr, (int)r);
+            goto err_free;
+        }
+        put_now = !export_keep(provider, e.pool, e.start, e.size, h->provider_data, part);
     }
     // The allocation's liveness record (ended by ipc_alloc_freed). Its pool's
     // frees end records from now on (pool_ipc_arm), before the record exists.
@@ -272,7 +368,7 @@ HETMEM_EXPORT umf_result_t umfGetIPCHandle(const void *ptr, umf_ipc_handle_t *ip
     h->live_id = live.id;
     h->live_digest = live.digest;
     h->checksum = ipc_checksum(h, total);
-    *s = (sent_t){.handle = h, .total = total, .provider = provider};
+    *s = (sent_t){.handle = h, .total = total, .provider = put_now ? provider : NULL};
     lock_acquire(&sent_lock);
     s->next = sent;
     sent = s;
@@ -309,9 +405,12 @@ HETMEM_EXPORT umf_result_t umfPutIPCHandle(umf_ipc_handle_t ipcHandle) {
                 (void *)ipcHandle);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    // The provider's put may fail (its provider destroyed: a caller error);
-    // the handle is released either way.
-    umf_result_t r = umfMemoryProviderPutIPCHandle(s->provider, s->handle->provider_data);
+    // The provider's part stays cached (export cache) unless it could not be
+    // kept; the provider's put may fail (its provider destroyed: a caller
+    // error), the handle is released either way.
+    umf_result_t r = UMF_RESULT_SUCCESS;
+    if (s->provider)
+        r = umfMemoryProviderPutIPCHandle(s->provider, s->handle->provider_data);
     meta_free(s->handle, s->total);
     meta_free(s, sizeof *s);
     return r;

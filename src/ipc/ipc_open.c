@@ -20,14 +20,20 @@
 //             size and its own size equal the header's
 //   liveness  the allocation's record in the exporter's export table (the
 //             allocation was not freed, its pool not destroyed, the sender
-//             alive); the provider checks its own export on open
+//             alive), and for our providers the range's export (the range
+//             is still the provider's), on every open, cached or not
 //
-// The open cache: one mapping per (provider, sender pid, base, base_size,
-// provider data), reference counted. A second open of the same allocation
-// - the same handle, or another handle of it with another offset - returns
-// the same mapping; the last umfCloseIPCHandle unmaps it. A list under one
-// lock (LOCK_RANK_IPC_CACHE), held across the provider's open, so that two threads opening the
-// same handle map it once (opens are rare and slow anyway: system calls).
+// The open cache (as UMF keeps it): one mapping per (provider, sender pid,
+// base, base_size, provider data), reference counted. A second open of the
+// same allocation - the same handle, or another handle of it with another
+// offset - returns the same mapping, and it stays mapped after its last
+// umfCloseIPCHandle (idle), so that opening a handle again costs no
+// provider open, until the handler's pool is destroyed or more than
+// IPC_OPEN_IDLE_MAX mappings are idle (the oldest idle one is closed).
+// The liveness checks run on every open, cached or not. A list under one
+// lock (LOCK_RANK_IPC_CACHE), held across the provider's open, so that two
+// threads opening the same handle map it once (opens are rare and slow
+// anyway: system calls); provider closes run outside it.
 #include <errno.h>
 #include <string.h>
 
@@ -48,11 +54,39 @@ typedef struct opened_t {
     struct umf_ipc_data_t *key;            // the handle's copy (offset, checksum ignored)
     size_t key_size;
     uintptr_t map;                         // the allocation's first byte here
-    size_t refs;
+    size_t refs;                           // opens not closed; 0: idle
+    umf_memory_pool_handle_t handler;      // whose pool's destruction ends it
+    bool doomed;                           // that pool is gone: close at refs 0
 } opened_t;
 
+#define IPC_OPEN_IDLE_MAX 256
+
 LOCK_STATIC(cache_lock, LOCK_RANK_IPC_CACHE)
-static opened_t *cache; // protected by: cache_lock
+static opened_t *cache; // protected by: cache_lock (newest first)
+static size_t idle_n;   // protected by: cache_lock
+
+static void opened_close(opened_t *o) {
+    (void)umfMemoryProviderCloseIPCHandle(o->provider, (void *)o->map, o->key->base_size);
+    meta_free(o->key, o->key_size);
+    meta_free(o, sizeof *o);
+}
+
+// Under cache_lock: unlinks the oldest idle mapping when too many are
+// idle; the caller closes it outside the lock.
+static opened_t *idle_trim_locked(void) {
+    if (idle_n <= IPC_OPEN_IDLE_MAX)
+        return NULL;
+    opened_t **oldest = NULL;
+    for (opened_t **pp = &cache; *pp; pp = &(*pp)->next)
+        if ((*pp)->refs == 0)
+            oldest = pp;
+    if (!oldest)
+        return NULL;
+    opened_t *o = *oldest;
+    *oldest = o->next;
+    idle_n--;
+    return o;
+}
 
 static umf_result_t refuse(const char *why) {
     LOG_ERR("IPC handle refused: %s", why);
@@ -81,6 +115,11 @@ static umf_result_t check(umf_memory_provider_handle_t provider, const struct um
             return r;
         if (d.size != h->base_size)
             return refuse("the header and the provider data disagree on the size");
+        // The provider's own export (ended when the range went back to the
+        // provider): checked here too, because a cached mapping is reused
+        // without asking the provider.
+        if ((r = ipc_export_check(&d)) != UMF_RESULT_SUCCESS)
+            return r;
     }
     if (h->live_digest != ipc_live_digest(h))
         return refuse("the liveness record does not describe the handle");
@@ -173,8 +212,9 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
 
     lock_acquire(&cache_lock);
     for (opened_t *o = cache; o; o = o->next) {
-        if (same_key(o, provider, h, total)) {
-            o->refs++;
+        if (!o->doomed && same_key(o, provider, h, total)) {
+            if (o->refs++ == 0)
+                idle_n--;
             *ptr = (void *)(o->map + (uintptr_t)h->offset);
             lock_release(&cache_lock);
             r = UMF_RESULT_SUCCESS;
@@ -188,7 +228,8 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
     } else if ((r = umfMemoryProviderOpenIPCHandle(provider, h->provider_data, &map)) ==
                UMF_RESULT_SUCCESS) {
         *o = (opened_t){.next = cache, .provider = provider, .key = h, .key_size = total,
-                        .map = (uintptr_t)map, .refs = 1};
+                        .map = (uintptr_t)map, .refs = 1,
+                        .handler = (umf_memory_pool_handle_t)handler};
         cache = o;
         *ptr = (char *)map + h->offset;
         h = NULL; // the cache keeps the copy as its key
@@ -220,11 +261,16 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
     lock_acquire(&cache_lock);
     for (opened_t **pp = &cache; *pp; pp = &(*pp)->next) {
         opened_t *o = *pp;
-        if (p >= o->map && p - o->map < o->key->base_size) {
+        if (o->refs && p >= o->map && p - o->map < o->key->base_size) {
             found = true;
-            if (--o->refs == 0) {
-                *pp = o->next;
-                gone = o;
+            if (--o->refs == 0) { // idle: stays mapped, unless its handler is gone
+                if (o->doomed) {
+                    *pp = o->next;
+                    gone = o;
+                } else {
+                    idle_n++;
+                    gone = idle_trim_locked();
+                }
             }
             break;
         }
@@ -234,14 +280,42 @@ HETMEM_EXPORT umf_result_t umfCloseIPCHandle(void *ptr) {
         LOG_ERR("%p is not memory of an open IPC handle", ptr);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    umf_result_t r = UMF_RESULT_SUCCESS;
-    if (gone) { // the last close: unmap
-        r = umfMemoryProviderCloseIPCHandle(gone->provider, (void *)gone->map,
-                                            gone->key->base_size);
-        meta_free(gone->key, gone->key_size);
-        meta_free(gone, sizeof *gone);
+    if (gone)
+        opened_close(gone);
+    return UMF_RESULT_SUCCESS;
+}
+
+void ipc_open_pool_destroyed(umf_memory_pool_handle_t pool) {
+    opened_t *gone = NULL;
+    lock_acquire(&cache_lock);
+    for (opened_t **pp = &cache; *pp;) {
+        opened_t *o = *pp;
+        if (o->handler == pool && o->refs == 0) {
+            *pp = o->next;
+            o->next = gone;
+            gone = o;
+            idle_n--;
+            continue;
+        }
+        if (o->handler == pool)
+            o->doomed = true; // closed at its last umfCloseIPCHandle
+        pp = &o->next;
     }
-    return r;
+    lock_release(&cache_lock);
+    while (gone) {
+        opened_t *o = gone;
+        gone = o->next;
+        opened_close(o);
+    }
+}
+
+size_t ipc_open_cache_open(void) {
+    size_t n = 0;
+    lock_acquire(&cache_lock);
+    for (opened_t *o = cache; o; o = o->next)
+        n += o->refs != 0;
+    lock_release(&cache_lock);
+    return n;
 }
 
 size_t ipc_open_cache_count(void) {

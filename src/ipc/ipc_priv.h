@@ -96,7 +96,11 @@ umf_result_t ipc_open_handle_sized(umf_ipc_handler_handle_t handler, const void 
                                    size_t len, void **ptr);
 
 /// Number of mappings in the open cache (tests).
-size_t ipc_open_cache_count(void);
+size_t ipc_open_cache_count(void);     ///< mappings in the open cache, idle ones included
+size_t ipc_open_cache_open(void);      ///< of them, those open (not idle)
+/// The pool (a handler) is being destroyed: its provider's idle mappings
+/// are closed, open ones are closed at their last umfCloseIPCHandle.
+void ipc_open_pool_destroyed(umf_memory_pool_handle_t pool);
 
 /// Whether `handler` is a handler that umfPoolGetIPCHandler gave and whose
 /// pool is not destroyed. Compares the pointer only: never reads *handler.

@@ -45,6 +45,12 @@ static inline void ipc_alloc_freed(umf_memory_pool_handle_t pool, void *ptr) {
         ipc_alloc_freed_slow(pool, ptr);
 }
 
+void pool_ipc_range_freed(umf_memory_provider_handle_t provider, uintptr_t start, size_t size) {
+    const pool_ipc_hooks_t *h = atomic_load_explicit(&ipc_hooks, memory_order_acquire);
+    if (h && h->range_freed)
+        h->range_freed(provider, start, size);
+}
+
 static void ipc_pool_destroyed(umf_memory_pool_handle_t pool) {
     const pool_ipc_hooks_t *h = atomic_load_explicit(&ipc_hooks, memory_order_acquire);
     if (h)

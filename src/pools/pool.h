@@ -146,8 +146,13 @@ void pool_ipc_arm(umf_memory_pool_handle_t pool);
 typedef struct pool_ipc_hooks_t {
     void (*alloc_freed)(umf_memory_pool_handle_t pool, void *ptr);
     void (*pool_destroyed)(umf_memory_pool_handle_t pool);
+    /// A provider range of the pool's goes back to (or is split or merged
+    /// by) `provider`: its cached IPC data is released first.
+    void (*range_freed)(umf_memory_provider_handle_t provider, uintptr_t start, size_t size);
 } pool_ipc_hooks_t;
 void pool_ipc_set_hooks(const pool_ipc_hooks_t *hooks);
+/// Calls the hook's range_freed when installed (the tracking provider).
+void pool_ipc_range_freed(umf_memory_provider_handle_t provider, uintptr_t start, size_t size);
 
 /// Live liveness records of allocations (the IPC layer counts them; a fork
 /// child starts at 0). Hidden: the free paths read it with one instruction.

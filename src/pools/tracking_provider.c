@@ -119,6 +119,7 @@ static umf_result_t t_free(void *priv, void *ptr, size_t size) {
     }
     if (size == 0) // callers that do not know the size (the proxy pool)
         size = e.size;
+    pool_ipc_range_freed(t->upstream, e.start, e.size); // its cached IPC data first
     umf_result_t r = umfMemoryProviderFree(t->upstream, ptr, size);
     if (r != UMF_RESULT_SUCCESS)
         tracker_add(&e); // the memory is still ours: keep it findable
@@ -159,6 +160,7 @@ static umf_result_t t_split(void *priv, void *ptr, size_t total, size_t first) {
     tracker_entry_t e;
     if (!tracker_get_of((uintptr_t)ptr, t->pool, &e) || e.size != total)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    pool_ipc_range_freed(t->upstream, e.start, e.size); // the range changes
     umf_result_t r = umfMemoryProviderAllocationSplit(t->upstream, ptr, total, first);
     if (r != UMF_RESULT_SUCCESS)
         return r;
@@ -181,6 +183,8 @@ static umf_result_t t_merge(void *priv, void *low, void *high, size_t total) {
     if (!tracker_get_of((uintptr_t)low, t->pool, &a) || !tracker_get_of((uintptr_t)high, t->pool, &b) ||
         a.start + a.size != b.start || a.size + b.size != total)
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+    pool_ipc_range_freed(t->upstream, a.start, a.size); // the ranges change
+    pool_ipc_range_freed(t->upstream, b.start, b.size);
     umf_result_t r = umfMemoryProviderAllocationMerge(t->upstream, low, high, total);
     if (r != UMF_RESULT_SUCCESS)
         return r;

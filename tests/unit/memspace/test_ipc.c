@@ -242,7 +242,7 @@ static void roundtrip_huge(void **state) {
 }
 
 // Opening twice maps once; an interior pointer's handle shares the mapping;
-// the last close unmaps.
+// after the last close the mapping stays (idle) until its handler's pool goes.
 static void open_cache_refcount(void **state) {
     (void)state;
     umf_memory_pool_handle_t pool = make_pool(K_MEMFD, NULL), opener = make_pool(K_PRIVATE, NULL);
@@ -270,8 +270,16 @@ static void open_cache_refcount(void **state) {
     assert_int_equal(umfCloseIPCHandle(p1), OK);
     assert_string_equal(p2 + 1000, "interior"); // still mapped: one reference left
     assert_int_equal(umfCloseIPCHandle(p2), OK);
-    assert_int_equal(ipc_open_cache_count(), before);
-    assert_int_equal(umfCloseIPCHandle(p2), INVAL); // nothing left to close
+    // Idle, as UMF keeps it: still mapped, reopened without a new mapping,
+    // closed with its handler's pool.
+    assert_int_equal(ipc_open_cache_count(), before + 1);
+    assert_string_equal(p2 + 1000, "interior");
+    assert_int_equal(umfCloseIPCHandle(p2), INVAL); // nothing open to close
+    char *p4;
+    assert_int_equal(umfOpenIPCHandle(handler_of(opener), h1, (void **)&p4), OK);
+    assert_ptr_equal(p4, p1);
+    assert_int_equal(mappings(), maps_after_one);
+    assert_int_equal(umfCloseIPCHandle(p4), OK);
     assert_int_equal(umfCloseIPCHandle(NULL), INVAL);
     assert_int_equal(umfCloseIPCHandle(a), INVAL);  // the producer's memory is not an open
     // Closing at the provider level only what an open mapped.
@@ -283,6 +291,7 @@ static void open_cache_refcount(void **state) {
     assert_int_equal(umfPutIPCHandle(h2), OK);
     umfPoolFree(pool, a);
     umfPoolDestroy(opener);
+    assert_int_equal(ipc_open_cache_count(), before); // the idle mapping went with it
     umfPoolDestroy(pool);
 }
 
@@ -628,10 +637,11 @@ static void concurrent_opens(void **state) {
     }
     size_t before = ipc_open_cache_count();
     assert_int_equal(umfCloseIPCHandle(hold), OK);
-    assert_int_equal(ipc_open_cache_count(), before - 1);
+    assert_int_equal(ipc_open_cache_count(), before); // idle until its handler goes
     umfPutIPCHandle(h);
     umfPoolFree(pool, a);
     umfPoolDestroy(opener);
+    assert_int_equal(ipc_open_cache_count(), before - 1);
     umfPoolDestroy(pool);
 }
 
