@@ -2,7 +2,8 @@
 // Providers and pools made from a memspace and a policy
 // (umfMemoryProviderCreateFromMemspace, umfPoolCreateFromMemspace): an OS
 // memory provider whose node list is the memspace's nodes, in memspace
-// order, and whose NUMA mode is the policy's (table in mempolicy.c). This
+// order, and whose NUMA mode is the policy's (table in mempolicy.c; HostAll
+// without a policy: the default kernel policy, as in UMF). This
 // file only fills the OS provider's params: the provider does the binding,
 // so memory from a memspace behaves exactly like memory from an OS provider
 // configured by hand.
@@ -117,6 +118,11 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
     for (size_t i = 0; i < hMemspace->n; i++)
         list[i] = hMemspace->targets[i]->id;
     memspace_bind_t b = {.mode = mode_of(hPolicy)};
+    // HostAll without a policy: the kernel's default policy, no mbind (as
+    // UMF does; binding to every node would change where memory goes when
+    // the local node is full, and pin it against the task's own policy).
+    if (!hPolicy && hMemspace == umfMemspaceHostAllGet())
+        b.mode = UMF_NUMA_MODE_DEFAULT;
     if (hPolicy) {
         b.part_size = hPolicy->part_size;
         b.parts = (const umf_numa_split_partition_t *)hPolicy->parts;

@@ -332,6 +332,34 @@ static void mempolicy_api(void **state) {
 static provider_os_t *os_priv(umf_memory_provider_handle_t h) { return h->priv; }
 
 // Every policy becomes the OS provider's mode over the memspace's nodes.
+// HostAll without a policy leaves placement to the kernel's default policy
+// (UMF: no mbind); with a policy, the policy binds. Read back from a page.
+static void hostall_default_policy(void **state) {
+    (void)state;
+    umf_mempolicy_handle_t bind;
+    assert_int_equal(umfMempolicyCreate(UMF_MEMPOLICY_BIND, &bind), OK);
+    const struct {
+        umf_const_mempolicy_handle_t policy;
+        umf_numa_mode_t mode;
+        os_mpol_t kernel;
+    } cases[] = {{NULL, UMF_NUMA_MODE_DEFAULT, OS_MPOL_DEFAULT}, {bind, UMF_NUMA_MODE_BIND, OS_MPOL_BIND}};
+    for (size_t i = 0; i < 2; i++) {
+        umf_memory_provider_handle_t h = NULL;
+        assert_int_equal(umfMemoryProviderCreateFromMemspace(umfMemspaceHostAllGet(), cases[i].policy, &h), OK);
+        assert_int_equal(os_priv(h)->mode, cases[i].mode);
+        void *p = NULL;
+        size_t ps = os_page_size();
+        assert_int_equal(umfMemoryProviderAlloc(h, ps, 0, &p), OK);
+        *(volatile char *)p = 1;
+        os_mpol_t mode;
+        assert_int_equal(os_get_mempolicy(p, &mode, NULL), 0);
+        assert_int_equal(mode, cases[i].kernel);
+        assert_int_equal(umfMemoryProviderFree(h, p, ps), OK);
+        umfMemoryProviderDestroy(h);
+    }
+    umfMempolicyDestroy(bind);
+}
+
 static void provider_from_memspace(void **state) {
     (void)state;
     unsigned n0 = first_node();
@@ -448,6 +476,7 @@ int main(void) {
         cmocka_unit_test(predefined_concurrent_first_use),
         cmocka_unit_test(mempolicy_api),
         cmocka_unit_test(provider_from_memspace),
+        cmocka_unit_test(hostall_default_policy),
         cmocka_unit_test(pool_from_memspace),
     };
     int e = topo_init();
