@@ -30,18 +30,11 @@ static provider_native_error_t *native_error(void) { return &devdax_error; }
 
 // ---- params -----------------------------------------------------------------
 
-static umf_result_t check_size(size_t size) {
-    if (size == 0)
-        LOG_ERR("devdax provider: size 0");
-    return size ? UMF_RESULT_SUCCESS : UMF_RESULT_ERROR_INVALID_ARGUMENT;
-}
-
 HETMEM_EXPORT umf_result_t
 umfDevDaxMemoryProviderParamsCreate(umf_devdax_memory_provider_params_handle_t *hParams,
                                     const char *path, size_t size) {
-    umf_result_t r = check_size(size);
-    if (r == UMF_RESULT_SUCCESS)
-        r = coarse_params_create(sizeof **hParams, path, "devdax", (void **)hParams);
+    // Any size here, as UMF: size 0 is refused when the provider is created.
+    umf_result_t r = coarse_params_create(sizeof **hParams, path, "devdax", (void **)hParams);
     if (r == UMF_RESULT_SUCCESS)
         (*hParams)->size = size;
     return r;
@@ -55,9 +48,7 @@ umfDevDaxMemoryProviderParamsDestroy(umf_devdax_memory_provider_params_handle_t 
 
 HETMEM_EXPORT umf_result_t umfDevDaxMemoryProviderParamsSetDeviceDax(
     umf_devdax_memory_provider_params_handle_t hParams, const char *path, size_t size) {
-    umf_result_t r = check_size(size);
-    if (r == UMF_RESULT_SUCCESS)
-        r = coarse_params_set_path(hParams ? &hParams->base : NULL, path, "devdax");
+    umf_result_t r = coarse_params_set_path(hParams ? &hParams->base : NULL, path, "devdax");
     if (r == UMF_RESULT_SUCCESS)
         hParams->size = size;
     return r;

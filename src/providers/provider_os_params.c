@@ -50,7 +50,7 @@ umfOsMemoryProviderParamsCreate(umf_os_memory_provider_params_handle_t *hParams)
 // a pointer, n <= NODESET_MAX.
 static umf_result_t replace_array(void *arr, unsigned *len, size_t size, const void *src,
                                   unsigned n, const char *what) {
-    if (!src != !n || n > NODESET_MAX) {
+    if ((n && !src) || n > NODESET_MAX) { // length 0 clears, whatever the pointer (UMF)
         LOG_ERR("%s %p with length %u (at most %u)", what, src, n, NODESET_MAX);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
@@ -105,11 +105,12 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetVisibility(
 }
 
 // The name may start with one '/' (shm_open(3) spelling); it is stored
-// without it. Any other '/', an empty name or one too long is refused.
+// without it. NULL or "" means none (UMF); any other '/', "/" alone, or a
+// name too long is refused.
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetShmName(
     umf_os_memory_provider_params_handle_t hParams, const char *shm_name) {
     CHECK_PARAMS(hParams);
-    if (!shm_name) {
+    if (!shm_name || !shm_name[0]) {
         free_name(hParams);
         return UMF_RESULT_SUCCESS;
     }
@@ -128,7 +129,7 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetShmName(
     return UMF_RESULT_SUCCESS;
 }
 
-// (NULL, 0) clears the list. A list needs both a pointer and a length.
+// A length of 0 clears the list (UMF); a length needs a pointer.
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetNumaList(
     umf_os_memory_provider_params_handle_t hParams, unsigned *numa_list, unsigned numa_list_len) {
     CHECK_PARAMS(hParams);
@@ -151,18 +152,13 @@ HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartSize(
     PARAMS_STORE(hParams, part_size, part_size);
 }
 
-// (NULL, 0) clears the partitions. Targets are node ids that must be in
-// the node list (checked at creation); weights must be > 0.
+// A length of 0 clears the partitions. Targets must be in the node list
+// and weights > 0: both checked at creation (the setter takes what UMF's
+// does, and the list may be set after the partitions).
 HETMEM_EXPORT umf_result_t umfOsMemoryProviderParamsSetPartitions(
     umf_os_memory_provider_params_handle_t hParams, umf_numa_split_partition_t *partitions,
     unsigned partitions_len) {
     CHECK_PARAMS(hParams);
-    for (unsigned i = 0; partitions && i < partitions_len; i++) {
-        if (partitions[i].weight == 0) {
-            LOG_ERR("partition %u has weight 0", i);
-            return UMF_RESULT_ERROR_INVALID_ARGUMENT;
-        }
-    }
     return replace_array(&hParams->partitions, &hParams->partitions_len, sizeof *partitions,
                          partitions, partitions_len, "partitions");
 }

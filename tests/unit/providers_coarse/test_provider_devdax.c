@@ -45,8 +45,14 @@ static void params(void **state) {
     umf_devdax_memory_provider_params_handle_t p = NULL;
     assert_int_equal(umfDevDaxMemoryProviderParamsCreate(&p, NULL, MiB),
                      UMF_RESULT_ERROR_INVALID_ARGUMENT);
-    assert_int_equal(umfDevDaxMemoryProviderParamsCreate(&p, "/dev/dax0.0", 0),
+    // Size 0: taken by the params (UMF), refused by the provider's creation.
+    assert_int_equal(umfDevDaxMemoryProviderParamsCreate(&p, "/dev/dax0.0", 0), UMF_RESULT_SUCCESS);
+    umf_memory_provider_handle_t h0 = NULL;
+    assert_int_equal(umfMemoryProviderCreate(umfDevDaxMemoryProviderOps(), p, &h0),
                      UMF_RESULT_ERROR_INVALID_ARGUMENT);
+    assert_null(h0);
+    umfDevDaxMemoryProviderParamsDestroy(p);
+    p = NULL;
     assert_int_equal(umfDevDaxMemoryProviderParamsCreate(NULL, "/dev/dax0.0", MiB),
                      UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_null(p);
@@ -55,7 +61,7 @@ static void params(void **state) {
     assert_int_equal(umfDevDaxMemoryProviderParamsSetDeviceDax(p, NULL, MiB),
                      UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(umfDevDaxMemoryProviderParamsSetDeviceDax(p, "/dev/dax1.0", 0),
-                     UMF_RESULT_ERROR_INVALID_ARGUMENT);
+                     UMF_RESULT_SUCCESS); // refused at creation (above)
     assert_int_equal(umfDevDaxMemoryProviderParamsSetDeviceDax(NULL, "/dev/dax1.0", MiB),
                      UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(umfDevDaxMemoryProviderParamsSetDeviceDax(p, "/dev/dax1.0", 2 * MiB),

@@ -16,6 +16,7 @@
 #include <umf/providers/provider_os_memory.h>
 
 #include "base/nodeset.h"
+#include "providers/provider_os.h"
 
 typedef umf_os_memory_provider_params_handle_t params_t;
 
@@ -98,7 +99,11 @@ static void visibility_and_name(void **state) {
     assert_int_equal(umfOsMemoryProviderParamsSetShmName(p, "hetmem-ok"), UMF_RESULT_SUCCESS);
     assert_int_equal(umfOsMemoryProviderParamsSetShmName(p, "/hetmem-ok"), UMF_RESULT_SUCCESS);
     assert_int_equal(umfOsMemoryProviderParamsSetShmName(p, NULL), UMF_RESULT_SUCCESS);
-    const char *bad[] = {"", "/", "a/b", "..", "."};
+    assert_null(p->shm_name);
+    assert_int_equal(umfOsMemoryProviderParamsSetShmName(p, "hetmem-ok"), UMF_RESULT_SUCCESS);
+    assert_int_equal(umfOsMemoryProviderParamsSetShmName(p, ""), UMF_RESULT_SUCCESS); // none (UMF)
+    assert_null(p->shm_name);
+    const char *bad[] = {"/", "a/b", "..", "."};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(umfOsMemoryProviderParamsSetShmName(p, bad[i]),
                          UMF_RESULT_ERROR_INVALID_ARGUMENT);
@@ -116,7 +121,9 @@ static void numa_list_and_mode(void **state) {
     unsigned list[2] = {0, 0};
     const umf_result_t bad = UMF_RESULT_ERROR_INVALID_ARGUMENT;
     assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, NULL, 1), bad);
-    assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, list, 0), bad);
+    assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, list, 1), UMF_RESULT_SUCCESS);
+    assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, list, 0), UMF_RESULT_SUCCESS); // clears (UMF)
+    assert_int_equal(p->numa_list_len, 0);
     assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, list, NODESET_MAX + 1), bad);
     assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, list, 1), UMF_RESULT_SUCCESS);
     assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, list, 2), UMF_RESULT_SUCCESS);
@@ -134,10 +141,20 @@ static void numa_list_and_mode(void **state) {
 
     umf_numa_split_partition_t parts[2] = {{1, 0}, {3, 0}};
     assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, NULL, 2), bad);
-    assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, parts, 0), bad);
     assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, parts, 2), UMF_RESULT_SUCCESS);
+    assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, parts, 0), UMF_RESULT_SUCCESS); // clears
+    assert_int_equal(p->partitions_len, 0);
+    // A zero weight: taken by the setter (UMF), refused when the provider is created.
     parts[1].weight = 0;
-    assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, parts, 2), bad);
+    assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, parts, 2), UMF_RESULT_SUCCESS);
+    unsigned node0 = 0;
+    assert_int_equal(umfOsMemoryProviderParamsSetNumaList(p, &node0, 1), UMF_RESULT_SUCCESS);
+    assert_int_equal(umfOsMemoryProviderParamsSetNumaMode(p, UMF_NUMA_MODE_SPLIT), UMF_RESULT_SUCCESS);
+    assert_int_equal(try_create(p), bad);
+    parts[1].weight = 3;
+    assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, parts, 2), UMF_RESULT_SUCCESS);
+    assert_int_equal(try_create(p), UMF_RESULT_SUCCESS);
+    assert_int_equal(umfOsMemoryProviderParamsSetNumaMode(p, UMF_NUMA_MODE_DEFAULT), UMF_RESULT_SUCCESS);
     assert_int_equal(umfOsMemoryProviderParamsSetPartitions(p, NULL, 0), UMF_RESULT_SUCCESS);
 
     assert_int_equal(hetmem_os_provider_params_set_huge_pages(p, 0), UMF_RESULT_SUCCESS);
