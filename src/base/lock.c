@@ -228,6 +228,7 @@ void lock_fork_child(void) { walk_end(true); }
 enum { WITNESS_MAX = 32 };
 static __thread const lock_t *held[WITNESS_MAX];
 static __thread int n_held;
+static __thread int frame_base; // the first held lock of the current frame
 
 static void __attribute__((noreturn)) witness_fail(const char *what, const lock_t *l,
                                                    const lock_t *top) {
@@ -252,7 +253,7 @@ static bool witness_holds(const lock_t *l) {
 
 void lock_witness_acquire(const lock_t *l, bool check) {
     if (check)
-        for (int i = 0; i < n_held && i < WITNESS_MAX; i++)
+        for (int i = frame_base; i < n_held && i < WITNESS_MAX; i++)
             if (held[i]->rank >= l->rank)
                 witness_fail("taking", l, held[i]);
     if (n_held < WITNESS_MAX)
@@ -274,6 +275,14 @@ void lock_witness_release(const lock_t *l) {
     }
     witness_fail("releasing a lock not held", l, NULL);
 }
+
+int lock_witness_frame_begin(void) {
+    int old = frame_base;
+    frame_base = n_held;
+    return old;
+}
+
+void lock_witness_frame_end(int frame) { frame_base = frame; }
 
 int lock_held_count(void) { return n_held; }
 #else

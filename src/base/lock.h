@@ -95,9 +95,18 @@ void lock_register(lock_t *l);
 /// thread holds a lock of rank >= l's (a trylock cannot deadlock: no check).
 void lock_witness_acquire(const lock_t *l, bool check);
 void lock_witness_release(const lock_t *l);
+/// A call into code outside the core (a user provider's callback, which may
+/// allocate from another pool: nested pools) starts a new frame: its locks
+/// are checked against each other, not against the locks the caller holds
+/// (they form a chain, pool over pool, never a cycle). Returns the frame
+/// to give back to lock_witness_frame_end.
+int lock_witness_frame_begin(void);
+void lock_witness_frame_end(int frame);
 #else
 static inline void lock_witness_acquire(const lock_t *l, bool check) { (void)l, (void)check; }
 static inline void lock_witness_release(const lock_t *l) { (void)l; }
+static inline int lock_witness_frame_begin(void) { return 0; }
+static inline void lock_witness_frame_end(int frame) { (void)frame; }
 #endif
 
 static inline void lock_acquire(lock_t *l) {

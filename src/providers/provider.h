@@ -20,6 +20,7 @@ struct umf_memory_provider_t {
     handle_hdr_t hdr; // first: PROVIDER_TAG while it lives
     umf_memory_provider_ops_t ops;
     void *priv;
+    bool foreign;     // its ops are not libhetmem's: calls open a witness frame
 };
 
 #define PROVIDER_TAG 0x50524f56u // "VORP" in memory order

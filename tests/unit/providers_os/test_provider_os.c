@@ -23,6 +23,7 @@
 #include <umf/providers/provider_os_memory.h>
 
 #include "os/os.h"
+#include "providers/provider.h"
 #include "providers/provider_os.h"
 
 typedef umf_os_memory_provider_params_handle_t params_t;
@@ -38,6 +39,7 @@ static umf_memory_provider_handle_t create(umf_numa_mode_t mode, unsigned list_l
     assert_int_equal(umfOsMemoryProviderParamsSetProtection(p, protection), UMF_RESULT_SUCCESS);
     umf_memory_provider_handle_t h = NULL;
     assert_int_equal(umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, &h), UMF_RESULT_SUCCESS);
+    assert_false(h->foreign); // the core's own: its locks stay in the witness's one frame
     umfOsMemoryProviderParamsDestroy(p); // the provider keeps its own copy
     return h;
 }
