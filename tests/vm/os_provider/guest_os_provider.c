@@ -327,6 +327,31 @@ static bool c_shared_bind2(void) {
     return ranges(&sp, 128, (size_t[]){0, 32}, (int[]){1, 2}, 2);
 }
 
+// One shared SPLIT provider through alloc, free, alloc...: each new block
+// (at new file offsets) has its first quarter on node 1, the rest on node 2.
+static bool c_shared_reuse(void) {
+    setup_t s = {.mode = UMF_NUMA_MODE_SPLIT, .list = {1, 2}, .list_len = 2, .shared = true,
+                 .parts = {{1, 1}, {3, 2}}, .parts_len = 2};
+    umf_memory_provider_handle_t h = create(&s);
+    if (!h)
+        return false;
+    static const size_t sizes[] = {128, 64, 96, 128};
+    bool ok = true;
+    for (size_t r = 0; ok && r < sizeof sizes / sizeof sizes[0]; r++) {
+        size_t n = sizes[r];
+        char *m = alloc_touch(h, n);
+        ok = m != NULL;
+        for (size_t i = 0; ok && i < n; i++)
+            if (status[i] != (i < n / 4 ? 1 : 2))
+                ok = failf("round %zu: page %zu is on node %d; pages: %s", r, i, status[i],
+                           where(n));
+        if (m && umfMemoryProviderFree(h, m, n * ps) != UMF_RESULT_SUCCESS)
+            ok = failf("round %zu: free failed", r);
+    }
+    umfMemoryProviderDestroy(h);
+    return ok;
+}
+
 static long free_huge(unsigned node) {
     char path[128];
     snprintf(path, sizeof path,
@@ -427,6 +452,7 @@ static const case_t cases[] = {
     {"local", "tiers3", c_local},
     {"default", "tiers3", c_default},
     {"shared_bind2", "tiers3", c_shared_bind2},
+    {"shared_reuse", "tiers3", c_shared_reuse},
     {"huge_bind1", "tiers3", c_huge_bind1},
     {"huge_shared_bind1", "tiers3", c_huge_shared_bind1},
     {"preferred_fallback", "tiers3-big", c_preferred_fallback},
