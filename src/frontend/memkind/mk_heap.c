@@ -230,14 +230,32 @@ int mk_heap_check(struct memkind *kind) {
            : h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
 }
 
-struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
-    umf_memory_pool_handle_t p = ptr ? umfPoolByPtr(ptr) : NULL;
+static struct memkind *kind_of_pool(umf_memory_pool_handle_t p, umf_memory_pool_handle_t *pool) {
     void *tag = NULL;
     if (p && mk_pool_is_ours(p)) // another pool's tag is not a kind
         umfPoolGetTag(p, &tag);
     if (pool)
         *pool = tag ? p : NULL;
     return tag;
+}
+
+struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
+    return kind_of_pool(ptr ? umfPoolByPtr(ptr) : NULL, pool);
+}
+
+struct memkind *mk_kind_of_hinted(const void *ptr, struct memkind *hint,
+                                  umf_memory_pool_handle_t *pool) {
+    umf_memory_pool_handle_t p = umfPoolByPtr(ptr);
+    mk_heap_t *h = load_heap(hint);
+    // One of the hint's own pools (slots are fixed once the heap is
+    // installed): its tag is the hint, no need to ask the pool.
+    if (likely(p && h))
+        for (unsigned i = 0; i < h->nslots; i++)
+            if (mk_slot_pool(&h->slots[i]) == p) {
+                *pool = p;
+                return hint;
+            }
+    return kind_of_pool(p, pool);
 }
 
 // ---- the operations of our kinds (and of memkind_arena_*) -----------------------
