@@ -329,7 +329,7 @@ static uint32_t bin_max(uint32_t bsize) {
     return m < 2 ? 2 : m > 64 ? 64 : m;
 }
 
-// Moves up to `want` free blocks of s into b's cache (lowest first).
+// Moves up to `want` free blocks of s into b's cache (the lowest on top).
 // Returns true when s ran out of free blocks.
 static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
     uint32_t wi = s->wi, n0 = heap_bin_count(b), n = n0;
@@ -346,6 +346,13 @@ static bool slab_take(heap_span_t *s, heap_bin_t *b, uint32_t want) {
     }
     s->used += (int32_t)(n - n0);
     b->top = b->items + n;
+    // The cache pops from the top: reversed, consecutive mallocs get
+    // ascending addresses (as jemalloc's do: memkind's pmem_alignment example).
+    for (uint32_t i = n0, j = n - 1; i < j && j != UINT32_MAX; i++, j--) {
+        heap_entry_t t = b->items[i];
+        b->items[i] = b->items[j];
+        b->items[j] = t;
+    }
     s->wi = wi < s->nwords ? wi : s->nwords - 1;
     return wi >= s->nwords;
 }

@@ -42,9 +42,19 @@ HETMEM_EXPORT int hbw_set_policy(hbw_policy_t mode) {
     return 0;
 }
 
-HETMEM_EXPORT int hbw_check_available(void) {
-    return memkind_check_available(MEMKIND_HBW) == MEMKIND_SUCCESS ? 0 : ENODEV;
+// Whether HBW memory exists. memkind 1.14's first detection that finds none
+// leaves errno EINVAL, which programs then print (its hello_hbw_example's
+// perror after a failed 2 MiB allocation): done once here too.
+static bool hbw_available(void) {
+    static atomic_bool told;
+    if (memkind_check_available(MEMKIND_HBW) == MEMKIND_SUCCESS)
+        return true;
+    if (!atomic_load_explicit(&told, memory_order_relaxed) && !atomic_exchange(&told, true))
+        errno = EINVAL;
+    return false;
 }
+
+HETMEM_EXPORT int hbw_check_available(void) { return hbw_available() ? 0 : ENODEV; }
 
 // The kind of the policy and page size; NULL for an unsupported pair.
 static memkind_t kind_for(hbw_pagesize_t psize) {
@@ -54,7 +64,7 @@ static memkind_t kind_for(hbw_pagesize_t psize) {
         case HBW_POLICY_BIND_ALL: return huge ? MEMKIND_HBW_ALL_HUGETLB : MEMKIND_HBW_ALL;
         case HBW_POLICY_INTERLEAVE: return huge ? NULL : MEMKIND_HBW_INTERLEAVE;
         default:
-            if (memkind_check_available(MEMKIND_HBW) != MEMKIND_SUCCESS)
+            if (!hbw_available())
                 return huge ? MEMKIND_HUGETLB : MEMKIND_DEFAULT; // no HBW at all: standard memory
             return huge ? MEMKIND_HBW_PREFERRED_HUGETLB : MEMKIND_HBW_PREFERRED;
     }

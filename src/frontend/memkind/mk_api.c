@@ -136,17 +136,23 @@ out:
     return r;
 }
 
+// Whether a free operation is one of ours (they all free by address).
+static inline bool free_is_ours(void (*f)(struct memkind *, void *)) {
+    return f == mk_op_free || f == memkind_arena_free || f == memkind_default_free;
+}
+
 // Frees through the owner's own free operation when it has one of its own
 // (a user kind), else straight into the block's pool.
-static void free_any(void *ptr) {
+// `hint`: a live kind whose free is ours (checked by the caller) or NULL.
+static inline void free_any(void *ptr, struct memkind *hint) {
     umf_memory_pool_handle_t pool;
-    struct memkind *owner = mk_kind_of(ptr, &pool);
+    struct memkind *owner = hint ? mk_kind_of_hinted(ptr, hint, &pool) : mk_kind_of(ptr, &pool);
     if (unlikely(!owner)) {
         mk_log_not_ours("memkind_free", ptr);
         return;
     }
-    void (*f)(struct memkind *, void *) = owner->ops ? owner->ops->free : NULL;
-    if (f && f != mk_op_free && f != memkind_arena_free && f != memkind_default_free) {
+    void (*f)(struct memkind *, void *) = owner == hint ? NULL : owner->ops ? owner->ops->free : NULL;
+    if (f && !free_is_ours(f)) {
         f(owner, ptr);
         return;
     }
@@ -158,10 +164,19 @@ HETMEM_EXPORT void memkind_free(memkind_t kind, void *ptr) {
         memkind_free_pre(&kind, &ptr);
     if (ptr) {
         int saved = errno;
-        if (kind && unlikely(!mk_kind_live(kind)))
+        // A kind whose free is ours frees by address as NULL does, by the
+        // same path, and the owner's operations need no second look when the
+        // kind is the owner: a free with the kind is never slower
+        // (docs/PERFORMANCE.md, "memkind_free with and without the kind").
+        if (!kind) {
+            free_any(ptr, NULL);
+        } else if (unlikely(!mk_kind_live(kind))) {
             (void)mk_kind_check(kind, "memkind_free"); // logs; the address decides
-        if (!mk_kind_live(kind) || !kind->ops || !kind->ops->free) {
-            free_any(ptr);
+            free_any(ptr, NULL);
+        } else if (!kind->ops || !kind->ops->free) {
+            free_any(ptr, NULL);
+        } else if (free_is_ours(kind->ops->free)) {
+            free_any(ptr, kind);
         } else {
             run_init_once(kind);
             kind->ops->free(kind, ptr);

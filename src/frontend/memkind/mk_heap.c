@@ -230,14 +230,32 @@ int mk_heap_check(struct memkind *kind) {
            : h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
 }
 
-struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
-    umf_memory_pool_handle_t p = ptr ? umfPoolByPtr(ptr) : NULL;
+static struct memkind *kind_of_pool(umf_memory_pool_handle_t p, umf_memory_pool_handle_t *pool) {
     void *tag = NULL;
     if (p && mk_pool_is_ours(p)) // another pool's tag is not a kind
         umfPoolGetTag(p, &tag);
     if (pool)
         *pool = tag ? p : NULL;
     return tag;
+}
+
+struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool) {
+    return kind_of_pool(ptr ? umfPoolByPtr(ptr) : NULL, pool);
+}
+
+struct memkind *mk_kind_of_hinted(const void *ptr, struct memkind *hint,
+                                  umf_memory_pool_handle_t *pool) {
+    umf_memory_pool_handle_t p = umfPoolByPtr(ptr);
+    mk_heap_t *h = load_heap(hint);
+    // One of the hint's own pools (slots are fixed once the heap is
+    // installed): its tag is the hint, no need to ask the pool.
+    if (likely(p && h))
+        for (unsigned i = 0; i < h->nslots; i++)
+            if (mk_slot_pool(&h->slots[i]) == p) {
+                *pool = p;
+                return hint;
+            }
+    return kind_of_pool(p, pool);
 }
 
 // ---- the operations of our kinds (and of memkind_arena_*) -----------------------
@@ -254,6 +272,18 @@ static inline umf_memory_pool_handle_t pool_for(struct memkind *kind) {
     return pool;
 }
 
+// memkind's size classes (jemalloc's): up to 16 KiB the engine's classes are
+// the same sizes; above, four classes per doubling (5 MiB + 1 -> 6 MiB), so
+// usable sizes and the memory reserved follow memkind 1.14 (docs/memkind.md,
+// "Differences from memkind 1.14"). A size that would overflow is kept.
+static inline size_t mk_size_class(size_t size) {
+    if (likely(size <= ((size_t)16 << 10)))
+        return size;
+    size_t delta = (size_t)1 << (61 - __builtin_clzll(size - 1)); // 2^(floor(log2(size-1)) - 2)
+    size_t r = (size + delta - 1) & ~(delta - 1);
+    return r >= size ? r : size;
+}
+
 static inline void *failed(umf_memory_pool_handle_t pool) {
     errno = mk_errno_from_umf(umfPoolGetLastAllocationError(pool)); // ENOMEM or EINVAL
     return NULL;
@@ -265,7 +295,7 @@ void *mk_op_malloc(struct memkind *kind, size_t size) {
     umf_memory_pool_handle_t pool = pool_for(kind);
     if (unlikely(!pool))
         return NULL;
-    void *p = umfPoolMalloc(pool, size ? size : 1);
+    void *p = umfPoolMalloc(pool, size ? mk_size_class(size) : 1);
     return likely(p) ? p : failed(pool);
 }
 
@@ -284,7 +314,8 @@ void *mk_op_calloc(struct memkind *kind, size_t num, size_t size) {
     umf_memory_pool_handle_t pool = pool_for(kind);
     if (unlikely(!pool))
         return NULL;
-    void *p = umfPoolCalloc(pool, num, size);
+    void *p = total > ((size_t)16 << 10) ? umfPoolCalloc(pool, 1, mk_size_class(total))
+                                          : umfPoolCalloc(pool, num, size);
     return likely(p) ? p : failed(pool);
 }
 
@@ -297,7 +328,8 @@ int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, 
         *memptr = NULL;
     } else {
         umf_memory_pool_handle_t pool = pool_for(kind);
-        void *p = pool ? umfPoolAlignedMalloc(pool, size ? size : 1, alignment) : NULL;
+        void *p = pool ? umfPoolAlignedMalloc(pool, size ? mk_size_class(size) : 1, alignment)
+                       : NULL;
         if (p)
             *memptr = p;
         else
@@ -364,7 +396,7 @@ void *mk_op_realloc(struct memkind *kind, void *ptr, size_t size) {
         return NULL;
     }
     if (owner == kind) { // in place when the pool can (any of the kind's pools)
-        void *p = umfPoolRealloc(old_pool, ptr, size);
+        void *p = umfPoolRealloc(old_pool, ptr, mk_size_class(size));
         return p ? p : failed(old_pool);
     }
     // Into another kind: allocate there, copy, free here. A pointer that is

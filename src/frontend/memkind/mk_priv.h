@@ -163,6 +163,9 @@ mk_heap_t *mk_static_heap_build(struct memkind *kind); ///< status and slots (mk
 void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg);
 /// The kind that owns ptr's memory (its pool's tag), and the pool.
 struct memkind *mk_kind_of(const void *ptr, umf_memory_pool_handle_t *pool);
+/// mk_kind_of for a non-NULL ptr, faster when the block is the live kind `hint`'s.
+struct memkind *mk_kind_of_hinted(const void *ptr, struct memkind *hint,
+                                  umf_memory_pool_handle_t *pool);
 
 // The operations of our kinds, also behind memkind_arena_*.
 void *mk_op_malloc(struct memkind *kind, size_t size);
