@@ -87,8 +87,36 @@ static void dynamic_threshold(void) {
     memtier_delete_memtier_memory(m);
 }
 
+// DYNAMIC_THRESHOLD over 60000 allocations of 512..2047 bytes at 1:1: the
+// bytes ratio every 5000 ("trace" lines: the run-memtier-abi-test compares
+// them between memkind's library and ours, same algorithm, same numbers).
+static void dynamic_trace(void) {
+    struct memtier_builder *b = memtier_builder_new(MEMTIER_POLICY_DYNAMIC_THRESHOLD);
+    memtier_builder_add_tier(b, MEMKIND_DEFAULT, 1);
+    memtier_builder_add_tier(b, MEMKIND_REGULAR, 1);
+    struct memtier_memory *m = memtier_builder_construct_memtier_memory(b);
+    memtier_builder_delete(b);
+    static void *p[60000];
+    size_t b0 = memtier_kind_allocated_size(MEMKIND_DEFAULT);
+    size_t b1 = memtier_kind_allocated_size(MEMKIND_REGULAR);
+    unsigned long long x = 12345;
+    for (int i = 0; i < 60000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        p[i] = memtier_malloc(m, 512 + (size_t)(x >> 33) % 1536);
+        if ((i + 1) % 5000 == 0) {
+            double d0 = (double)(memtier_kind_allocated_size(MEMKIND_DEFAULT) - b0);
+            double d1 = (double)(memtier_kind_allocated_size(MEMKIND_REGULAR) - b1);
+            printf("trace %d %.2f\n", i + 1, d1 / d0);
+        }
+    }
+    for (int i = 0; i < 60000; i++)
+        memtier_free(p[i]);
+    memtier_delete_memtier_memory(m);
+}
+
 int main(void) {
     static_ratio();
+    dynamic_trace();
     dynamic_threshold();
     errno = 0;
     check(memtier_builder_new(MEMTIER_POLICY_MAX_VALUE) == NULL, "an unknown policy is refused");
