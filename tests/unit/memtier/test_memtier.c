@@ -9,8 +9,8 @@
 //   - memtier_ctl_set: every name, and every malformed one refused;
 //   - realloc within the kind, realloc(.., 0), free, usable size, calloc,
 //     posix_memalign, with the counters following exactly;
-//   - threads allocating and freeing each other's blocks: the counters sum
-//     exactly to what is live;
+//   - threads allocating (both policies) and freeing each other's blocks:
+//     the counters sum exactly to what is live;
 //   - bad input (NULL or dead builder/memory, NULL kind, ratio 0, a kind
 //     twice, unknown policy, overflow, foreign pointer): refused, logged.
 // Seeds are printed (HETMEM_TEST_SEED replays).
@@ -337,7 +337,7 @@ static void test_heap_calls(void **state) {
 
 #define NTHR 8
 #define PER_THR 20000
-static struct memtier_memory *shared_mem;
+static struct memtier_memory *shared_mem, *shared_dyn; // STATIC_RATIO, DYNAMIC_THRESHOLD
 static void *handoff[NTHR][64]; // blocks a thread leaves for the next one to free
 static size_t live_bytes[NTHR][2];
 static uint64_t thr_seed;
@@ -356,8 +356,9 @@ static void *thread_main(void *arg) {
             mine[slot] = NULL;
         } else {
             size_t sz = 1 + next_rand(&s) % 8192;
-            mine[slot] = (i & 1) ? memtier_malloc(shared_mem, sz)
-                                 : memtier_kind_malloc(kinds[i % 4 == 0], sz);
+            mine[slot] = i % 3 == 0   ? memtier_malloc(shared_mem, sz)
+                         : i % 3 == 1 ? memtier_malloc(shared_dyn, sz) // racing threshold checks
+                                      : memtier_kind_malloc(kinds[i % 4 == 0], sz);
             if (!THREAD_CHECK(mine[slot] != NULL))
                 return NULL;
             memkind_t k = memkind_detect_kind(mine[slot]);
@@ -410,6 +411,14 @@ static void test_threads_exact(void **state) {
     shared_mem = memtier_builder_construct_memtier_memory(b);
     assert_non_null(shared_mem);
     memtier_builder_delete(b);
+    b = memtier_builder_new(MEMTIER_POLICY_DYNAMIC_THRESHOLD);
+    memtier_builder_add_tier(b, MEMKIND_DEFAULT, 1);
+    memtier_builder_add_tier(b, MEMKIND_REGULAR, 1);
+    unsigned often = 2;
+    assert_int_equal(memtier_ctl_set(b, "policy.dynamic_threshold.check_cnt", &often), 0);
+    shared_dyn = memtier_builder_construct_memtier_memory(b);
+    assert_non_null(shared_dyn);
+    memtier_builder_delete(b);
     size_t base0 = memtier_kind_allocated_size(MEMKIND_DEFAULT);
     size_t base1 = memtier_kind_allocated_size(MEMKIND_REGULAR);
     run_threads(thread_main);
@@ -424,6 +433,7 @@ static void test_threads_exact(void **state) {
     assert_int_equal(memtier_kind_allocated_size(MEMKIND_DEFAULT), base0);
     assert_int_equal(memtier_kind_allocated_size(MEMKIND_REGULAR), base1);
     memtier_delete_memtier_memory(shared_mem);
+    memtier_delete_memtier_memory(shared_dyn);
 }
 
 // ---- bad input --------------------------------------------------------------------
