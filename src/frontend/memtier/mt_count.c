@@ -3,10 +3,12 @@
 // each of MT_SLOTS thread slots (a thread takes a slot once, round robin),
 // flushed into the kind's global count when it passes +-MT_FLUSH bytes, so
 // an allocation touches only its own slot's cache line in the common case.
-// Reading the exact count drains every slot (docs/memkind.md, "memtier").
+// Reading the exact count drains every slot; a destroyed kind's counts are
+// reset (docs/memkind.md, "memtier").
 #include <memkind/internal/memkind_private.h>
 
 #include "base/log.h"
+#include "frontend/memkind/mk_hooks.h"
 #include "frontend/memtier/mt_priv.h"
 
 #define MT_SLOTS 64u
@@ -74,4 +76,15 @@ uint64_t mt_count_exact(memkind_t kind) {
     for (unsigned s = 0; s < MT_SLOTS; s++)
         sum += atomic_exchange_explicit(&slot_bytes[s][k], 0, memory_order_relaxed);
     return clamp(atomic_fetch_add_explicit(&global_bytes[k], sum, memory_order_relaxed) + sum);
+}
+
+// A destroyed kind's slot starts from zero for the next kind (as memkind).
+static void slot_freed(unsigned k) {
+    for (unsigned s = 0; s < MT_SLOTS; s++)
+        atomic_store_explicit(&slot_bytes[s][k], 0, memory_order_relaxed);
+    atomic_store_explicit(&global_bytes[k], 0, memory_order_relaxed);
+}
+
+__attribute__((constructor)) static void mt_count_init(void) {
+    mk_set_slot_freed_hook(slot_freed);
 }

@@ -28,7 +28,9 @@
 
 #include <cmocka.h>
 
+#include <memkind/internal/memkind_private.h>
 #include <memkind_memtier.h>
+#include <sys/mman.h>
 
 #include "../../test_seed.h"
 #include "../../test_threads.h"
@@ -436,6 +438,34 @@ static void test_threads_exact(void **state) {
     memtier_delete_memtier_memory(shared_dyn);
 }
 
+// ---- a destroyed kind's counts ----------------------------------------------------
+
+// A kind destroyed with counted blocks: the next kind in its registry slot
+// starts from 0 (memkind resets the slot's counts on destroy).
+static void test_destroy_resets(void **state) {
+    (void)state;
+    size_t len = 32u << 20;
+    void *area = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(area != MAP_FAILED);
+    memkind_t k = NULL, k2 = NULL;
+    assert_int_equal(memkind_create_fixed(area, len, &k), 0);
+    unsigned slot = k->partition;
+    void *p = memtier_kind_malloc(k, 100000);
+    assert_non_null(p);
+    assert_int_equal(memtier_kind_allocated_size(k), memtier_usable_size(p));
+    assert_non_null(memtier_kind_malloc(k, 5000)); // left for the destroy
+    assert_int_equal(memkind_destroy_kind(k), 0);
+    assert_int_equal(memkind_create_fixed((char *)area + len, len, &k2), 0);
+    assert_int_equal(k2->partition, slot); // the freed slot is reused
+    assert_int_equal(memtier_kind_allocated_size(k2), 0);
+    void *q = memtier_kind_malloc(k2, 64);
+    assert_int_equal(memtier_kind_allocated_size(k2), memtier_usable_size(q));
+    memtier_free(q);
+    assert_int_equal(memtier_kind_allocated_size(k2), 0);
+    assert_int_equal(memkind_destroy_kind(k2), 0);
+    munmap(area, 2 * len);
+}
+
 // ---- bad input --------------------------------------------------------------------
 
 static void test_bad_input(void **state) {
@@ -531,7 +561,8 @@ int main(void) {
         cmocka_unit_test(test_static_ratio_two), cmocka_unit_test(test_static_ratio_three),
         cmocka_unit_test(test_dynamic_placement), cmocka_unit_test(test_dynamic_adapts),
         cmocka_unit_test(test_ctl_set),           cmocka_unit_test(test_heap_calls),
-        cmocka_unit_test(test_threads_exact),     cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_threads_exact),     cmocka_unit_test(test_destroy_resets),
+        cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
