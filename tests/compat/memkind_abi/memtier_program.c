@@ -12,24 +12,14 @@
 
 #include <memkind_memtier.h>
 
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s - ", ok ? "ok" : "not ok");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures += !ok;
-}
+#include "../../test_report.h"
 
 #define N 3000
 
 static void static_ratio(void) {
     static void *p[N];
     struct memtier_builder *b = memtier_builder_new(MEMTIER_POLICY_STATIC_RATIO);
-    check(b && memtier_builder_add_tier(b, MEMKIND_DEFAULT, 1) == 0 &&
+    report(b && memtier_builder_add_tier(b, MEMKIND_DEFAULT, 1) == 0 &&
               memtier_builder_add_tier(b, MEMKIND_REGULAR, 3) == 0,
           "static builder with DEFAULT:REGULAR = 1:3");
     struct memtier_memory *m = memtier_builder_construct_memtier_memory(b);
@@ -48,13 +38,13 @@ static void static_ratio(void) {
     }
     size_t got0 = memtier_kind_allocated_size(MEMKIND_DEFAULT) - base0;
     size_t got1 = memtier_kind_allocated_size(MEMKIND_REGULAR) - base1;
-    check(got0 == in0 && got1 == in1, "counters %zu + %zu == blocks %zu + %zu", got0, got1, in0,
+    report(got0 == in0 && got1 == in1, "counters %zu + %zu == blocks %zu + %zu", got0, got1, in0,
           in1);
     double share = (double)in1 / (double)(in0 + in1);
-    check(share > 0.74 && share < 0.76, "REGULAR holds %.4f of the bytes (3/4 wanted)", share);
+    report(share > 0.74 && share < 0.76, "REGULAR holds %.4f of the bytes (3/4 wanted)", share);
     for (int i = 0; i < N; i++)
         memtier_free(p[i]); // inline in Debian's header: memtier_kind_free(NULL, p)
-    check(memtier_kind_allocated_size(MEMKIND_DEFAULT) == base0 &&
+    report(memtier_kind_allocated_size(MEMKIND_DEFAULT) == base0 &&
               memtier_kind_allocated_size(MEMKIND_REGULAR) == base1,
           "memtier_free uncounts every block");
     memtier_delete_memtier_memory(m);
@@ -66,20 +56,20 @@ static void dynamic_threshold(void) {
     memtier_builder_add_tier(b, MEMKIND_REGULAR, 1);
     size_t val = 1500;
     unsigned cnt = 100000;
-    check(memtier_ctl_set(b, "policy.dynamic_threshold.thresholds[0].val", &val) == 0 &&
+    report(memtier_ctl_set(b, "policy.dynamic_threshold.thresholds[0].val", &val) == 0 &&
               memtier_ctl_set(b, "policy.dynamic_threshold.check_cnt", &cnt) == 0,
           "ctl_set thresholds[0].val and check_cnt");
-    check(memtier_ctl_set(b, "policy.dynamic_threshold.thresholds[1].val", &val) != 0,
+    report(memtier_ctl_set(b, "policy.dynamic_threshold.thresholds[1].val", &val) != 0,
           "ctl_set of a threshold that does not exist fails");
     struct memtier_memory *m = memtier_builder_construct_memtier_memory(b);
     memtier_builder_delete(b);
     void *small = memtier_malloc(m, 1499), *big = memtier_calloc(m, 1, 1500);
-    check(memkind_detect_kind(small) == MEMKIND_DEFAULT && memkind_detect_kind(big) == MEMKIND_REGULAR,
+    report(memkind_detect_kind(small) == MEMKIND_DEFAULT && memkind_detect_kind(big) == MEMKIND_REGULAR,
           "1499 bytes in tier 0, 1500 in tier 1");
     void *r = memtier_realloc(m, small, 10000);
-    check(r && memkind_detect_kind(r) == MEMKIND_DEFAULT, "realloc stays in its kind");
+    report(r && memkind_detect_kind(r) == MEMKIND_DEFAULT, "realloc stays in its kind");
     void *a = NULL;
-    check(memtier_posix_memalign(m, &a, 4096, 64) == 0 && ((size_t)a & 4095) == 0,
+    report(memtier_posix_memalign(m, &a, 4096, 64) == 0 && ((size_t)a & 4095) == 0,
           "posix_memalign 4096");
     memtier_free(r);
     memtier_free(big);
@@ -119,9 +109,9 @@ int main(void) {
     dynamic_trace();
     dynamic_threshold();
     errno = 0;
-    check(memtier_builder_new(MEMTIER_POLICY_MAX_VALUE) == NULL, "an unknown policy is refused");
+    report(memtier_builder_new(MEMTIER_POLICY_MAX_VALUE) == NULL, "an unknown policy is refused");
     void *k = memtier_kind_malloc(MEMKIND_DEFAULT, 100);
-    check(k && memtier_kind_allocated_size(MEMKIND_DEFAULT) >= 100, "memtier_kind_malloc counted");
+    report(k && memtier_kind_allocated_size(MEMKIND_DEFAULT) >= 100, "memtier_kind_malloc counted");
     memtier_kind_free(MEMKIND_DEFAULT, k);
-    return failures ? 1 : 0;
+    return report_failures ? 1 : 0;
 }

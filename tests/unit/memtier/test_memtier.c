@@ -43,39 +43,7 @@ static uint64_t next_rand(uint64_t *s) { // splitmix64
     return z ^ (z >> 31);
 }
 
-// ---- stderr capture (one per test: the logger allows 200 lines a second) ----------
-
-static char captured[32768];
-static int cap_fd = -1, cap_saved = -1;
-static char cap_path[64];
-
-static void capture_begin(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &now); // a fresh one-second window
-    struct timespec rest = {0, 1000000000L - now.tv_nsec + 20000000L};
-    if (rest.tv_nsec >= 1000000000L)
-        rest = (struct timespec){1, rest.tv_nsec - 1000000000L};
-    nanosleep(&rest, NULL);
-    snprintf(cap_path, sizeof cap_path, "/tmp/hetmem-memtier-XXXXXX");
-    cap_fd = mkstemp(cap_path);
-    assert_true(cap_fd >= 0);
-    fflush(stderr);
-    cap_saved = dup(2);
-    dup2(cap_fd, 2);
-}
-
-static const char *capture_end(void) {
-    fflush(stderr);
-    dup2(cap_saved, 2);
-    close(cap_saved);
-    lseek(cap_fd, 0, SEEK_SET);
-    ssize_t n = read(cap_fd, captured, sizeof captured - 1);
-    captured[n > 0 ? n : 0] = '\0';
-    close(cap_fd);
-    unlink(cap_path);
-    fputs(captured, stderr);
-    return captured;
-}
+#include "../../test_capture.h"
 
 static void assert_logged(const char *log, const char *what) {
     if (!strstr(log, what))

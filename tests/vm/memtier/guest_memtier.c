@@ -30,20 +30,7 @@
 
 #include "guest_pages.h"
 
-static int failures;
-
-static void report(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(bool ok, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s - ", ok ? "ok" : "not ok");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    if (!ok)
-        failures++;
-}
+#include "../../test_report.h"
 
 static uint64_t rng = 0x5eed1234abcdull;
 static uint64_t next_rand(void) {
@@ -213,6 +200,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "unknown case %s\n", argv[1]);
         return 2;
     }
-    printf("%s\n", failures ? "FAILED" : "PASSED");
-    return failures ? 1 : 0;
+    printf("%s\n", report_failures ? "FAILED" : "PASSED");
+    return report_failures ? 1 : 0;
 }
