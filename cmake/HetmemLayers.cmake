@@ -22,13 +22,14 @@
 #            injections exist; only tests link it (hetmem_internal). Only the
 #            sources with hooks are compiled twice (hetmem_<name>_test).
 
-# hetmem_layers(CORE layer... TOP layer... PROGRAMS layer...
-#               EXCEPTIONS layer:folder/header.h...): the core layers bottom
-# up (each sees every one before it); TOP layers (the front ends) see every
-# core layer but not each other; PROGRAMS (tools/) see all. An exception
-# lets one layer include one header that the rule forbids it.
+# hetmem_layers(CORE layer... TOP layer... ON_TOP layer:top...
+#               PROGRAMS layer... EXCEPTIONS layer:folder/header.h...): the
+# core layers bottom up (each sees every one before it); TOP layers (the
+# front ends) see every core layer but not each other; an ON_TOP layer sees
+# the core and the one front end named after it; PROGRAMS (tools/) see all.
+# An exception lets one layer include one header that the rule forbids it.
 function(hetmem_layers)
-  cmake_parse_arguments(L "" "" "CORE;TOP;PROGRAMS;EXCEPTIONS" ${ARGN})
+  cmake_parse_arguments(L "" "" "CORE;TOP;ON_TOP;PROGRAMS;EXCEPTIONS" ${ARGN})
   set_property(GLOBAL PROPERTY HETMEM_LAYER_EXCEPTIONS ${L_EXCEPTIONS})
   set(below "")
   foreach(l IN LISTS L_CORE)
@@ -38,10 +39,21 @@ function(hetmem_layers)
   foreach(l IN LISTS L_TOP)
     set_property(GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l} "${L_CORE}")
   endforeach()
-  foreach(l IN LISTS L_PROGRAMS)
-    set_property(GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l} "${L_CORE};${L_TOP}")
+  set(on_top "")
+  foreach(pair IN LISTS L_ON_TOP)
+    string(REPLACE ":" ";" pair ${pair})
+    list(GET pair 0 l)
+    list(GET pair 1 top)
+    if(NOT top IN_LIST L_TOP)
+      message(FATAL_ERROR "hetmem: ON_TOP ${l}: ${top} is not a TOP layer")
+    endif()
+    set_property(GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l} "${L_CORE};${top}")
+    list(APPEND on_top ${l})
   endforeach()
-  set_property(GLOBAL PROPERTY HETMEM_LAYERS ${L_CORE} ${L_TOP} ${L_PROGRAMS})
+  foreach(l IN LISTS L_PROGRAMS)
+    set_property(GLOBAL PROPERTY HETMEM_LAYER_BELOW_${l} "${L_CORE};${L_TOP};${on_top}")
+  endforeach()
+  set_property(GLOBAL PROPERTY HETMEM_LAYERS ${L_CORE} ${L_TOP} ${on_top} ${L_PROGRAMS})
 endfunction()
 
 # Private to its folder: <name>_priv.h.

@@ -31,7 +31,9 @@
 /// registry's own mutex (lock.c) is a leaf above every rank: lock_init and
 /// lock_fini may be called with locks held.
 typedef enum lock_rank_t {
-    LOCK_RANK_POOL_PURGER_CTL = 1, ///< pools: background purger start/stop
+    LOCK_RANK_MEMTIER = 1,      ///< memtier: one tiered memory's threshold check
+                                ///< (taken with lock_try; holds nothing else)
+    LOCK_RANK_POOL_PURGER_CTL,  ///< pools: background purger start/stop
     LOCK_RANK_POOL_PURGER,      ///< pools: background purger's wake-up
     LOCK_RANK_MK_REGISTRY,      ///< memkind: the kind registry
     LOCK_RANK_MK_POOL,          ///< memkind: one kind's pool creation

@@ -3,6 +3,7 @@
 // kind registry and kind management (docs/memkind.md, "Node selection per
 // kind").
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "base/lock.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "frontend/memkind/mk_hooks.h"
 #include "frontend/memkind/mk_priv.h"
 #include "os/meta.h"
 #include "topology/topo.h"
@@ -245,11 +247,20 @@ int mk_registry_add(struct memkind *kind) {
     return err;
 }
 
+static _Atomic(mk_slot_freed_hook_t) slot_freed_hook;
+
+void mk_set_slot_freed_hook(mk_slot_freed_hook_t hook) {
+    atomic_store_explicit(&slot_freed_hook, hook, memory_order_release);
+}
+
 void mk_registry_remove(struct memkind *kind) {
     if (mk_kind_is_static(kind))
         return;
     lock_acquire(&reg_lock);
     if (kind->partition < MEMKIND_MAX_KIND && reg[kind->partition] == kind) {
+        mk_slot_freed_hook_t hook = atomic_load_explicit(&slot_freed_hook, memory_order_acquire);
+        if (hook)
+            hook(kind->partition); // memtier's counts of the slot (mk_hooks.h)
         reg[kind->partition] = NULL;
         reg_count--;
     }

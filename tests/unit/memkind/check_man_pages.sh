@@ -9,7 +9,7 @@ man=$1 exports=$2
 . "${0%/*}/../../test_skip.sh"
 command -v groff >/dev/null || test_skip "groff missing (package groff-base)"
 fail=0
-for p in memkind.3 memkind_arena.3 hbwmalloc.3; do
+for p in memkind.3 memkind_arena.3 hbwmalloc.3 libmemtier.3; do
   w=$(groff -man -Tutf8 -ww "$man/$p" 2>&1 >/dev/null)
   [ -z "$w" ] || { echo "$p: $w"; fail=1; }
 done
@@ -18,7 +18,7 @@ for s in $(grep -E '^[A-Za-z_]+$' "$exports"); do
     memkind_default_*|kind_mmap|memkind_init|MEMKIND_DEFAULT_OPS|memkind_*_get_mbind_mode|\
     memkind_nohugepage_madvise|memkind_posix_check_alignment|memkind_get_kind_by_partition) continue ;;
   esac
-  grep -q "$s" "$man/memkind.3" "$man/memkind_arena.3" "$man/hbwmalloc.3" ||
+  grep -q "$s" "$man/memkind.3" "$man/memkind_arena.3" "$man/hbwmalloc.3" "$man/libmemtier.3" ||
     { echo "undocumented: $s"; fail=1; }
 done
 [ $fail = 0 ] && echo "man pages: ok"

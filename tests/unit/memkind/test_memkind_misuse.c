@@ -44,45 +44,9 @@
 
 #define ERRNO_MARK 4242
 
-// ---- stderr capture ---------------------------------------------------------------
+// ---- stderr capture: tests/test_capture.h -----------------------------------------
 
-static char captured[16384];
-static int cap_fd = -1, cap_saved = -1;
-static char cap_path[64];
-
-// The logger drops lines beyond 200 a second (base/log.c): a capture
-// starts in a fresh one-second window, so that its line is not dropped.
-static void fresh_log_window(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-    struct timespec rest = {0, 1000000000L - now.tv_nsec + 20000000L};
-    if (rest.tv_nsec >= 1000000000L)
-        rest = (struct timespec){1, rest.tv_nsec - 1000000000L};
-    nanosleep(&rest, NULL);
-}
-
-static void capture_begin(void) {
-    fresh_log_window();
-    snprintf(cap_path, sizeof cap_path, "/tmp/hetmem-mk-misuse-XXXXXX");
-    cap_fd = mkstemp(cap_path);
-    assert_true(cap_fd >= 0);
-    fflush(stderr);
-    cap_saved = dup(2);
-    dup2(cap_fd, 2);
-}
-
-static const char *capture_end(void) {
-    fflush(stderr);
-    dup2(cap_saved, 2);
-    close(cap_saved);
-    lseek(cap_fd, 0, SEEK_SET);
-    ssize_t n = read(cap_fd, captured, sizeof captured - 1);
-    captured[n > 0 ? n : 0] = '\0';
-    close(cap_fd);
-    unlink(cap_path);
-    fputs(captured, stderr); // still visible in the test's output
-    return captured;
-}
+#include "../../test_capture.h"
 
 // ---- live blocks and the overlap check ---------------------------------------------
 

@@ -27,21 +27,9 @@
 
 #include "guest_pages.h"
 
-static int failures;
-static size_t ps;
+#include "../../test_report.h"
 
-static void report(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(bool ok, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s - ", ok ? "ok" : "not ok");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    if (!ok)
-        failures++;
-}
+static size_t ps;
 
 // ---- the machine ----------------------------------------------------------------
 
@@ -438,6 +426,6 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
-    return failures ? 1 : 0;
+    printf("%s: %d failure(s)\n", report_failures ? "FAILED" : "PASSED", report_failures);
+    return report_failures ? 1 : 0;
 }
