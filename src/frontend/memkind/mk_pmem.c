@@ -9,6 +9,8 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_priv.h"
+#include "memkind/internal/memkind_fixed.h"
+#include "memkind/internal/memkind_pmem.h"
 #include "os/meta.h"
 #include "os/os.h"
 
@@ -54,7 +56,7 @@ static int new_kind(const char *prefix, mk_type_t type, struct memkind **out, mk
     struct memkind *k = mk_kind_alloc();
     if (!k)
         return MEMKIND_ERROR_MALLOC;
-    k->ops = &mk_created_ops;
+    k->ops = type == MK_TYPE_PMEM ? &MEMKIND_PMEM_OPS : &MEMKIND_FIXED_OPS;
     pthread_once_t once = PTHREAD_ONCE_INIT;
     k->init_once = once;
     snprintf(k->name, sizeof k->name, "%s%08llx", prefix, atomic_fetch_add(&kind_ids, 1));
