@@ -37,7 +37,7 @@
     X(HUGETLB, "memkind_hugetlb", NONE, DEFAULT, HUGE | CAP)                                       \
     X(HBW_GBTLB, "memkind_hbw_gbtlb", NONE, DEFAULT, NEVER)                                        \
     X(HBW_PREFERRED_GBTLB, "memkind_hbw_preferred_gbtlb", NONE, DEFAULT, NEVER)                    \
-    X(GBTLB, "memkind_gbtlb", NONE, DEFAULT, NEVER)                                                \
+    X(GBTLB, "memkind_gbtlb", NONE, DEFAULT, NEVER | CAP)                                          \
     X(HBW_INTERLEAVE, "memkind_hbw_interleave", HBW_ALL, INTERLEAVE, HBW | CAP)                    \
     X(INTERLEAVE, "memkind_interleave", ALL, INTERLEAVE, CAP)                                      \
     X(REGULAR, "memkind_regular", CPU, BIND, CAP)                                                  \
@@ -438,14 +438,18 @@ HETMEM_EXPORT int memkind_check_available(memkind_t kind) {
 
 static ssize_t kind_capacity(memkind_t kind) {
     mk_heap_t *h = mk_kind_is_static(kind) ? mk_heap_get(kind) : mk_heap_peek(kind);
+    // memkind 1.14: a huge-page kind's capacity is its pages (0 when none; 1 GiB pages: never)
+    if (h && h->type == MK_TYPE_STATIC && h->desc->capacity &&
+        (h->desc->hugetlb || h->desc->unsupported))
+        return h->desc->unsupported
+                   ? 0
+                   : (ssize_t)(memspace_nodes_hugepages_2m(topo_all_nodes()) * MK_HUGE_2M);
     if (!h || h->status != MEMKIND_SUCCESS)
         return -1;
     switch (h->type) {
         case MK_TYPE_STATIC: {
             if (!h->desc->capacity)
                 return -1;
-            if (h->desc->hugetlb)
-                return (ssize_t)(memspace_nodes_hugepages_2m(topo_all_nodes()) * MK_HUGE_2M);
             if (h->desc->rule == MEMSPACE_RULE_NONE)
                 return (ssize_t)memspace_nodes_capacity(topo_all_nodes());
             const mk_slot_t *s = mk_heap_slot(h);
