@@ -61,14 +61,7 @@ int memkind_pmem_get_mmap_flags(struct memkind *, int *);
 int memkind_set_arena_map_len(struct memkind *);
 int memkind_arena_create(struct memkind *, struct memkind_ops *, const char *);
 
-static int failures;
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            printf("FAILED line %d: %s\n", __LINE__, #c);                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "abi_check.h"
 
 // Each static kind: its own table, init_once, capacity, available or not.
 static void kinds(void) {
