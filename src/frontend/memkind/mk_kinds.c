@@ -66,9 +66,10 @@
                                .kmem_env = (F)&KMEM, .unsupported = (F)&NEVER, .capacity = (F)&CAP},
 const mk_static_desc_t mk_static_descs[MEMKIND_NUM_BASE_KIND] = {MK_STATIC_KINDS(DESC)};
 
+// The static tables' destroy: a static kind stays usable (memkind_create_kind
+// returns them); a kind built from the table loses its heap.
 static int static_destroy(struct memkind *kind) {
-    (void)kind; // memkind_create_kind returns static kinds: they stay usable
-    return MEMKIND_SUCCESS;
+    return mk_kind_is_static(kind) ? MEMKIND_SUCCESS : memkind_arena_destroy(kind);
 }
 
 // The operations of our kinds; static kinds, pmem and fixed kinds differ in
