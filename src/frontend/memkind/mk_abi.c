@@ -28,12 +28,12 @@ int mk_abi_check(unsigned partition) { return mk_heap_check(&mk_static_kinds[par
 int mk_abi_nodemask(unsigned partition, unsigned long *mask, unsigned long maxnode) {
     if (!mask)
         return MEMKIND_ERROR_INVALID;
+    int saved = errno; // a query: errno stays (the first use reads sysfs)
     mk_heap_t *h = mk_heap_get(&mk_static_kinds[partition]);
+    errno = saved;
     if (!h)
         return MEMKIND_ERROR_MALLOC;
-    int saved = errno;
     int err = h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
-    errno = saved;
     if (err != MEMKIND_SUCCESS)
         return err;
     // The slot's nodes are the pool's; a kind without a node rule takes any node.
@@ -107,7 +107,7 @@ HETMEM_EXPORT int memkind_fixed_create(struct memkind *kind, struct memkind_ops 
 // A created kind's destroy: memkind_destroy_kind when called on its own;
 // a user kind that copied the table releases its heap.
 static int created_destroy_op(struct memkind *kind) {
-    if (!mk_kind_check(kind, "memkind_pmem_destroy"))
+    if (!mk_kind_check(kind, "memkind_pmem_destroy/memkind_fixed_destroy"))
         return MEMKIND_ERROR_INVALID;
     if (mk_ops_created(kind->ops))
         return memkind_destroy_kind(kind);
