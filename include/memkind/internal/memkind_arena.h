@@ -83,6 +83,9 @@ void *memkind_arena_realloc(struct memkind *kind, void *ptr, size_t size);
 void *memkind_arena_realloc_with_kind_detect(void *ptr, size_t size);
 /// An arena index hashed from the calling thread (arena_zero + 0..len-1).
 int memkind_thread_get_arena(struct memkind *kind, unsigned int *arena, size_t size);
+/// Sets kind->arena_map_len (and mask): 1 when ops->get_arena is
+/// memkind_bijective_get_arena, else MEMKIND_ARENA_NUM_PER_KIND or 4 per CPU.
+int memkind_set_arena_map_len(struct memkind *kind);
 /// The kind's single arena index (arena_zero).
 int memkind_bijective_get_arena(struct memkind *kind, unsigned int *arena, size_t size);
 /// Releases the kind's heap (at exit, or by the program).

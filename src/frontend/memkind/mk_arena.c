@@ -134,14 +134,17 @@ HETMEM_EXPORT int memkind_default_get_mbind_nodemask(struct memkind *kind, unsig
     int e = topo_init();
     if (e && e != EINVAL)
         return MEMKIND_ERROR_UNAVAILABLE;
-    const nodeset_t *all = topo_all_nodes();
+    mk_nodemask_fill(topo_all_nodes(), nodemask, maxnode);
+    return MEMKIND_SUCCESS;
+}
+
+void mk_nodemask_fill(const nodeset_t *nodes, unsigned long *mask, unsigned long maxnode) {
     const unsigned bits = 8 * sizeof(unsigned long);
     // maxnode / bits rounded up without maxnode + bits - 1 (it may be ULONG_MAX)
-    memset(nodemask, 0, (maxnode / bits + (maxnode % bits != 0)) * sizeof(unsigned long));
-    for (int n = nodeset_next(all, 0); n >= 0 && (unsigned long)n < maxnode;
-         n = nodeset_next(all, (unsigned)n + 1))
-        nodemask[(unsigned)n / bits] |= 1ul << ((unsigned)n % bits);
-    return MEMKIND_SUCCESS;
+    memset(mask, 0, (maxnode / bits + (maxnode % bits != 0)) * sizeof(unsigned long));
+    for (int n = nodeset_next(nodes, 0); n >= 0 && (unsigned long)n < maxnode;
+         n = nodeset_next(nodes, (unsigned)n + 1))
+        mask[(unsigned)n / bits] |= 1ul << ((unsigned)n % bits);
 }
 
 HETMEM_EXPORT int memkind_nohugepage_madvise(struct memkind *kind, void *addr, size_t size) {

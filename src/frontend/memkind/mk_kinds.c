@@ -13,6 +13,9 @@
 #include "base/util.h"
 #include "frontend/memkind/mk_hooks.h"
 #include "frontend/memkind/mk_priv.h"
+#include "memkind/internal/memkind_fixed.h"
+#include "memkind/internal/memkind_hugetlb.h"
+#include "memkind/internal/memkind_pmem.h"
 #include "os/meta.h"
 #include "topology/topo.h"
 
@@ -36,7 +39,7 @@
     X(HUGETLB, "memkind_hugetlb", NONE, DEFAULT, HUGE | CAP)                                       \
     X(HBW_GBTLB, "memkind_hbw_gbtlb", NONE, DEFAULT, NEVER)                                        \
     X(HBW_PREFERRED_GBTLB, "memkind_hbw_preferred_gbtlb", NONE, DEFAULT, NEVER)                    \
-    X(GBTLB, "memkind_gbtlb", NONE, DEFAULT, NEVER)                                                \
+    X(GBTLB, "memkind_gbtlb", NONE, DEFAULT, NEVER | CAP)                                          \
     X(HBW_INTERLEAVE, "memkind_hbw_interleave", HBW_ALL, INTERLEAVE, HBW | CAP)                    \
     X(INTERLEAVE, "memkind_interleave", ALL, INTERLEAVE, CAP)                                      \
     X(REGULAR, "memkind_regular", CPU, BIND, CAP)                                                  \
@@ -65,33 +68,64 @@
                                .kmem_env = (F)&KMEM, .unsupported = (F)&NEVER, .capacity = (F)&CAP},
 const mk_static_desc_t mk_static_descs[MEMKIND_NUM_BASE_KIND] = {MK_STATIC_KINDS(DESC)};
 
+// The static tables' destroy: a static kind stays usable (memkind_create_kind
+// returns them); a kind built from the table loses its heap.
 static int static_destroy(struct memkind *kind) {
-    (void)kind; // memkind_create_kind returns static kinds: they stay usable
-    return MEMKIND_SUCCESS;
+    return mk_kind_is_static(kind) ? MEMKIND_SUCCESS : memkind_arena_destroy(kind);
 }
 
-// The operations of our kinds; only destroy differs between static and
-// created (pmem, fixed) kinds.
-#define MK_KIND_OPS(destroy_fn)                                                                    \
-    {.create = memkind_arena_create,                                                               \
+// The operations of our kinds; static kinds, pmem and fixed kinds differ in
+// create, destroy and the mapping operations a copied table uses.
+#define MK_KIND_OPS(create_fn, destroy_fn, ...)                                                    \
+    {.create = (create_fn),                                                                        \
      .destroy = (destroy_fn),                                                                      \
      .malloc = mk_op_malloc,                                                                       \
      .calloc = mk_op_calloc,                                                                       \
      .posix_memalign = mk_op_posix_memalign,                                                       \
      .realloc = mk_op_realloc,                                                                     \
      .free = mk_op_free,                                                                           \
-     .check_available = mk_heap_check,                                                        \
      .malloc_usable_size = mk_op_usable_size,                                                      \
      .update_memory_usage_policy = mk_op_update_policy,                                            \
      .get_stat = mk_op_get_stat,                                                                   \
-     .defrag_reallocate = mk_op_defrag}
+     .defrag_reallocate = mk_op_defrag,                                                            \
+     __VA_ARGS__}
 
-/// The operations of every static kind (exported under memkind's name).
-HETMEM_EXPORT struct memkind_ops MEMKIND_DEFAULT_OPS = MK_KIND_OPS(static_destroy);
+// Per row: the kind's own nodemask, availability and init_once (mk_abi.c),
+// which a copied table keeps (a user kind maps through them: kind_mmap).
+#define ROW_FNS(P, ...)                                                                            \
+    static int nodemask_##P(struct memkind *k, unsigned long *mask, unsigned long maxnode) {       \
+        (void)k;                                                                                   \
+        return mk_abi_nodemask(MEMKIND_PARTITION_##P, mask, maxnode);                              \
+    }                                                                                              \
+    static int check_##P(struct memkind *k) {                                                      \
+        return mk_kind_is_static(k) ? mk_heap_check(k) : mk_abi_check(MEMKIND_PARTITION_##P);      \
+    }                                                                                              \
+    static void init_##P(void) { mk_abi_init(MEMKIND_PARTITION_##P); }
+MK_STATIC_KINDS(ROW_FNS)
 
+// How a copied table maps and binds (memkind_default_mmap): the row's
+// mempolicy and page size.
+#define MBIND_DEFAULT NULL
+#define MBIND_BIND memkind_default_mbind
+#define MBIND_PREFERRED memkind_default_mbind
+#define MBIND_INTERLEAVE memkind_default_mbind
+#define MODE_DEFAULT memkind_default_get_mbind_mode
+#define MODE_BIND memkind_default_get_mbind_mode
+#define MODE_PREFERRED memkind_preferred_get_mbind_mode
+#define MODE_INTERLEAVE memkind_interleave_get_mbind_mode
+
+/// The operations of each static kind, MEMKIND_<KIND>_OPS (memkind's names).
+#define STATIC_OPS(P, NAME, RULE, MODE, F)                                                         \
+    HETMEM_EXPORT struct memkind_ops MEMKIND_##P##_OPS = MK_KIND_OPS(                              \
+        memkind_arena_create, static_destroy, .mbind = MBIND_##MODE,                               \
+        .get_mmap_flags = ((F)&HUGE) ? memkind_hugetlb_get_mmap_flags                              \
+                                     : memkind_default_get_mmap_flags,                             \
+        .get_mbind_mode = MODE_##MODE, .get_mbind_nodemask = nodemask_##P,                         \
+        .check_available = check_##P, .init_once = init_##P);
+MK_STATIC_KINDS(STATIC_OPS)
 
 #define STATIC_KIND(P, NAME, ...)                                                                  \
-    [MEMKIND_PARTITION_##P] = {.ops = &MEMKIND_DEFAULT_OPS,                                        \
+    [MEMKIND_PARTITION_##P] = {.ops = &MEMKIND_##P##_OPS,                                          \
                                .partition = MEMKIND_PARTITION_##P,                                 \
                                .name = NAME,                                                       \
                                .init_once = PTHREAD_ONCE_INIT,                                     \
@@ -206,7 +240,7 @@ static unsigned reg_count = MEMKIND_NUM_BASE_KIND; // protected by: reg_lock
 // "Arenas" of a kind (informative: our heaps have per-thread caches): the
 // count memkind would create, MEMKIND_ARENA_NUM_PER_KIND or 4 per CPU,
 // rounded up to a power of two and capped at the index stride.
-static unsigned arena_count(void) {
+unsigned mk_arena_count(void) {
     unsigned n = mk_env()->arena_num;
     if (n == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -236,7 +270,7 @@ int mk_registry_add(struct memkind *kind) {
         reg[free_slot] = kind;
         reg_count++;
         kind->partition = (unsigned)free_slot;
-        kind->arena_map_len = arena_count();
+        kind->arena_map_len = mk_arena_count();
         kind->arena_map_mask = kind->arena_map_len - 1;
         kind->arena_zero = 1 + (unsigned)free_slot * 1024u;
         err = MEMKIND_SUCCESS;
@@ -357,7 +391,7 @@ HETMEM_EXPORT int memkind_create_kind(memkind_memtype_t memtype_flags, memkind_p
 
 // Destroys a kind created by mk_pmem.c (pmem, fixed): its heap, its
 // registry entry and the structure.
-static int created_destroy(struct memkind *kind) {
+int mk_created_destroy(struct memkind *kind) {
     mk_heap_destroy(kind);
     mk_registry_remove(kind);
     mk_kind_retire(kind); // stays readable and dead (a stale handle is refused)
@@ -365,7 +399,16 @@ static int created_destroy(struct memkind *kind) {
 }
 
 /// The operations of the kinds memkind_create_pmem* and memkind_create_fixed make.
-struct memkind_ops mk_created_ops = MK_KIND_OPS(created_destroy);
+HETMEM_EXPORT struct memkind_ops MEMKIND_PMEM_OPS =
+    MK_KIND_OPS(memkind_pmem_create, memkind_pmem_destroy, .mmap = memkind_pmem_mmap,
+                .get_mmap_flags = memkind_pmem_get_mmap_flags, .check_available = mk_heap_check);
+HETMEM_EXPORT struct memkind_ops MEMKIND_FIXED_OPS =
+    MK_KIND_OPS(memkind_fixed_create, memkind_fixed_destroy, .mmap = memkind_fixed_mmap,
+                .check_available = mk_heap_check);
+
+bool mk_ops_created(const struct memkind_ops *ops) {
+    return ops == &MEMKIND_PMEM_OPS || ops == &MEMKIND_FIXED_OPS;
+}
 
 HETMEM_EXPORT int memkind_destroy_kind(memkind_t kind) {
     if (!mk_kind_check(kind, __func__) || !kind->ops)
@@ -382,8 +425,8 @@ HETMEM_EXPORT int memkind_destroy_kind(memkind_t kind) {
         return MEMKIND_ERROR_INVALID;
     }
     int err;
-    if (kind->ops == &mk_created_ops) {
-        err = created_destroy(kind);
+    if (mk_ops_created(kind->ops)) {
+        err = mk_created_destroy(kind);
     } else {
         err = kind->ops->destroy ? kind->ops->destroy(kind) : MEMKIND_SUCCESS;
         if (err == MEMKIND_SUCCESS)
@@ -407,14 +450,18 @@ HETMEM_EXPORT int memkind_check_available(memkind_t kind) {
 
 static ssize_t kind_capacity(memkind_t kind) {
     mk_heap_t *h = mk_kind_is_static(kind) ? mk_heap_get(kind) : mk_heap_peek(kind);
+    // memkind 1.14: a huge-page kind's capacity is its pages (0 when none; 1 GiB pages: never)
+    if (h && h->type == MK_TYPE_STATIC && h->desc->capacity &&
+        (h->desc->hugetlb || h->desc->unsupported))
+        return h->desc->unsupported
+                   ? 0
+                   : (ssize_t)(memspace_nodes_hugepages_2m(topo_all_nodes()) * MK_HUGE_2M);
     if (!h || h->status != MEMKIND_SUCCESS)
         return -1;
     switch (h->type) {
         case MK_TYPE_STATIC: {
             if (!h->desc->capacity)
                 return -1;
-            if (h->desc->hugetlb)
-                return (ssize_t)(memspace_nodes_hugepages_2m(topo_all_nodes()) * MK_HUGE_2M);
             if (h->desc->rule == MEMSPACE_RULE_NONE)
                 return (ssize_t)memspace_nodes_capacity(topo_all_nodes());
             const mk_slot_t *s = mk_heap_slot(h);

@@ -9,6 +9,8 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "frontend/memkind/mk_priv.h"
+#include "memkind/internal/memkind_fixed.h"
+#include "memkind/internal/memkind_pmem.h"
 #include "os/meta.h"
 #include "os/os.h"
 
@@ -54,7 +56,7 @@ static int new_kind(const char *prefix, mk_type_t type, struct memkind **out, mk
     struct memkind *k = mk_kind_alloc();
     if (!k)
         return MEMKIND_ERROR_MALLOC;
-    k->ops = &mk_created_ops;
+    k->ops = type == MK_TYPE_PMEM ? &MEMKIND_PMEM_OPS : &MEMKIND_FIXED_OPS;
     pthread_once_t once = PTHREAD_ONCE_INIT;
     k->init_once = once;
     snprintf(k->name, sizeof k->name, "%s%08llx", prefix, atomic_fetch_add(&kind_ids, 1));
@@ -74,8 +76,8 @@ static int new_kind(const char *prefix, mk_type_t type, struct memkind **out, mk
     return MEMKIND_SUCCESS;
 }
 
-// Installs the heap and creates its pool; on failure undoes everything.
-static int finish(struct memkind *k, mk_heap_t *h, memkind_t *kind) {
+// Installs the heap and creates its pool (when make_pool); on failure undoes everything.
+static int finish(struct memkind *k, mk_heap_t *h, bool make_pool, memkind_t *kind) {
     if (!mk_heap_install(k, h)) {
         if (h->fd >= 0)
             os_file_close(h->fd);
@@ -85,7 +87,7 @@ static int finish(struct memkind *k, mk_heap_t *h, memkind_t *kind) {
         return MEMKIND_ERROR_MALLOC;
     }
     int err = MEMKIND_SUCCESS;
-    if (!mk_heap_pool(h, &err)) {
+    if (make_pool && !mk_heap_pool(h, &err)) {
         memkind_destroy_kind(k);
         return err != MEMKIND_SUCCESS ? err : MEMKIND_ERROR_RUNTIME;
     }
@@ -133,7 +135,7 @@ static int create_pmem(const char *dir, size_t max_size, memkind_mem_usage_polic
     snprintf(h->dir, sizeof h->dir, "%s", dir);
     h->limit = limit;
     h->policy = policy;
-    err = finish(k, h, kind);
+    err = finish(k, h, true, kind);
     if (err == MEMKIND_SUCCESS)
         errno = saved; // no public call changes errno on success
     return err;
@@ -151,11 +153,12 @@ HETMEM_EXPORT int memkind_create_pmem_with_config(struct memkind_config *cfg, me
 
 HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind) {
     uintptr_t end;
-    if (!addr || size == 0 || !kind || __builtin_add_overflow((uintptr_t)addr, size, &end)) {
-        LOG_ERR("memkind_create_fixed: %s", !kind                 ? "NULL kind"
-                                            : !addr || size == 0 ? "empty area"
-                                                                 : "the area wraps around the "
-                                                                   "address space (size overflow)");
+    // memkind 1.14 accepts size 0: a kind of capacity 0 that never allocates.
+    if ((!addr && size) || !kind || __builtin_add_overflow((uintptr_t)addr, size, &end)) {
+        LOG_ERR("memkind_create_fixed: %s", !kind   ? "NULL kind"
+                                            : !addr ? "NULL area"
+                                                    : "the area wraps around the "
+                                                      "address space (size overflow)");
         return MEMKIND_ERROR_INVALID;
     }
     int err = mk_env_status();
@@ -168,7 +171,7 @@ HETMEM_EXPORT int memkind_create_fixed(void *addr, size_t size, memkind_t *kind)
         return err;
     h->fixed_addr = addr;
     h->fixed_size = size;
-    err = finish(k, h, kind);
+    err = finish(k, h, size != 0, kind); // size 0: no pool, allocations fail with ENOMEM
     if (err == MEMKIND_SUCCESS)
         errno = saved;
     return err;
@@ -183,7 +186,7 @@ static int check_dax_path(const char *pmem_dir) {
     int e = os_file_tmp(pmem_dir, &fd);
     if (e) {
         LOG_INFO("memkind_check_dax_path(%s): no temporary file: %s", pmem_dir, LOG_STRERROR(e));
-        return mk_error_from_errno(e);
+        return MEMKIND_ERROR_RUNTIME; // memkind 1.14's code (a missing directory, a file)
     }
     size_t len = os_page_size();
     void *p = NULL;
@@ -196,7 +199,7 @@ static int check_dax_path(const char *pmem_dir) {
     os_file_close(fd);
     LOG_INFO("memkind_check_dax_path(%s): %s%s", pmem_dir, e ? "not DAX: " : "DAX",
              e ? LOG_STRERROR(e) : "");
-    return e ? MEMKIND_ERROR_INVALID : MEMKIND_SUCCESS;
+    return e ? MEMKIND_ERROR_MMAP : MEMKIND_SUCCESS; // memkind 1.14's code
 }
 
 HETMEM_EXPORT int memkind_check_dax_path(const char *pmem_dir) {

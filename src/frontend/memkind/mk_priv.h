@@ -207,8 +207,22 @@ bool mk_kind_is_static(const struct memkind *kind);
 int mk_registry_add(struct memkind *kind);
 void mk_registry_remove(struct memkind *kind);
 unsigned mk_registry_count(void);
-/// The operations of pmem and fixed kinds (static kinds: MEMKIND_DEFAULT_OPS).
-extern struct memkind_ops mk_created_ops;
+/// True for MEMKIND_PMEM_OPS and MEMKIND_FIXED_OPS (memkind_create_pmem*/_fixed's kinds).
+bool mk_ops_created(const struct memkind_ops *ops);
+/// Destroys a pmem or fixed kind: heap, registry entry, structure (quarantined).
+int mk_created_destroy(struct memkind *kind);
+/// The "arenas" memkind would give a kind (MEMKIND_ARENA_NUM_PER_KIND or 4 per CPU).
+unsigned mk_arena_count(void);
+
+// ---- the rest of memkind 1.14's ABI (mk_abi.c) -------------------------------------
+
+/// Fills mask (maxnode bits) with the nodes a static kind allocates on for
+/// the calling thread; its status when it cannot allocate.
+int mk_abi_nodemask(unsigned partition, unsigned long *mask, unsigned long maxnode);
+int mk_abi_check(unsigned partition); ///< memkind_check_available of a static kind
+void mk_abi_init(unsigned partition); ///< builds a static kind's heap
+/// Writes nodes into mask as maxnode bits (mbind's layout).
+void mk_nodemask_fill(const nodeset_t *nodes, unsigned long *mask, unsigned long maxnode);
 
 int mk_bg_threads_set(bool on); ///< the purging thread (mk_stats.c)
 

@@ -14,14 +14,7 @@
 #include <hbwmalloc.h>
 #include <memkind.h>
 
-static int failures;
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            printf("FAILED line %d: %s\n", __LINE__, #c);                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "abi_check.h"
 
 static void sink(void *opaque, const char *s) { *(size_t *)opaque += strlen(s); }
 

@@ -220,8 +220,10 @@ static void test_hugepages_none(void **state) {
     (void)state;
     use(&tree_one_node);
     assert_int_equal(mk_heap_check(MEMKIND_HUGETLB), MEMKIND_ERROR_HUGETLB);
-    assert_int_equal(memkind_get_capacity(MEMKIND_HUGETLB), -1);
+    assert_int_equal(memkind_get_capacity(MEMKIND_HUGETLB), 0); // memkind 1.14: no pages, 0
     assert_int_equal(mk_heap_check(MEMKIND_GBTLB), MEMKIND_ERROR_UNAVAILABLE);
+    assert_int_equal(memkind_get_capacity(MEMKIND_GBTLB), 0);
+    assert_int_equal(memkind_get_capacity(MEMKIND_HBW_GBTLB), -1);
 }
 
 // ---- malformed overrides -------------------------------------------------------------------

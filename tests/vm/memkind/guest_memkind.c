@@ -4,8 +4,9 @@
 // kind's pages land (move_pages(2)), that PREFERRED kinds fall back when
 // their node is full, that bound kinds answer NULL + ENOMEM instead of the
 // OOM killer when their node is full, interleave counts, huge pages, the
-// locality of the *_LOCAL and HBW kinds per CPU, DAX KMEM, and file-backed
-// kinds on tmpfs and fs-dax.
+// locality of the *_LOCAL and HBW kinds per CPU, DAX KMEM, file-backed
+// kinds on tmpfs and fs-dax, and memkind's internal ABI (nodemask
+// functions, kinds built from the ops tables).
 //
 // Usage: guest_memkind CASE   (see `cases` at the bottom). Prints "ok" /
 // "not ok" lines; exits 1 if anything failed, 2 on a usage error.
@@ -24,6 +25,12 @@
 
 #include <hbwmalloc.h>
 #include <memkind.h>
+#include <memkind/internal/memkind_arena.h>
+#include <memkind/internal/memkind_capacity.h>
+#include <memkind/internal/memkind_dax_kmem.h>
+#include <memkind/internal/memkind_hbw.h>
+#include <memkind/internal/memkind_interleave.h>
+#include <memkind/internal/memkind_regular.h>
 
 #include "guest_pages.h"
 
@@ -391,10 +398,63 @@ static void case_wide(void) {
     expect_on("HBW (none)", MEMKIND_HBW, MB, 0);
 }
 
+// ---- memkind's internal ABI --------------------------------------------------------------
+
+typedef int nodemask_fn(struct memkind *, unsigned long *, unsigned long);
+
+// The function's nodes are `want` (0: it fails), and the kind's pages land
+// on them.
+static void expect_mask(const char *name, nodemask_fn *fn, memkind_t kind, unsigned want) {
+    unsigned long mask[1024 / 64] = {0};
+    int err = fn(NULL, mask, 1024);
+    report(want ? err == 0 && mask[0] == want : err != 0 && err == memkind_check_available(kind),
+           "%s nodemask: %d, 0x%lx", name, err, mask[0]);
+    if (err == 0)
+        expect_on(name, kind, 8 * MB, (unsigned)mask[0]);
+}
+
+// A kind built from a table (memkind_arena_create) allocates on `want`.
+static void expect_template(const char *name, struct memkind_ops *table, unsigned want) {
+    static struct memkind kinds[16];
+    static unsigned n;
+    struct memkind *k = &kinds[n++ % 16];
+    int err = memkind_arena_create(k, table, name);
+    report(err == 0, "%s: memkind_arena_create %d", name, err);
+    if (err == 0) {
+        expect_on(name, k, 8 * MB, want);
+        report(memkind_destroy_kind(k) == 0, "%s: destroyed", name);
+    }
+}
+
+static void case_abi_tiers3(void) {
+    expect_mask("hbw", memkind_hbw_get_mbind_nodemask, MEMKIND_HBW, 1u << 2);
+    expect_mask("hbw_all", memkind_hbw_all_get_mbind_nodemask, MEMKIND_HBW_ALL, 1u << 2);
+    expect_mask("regular_all", memkind_regular_all_get_mbind_nodemask, MEMKIND_REGULAR, 1u << 0);
+    expect_mask("dax_kmem_all", memkind_dax_kmem_all_get_mbind_nodemask, MEMKIND_DAX_KMEM_ALL, 0);
+    expect_template("copy of HBW", &MEMKIND_HBW_OPS, 1u << 2);
+    expect_template("copy of HBW_ALL", &MEMKIND_HBW_ALL_OPS, 1u << 2);
+    expect_template("copy of HBW_PREFERRED", &MEMKIND_HBW_PREFERRED_OPS, 1u << 2);
+    expect_template("copy of REGULAR", &MEMKIND_REGULAR_OPS, 1u << 0);
+    expect_template("copy of HIGHEST_CAPACITY", &MEMKIND_HIGHEST_CAPACITY_OPS, 1u << 0);
+    expect_template("copy of INTERLEAVE", &MEMKIND_INTERLEAVE_OPS, 7u);
+    expect_template("copy of DAX_KMEM", &MEMKIND_DAX_KMEM_OPS, 0);
+}
+
+static void case_abi_dax(void) {
+    expect_mask("dax_kmem_all", memkind_dax_kmem_all_get_mbind_nodemask, MEMKIND_DAX_KMEM_ALL,
+                1u << 1);
+    expect_mask("hbw", memkind_hbw_get_mbind_nodemask, MEMKIND_HBW, 0);
+    expect_template("copy of DAX_KMEM", &MEMKIND_DAX_KMEM_OPS, 1u << 1);
+    expect_template("copy of DAX_KMEM_ALL", &MEMKIND_DAX_KMEM_ALL_OPS, 1u << 1);
+    expect_template("copy of HBW", &MEMKIND_HBW_OPS, 0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
 } cases[] = {
+    {"abi_tiers3", case_abi_tiers3},
+    {"abi_dax", case_abi_dax},
     {"tiers3", case_tiers3},
     {"fill_bind", case_fill_bind},
     {"fill_preferred", case_fill_preferred},
