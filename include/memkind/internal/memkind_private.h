@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The structures behind memkind_t, for programs that build their own kinds
 // from a struct memkind_ops (memkind_arena(3), memkind_default(3)). The
-// members and their order are those of memkind 1.14, so code written for it
-// compiles unchanged; hetmem adds two members at the end, which a static
-// initializer leaves zero. EXPERIMENTAL API, as in memkind.
+// members, their order and the size (120 bytes on LP64) are those of memkind
+// 1.14, so code written for it compiles unchanged and a struct memkind a
+// program declares with memkind's own header is large enough for hetmem.
+// hetmem's per-kind state lives in memkind's padding and in two members
+// memkind uses for jemalloc arenas (docs/memkind.md, "struct memkind").
+// EXPERIMENTAL API, as in memkind.
 #ifndef HETMEM_MEMKIND_PRIVATE_H
 #define HETMEM_MEMKIND_PRIVATE_H 1
 
@@ -66,28 +69,27 @@ struct memkind_ops {
     void *(*defrag_reallocate)(struct memkind *kind, void *ptr);
 };
 
-/// A kind. Define one statically with .ops, .name and
-/// .init_once = PTHREAD_ONCE_INIT, or create one with memkind_arena_create.
+/// A kind. Define one statically (zeroed) with .ops and .name, then give it
+/// to memkind_arena_create, or create one with memkind_create_kind.
+/// Members marked "hetmem" are the library's (zero in a static
+/// initializer; do not touch): hetmem_self and hetmem_flags sit where
+/// memkind's struct has padding; arena_map holds hetmem's heap of the kind
+/// and arena_key its handle state (a kind is live while both hetmem_state
+/// and hetmem_self say so, so that a garbage or destroyed handle is refused
+/// instead of followed).
 struct memkind {
     struct memkind_ops *ops;
     unsigned int partition;              ///< registry number (memkind_get_kind_by_partition)
     char name[MEMKIND_NAME_LENGTH_PRIV];
     pthread_once_t init_once;            ///< guards ops->init_once
     unsigned int arena_map_len;          ///< "arenas" of the kind (informative in hetmem)
-    unsigned int *arena_map;             ///< unused by hetmem (NULL)
-    pthread_key_t arena_key;             ///< unused by hetmem
+    unsigned int hetmem_self;            ///< hetmem: the handle check (memkind: padding)
+    unsigned int *arena_map;             ///< hetmem: the kind's heap
+    pthread_key_t arena_key;             ///< hetmem: the handle state
+    unsigned int hetmem_flags;           ///< hetmem: allow_zero_allocs (memkind: padding)
     void *priv;                          ///< the kind implementation's own data
     unsigned int arena_map_mask;         ///< arena_map_len - 1
     unsigned int arena_zero;             ///< first "arena" index of the kind
-    // hetmem additions (zero in a static initializer):
-    void *hetmem_heap;                   ///< hetmem's heap state of the kind (do not touch)
-    bool allow_zero_allocs;              ///< memkind_set_allow_zero_allocs
-    // hetmem's handle check (set by the library: memkind_create_*,
-    // memkind_default_create, memkind_arena_create; do not touch): a kind
-    // is live while hetmem_self points to it and hetmem_state is live, so
-    // that a garbage or destroyed handle is refused instead of followed.
-    const struct memkind *hetmem_self;
-    unsigned int hetmem_state;
 };
 
 /// What memkind_config_* fill in (memkind_create_pmem_with_config).

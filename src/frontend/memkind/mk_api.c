@@ -48,7 +48,7 @@ HETMEM_EXPORT void *memkind_malloc(memkind_t kind, size_t size) {
         memkind_malloc_pre(&kind, &size);
     if (unlikely(!KIND_HAS(kind, malloc, "memkind_malloc"))) {
         errno = EINVAL;
-    } else if (likely(size != 0 || kind->allow_zero_allocs)) {
+    } else if (likely(size != 0 || mk_allow_zero(kind))) {
         int saved = errno;
         run_init_once(kind);
         r = kind->ops->malloc(kind, size);
@@ -70,7 +70,7 @@ HETMEM_EXPORT void *memkind_calloc(memkind_t kind, size_t num, size_t size) {
     } else if (!mul_checked(num, size, &total)) {
         LOG_ERR("memkind_calloc(%s, %zu, %zu): the size overflows", kind->name, num, size);
         errno = ENOMEM;
-    } else if (likely(total != 0 || kind->allow_zero_allocs)) {
+    } else if (likely(total != 0 || mk_allow_zero(kind))) {
         int saved = errno;
         run_init_once(kind);
         r = kind->ops->calloc(kind, num, size);
@@ -95,7 +95,7 @@ HETMEM_EXPORT int memkind_posix_memalign(memkind_t kind, void **memptr, size_t a
                                                       : "the alignment is not a power of two "
                                                         "multiple of sizeof(void *)");
         err = EINVAL;
-    } else if (size == 0 && !kind->allow_zero_allocs) {
+    } else if (size == 0 && !mk_allow_zero(kind)) {
         *memptr = NULL; // memkind(3): 0 with NULL in *memptr
         err = 0;
     } else {
@@ -218,7 +218,9 @@ HETMEM_EXPORT memkind_t memkind_detect_kind(void *ptr) { return mk_kind_of(ptr, 
 
 HETMEM_EXPORT void memkind_set_allow_zero_allocs(memkind_t kind, bool allow_zero_allocs) {
     if (mk_kind_check(kind, "memkind_set_allow_zero_allocs"))
-        kind->allow_zero_allocs = allow_zero_allocs;
+        (void)(allow_zero_allocs
+                   ? __atomic_fetch_or(&kind->hetmem_flags, MK_FLAG_ZERO_ALLOCS, __ATOMIC_RELAXED)
+                   : __atomic_fetch_and(&kind->hetmem_flags, ~MK_FLAG_ZERO_ALLOCS, __ATOMIC_RELAXED));
 }
 
 HETMEM_EXPORT void memkind_init(memkind_t kind, bool check_numa) {

@@ -342,12 +342,13 @@ HETMEM_EXPORT int memkind_arena_create_map(struct memkind *kind, extent_hooks_t 
         // A structure the program filled in itself (zeroed, ops set) or a
         // destroyed kind created again becomes a live kind; anything else
         // is not a structure whose heap pointer may be followed.
-        bool fresh = !kind->hetmem_self && !kind->hetmem_state && !kind->hetmem_heap;
-        bool dead = kind->hetmem_self == kind && kind->hetmem_state == MK_KIND_DEAD;
+        unsigned state = __atomic_load_n(MK_STATE(kind), __ATOMIC_RELAXED);
+        bool fresh = !kind->hetmem_self && !state && !*MK_HEAP_SLOT(kind);
+        bool dead = kind->hetmem_self == mk_self_of(kind) && state == MK_KIND_DEAD;
         if (!fresh && !dead)
             return mk_kind_check(kind, __func__), MEMKIND_ERROR_INVALID;
         if (dead)
-            kind->hetmem_heap = NULL;
+            __atomic_store_n(MK_HEAP_SLOT(kind), NULL, __ATOMIC_RELEASE);
         mk_kind_mark_live(kind);
     }
     int err = mk_env_status();

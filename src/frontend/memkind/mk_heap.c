@@ -26,7 +26,7 @@ LOCK_STATIC(heaps_lock, LOCK_RANK_MK_HEAPS);
 static mk_heap_t *heaps;
 
 static inline mk_heap_t *load_heap(struct memkind *kind) {
-    return __atomic_load_n((mk_heap_t **)&kind->hetmem_heap, __ATOMIC_ACQUIRE);
+    return (mk_heap_t *)__atomic_load_n(MK_HEAP_SLOT(kind), __ATOMIC_ACQUIRE);
 }
 
 mk_heap_t *mk_heap_peek(struct memkind *kind) { return kind ? load_heap(kind) : NULL; }
@@ -55,9 +55,9 @@ void mk_heap_free(mk_heap_t *h) {
 }
 
 bool mk_heap_install(struct memkind *kind, mk_heap_t *h) {
-    mk_heap_t *expected = NULL;
     lock_acquire(&heaps_lock);
-    bool ok = __atomic_compare_exchange_n((mk_heap_t **)&kind->hetmem_heap, &expected, h, false,
+    void *exp = NULL;
+    bool ok = __atomic_compare_exchange_n(MK_HEAP_SLOT(kind), &exp, (void *)h, false,
                                           __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     if (ok) {
         h->next = heaps;
@@ -98,7 +98,7 @@ void mk_heap_destroy(struct memkind *kind) {
             break;
         }
     }
-    __atomic_store_n((mk_heap_t **)&kind->hetmem_heap, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(MK_HEAP_SLOT(kind), NULL, __ATOMIC_RELEASE);
     lock_release(&heaps_lock);
     for (unsigned i = 0; i < h->nslots; i++) {
         umf_memory_pool_handle_t p = atomic_exchange(&h->slots[i].pool, NULL);
@@ -290,7 +290,7 @@ static inline void *failed(umf_memory_pool_handle_t pool) {
 }
 
 void *mk_op_malloc(struct memkind *kind, size_t size) {
-    if (unlikely(size == 0) && !kind->allow_zero_allocs)
+    if (unlikely(size == 0) && !mk_allow_zero(kind))
         return NULL;
     umf_memory_pool_handle_t pool = pool_for(kind);
     if (unlikely(!pool))
@@ -307,7 +307,7 @@ void *mk_op_calloc(struct memkind *kind, size_t num, size_t size) {
         return NULL;
     }
     if (unlikely(total == 0)) {
-        if (!kind->allow_zero_allocs)
+        if (!mk_allow_zero(kind))
             return NULL;
         num = size = 1;
     }
@@ -324,7 +324,7 @@ int mk_op_posix_memalign(struct memkind *kind, void **memptr, size_t alignment, 
     int err = 0;
     if (!memptr || !mk_alignment_ok(alignment)) {
         err = EINVAL;
-    } else if (size == 0 && !kind->allow_zero_allocs) {
+    } else if (size == 0 && !mk_allow_zero(kind)) {
         *memptr = NULL;
     } else {
         umf_memory_pool_handle_t pool = pool_for(kind);

@@ -131,9 +131,16 @@ MK_STATIC_KINDS(STATIC_OPS)
                                .init_once = PTHREAD_ONCE_INIT,                                     \
                                .arena_map_len = 1,                                                 \
                                .arena_zero = 1 + MEMKIND_PARTITION_##P * 1024u,                    \
-                               .hetmem_self = &mk_static_kinds[MEMKIND_PARTITION_##P],             \
-                               .hetmem_state = MK_KIND_LIVE},
+                               .arena_key = MK_KIND_LIVE},
 struct memkind mk_static_kinds[MEMKIND_NUM_BASE_KIND] = {MK_STATIC_KINDS(STATIC_KIND)};
+
+// The static kinds' self checks (an address hash: not a constant). Priority
+// 101: before any constructor of a library or program that uses
+// libmemkind.so.0 (those run after it) and before the rest of the front end.
+__attribute__((constructor(101))) static void static_kinds_self(void) {
+    for (unsigned i = 0; i < MEMKIND_NUM_BASE_KIND; i++)
+        mk_static_kinds[i].hetmem_self = mk_self_of(&mk_static_kinds[i]);
+}
 
 // The exported kind symbols (MEMKIND_HBW, ...).
 #define KIND_SYMBOL(P, ...) HETMEM_EXPORT memkind_t MEMKIND_##P = &mk_static_kinds[MEMKIND_PARTITION_##P];
@@ -419,7 +426,7 @@ HETMEM_EXPORT int memkind_destroy_kind(memkind_t kind) {
     // Live -> dead once: of two destroys (in a row or at once), one wins and
     // the other gets MEMKIND_ERROR_INVALID.
     unsigned live = MK_KIND_LIVE;
-    if (!__atomic_compare_exchange_n(&kind->hetmem_state, &live, MK_KIND_DEAD, false,
+    if (!__atomic_compare_exchange_n(MK_STATE(kind), &live, MK_KIND_DEAD, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         LOG_ERR("kind %p is destroyed already; refused", (void *)kind);
         return MEMKIND_ERROR_INVALID;
@@ -432,7 +439,7 @@ HETMEM_EXPORT int memkind_destroy_kind(memkind_t kind) {
         if (err == MEMKIND_SUCCESS)
             mk_registry_remove(kind);
         else // the kind's own destroy failed: it is still there
-            __atomic_store_n(&kind->hetmem_state, MK_KIND_LIVE, __ATOMIC_RELEASE);
+            __atomic_store_n(MK_STATE(kind), MK_KIND_LIVE, __ATOMIC_RELEASE);
     }
     if (err == MEMKIND_SUCCESS)
         errno = saved;

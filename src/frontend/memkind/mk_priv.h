@@ -188,9 +188,30 @@ void mk_log_not_ours(const char *fn, const void *ptr);
 #define MK_KIND_DEAD 0x44454144u ///< "DEAD"
 #define MK_KIND_QUARANTINE 256u
 
+// hetmem's state inside memkind 1.14's 120-byte struct memkind
+// (memkind_private.h): the heap in arena_map, the handle state in
+// arena_key, the self check and the flags in memkind's padding. The alias
+// types keep the compiler from assuming these members hold only their
+// declared types.
+typedef void *mk_ptr_alias_t __attribute__((may_alias));
+typedef unsigned int mk_uint_alias_t __attribute__((may_alias));
+#define MK_HEAP_SLOT(k) ((mk_ptr_alias_t *)&(k)->arena_map)
+#define MK_STATE(k) ((mk_uint_alias_t *)&(k)->arena_key)
+#define MK_FLAG_ZERO_ALLOCS 1u ///< hetmem_flags: memkind_set_allow_zero_allocs
+
+/// The self check of a kind at this address (32 bits of it, salted).
+static inline unsigned mk_self_of(const struct memkind *kind) {
+    uint64_t x = (uint64_t)(uintptr_t)kind ^ UINT64_C(0x9e3779b97f4a7c15);
+    return (unsigned)(x ^ (x >> 32)) | 1u; // never 0: 0 is a fresh structure's
+}
+
 static inline bool mk_kind_live(const struct memkind *kind) {
-    return kind && kind->hetmem_self == kind &&
-           __atomic_load_n(&kind->hetmem_state, __ATOMIC_RELAXED) == MK_KIND_LIVE;
+    return kind && __atomic_load_n(MK_STATE(kind), __ATOMIC_RELAXED) == MK_KIND_LIVE &&
+           kind->hetmem_self == mk_self_of(kind);
+}
+
+static inline bool mk_allow_zero(const struct memkind *kind) {
+    return __atomic_load_n(&kind->hetmem_flags, __ATOMIC_RELAXED) & MK_FLAG_ZERO_ALLOCS;
 }
 void mk_kind_mark_live(struct memkind *kind);
 /// false, with a log line naming fn, unless the kind is live.

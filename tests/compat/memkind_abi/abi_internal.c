@@ -18,8 +18,9 @@
 
 #include <memkind.h>
 
-// memkind 1.14's struct memkind_ops (21 members) and struct memkind;
-// `spare` leaves room for an implementation's own members.
+// memkind 1.14's struct memkind_ops (21 members) and struct memkind, exactly
+// (120 bytes): an implementation must keep its own state inside it. Each
+// kind below is followed by guard bytes that must stay untouched.
 struct memkind_ops {
     int (*create)(struct memkind *, struct memkind_ops *, const char *);
     int (*destroy)(struct memkind *);
@@ -35,8 +36,15 @@ struct memkind {
     unsigned int partition;
     char name[64];
     pthread_once_t init_once;
-    char spare[256];
+    unsigned int arena_map_len;
+    unsigned int *arena_map;
+    pthread_key_t arena_key;
+    void *priv;
+    unsigned int arena_map_mask;
+    unsigned int arena_zero;
 };
+_Static_assert(sizeof(struct memkind) == 120, "memkind 1.14's struct memkind is 120 bytes");
+#define GUARD 0xa5
 
 #define NODEMASKS(X) X(hbw) X(hbw_all) X(dax_kmem_all) X(regular_all)
 #define DECL_NODEMASK(n)                                                                           \
@@ -97,19 +105,28 @@ static void templates(void) {
     CHECK(memkind_hugetlb_get_mmap_flags(MEMKIND_HUGETLB, &flags) == 0 && (flags & MAP_HUGETLB));
     CHECK(memkind_pmem_get_mmap_flags(NULL, &flags) == 0 && flags == MAP_SHARED);
     static struct memkind_ops ops[2];
-    static struct memkind kind[2];
+    static struct {
+        struct memkind kind;
+        unsigned char guard[64];
+    } g[2];
+    memset(g, GUARD, sizeof g);
+    memset(&g[0].kind, 0, sizeof g[0].kind);
+    memset(&g[1].kind, 0, sizeof g[1].kind);
     ops[0] = MEMKIND_REGULAR_OPS;
     ops[1] = MEMKIND_HBW_OPS;
     for (int i = 0; i < 2; i++) {
-        CHECK(ops[i].create(&kind[i], &ops[i], i ? "abi_hbw_copy" : "abi_regular_copy") == 0);
-        CHECK(memkind_set_arena_map_len(&kind[i]) == 0);
-        char *p = memkind_malloc(&kind[i], 1 << 20);
+        struct memkind *kind = &g[i].kind;
+        CHECK(ops[i].create(kind, &ops[i], i ? "abi_hbw_copy" : "abi_regular_copy") == 0);
+        CHECK(memkind_set_arena_map_len(kind) == 0);
+        char *p = memkind_malloc(kind, 1 << 20);
         printf("copy of %s: %s\n", i ? "HBW" : "REGULAR", p ? "allocates" : "fails");
         if (p) {
             memset(p, 7, 1 << 20);
             CHECK(p[(1 << 20) - 1] == 7);
-            memkind_free(&kind[i], p);
+            memkind_free(kind, p);
         }
+        for (size_t b = 0; b < sizeof g[i].guard; b++)
+            CHECK(g[i].guard[b] == GUARD); // nothing written past memkind's struct
     }
 }
 
