@@ -120,21 +120,28 @@ struct alignas(64) line64 {
 struct alignas(256) line256 {
     char bytes[40];
 };
+struct alignas(16384) page16k { // beyond a page: no allocator gets it by chance
+    char bytes[100];
+};
 
 template <class A, class Owns>
 void exercise_alignment(const A &a, Owns owns) {
     std::vector<line64, rebound<A, line64>> v64(a);
     std::vector<line256, rebound<A, line256>> v256(a);
+    std::vector<page16k, rebound<A, page16k>> v16k(a);
     int bad = 0;
     for (int i = 0; i < 20; i++) {
         v64.emplace_back();
         v256.emplace_back();
+        v16k.emplace_back();
         v64.shrink_to_fit();
         v256.shrink_to_fit();
+        v16k.shrink_to_fit();
         bad += reinterpret_cast<unsigned long>(v64.data()) % 64 != 0;
         bad += reinterpret_cast<unsigned long>(v256.data()) % 256 != 0;
+        bad += reinterpret_cast<unsigned long>(v16k.data()) % 16384 != 0;
     }
-    CHECK(bad == 0 && owns(v64.data()) && owns(v256.data()));
+    CHECK(bad == 0 && owns(v64.data()) && owns(v256.data()) && owns(v16k.data()));
 }
 
 #endif

@@ -157,6 +157,11 @@ static void test_fixed_containers(void) {
         exercise_containers(a, owns);
         exercise_alignment(a, owns);
     }
+    {
+        // An area that starts off a page: blocks are aligned only if asked.
+        fx::allocator<int> a(lo + 4096 + 48, size / 2);
+        exercise_alignment(a, [lo, hi](const void *p) { return p >= lo && p < hi; });
+    }
     munmap(area, size);
 }
 
