@@ -18,7 +18,6 @@
 #define HETMEM_FIXED_ALLOCATOR_H 1
 
 #include <cstddef>
-#include <type_traits>
 
 #include "memkind.h"
 #include "memkind/kind_allocator.h"
@@ -39,52 +38,16 @@ inline shared_kind create_fixed_kind(void *addr, std::size_t size) {
 namespace fixed {
 
 template <typename T>
-class allocator : public hetmem_detail::kind_allocator_base<T, hetmem_detail::shared_kind> {
-    typedef hetmem_detail::kind_allocator_base<T, hetmem_detail::shared_kind> base;
-    template <typename U>
-    friend class allocator;
+class allocator : public hetmem_detail::kind_allocator_base<allocator, T, hetmem_detail::shared_kind> {
+    typedef hetmem_detail::kind_allocator_base<allocator, T, hetmem_detail::shared_kind> base;
 
 public:
-    template <class U>
-    struct rebind {
-        typedef allocator<U> other;
-    };
-
-#if defined(_GLIBCXX_USE_CXX11_ABI) && !_GLIBCXX_USE_CXX11_ABI
-    // The pre-C++11 libstdc++ ABI wants default-constructible allocators:
-    // say why this one is not, if a program instantiates it.
-    template <typename V = void>
-    explicit allocator() : base(nullptr) {
-        static_assert(!std::is_same<V, V>::value,
-                      "libmemkind::fixed::allocator needs the C++11 ABI of libstdc++");
-    }
-#endif
+    using base::base;
+    using base::operator=;
 
     explicit allocator(void *addr, std::size_t size)
         : base(hetmem_detail::create_fixed_kind(addr, size)) {}
-
-    template <typename U>
-    allocator(const allocator<U> &other) noexcept : base(other.kind_ref()) {}
-
-    template <typename U>
-    allocator &operator=(const allocator<U> &other) noexcept {
-        this->ref_ = other.kind_ref();
-        return *this;
-    }
-
-    template <typename U, typename V>
-    friend bool operator==(const allocator<U> &a, const allocator<V> &b) noexcept;
 };
-
-template <typename U, typename V>
-bool operator==(const allocator<U> &a, const allocator<V> &b) noexcept {
-    return a.kind_handle() == b.kind_handle();
-}
-
-template <typename U, typename V>
-bool operator!=(const allocator<U> &a, const allocator<V> &b) noexcept {
-    return !(a == b);
-}
 
 } // namespace fixed
 } // namespace libmemkind

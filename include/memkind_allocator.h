@@ -16,7 +16,6 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 
 #include "memkind.h"
 #include "memkind/kind_allocator.h"
@@ -80,53 +79,17 @@ inline memkind_t static_kind_handle(kinds k) {
 namespace static_kind {
 
 template <typename T>
-class allocator : public hetmem_detail::kind_allocator_base<T, memkind_t> {
-    typedef hetmem_detail::kind_allocator_base<T, memkind_t> base;
-    template <typename U>
-    friend class allocator;
+class allocator : public hetmem_detail::kind_allocator_base<allocator, T, memkind_t> {
+    typedef hetmem_detail::kind_allocator_base<allocator, T, memkind_t> base;
 
 public:
-    template <class U>
-    struct rebind {
-        typedef allocator<U> other;
-    };
-
-#if defined(_GLIBCXX_USE_CXX11_ABI) && !_GLIBCXX_USE_CXX11_ABI
-    // The pre-C++11 libstdc++ ABI wants default-constructible allocators:
-    // say why this one is not, if a program instantiates it.
-    template <typename V = void>
-    explicit allocator() : base(nullptr) {
-        static_assert(!std::is_same<V, V>::value,
-                      "libmemkind::static_kind::allocator needs the C++11 ABI of libstdc++");
-    }
-#endif
+    using base::base;
+    using base::operator=;
 
     /// @throw std::runtime_error when `kind` is not a libmemkind::kinds value.
     explicit allocator(libmemkind::kinds kind)
         : base(hetmem_detail::static_kind_handle(kind)) {}
-
-    template <typename U>
-    allocator(const allocator<U> &other) noexcept : base(other.kind_handle()) {}
-
-    template <typename U>
-    allocator &operator=(const allocator<U> &other) noexcept {
-        this->ref_ = other.kind_handle();
-        return *this;
-    }
-
-    template <typename U, typename V>
-    friend bool operator==(const allocator<U> &a, const allocator<V> &b) noexcept;
 };
-
-template <typename U, typename V>
-bool operator==(const allocator<U> &a, const allocator<V> &b) noexcept {
-    return a.kind_handle() == b.kind_handle();
-}
-
-template <typename U, typename V>
-bool operator!=(const allocator<U> &a, const allocator<V> &b) noexcept {
-    return !(a == b);
-}
 
 } // namespace static_kind
 } // namespace libmemkind

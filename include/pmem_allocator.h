@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 
 #include "memkind.h"
 #include "memkind/kind_allocator.h"
@@ -55,26 +54,12 @@ inline shared_kind create_pmem_kind(const char *dir, std::size_t max_size,
 namespace pmem {
 
 template <typename T>
-class allocator : public hetmem_detail::kind_allocator_base<T, hetmem_detail::shared_kind> {
-    typedef hetmem_detail::kind_allocator_base<T, hetmem_detail::shared_kind> base;
-    template <typename U>
-    friend class allocator;
+class allocator : public hetmem_detail::kind_allocator_base<allocator, T, hetmem_detail::shared_kind> {
+    typedef hetmem_detail::kind_allocator_base<allocator, T, hetmem_detail::shared_kind> base;
 
 public:
-    template <class U>
-    struct rebind {
-        typedef allocator<U> other;
-    };
-
-#if defined(_GLIBCXX_USE_CXX11_ABI) && !_GLIBCXX_USE_CXX11_ABI
-    // The pre-C++11 libstdc++ ABI wants default-constructible allocators:
-    // say why this one is not, if a program instantiates it.
-    template <typename V = void>
-    explicit allocator() : base(nullptr) {
-        static_assert(!std::is_same<V, V>::value,
-                      "libmemkind::pmem::allocator needs the C++11 ABI of libstdc++");
-    }
-#endif
+    using base::base;
+    using base::operator=;
 
     explicit allocator(const char *dir, std::size_t max_size)
         : allocator(dir, max_size, libmemkind::allocation_policy::DEFAULT) {}
@@ -89,29 +74,7 @@ public:
     explicit allocator(const std::string &dir, std::size_t max_size,
                        libmemkind::allocation_policy alloc_policy)
         : allocator(dir.c_str(), max_size, alloc_policy) {}
-
-    template <typename U>
-    allocator(const allocator<U> &other) noexcept : base(other.kind_ref()) {}
-
-    template <typename U>
-    allocator &operator=(const allocator<U> &other) noexcept {
-        this->ref_ = other.kind_ref();
-        return *this;
-    }
-
-    template <typename U, typename V>
-    friend bool operator==(const allocator<U> &a, const allocator<V> &b) noexcept;
 };
-
-template <typename U, typename V>
-bool operator==(const allocator<U> &a, const allocator<V> &b) noexcept {
-    return a.kind_handle() == b.kind_handle();
-}
-
-template <typename U, typename V>
-bool operator!=(const allocator<U> &a, const allocator<V> &b) noexcept {
-    return !(a == b);
-}
 
 } // namespace pmem
 } // namespace libmemkind

@@ -25,6 +25,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "../memkind.h"
@@ -90,11 +91,18 @@ inline shared_kind adopt_kind(memkind_t kind) {
 inline memkind_t kind_of(memkind_t kind) noexcept { return kind; }
 inline memkind_t kind_of(const shared_kind &kind) noexcept { return kind->get(); }
 
-/// The allocator operations over a kind reference `Ref` (memkind_t for the
-/// static kinds, shared_kind for created ones). Each public allocator
-/// derives from it and adds its constructors, rebind and equality.
-template <typename T, typename Ref>
-class kind_allocator_base {
+struct kind_allocator_tag {}; // what the equality operators accept
+
+/// The allocator over a kind reference `Ref` (memkind_t for the static
+/// kinds, shared_kind for created ones): everything but the constructors
+/// that make a kind. Derived<T> (static_kind::allocator<T>, ...) derives
+/// from it, adds those and inherits the rest (`using base::base`).
+template <template <typename> class Derived, typename T, typename Ref>
+class kind_allocator_base : public kind_allocator_tag {
+    template <template <typename> class, typename, typename>
+    friend class kind_allocator_base;
+    friend struct kind_allocator_access;
+
 public:
     typedef T value_type;
     typedef T *pointer;
@@ -103,6 +111,21 @@ public:
     typedef const T &const_reference;
     typedef std::size_t size_type;
     typedef std::ptrdiff_t difference_type;
+
+    template <class U>
+    struct rebind {
+        typedef Derived<U> other;
+    };
+
+    /// A rebind: the same kind.
+    template <typename U>
+    kind_allocator_base(const Derived<U> &other) noexcept : ref_(ref_of(other)) {}
+
+    template <typename U>
+    Derived<T> &operator=(const Derived<U> &other) noexcept {
+        ref_ = ref_of(other);
+        return static_cast<Derived<T> &>(*this);
+    }
 
     /// @throw std::bad_alloc (kind_allocate).
     T *allocate(size_type n) const {
@@ -130,11 +153,36 @@ protected:
     kind_allocator_base(const kind_allocator_base &) = default;
     kind_allocator_base &operator=(const kind_allocator_base &) = default;
     ~kind_allocator_base() = default;
-    memkind_t kind_handle() const noexcept { return kind_of(ref_); }
-    const Ref &kind_ref() const noexcept { return ref_; }
+
+private:
+    template <typename U>
+    static const Ref &ref_of(const Derived<U> &other) noexcept {
+        return static_cast<const kind_allocator_base<Derived, U, Ref> &>(other).ref_;
+    }
 
     Ref ref_;
 };
+
+struct kind_allocator_access {
+    template <template <typename> class D, typename T, typename Ref>
+    static memkind_t kind(const kind_allocator_base<D, T, Ref> &a) noexcept {
+        return kind_of(a.ref_);
+    }
+};
+
+/// Equal: the same kind, so either frees what the other allocated. For
+/// two allocators of one family (D), found by argument-dependent lookup.
+template <template <typename> class D, typename T, typename U>
+typename std::enable_if<std::is_base_of<kind_allocator_tag, D<T>>::value, bool>::type
+operator==(const D<T> &a, const D<U> &b) noexcept {
+    return kind_allocator_access::kind(a) == kind_allocator_access::kind(b);
+}
+
+template <template <typename> class D, typename T, typename U>
+typename std::enable_if<std::is_base_of<kind_allocator_tag, D<T>>::value, bool>::type
+operator!=(const D<T> &a, const D<U> &b) noexcept {
+    return !(a == b);
+}
 
 } // namespace hetmem_detail
 } // namespace libmemkind

@@ -29,8 +29,8 @@ int main(int argc, char **argv) {
         return 2;
     static char area[8 << 20];
     std::vector<int, hbw::allocator<int>> h;
-    std::vector<int, libmemkind::static_kind::allocator<int>> s(
-        libmemkind::static_kind::allocator<int>(libmemkind::kinds::REGULAR));
+    std::vector<int, libmemkind::static_kind::allocator<int>> s{
+        libmemkind::static_kind::allocator<int>(libmemkind::kinds::REGULAR)};
     std::list<int, libmemkind::pmem::allocator<int>> p(
         libmemkind::pmem::allocator<int>(std::string(argv[1]), 32 << 20));
     std::vector<long, libmemkind::fixed::allocator<long>> f(

@@ -48,7 +48,12 @@ static int check_failures;
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
         int before_ = check_failures;                                                              \
-        fn();                                                                                      \
+        try {                                                                                      \
+            fn();                                                                                  \
+        } catch (const std::exception &e) {                                                        \
+            std::fprintf(stderr, "%s: unexpected exception: %s\n", #fn, e.what());                 \
+            ++check_failures;                                                                      \
+        }                                                                                          \
         std::printf("%s %s\n", check_failures == before_ ? "ok  " : "FAIL", #fn);                  \
         std::fflush(stdout);                                                                       \
     } while (0)

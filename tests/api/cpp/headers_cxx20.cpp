@@ -13,8 +13,8 @@
 int allocators_cxx20(char *area, std::size_t size);
 int allocators_cxx20(char *area, std::size_t size) {
     std::vector<int, hbw::allocator<int>> h(3);
-    std::vector<int, libmemkind::static_kind::allocator<int>> s(
-        libmemkind::static_kind::allocator<int>(libmemkind::kinds::DEFAULT));
+    std::vector<int, libmemkind::static_kind::allocator<int>> s{
+        libmemkind::static_kind::allocator<int>(libmemkind::kinds::DEFAULT)};
     libmemkind::pmem::allocator<std::pair<const int, int>> p("/tmp", 1 << 30);
     std::map<int, int, std::less<int>, decltype(p)> m(p);
     libmemkind::fixed::allocator<char> f(area, size);
