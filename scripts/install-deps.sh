@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(
   # build
-  cmake make gcc pkg-config libc6-dev
+  cmake make gcc g++ pkg-config libc6-dev
   libhwloc-dev libnuma-dev libcmocka-dev libjemalloc-dev
   # tools used by tests and the guest harness (tests/vm)
   numactl hwloc-nox groff-base

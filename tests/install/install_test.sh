@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # install_test.sh BUILD_DIR SRC_DIR EXPORTS: `cmake --install` into a fresh
-# prefix, compile consumer.c against it through pkg-config (hetmem and umf),
-# run it, and compare the dynamic symbols of libhetmem.so.1 with the list;
+# prefix, compile consumer.c against it through pkg-config (hetmem and umf)
+# and consumer.cpp (the C++ allocator headers, pkg-config memkind), run
+# them, and compare the dynamic symbols of libhetmem.so.1 with the list;
 # no installed library or program carries a test hook.
 set -euo pipefail
 build=$1 src=$2 exports=$3
@@ -40,6 +41,18 @@ sed -i 's/find_package(umf 0.11/find_package(umf 0.12/' "$prefix/cm/CMakeLists.t
 if cmake -S "$prefix/cm" -B "$prefix/cm/b2" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1; then
   echo "FAIL: find_package(umf 0.12) accepted UMF 0.11.2"; exit 1
 fi
+# The C++ allocator headers are installed and serve a C++11 consumer built
+# with pkg-config memkind alone.
+for h in hbw_allocator.h memkind_allocator.h pmem_allocator.h fixed_allocator.h memkind/kind_allocator.h; do
+  [ -f "$(pkg-config --variable=includedir memkind)/$h" ] || { echo "FAIL: $h not installed"; exit 1; }
+done
+libdir=$(pkg-config --variable=libdir memkind)
+mkdir "$prefix/pmem"
+LD_LIBRARY_PATH=$libdir ${CXX:-c++} -std=c++11 -Wall -Werror $(pkg-config --cflags memkind) \
+  "$src/consumer.cpp" -o "$prefix/consumer-cpp" $(pkg-config --libs memkind)
+LD_LIBRARY_PATH=$libdir "$prefix/consumer-cpp" "$prefix/pmem" || { echo "FAIL: consumer-cpp"; exit 1; }
+grep -q "$libdir/libmemkind.so.0" <<<"$(LD_LIBRARY_PATH=$libdir ldd "$prefix/consumer-cpp")" ||
+  { echo "FAIL: consumer-cpp did not resolve to $libdir"; exit 1; }
 lib=$(find "$prefix" -name 'libhetmem.so.1' | head -n1)
 [ -n "$lib" ] || { echo "FAIL: no libhetmem.so.1"; exit 1; }
 [ "$(readlink "$(dirname "$lib")/libumf.so")" = libhetmem.so.1 ] || { echo "FAIL: libumf.so link"; exit 1; }
