@@ -23,7 +23,7 @@ for pc in hetmem umf; do
   # The program must really have loaded the installed library.
   deps=$(LD_LIBRARY_PATH=$libdir ldd "$prefix/consumer-$pc")
   echo "$deps" | grep -q "$libdir/lib" ||
-    { echo "FAIL: consumer-$pc did not resolve to $libdir"; exit 1; }
+    { echo "FAIL: consumer-$pc did not resolve to $libdir:"; echo "$deps"; exit 1; }
 done
 lib=$(find "$prefix" -name 'libhetmem.so.1' | head -n1)
 [ -n "$lib" ] || { echo "FAIL: no libhetmem.so.1"; exit 1; }
