@@ -95,6 +95,7 @@ typedef struct memspace_bind_t {
     size_t part_size;     ///< INTERLEAVE: bytes per part, 0: pages
     size_t huge_page;     ///< 0, or a huge page size
     bool weighted;        ///< weighted interleave (the kernel's node weights)
+    bool preferred_many;  ///< PREFERRED: MPOL_PREFERRED_MANY for one node too
     const umf_numa_split_partition_t *parts; ///< SPLIT: nparts entries, or NULL
     unsigned nparts;
 } memspace_bind_t;

@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "memspace/memspace_priv.h"
 #include "memspace/memspace_nodes.h"
+#include "providers/provider_os.h"
 #include "os/meta.h"
 
 static const umf_memory_pool_ops_t *memspace_pool_ops(void) { return umfScalablePoolOps(); }
@@ -87,6 +88,8 @@ umf_result_t memspace_os_provider_create(const unsigned *list, unsigned n,
                                                    b->nparts);
     if (r == UMF_RESULT_SUCCESS && b->weighted)
         r = hetmem_os_provider_params_set_weighted_interleave(params, true);
+    if (r == UMF_RESULT_SUCCESS && b->preferred_many)
+        r = provider_os_params_set_preferred_many(params, true);
     if (r == UMF_RESULT_SUCCESS && b->huge_page)
         r = hetmem_os_provider_params_set_huge_pages(params, b->huge_page);
     if (r == UMF_RESULT_SUCCESS)

@@ -9,7 +9,8 @@
 //   - Lengths given to mapping calls must be multiples of os_page_size()
 //     unless stated otherwise; a misaligned or zero length gives EINVAL.
 //   - Node sets are nodeset_t (up to NODESET_MAX nodes, no 64-node limit).
-//   - The functions are thread-safe (they keep no state but the page size).
+//   - The functions are thread-safe (they keep no state but the page size
+//     and os_mpol_supported's answers).
 #ifndef HETMEM_OS_OS_H
 #define HETMEM_OS_OS_H
 
@@ -83,6 +84,18 @@ int os_madvise(void *addr, size_t len, os_advice_t advice);
 
 /// mbind(2) over [addr, addr+len) (page-aligned).
 int os_mbind(void *addr, size_t len, os_mpol_t mode, const nodeset_t *nodes, unsigned flags);
+
+/// Whether the running kernel has policy `mode` (MPOL_PREFERRED_MANY needs
+/// Linux 5.15, MPOL_WEIGHTED_INTERLEAVE 6.9): probed once per mode and
+/// process with a scratch page (os_mpol.c), so callers choose a fallback
+/// once. DEFAULT..LOCAL are always there.
+bool os_mpol_supported(os_mpol_t mode);
+
+#ifdef HETMEM_TEST_HOOKS
+/// Test support: makes os_mpol_supported(mode) answer false (true: again
+/// the kernel's answer), so that fallbacks run on a kernel that has the mode.
+void os_mpol_unsupported_for_testing(os_mpol_t mode, bool unsupported);
+#endif
 
 /// set_mempolicy(2) for the calling thread.
 int os_set_mempolicy(os_mpol_t mode, const nodeset_t *nodes);

@@ -164,7 +164,7 @@ static umf_result_t apply_policy(provider_os_t *p, void *addr, size_t len, unsig
     if (p->list_len == 0)
         return bind(addr, len, OS_MPOL_LOCAL, NULL);
     nodeset_t first_node = one_node(p->list[0]);
-    if (nodeset_count(&p->nodes) == 1 ||
+    if ((nodeset_count(&p->nodes) == 1 && !p->many_always) ||
         !atomic_load_explicit(&p->preferred_many, memory_order_relaxed))
         return bind(addr, len, OS_MPOL_PREFERRED, &first_node);
     // Before 5.15 (no MPOL_PREFERRED_MANY): the first node is preferred.
@@ -316,6 +316,7 @@ static umf_result_t provider_os_initialize(void *params, void **provider) {
     p->mode = in->numa_mode;
     atomic_init(&p->interleave_pos, 0);
     atomic_init(&p->preferred_many, true);
+    p->many_always = in->numa_mode == UMF_NUMA_MODE_PREFERRED && in->preferred_many;
     atomic_init(&p->weighted, in->weighted_interleave);
     nodeset_zero(&p->nodes);
     if (in->numa_list_len) {

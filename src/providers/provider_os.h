@@ -44,6 +44,8 @@ struct umf_os_memory_provider_params_t {
     size_t huge_page_size;                  // 0, 2 MiB or 1 GiB (hetmem extension)
     bool weighted_interleave;               // INTERLEAVE as MPOL_WEIGHTED_INTERLEAVE
                                             // (hetmem extension)
+    bool preferred_many;                    // PREFERRED with one node too as
+                                            // MPOL_PREFERRED_MANY (hmctl -P)
 };
 
 /// One extent of shared memory (see the glossary).
@@ -82,6 +84,7 @@ typedef struct provider_os_t {
     // PREFERRED with several nodes: cleared once the kernel rejects
     // MPOL_PREFERRED_MANY (before 5.15); then the first node is preferred.
     atomic_bool preferred_many;
+    bool many_always;       // PREFERRED_MANY for one node too (params' preferred_many)
     // INTERLEAVE (page-wise) with MPOL_WEIGHTED_INTERLEAVE: set at initialize
     // when asked for, cleared once the kernel rejects the mode (before 6.9);
     // then plain MPOL_INTERLEAVE is used.
@@ -112,6 +115,14 @@ typedef struct provider_os_shared_ref_t {
 /// huge pages against visibility). Node existence is checked by
 /// initialize. Returns UMF_RESULT_SUCCESS or INVALID_ARGUMENT/NOT_SUPPORTED.
 umf_result_t provider_os_params_check(const struct umf_os_memory_provider_params_t *p);
+
+/// UMF_NUMA_MODE_PREFERRED binds with MPOL_PREFERRED_MANY for one node as
+/// for several (hmctl -P; UMF's own rule is MPOL_PREFERRED for one node).
+/// The caller has checked os_mpol_supported(OS_MPOL_PREFERRED_MANY); a
+/// kernel that still refuses it gets the provider's usual fallback (the
+/// first node, MPOL_PREFERRED). Not a UMF API: the hetmem front ends only.
+umf_result_t provider_os_params_set_preferred_many(umf_os_memory_provider_params_handle_t hParams,
+                                                   bool many);
 
 // ---- provider_os_shared.c -------------------------------------------------
 

@@ -181,6 +181,12 @@ HETMEM_EXPORT umf_result_t hetmem_os_provider_params_set_weighted_interleave(
     PARAMS_STORE(hParams, weighted_interleave, weighted);
 }
 
+// Internal (provider_os.h): hmctl -P's one-node MPOL_PREFERRED_MANY.
+umf_result_t provider_os_params_set_preferred_many(umf_os_memory_provider_params_handle_t hParams,
+                                                   bool many) {
+    PARAMS_STORE(hParams, preferred_many, many);
+}
+
 static bool in_list(const struct umf_os_memory_provider_params_t *p, unsigned node) {
     for (unsigned i = 0; i < p->numa_list_len; i++)
         if (p->numa_list[i] == node)

@@ -4,7 +4,10 @@
 # prefix, compile consumer.c against it through pkg-config (hetmem and umf)
 # and consumer.cpp (the C++ allocator headers, pkg-config memkind), run
 # them, and compare the dynamic symbols of libhetmem.so.1 with the list;
-# no installed library or program carries a test hook.
+# no installed library or program carries a test hook. Consumers of
+# libhetmem, libmemkind and libhmalloc linked with -L and -rpath only
+# (DT_RUNPATH, which the libraries' own dependencies do not inherit) start
+# without LD_LIBRARY_PATH: the front ends carry RUNPATH $ORIGIN.
 set -euo pipefail
 build=$1 src=$2 exports=$3
 prefix=$(mktemp -d /tmp/hetmem-install.XXXXXX)
@@ -21,7 +24,7 @@ for pc in hetmem umf; do
   # The program must really have loaded the installed library.
   deps=$(LD_LIBRARY_PATH=$libdir ldd "$prefix/consumer-$pc")
   echo "$deps" | grep -q "$libdir/lib" ||
-    { echo "FAIL: consumer-$pc did not resolve to $libdir"; exit 1; }
+    { echo "FAIL: consumer-$pc did not resolve to $libdir:"; echo "$deps"; exit 1; }
 done
 # umf.pc says the UMF version implemented; find_package(umf 0.11) gives umf::umf.
 pkg-config --atleast-version=0.11 umf || { echo "FAIL: umf.pc is not at UMF 0.11"; exit 1; }
@@ -83,6 +86,28 @@ for fe in libmemkind.so.0 libhmalloc.so.0; do
     echo "FAIL: $fe contains its own copy of the core"; exit 1
   fi
   readelf -d "$f" | grep -q 'NEEDED.*libhetmem.so.1' || { echo "FAIL: $fe does not use libhetmem.so.1"; exit 1; }
+done
+# RUNPATH $ORIGIN on the libraries that need libhetmem.so.1.
+libdir=$(dirname "$lib")
+for fe in libmemkind.so.0 libhmalloc.so.0 libumf.so.0; do
+  rp=$(readelf -d "$libdir/$fe" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]$/\1/p')
+  [ "$rp" = '$ORIGIN' ] || { echo "FAIL: $fe has RUNPATH [$rp], want [\$ORIGIN]"; readelf -d "$libdir/$fe" | grep -i path; exit 1; }
+done
+# A program linked with -rpath only (forced to DT_RUNPATH, as Debian's
+# linker does by default) finds each library and, through it, libhetmem.so.1.
+for c in hetmem:hetmem memkind:memkind hmalloc:hmalloc; do
+  name=${c%%:*} l=${c#*:}
+  srcf=$src/consumer.c
+  [ "$name" = hetmem ] || srcf=$src/consumer_$name.c
+  exe=$prefix/rpath-consumer-$name
+  ${CC:-cc} -std=c99 -Wall -Werror -I"$prefix/include" "$srcf" -o "$exe" -L"$libdir" \
+    -Wl,--enable-new-dtags -Wl,-rpath,"$libdir" -l"$l"
+  readelf -d "$exe" | grep -q "(RUNPATH).*\[$libdir\]" || { echo "FAIL: $exe has no RUNPATH"; exit 1; }
+  env -u LD_LIBRARY_PATH -u LD_PRELOAD "$exe" >/dev/null ||
+    { echo "FAIL: $exe (linked with -rpath $libdir only) does not run"; env -u LD_LIBRARY_PATH "$exe"; exit 1; }
+  deps=$(env -u LD_LIBRARY_PATH ldd "$exe")
+  echo "$deps" | grep -q "libhetmem.so.1 => $libdir/libhetmem.so.1" ||
+    { echo "FAIL: $exe did not load $libdir/libhetmem.so.1:"; echo "$deps"; exit 1; }
 done
 if [ "$want" != "$have" ]; then
   echo "FAIL: exported symbols differ from $exports:"; diff <(echo "$want") <(echo "$have") || true; exit 1

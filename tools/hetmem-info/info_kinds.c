@@ -5,10 +5,11 @@
 // calling CPU (HBW, DAX_KMEM, *_LOCAL) - and why it cannot allocate.
 //
 // Nothing here decides nodes: the answer is the memkind front end's own
-// heap of the kind (mk_heap_get builds it from the kind's node rule, asked
-// of memspace_nodes_select for every CPU node,
-// as the first allocation would, without creating a pool), so the tool and
-// a program that links libmemkind agree by construction. Availability is
+// heap of the kind, read through its query interface (memkind_query.h: the
+// heap is built from the kind's node rule, asked of memspace_nodes_select
+// for every CPU node, as the first allocation would, without creating a
+// pool), so the tool and a program that links libmemkind agree by
+// construction. Availability is
 // memkind_check_available itself, which answers for the CPU node the
 // caller runs on; the heading (text) and "kinds_cpu_node" (JSON) name it.
 //
@@ -29,7 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "frontend/memkind/mk_priv.h"
+#include "frontend/memkind/memkind_query.h"
 #include "hetmem_info.h"
 #include "topology/topo.h"
 
@@ -37,44 +38,9 @@
 #define ONE_LEN 768    // one share's reason (its node list cut to 512 bytes)
 #define REASON_LEN 2048
 
-// The static kinds of memkind(3), in the order of its KINDS list (the
-// GBTLB kinds, never supported, are left out).
-static const struct {
-    const char *name;
-    memkind_t *kind;
-} kinds[] = {
-    {"MEMKIND_DEFAULT", &MEMKIND_DEFAULT},
-    {"MEMKIND_REGULAR", &MEMKIND_REGULAR},
-    {"MEMKIND_HUGETLB", &MEMKIND_HUGETLB},
-    {"MEMKIND_INTERLEAVE", &MEMKIND_INTERLEAVE},
-    {"MEMKIND_HBW", &MEMKIND_HBW},
-    {"MEMKIND_HBW_ALL", &MEMKIND_HBW_ALL},
-    {"MEMKIND_HBW_HUGETLB", &MEMKIND_HBW_HUGETLB},
-    {"MEMKIND_HBW_ALL_HUGETLB", &MEMKIND_HBW_ALL_HUGETLB},
-    {"MEMKIND_HBW_PREFERRED", &MEMKIND_HBW_PREFERRED},
-    {"MEMKIND_HBW_PREFERRED_HUGETLB", &MEMKIND_HBW_PREFERRED_HUGETLB},
-    {"MEMKIND_HBW_INTERLEAVE", &MEMKIND_HBW_INTERLEAVE},
-    {"MEMKIND_DAX_KMEM", &MEMKIND_DAX_KMEM},
-    {"MEMKIND_DAX_KMEM_ALL", &MEMKIND_DAX_KMEM_ALL},
-    {"MEMKIND_DAX_KMEM_PREFERRED", &MEMKIND_DAX_KMEM_PREFERRED},
-    {"MEMKIND_DAX_KMEM_INTERLEAVE", &MEMKIND_DAX_KMEM_INTERLEAVE},
-    {"MEMKIND_HIGHEST_CAPACITY", &MEMKIND_HIGHEST_CAPACITY},
-    {"MEMKIND_HIGHEST_CAPACITY_PREFERRED", &MEMKIND_HIGHEST_CAPACITY_PREFERRED},
-    {"MEMKIND_HIGHEST_CAPACITY_LOCAL", &MEMKIND_HIGHEST_CAPACITY_LOCAL},
-    {"MEMKIND_HIGHEST_CAPACITY_LOCAL_PREFERRED", &MEMKIND_HIGHEST_CAPACITY_LOCAL_PREFERRED},
-    {"MEMKIND_LOWEST_LATENCY_LOCAL", &MEMKIND_LOWEST_LATENCY_LOCAL},
-    {"MEMKIND_LOWEST_LATENCY_LOCAL_PREFERRED", &MEMKIND_LOWEST_LATENCY_LOCAL_PREFERRED},
-    {"MEMKIND_HIGHEST_BANDWIDTH_LOCAL", &MEMKIND_HIGHEST_BANDWIDTH_LOCAL},
-    {"MEMKIND_HIGHEST_BANDWIDTH_LOCAL_PREFERRED", &MEMKIND_HIGHEST_BANDWIDTH_LOCAL_PREFERRED},
-};
-#define NKINDS (sizeof kinds / sizeof kinds[0])
-
 // What the section reports of one kind.
 typedef struct kind_info_t {
-    const char *name;
-    const mk_static_desc_t *desc;
-    const mk_heap_t *heap; // NULL: no memory for the heap's bookkeeping
-    bool available;        // memkind_check_available == MEMKIND_SUCCESS
+    mk_query_kind_t q;     // name, rule, policy, availability, status
     bool per_cpu;          // nodes given per CPU node
     bool has_nodes;        // false: "nodes" is null
     char reason[REASON_LEN];
@@ -107,32 +73,11 @@ static void append(char *buf, size_t len, const char *sep, const char *s) {
 }
 
 // The environment variables behind MEMKIND_ERROR_ENVIRON, for a kind.
-static void env_reason(const mk_static_desc_t *d, char *buf, size_t len) {
-    static const struct {
-        unsigned bit;
-        bool topo;    // a TOPO_ENV_* bit (else MK_ENV_*, which every kind depends on)
-        int depends;  // 0: every kind, 1: the HBW kinds, 2: the DAX KMEM kinds
-        const char *name;
-    } vars[] = {
-        {MK_ENV_ARENA_NUM, false, 0, "MEMKIND_ARENA_NUM_PER_KIND"},
-        {MK_ENV_HOG_MEMORY, false, 0, "MEMKIND_HOG_MEMORY"},
-        {MK_ENV_HEAP_MANAGER, false, 0, "MEMKIND_HEAP_MANAGER"},
-        {MK_ENV_BG_THREAD_LIMIT, false, 0, "MEMKIND_BACKGROUND_THREAD_LIMIT"},
-        {TOPO_ENV_HBW_NODES, true, 1, "MEMKIND_HBW_NODES"},
-        {TOPO_ENV_HBW_THRESHOLD, true, 1, "MEMKIND_HBW_THRESHOLD"},
-        {TOPO_ENV_DAX_KMEM_NODES, true, 2, "MEMKIND_DAX_KMEM_NODES"},
-    };
-    unsigned topo_bad = topo_env_rejected(), mk_bad = mk_env()->malformed, count = 0;
+static void env_reason(const mk_query_kind_t *q, char *buf, size_t len) {
+    unsigned count = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        bool bad = (vars[i].topo ? topo_bad : mk_bad) & vars[i].bit;
-        bool used = vars[i].depends == 0 || (vars[i].depends == 1 && d->hbw_env) ||
-                    (vars[i].depends == 2 && d->kmem_env);
-        if (bad && used) {
-            append(buf, len, ", ", vars[i].name);
-            count++;
-        }
-    }
+    for (; count < MK_QUERY_ENV_MAX && q->bad_env[count]; count++)
+        append(buf, len, ", ", q->bad_env[count]);
     if (count == 0)
         append(buf, len, "", "a MEMKIND_* variable");
     size_t n = strlen(buf);
@@ -141,8 +86,14 @@ static void env_reason(const mk_static_desc_t *d, char *buf, size_t len) {
                  code_name(MEMKIND_ERROR_ENVIRON));
 }
 
-// Why one share of a kind (a slot: its nodes and status) cannot allocate.
-static void slot_reason(const mk_static_desc_t *d, const mk_slot_t *s, char *buf, size_t len) {
+// One share of a kind: its nodes and status (mk_query_share).
+typedef struct share_t {
+    nodeset_t nodes;
+    int status;
+} share_t;
+
+// Why one share of a kind cannot allocate.
+static void slot_reason(const mk_query_kind_t *d, const share_t *s, char *buf, size_t len) {
     char list[512];
     nodeset_format(&s->nodes, list, sizeof list);
     const char *what;
@@ -186,53 +137,53 @@ static void slot_reason(const mk_static_desc_t *d, const mk_slot_t *s, char *buf
     snprintf(buf, len, "%s (%s)", msg, code_name(s->status));
 }
 
-// The slot of a CPU node (the first slot for a heap that is not local).
-static const mk_slot_t *slot_of(const mk_heap_t *h, unsigned cpu_node) {
-    if (!h->local)
-        return &h->slots[0];
-    int i = h->slot_of_node[cpu_node % NODESET_MAX];
-    return &h->slots[i >= 0 ? i : 0];
+// The share of a CPU node (-1: the first share).
+static share_t share_of(const mk_query_kind_t *q, int cpu_node) {
+    share_t s;
+    s.status = mk_query_share(q, cpu_node, &s.nodes);
+    return s;
 }
 
 // The reason of a kind: the kind's own (environment), else each failing
 // CPU node's share ("cpu node 1: ..."), said once when every CPU node fails
 // the same way (huge pages missing on any of their nodes: one list).
 static void kind_reason(kind_info_t *k) {
-    const mk_heap_t *h = k->heap;
+    const mk_query_kind_t *q = &k->q;
     k->reason[0] = '\0';
-    if (!h) {
+    if (!q->built) {
         snprintf(k->reason, sizeof k->reason, "no memory for the kind's heap (%s)",
                  code_name(MEMKIND_ERROR_MALLOC));
         return;
     }
-    if (h->status == MEMKIND_ERROR_ENVIRON) {
-        env_reason(k->desc, k->reason, sizeof k->reason);
+    if (q->status == MEMKIND_ERROR_ENVIRON) {
+        env_reason(q, k->reason, sizeof k->reason);
         return;
     }
     if (!k->per_cpu) {
-        if (h->slots[0].status != MEMKIND_SUCCESS)
-            slot_reason(k->desc, &h->slots[0], k->reason, sizeof k->reason);
-        else if (h->status != MEMKIND_SUCCESS)
-            snprintf(k->reason, sizeof k->reason, "%s", code_name(h->status));
+        share_t s0 = share_of(q, -1);
+        if (s0.status != MEMKIND_SUCCESS)
+            slot_reason(q, &s0, k->reason, sizeof k->reason);
+        else if (q->status != MEMKIND_SUCCESS)
+            snprintf(k->reason, sizeof k->reason, "%s", code_name(q->status));
         return;
     }
     nodeset_t cpus;
     memspace_nodes_cpu(&cpus);
     char first[ONE_LEN] = "", one[ONE_LEN], line[ONE_LEN + 32];
     unsigned nfail = 0, nsame = 0, nsame_status = 0;
-    mk_slot_t all = {.status = MEMKIND_SUCCESS}; // the failing shares together
+    share_t all = {.status = MEMKIND_SUCCESS}; // the failing shares together
     for (int c = nodeset_next(&cpus, 0); c >= 0; c = nodeset_next(&cpus, (unsigned)c + 1)) {
-        const mk_slot_t *s = slot_of(h, (unsigned)c);
-        if (s->status == MEMKIND_SUCCESS)
+        share_t s = share_of(q, c);
+        if (s.status == MEMKIND_SUCCESS)
             continue;
-        slot_reason(k->desc, s, one, sizeof one);
+        slot_reason(q, &s, one, sizeof one);
         if (nfail++ == 0) {
             snprintf(first, sizeof first, "%s", one);
-            all.status = s->status;
+            all.status = s.status;
         }
         nsame += strcmp(one, first) == 0;
-        nsame_status += s->status == all.status;
-        nodeset_or(&all.nodes, &all.nodes, &s->nodes);
+        nsame_status += s.status == all.status;
+        nodeset_or(&all.nodes, &all.nodes, &s.nodes);
         snprintf(line, sizeof line, "cpu node %d: %s", c, one);
         append(k->reason, sizeof k->reason, "; ", line);
     }
@@ -240,26 +191,22 @@ static void kind_reason(kind_info_t *k) {
         if (nsame == nfail)
             snprintf(k->reason, sizeof k->reason, "%s", first);
         else if (nsame_status == nfail && all.status == MEMKIND_ERROR_HUGETLB)
-            slot_reason(k->desc, &all, k->reason, sizeof k->reason);
-    } else if (!nfail && h->status != MEMKIND_SUCCESS) {
-        snprintf(k->reason, sizeof k->reason, "%s", code_name(h->status));
+            slot_reason(q, &all, k->reason, sizeof k->reason);
+    } else if (!nfail && q->status != MEMKIND_SUCCESS) {
+        snprintf(k->reason, sizeof k->reason, "%s", code_name(q->status));
     }
 }
 
 static void kind_info(size_t i, kind_info_t *k) {
-    memkind_t kind = *kinds[i].kind;
-    k->name = kinds[i].name;
-    k->desc = &mk_static_descs[kind - mk_static_kinds];
-    k->available = memkind_check_available(kind) == MEMKIND_SUCCESS;
-    k->heap = mk_heap_get(kind); // built by the call above; no pool is created
-    k->per_cpu = memspace_rule_per_cpu(k->desc->rule);
-    k->has_nodes = k->heap && k->heap->status == MEMKIND_SUCCESS &&
-                   k->desc->rule != MEMSPACE_RULE_NONE;
+    (void)mk_query_kind(i, &k->q); // i < mk_query_count()
+    k->per_cpu = memspace_rule_per_cpu(k->q.rule);
+    k->has_nodes = k->q.built && k->q.status == MEMKIND_SUCCESS &&
+                   k->q.rule != MEMSPACE_RULE_NONE;
     kind_reason(k);
 }
 
 // The text of a share: its node list, or "none".
-static const char *share_text(const mk_slot_t *s, char *buf, size_t len) {
+static const char *share_text(const share_t *s, char *buf, size_t len) {
     if (s->status != MEMKIND_SUCCESS)
         snprintf(buf, len, "none");
     else
@@ -273,13 +220,13 @@ void info_kinds_text(FILE *out) {
     fprintf(out, "  %-41s %-9s %-10s %s\n", "kind", "available", "policy", "nodes");
     nodeset_t cpus;
     memspace_nodes_cpu(&cpus);
-    for (size_t i = 0; i < NKINDS; i++) {
+    for (size_t i = 0; i < mk_query_count(); i++) {
         kind_info_t k;
         kind_info(i, &k);
-        fprintf(out, "  %-41s %-9s %-10s ", k.name, k.available ? "yes" : "no",
-                policy_name(k.desc->mode));
+        fprintf(out, "  %-41s %-9s %-10s ", k.q.name, k.q.available ? "yes" : "no",
+                policy_name(k.q.mode));
         if (!k.has_nodes) {
-            if (k.heap && k.heap->status == MEMKIND_SUCCESS && k.available)
+            if (k.q.built && k.q.status == MEMKIND_SUCCESS && k.q.available)
                 fprintf(out, "any node (the calling CPU's first)\n");
             else
                 fprintf(out, "none: %s\n", k.reason);
@@ -287,13 +234,15 @@ void info_kinds_text(FILE *out) {
         }
         char list[LIST_LEN];
         if (!k.per_cpu) {
-            fprintf(out, "%s\n", share_text(&k.heap->slots[0], list, sizeof list));
+            share_t s0 = share_of(&k.q, -1);
+            fprintf(out, "%s\n", share_text(&s0, list, sizeof list));
         } else {
             const char *sep = "";
             for (int c = nodeset_next(&cpus, 0); c >= 0;
-                 c = nodeset_next(&cpus, (unsigned)c + 1), sep = ", ")
-                fprintf(out, "%scpu node %d -> %s", sep, c,
-                        share_text(slot_of(k.heap, (unsigned)c), list, sizeof list));
+                 c = nodeset_next(&cpus, (unsigned)c + 1), sep = ", ") {
+                share_t s = share_of(&k.q, c);
+                fprintf(out, "%scpu node %d -> %s", sep, c, share_text(&s, list, sizeof list));
+            }
             fputc('\n', out);
         }
         if (k.reason[0])
@@ -309,33 +258,33 @@ void info_kinds_json(json_out_t *j) {
     nodeset_t cpus;
     memspace_nodes_cpu(&cpus);
     char list[LIST_LEN];
-    for (size_t i = 0; i < NKINDS; i++) {
+    for (size_t i = 0; i < mk_query_count(); i++) {
         kind_info_t k;
         kind_info(i, &k);
         json_begin_object(j);
         json_key(j, "name");
-        json_string(j, k.name);
+        json_string(j, k.q.name);
         json_key(j, "available");
-        json_bool(j, k.available);
+        json_bool(j, k.q.available);
         json_key(j, "policy");
-        json_string(j, policy_name(k.desc->mode));
+        json_string(j, policy_name(k.q.mode));
         json_key(j, "nodes");
         if (!k.has_nodes) {
             json_null(j);
         } else if (!k.per_cpu) {
-            const mk_slot_t *s = &k.heap->slots[0];
-            json_string(j, s->status == MEMKIND_SUCCESS ? share_text(s, list, sizeof list)
-                                                        : NULL);
+            share_t s = share_of(&k.q, -1);
+            json_string(j, s.status == MEMKIND_SUCCESS ? share_text(&s, list, sizeof list)
+                                                       : NULL);
         } else {
             json_begin_object(j);
             for (int c = nodeset_next(&cpus, 0); c >= 0;
                  c = nodeset_next(&cpus, (unsigned)c + 1)) {
-                const mk_slot_t *s = slot_of(k.heap, (unsigned)c);
+                share_t s = share_of(&k.q, c);
                 char key[16];
                 snprintf(key, sizeof key, "%d", c);
                 json_key(j, key);
-                json_string(j, s->status == MEMKIND_SUCCESS ? share_text(s, list, sizeof list)
-                                                            : NULL);
+                json_string(j, s.status == MEMKIND_SUCCESS ? share_text(&s, list, sizeof list)
+                                                           : NULL);
             }
             json_end_object(j);
         }

@@ -19,19 +19,23 @@
 #include "topology/topo.h"
 
 // Indexed by hm_mode_t; the names are hmctl's long options (membind, not
-// bind, as numactl spells it). PREFERRED with one node is MPOL_PREFERRED
-// and with several MPOL_PREFERRED_MANY (the provider decides by the list's
-// length), so -p and -P share a mode.
+// bind, as numactl spells it). -p is MPOL_PREFERRED (one node), -P
+// MPOL_PREFERRED_MANY for one node or several (hmctl(8)); both are the OS
+// provider's PREFERRED mode, -P with its preferred_many setting (hm_pool.c).
 const hm_mode_row_t hm_modes[HM_MODE_COUNT] = {
-    [HM_MODE_DEFAULT] = {"default", MEMSPACE_RULE_NONE, UMF_NUMA_MODE_DEFAULT, false, false},
-    [HM_MODE_BIND] = {"membind", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_BIND, false, false},
-    [HM_MODE_PREFERRED] = {"preferred", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_PREFERRED, false, true},
+    [HM_MODE_DEFAULT] = {"default", MEMSPACE_RULE_NONE, UMF_NUMA_MODE_DEFAULT, OS_MPOL_DEFAULT,
+                         false, false},
+    [HM_MODE_BIND] = {"membind", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_BIND, OS_MPOL_BIND, false,
+                      false},
+    [HM_MODE_PREFERRED] = {"preferred", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_PREFERRED,
+                           OS_MPOL_PREFERRED, false, true},
     [HM_MODE_PREFERRED_MANY] = {"preferred-many", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_PREFERRED,
-                                false, false},
-    [HM_MODE_INTERLEAVE] = {"interleave", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_INTERLEAVE, false,
-                            false},
+                                OS_MPOL_PREFERRED_MANY, false, false},
+    [HM_MODE_INTERLEAVE] = {"interleave", MEMSPACE_RULE_GIVEN, UMF_NUMA_MODE_INTERLEAVE,
+                            OS_MPOL_INTERLEAVE, false, false},
     [HM_MODE_WEIGHTED_INTERLEAVE] = {"weighted-interleave", MEMSPACE_RULE_GIVEN,
-                                     UMF_NUMA_MODE_INTERLEAVE, true, false},
+                                     UMF_NUMA_MODE_INTERLEAVE, OS_MPOL_WEIGHTED_INTERLEAVE, true,
+                                     false},
 };
 
 const char *hm_mode_name(hm_mode_t mode) {
@@ -300,4 +304,29 @@ static void policy_init(void) {
 const hm_policy_t *hm_policy(void) {
     pthread_once(&policy_once, policy_init);
     return &policy;
+}
+
+// ---- the binding ------------------------------------------------------------------
+
+static pthread_once_t binding_once = PTHREAD_ONCE_INIT;
+static hm_binding_t binding; // written once, inside binding_once
+
+static void binding_init(void) {
+    const hm_policy_t *pol = hm_policy();
+    binding.mpol = hm_modes[pol->mode].mpol;
+    binding.nodes = pol->nodes;
+    if (binding.mpol != OS_MPOL_PREFERRED_MANY || os_mpol_supported(OS_MPOL_PREFERRED_MANY))
+        return;
+    unsigned first = (unsigned)nodeset_next(&pol->nodes, 0);
+    nodeset_zero(&binding.nodes);
+    nodeset_set(&binding.nodes, first);
+    binding.mpol = OS_MPOL_PREFERRED;
+    LOG_WARN("the kernel lacks MPOL_PREFERRED_MANY (Linux 5.15+); the hmalloc pool and hmmap "
+             "prefer node %u only (MPOL_PREFERRED)",
+             first);
+}
+
+const hm_binding_t *hm_binding(void) {
+    pthread_once(&binding_once, binding_init);
+    return &binding;
 }

@@ -26,6 +26,7 @@
 
 #include "base/nodeset.h"
 #include "memspace/memspace_nodes.h"
+#include "os/os.h"
 
 #define HM_ENV_POLICY "HMALLOC_POLICY"
 #define HM_ENV_NODES "HMALLOC_NODES"
@@ -52,6 +53,7 @@ typedef struct hm_mode_row_t {
     const char *name;     ///< as HMALLOC_POLICY spells it
     memspace_rule_t rule; ///< NONE (default) or GIVEN
     umf_numa_mode_t numa; ///< the OS provider's mode
+    os_mpol_t mpol;       ///< the kernel's mode (hmmap, and what the pool applies)
     bool weighted;        ///< weighted interleave (the kernel's node weights)
     bool single;          ///< exactly one node (preferred)
 } hm_mode_row_t;
@@ -97,5 +99,17 @@ int hm_policy_parse(const hm_env_t *env, hm_policy_t *out, char *why, size_t len
 /// on first call. A malformed setting is logged once (HETMEM_LOG=error
 /// shows it) and gives HM_MODE_DEFAULT.
 const hm_policy_t *hm_policy(void);
+
+/// What the hmalloc pool and hmmap bind with: the kernel's mode and nodes.
+typedef struct hm_binding_t {
+    os_mpol_t mpol; ///< OS_MPOL_DEFAULT: no binding
+    nodeset_t nodes;
+} hm_binding_t;
+
+/// The binding of hm_policy(), decided once per process: the row's mode,
+/// except that preferred-many (one node or several) becomes MPOL_PREFERRED
+/// on its first node, with one warning, where the kernel lacks
+/// MPOL_PREFERRED_MANY (os_mpol_supported; before Linux 5.15).
+const hm_binding_t *hm_binding(void);
 
 #endif // HETMEM_FRONTEND_HMALLOC_HM_POLICY_H

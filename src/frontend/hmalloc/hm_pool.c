@@ -27,10 +27,15 @@ static const umf_memory_pool_ops_t *pool_ops(void) { return umfScalablePoolOps()
 
 static void *pool_params(void) { return NULL; } // the engine's defaults
 
-// The mode's row: the OS provider's mode over the policy's nodes.
+// The mode's row: the OS provider's mode over the binding's nodes
+// (preferred-many: MPOL_PREFERRED_MANY for one node too, unless
+// hm_binding() fell back to MPOL_PREFERRED).
 static umf_result_t provider_create(const hm_policy_t *pol, umf_memory_provider_handle_t *out) {
-    memspace_bind_t b = {.mode = hm_modes[pol->mode].numa, .weighted = hm_modes[pol->mode].weighted};
-    return memspace_os_provider_create_set(&pol->nodes, &b, out);
+    const hm_binding_t *hb = hm_binding();
+    memspace_bind_t b = {.mode = hm_modes[pol->mode].numa,
+                         .weighted = hm_modes[pol->mode].weighted,
+                         .preferred_many = hb->mpol == OS_MPOL_PREFERRED_MANY};
+    return memspace_os_provider_create_set(&hb->nodes, &b, out);
 }
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;

@@ -114,10 +114,11 @@ static int translate(int prot, int flags, map_req_t *req) {
 
 static bool fallback_reported;
 
-// Binds [addr, addr+len) with the process's hmalloc policy (as the pool's
-// provider does, including its fallbacks for older kernels). Returns 0 or
-// the errno of mbind.
-static int bind_region(const hm_policy_t *pol, void *addr, size_t len, bool move) {
+// Binds [addr, addr+len) with the process's hmalloc binding (hm_binding:
+// preferred-many's fallback is decided there, once), as the pool's provider
+// does, and falls back to plain interleave where the kernel lacks weighted
+// interleave. Returns 0 or the errno of mbind.
+static int bind_region(const hm_binding_t *hb, void *addr, size_t len, bool move) {
 #ifdef HETMEM_TEST_HOOKS
     if (unlikely(fail_mbind_err)) {
         int err = fail_mbind_err;
@@ -125,37 +126,17 @@ static int bind_region(const hm_policy_t *pol, void *addr, size_t len, bool move
         return err;
     }
 #endif
-    os_mpol_t mode;
-    switch (pol->mode) {
-    case HM_MODE_BIND: mode = OS_MPOL_BIND; break;
-    case HM_MODE_PREFERRED: mode = OS_MPOL_PREFERRED; break;
-    case HM_MODE_PREFERRED_MANY:
-        mode = nodeset_count(&pol->nodes) == 1 ? OS_MPOL_PREFERRED : OS_MPOL_PREFERRED_MANY;
-        break;
-    case HM_MODE_INTERLEAVE: mode = OS_MPOL_INTERLEAVE; break;
-    case HM_MODE_WEIGHTED_INTERLEAVE: mode = OS_MPOL_WEIGHTED_INTERLEAVE; break;
-    case HM_MODE_DEFAULT:
-    default: return 0;
-    }
+    if (hb->mpol == OS_MPOL_DEFAULT)
+        return 0;
     unsigned flags = move ? OS_MBIND_MOVE : 0;
-    int err = os_mbind(addr, len, mode, &pol->nodes, flags);
-    if (err != EINVAL)
+    int err = os_mbind(addr, len, hb->mpol, &hb->nodes, flags);
+    if (err != EINVAL || hb->mpol != OS_MPOL_WEIGHTED_INTERLEAVE)
         return err;
-    // EINVAL for valid nodes: the kernel lacks the mode.
-    if (mode == OS_MPOL_PREFERRED_MANY) { // before 5.15: prefer the first node
-        nodeset_t first;
-        nodeset_zero(&first);
-        nodeset_set(&first, (unsigned)nodeset_next(&pol->nodes, 0));
-        err = os_mbind(addr, len, OS_MPOL_PREFERRED, &first, flags);
-    } else if (mode == OS_MPOL_WEIGHTED_INTERLEAVE) { // before 6.9: plain interleave
-        err = os_mbind(addr, len, OS_MPOL_INTERLEAVE, &pol->nodes, flags);
-    } else {
-        return err;
-    }
+    // EINVAL for valid nodes: the kernel lacks the mode (before 6.9).
+    err = os_mbind(addr, len, OS_MPOL_INTERLEAVE, &hb->nodes, flags);
     if (err == 0)
         log_write_once(&fallback_reported, LOG_LEVEL_WARN, "hmmap",
-                       "the kernel lacks the %s policy; hmmap uses %s", hm_mode_name(pol->mode),
-                       mode == OS_MPOL_PREFERRED_MANY ? "preferred (first node)" : "interleave");
+                       "the kernel lacks the weighted-interleave policy; hmmap uses interleave");
     return err;
 }
 
@@ -189,7 +170,7 @@ HETMEM_EXPORT void *hmmap(void *addr, size_t length, int prot, int flags, int fd
         errno = err;
         return MAP_FAILED;
     }
-    err = bind_region(hm_policy(), p, len, req.populate);
+    err = bind_region(hm_binding(), p, len, req.populate);
     if (unlikely(err)) {
         LOG_ERR("hmmap: binding %p+%zu with the %s policy failed: %s", p, len,
                 hm_mode_name(hm_policy()->mode), LOG_STRERROR(err));

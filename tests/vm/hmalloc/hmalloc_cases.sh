@@ -26,6 +26,17 @@ reset_weights() {
   done
 }
 
+# hmctl -P LIST with the probe saying "no MPOL_PREFERRED_MANY": mode
+# MPOL_PREFERRED on FIRST, and the warning exactly once.
+preferred_fallback() {
+  HETMEM_LOG=warning hmctl -P "$1" guest_hmalloc_mpol --probe-unsupported \
+      --expect "preferred:$2" 2>/tmp/fallback.err || { cat /tmp/fallback.err; return 1; }
+  cat /tmp/fallback.err
+  n=$(grep -c "lacks MPOL_PREFERRED_MANY.*prefer node $2 only" /tmp/fallback.err)
+  [ "$n" -eq 1 ] || { echo "not ok - the fallback warning appears $n times, want 1"; return 1; }
+  echo "ok - one fallback warning"
+}
+
 case "${1:-}" in
 tiers3)  # node 0 DRAM (CPUs), 1 CXL-like, 2 HBM-like
   run guest_hmalloc --expect default
@@ -38,6 +49,16 @@ tiers3)  # node 0 DRAM (CPUs), 1 CXL-like, 2 HBM-like
   run hmctl -p 1 guest_hmalloc --expect preferred:1
   run hmctl --preferred=2 guest_hmalloc --expect preferred:2
   run hmctl -P 1,2 guest_hmalloc --expect preferred-many:1,2
+  # -P is MPOL_PREFERRED_MANY for one node too, the mask exact (hmctl(8)).
+  run hmctl -P 1 guest_hmalloc_mpol --expect preferred-many:1
+  run hmctl -P 1,2 guest_hmalloc_mpol --expect preferred-many:1,2
+  run hmctl -p 2 guest_hmalloc_mpol --expect preferred:2
+  run_fails hmctl -P 2 guest_hmalloc_mpol --expect preferred:2
+  run_fails hmctl -P 1,2 guest_hmalloc_mpol --expect preferred-many:1
+  # The kernel without MPOL_PREFERRED_MANY (the test hook): the first node,
+  # MPOL_PREFERRED, and one warning.
+  run preferred_fallback 1,2 1
+  run preferred_fallback 2 2
   run hmctl -i 0-2 guest_hmalloc --expect interleave:0-2
   run hmctl --interleave=1,2 guest_hmalloc --expect interleave:1,2
   run hmctl -w 1,2 guest_hmalloc --weights 1=1,2=3 --expect weighted-interleave:1,2
@@ -55,6 +76,8 @@ wide)  # 8 nodes: 0 and 1 with a CPU each, 2-7 CPU-less
   run hmctl -m 3-5 guest_hmalloc --expect membind:3-5
   run hmctl -p 5 guest_hmalloc --expect preferred:5
   run hmctl -P 3,6 guest_hmalloc --expect preferred-many:3,6
+  run hmctl -P 5 guest_hmalloc_mpol --expect preferred-many:5
+  run hmctl -P 3,6 guest_hmalloc_mpol --expect preferred-many:3,6
   run hmctl -i all guest_hmalloc --expect interleave:0-7
   run hmctl -i 2-7 guest_hmalloc --expect interleave:2-7
   run hmctl -i '!0,1' guest_hmalloc --expect interleave:2-7
