@@ -222,6 +222,14 @@ void lock_fork_parent(void) { walk_end(false); }
 // The child is the forking thread alone and owns what the walk took.
 void lock_fork_child(void) { walk_end(true); }
 
+// The object's code: from its ELF header to the end of its text (symbols the
+// linker defines; without etext, every callback counts as foreign).
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char etext[] __attribute__((weak, visibility("hidden")));
+bool lock_code_is_core(const void *fn) {
+    return etext && (const char *)fn >= __ehdr_start && (const char *)fn < etext;
+}
+
 // ---- witness --------------------------------------------------------------------
 
 #if HETMEM_DEBUG > 0

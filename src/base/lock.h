@@ -111,6 +111,21 @@ static inline int lock_witness_frame_begin(void) { return 0; }
 static inline void lock_witness_frame_end(int frame) { (void)frame; }
 #endif
 
+/// Whether fn is code of the object the core is linked into (libhetmem.so.1;
+/// a test program for the static test archive). A callback elsewhere is the
+/// user's: calls into it are upcalls (a provider whose alloc allocates from
+/// a pool: nested pools).
+bool lock_code_is_core(const void *fn);
+/// A witness frame around an upcall when `foreign`; give the value back to
+/// lock_upcall_end.
+static inline int lock_upcall_begin(bool foreign) {
+    return foreign ? lock_witness_frame_begin() : -1;
+}
+static inline void lock_upcall_end(int frame) {
+    if (frame >= 0)
+        lock_witness_frame_end(frame);
+}
+
 static inline void lock_acquire(lock_t *l) {
     lock_witness_acquire(l, true);
     pthread_mutex_lock(&l->mutex);

@@ -114,24 +114,6 @@ static bool ops_valid(const umf_memory_provider_ops_t *ops) {
     return true;
 }
 
-// Whether fn is code of the object this file is linked into (libhetmem.so.1:
-// between its ELF header and the end of its text, symbols the linker
-// defines). Other providers' callbacks are the user's: calls into them open
-// a witness frame (lock.h), since they may take any lock of the core again
-// (a provider that allocates from a pool: nested pools).
-extern const char __ehdr_start[] __attribute__((visibility("hidden")));
-extern const char etext[] __attribute__((weak, visibility("hidden")));
-static bool code_of_core(const void *fn) {
-    return etext && (const char *)fn >= __ehdr_start && (const char *)fn < etext;
-}
-
-#define UPCALL_BEGIN(h) int frame_ = (h)->foreign ? lock_witness_frame_begin() : 0
-#define UPCALL_END(h)                                                                              \
-    do {                                                                                           \
-        if ((h)->foreign)                                                                          \
-            lock_witness_frame_end(frame_);                                                        \
-    } while (0)
-
 HETMEM_EXPORT umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops_t *ops,
                                                    void *params,
                                                    umf_memory_provider_handle_t *hProvider) {
@@ -148,7 +130,7 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCreate(const umf_memory_provider_ops
     if (!p)
         return UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY;
     p->ops = *ops;
-    p->foreign = !code_of_core((const void *)ops->alloc);
+    p->foreign = !lock_code_is_core((const void *)ops->alloc);
     umf_result_t r = ops->initialize(params, &p->priv);
     if (r != UMF_RESULT_SUCCESS) {
         LOG_INFO("provider initialize failed: %d", (int)r);
@@ -190,9 +172,9 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderAlloc(umf_memory_provider_handle_t h
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
     ERRNO_KEEP_BEGIN; // every alignment goes to the provider, as in UMF (ours check it)
-    UPCALL_BEGIN(hProvider);
+    int frame = lock_upcall_begin(hProvider->foreign);
     umf_result_t r = hProvider->ops.alloc(hProvider->priv, size, alignment, ptr);
-    UPCALL_END(hProvider);
+    lock_upcall_end(frame);
     ERRNO_KEEP_END(r);
     return provider_note_result(hProvider, r);
 }
@@ -201,9 +183,9 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderFree(umf_memory_provider_handle_t hP
                                                  void *ptr, size_t size) {
     CHECK_PROVIDER(hProvider);
     ERRNO_KEEP_BEGIN; // ptr NULL too: the provider decides (ours: success)
-    UPCALL_BEGIN(hProvider);
+    int frame = lock_upcall_begin(hProvider->foreign);
     umf_result_t r = hProvider->ops.free(hProvider->priv, ptr, size);
-    UPCALL_END(hProvider);
+    lock_upcall_end(frame);
     ERRNO_KEEP_END(r);
     return provider_note_result(hProvider, r);
 }
@@ -250,9 +232,9 @@ static umf_result_t purge(umf_memory_provider_handle_t h, void *ptr, size_t size
         return provider_note_result(h, UMF_RESULT_ERROR_INVALID_ALIGNMENT);
     }
     ERRNO_KEEP_BEGIN;
-    UPCALL_BEGIN(h);
+    int frame = lock_upcall_begin(h->foreign);
     umf_result_t r = fn(h->priv, ptr, size);
-    UPCALL_END(h);
+    lock_upcall_end(frame);
     ERRNO_KEEP_END(r);
     return provider_note_result(h, r);
 }

@@ -44,8 +44,7 @@ struct umf_os_memory_provider_params_t {
     size_t huge_page_size;                  // 0, 2 MiB or 1 GiB (hetmem extension)
     bool weighted_interleave;               // INTERLEAVE as MPOL_WEIGHTED_INTERLEAVE
                                             // (hetmem extension)
-    bool preferred_many;                    // PREFERRED with one node too as
-                                            // MPOL_PREFERRED_MANY (hmctl -P)
+    bool preferred_many;                    // PREFERRED_MANY for one node too
 };
 
 /// One extent of shared memory (see the glossary).
@@ -116,11 +115,9 @@ typedef struct provider_os_shared_ref_t {
 /// initialize. Returns UMF_RESULT_SUCCESS or INVALID_ARGUMENT/NOT_SUPPORTED.
 umf_result_t provider_os_params_check(const struct umf_os_memory_provider_params_t *p);
 
-/// UMF_NUMA_MODE_PREFERRED binds with MPOL_PREFERRED_MANY for one node as
-/// for several (hmctl -P; UMF's own rule is MPOL_PREFERRED for one node).
-/// The caller has checked os_mpol_supported(OS_MPOL_PREFERRED_MANY); a
-/// kernel that still refuses it gets the provider's usual fallback (the
-/// first node, MPOL_PREFERRED). Not a UMF API: the hetmem front ends only.
+/// PREFERRED as MPOL_PREFERRED_MANY for one node too (hmctl -P; UMF: plain
+/// PREFERRED for one node), for the front ends, which checked the kernel has
+/// it (os_mpol_supported); else the usual fallback: the first node.
 umf_result_t provider_os_params_set_preferred_many(umf_os_memory_provider_params_handle_t hParams,
                                                    bool many);
 
