@@ -22,7 +22,7 @@ typedef enum {
     /// Pages interleaved over all HBW nodes.
     HBW_POLICY_INTERLEAVE = 3,
     /// Any HBW node; NULL / ENOMEM when all are full.
-    HBW_POLICY_BIND_ALL = 4,
+    HBW_POLICY_BIND_ALL = 4
 } hbw_policy_t;
 
 /// Page sizes of hbw_posix_memalign_psize.

@@ -67,9 +67,17 @@ for h in $(find src -name '*.h' | sort); do
   done
   nh=$((nh + 1))
 done
+# C++ headers (memkind's allocators: they declare a namespace) as C++11,
+# every other one as C99.
+cxx=${CXX:-c++}
 for h in $(find include -name '*.h' | sort); do
-  if ! echo "#include \"${h#include/}\"" | $cc -std=c99 -pedantic -fsyntax-only -Iinclude -x c - 2>"$err"; then
-    echo "check_layers: public header $h does not compile alone as C99:" >&2; cat "$err" >&2; fail=1
+  if grep -q '^namespace ' "$h"; then
+    lang=(-x c++ -std=c++11) what="C++11" tool=$cxx
+  else
+    lang=(-x c -std=c99) what="C99" tool=$cc
+  fi
+  if ! echo "#include \"${h#include/}\"" | $tool "${lang[@]}" -pedantic -fsyntax-only -Iinclude - 2>"$err"; then
+    echo "check_layers: public header $h does not compile alone as $what:" >&2; cat "$err" >&2; fail=1
   fi
 done
 [ $fail -eq 0 ] && echo "check_layers: ok ($nh internal headers alone in their layers)"
