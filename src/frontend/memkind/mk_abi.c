@@ -25,6 +25,24 @@ void mk_abi_init(unsigned partition) { (void)mk_heap_get(&mk_static_kinds[partit
 
 int mk_abi_check(unsigned partition) { return mk_heap_check(&mk_static_kinds[partition]); }
 
+// memkind 1.14's code for a static kind without memory: HBW and HMAT kinds
+// MEMTYPE_NOT_AVAILABLE, 1 GiB page kinds HUGETLB, the others UNAVAILABLE.
+int mk_abi_code(const mk_static_desc_t *d, int err) {
+    if (err != MEMKIND_ERROR_UNAVAILABLE)
+        return err;
+    if (d->unsupported)
+        return MEMKIND_ERROR_HUGETLB;
+    switch (d->rule) {
+        case MEMSPACE_RULE_HBW_CLOSEST:
+        case MEMSPACE_RULE_HBW_ALL:
+        case MEMSPACE_RULE_HIGHEST_BANDWIDTH:
+        case MEMSPACE_RULE_LOWEST_LATENCY:
+        case MEMSPACE_RULE_LATENCY_LOCAL:
+        case MEMSPACE_RULE_BANDWIDTH_LOCAL: return MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE;
+        default: return d->hbw_env ? MEMKIND_ERROR_MEMTYPE_NOT_AVAILABLE : err;
+    }
+}
+
 int mk_abi_nodemask(unsigned partition, unsigned long *mask, unsigned long maxnode) {
     if (!mask)
         return MEMKIND_ERROR_INVALID;
@@ -35,7 +53,7 @@ int mk_abi_nodemask(unsigned partition, unsigned long *mask, unsigned long maxno
         return MEMKIND_ERROR_MALLOC;
     int err = h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
     if (err != MEMKIND_SUCCESS)
-        return err;
+        return mk_abi_code(h->desc, err);
     // The slot's nodes are the pool's; a kind without a node rule takes any node.
     const nodeset_t *nodes =
         h->desc->rule == MEMSPACE_RULE_NONE ? topo_all_nodes() : &mk_heap_slot(h)->nodes;

@@ -226,8 +226,10 @@ umf_memory_pool_handle_t mk_heap_pool(mk_heap_t *h, int *err) {
 
 int mk_heap_check(struct memkind *kind) {
     mk_heap_t *h = mk_heap_get(kind);
-    return !h ? MEMKIND_ERROR_MALLOC
-           : h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
+    if (!h)
+        return MEMKIND_ERROR_MALLOC;
+    int err = h->status != MEMKIND_SUCCESS ? h->status : mk_heap_slot(h)->status;
+    return h->type == MK_TYPE_STATIC ? mk_abi_code(h->desc, err) : err;
 }
 
 static struct memkind *kind_of_pool(umf_memory_pool_handle_t p, umf_memory_pool_handle_t *pool) {

@@ -158,6 +158,8 @@ static inline umf_memory_pool_handle_t mk_slot_pool(mk_slot_t *s) {
     return atomic_load_explicit(&s->pool, memory_order_acquire);
 }
 int mk_heap_check(struct memkind *kind); ///< memkind_check_available of our kinds
+/// memkind 1.14's code for a static kind's status (mk_abi.c).
+int mk_abi_code(const mk_static_desc_t *d, int err);
 mk_heap_t *mk_static_heap_build(struct memkind *kind); ///< status and slots (mk_kinds.c)
 /// Calls fn for every heap, under the lock that heap destruction takes.
 void mk_heaps_for_each(void (*fn)(mk_heap_t *h, void *arg), void *arg);
