@@ -9,6 +9,8 @@ pkgs=(
   # build
   cmake make gcc g++ pkg-config libc6-dev
   libhwloc-dev libnuma-dev libcmocka-dev libjemalloc-dev
+  # the jemalloc pool's own jemalloc, built from Debian's source (scripts/build-jemalloc.sh)
+  dpkg-dev
   # tools used by tests and the guest harness (tests/vm)
   numactl hwloc-nox groff-base
   qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils zstd

@@ -143,11 +143,31 @@ static void fork_prepare_before_jemalloc(void) {
     lock_fork_prepare_below(LOCK_RANK_JEMALLOC_INTERNAL);
 }
 
+// The jemalloc hetmem installs beside its own library (scripts/
+// build-jemalloc.sh: global-dynamic TLS, so it loads late without
+// GLIBC_TUNABLES), when it is there; else Debian's.
+#define PRIVATE_JEMALLOC "libhetmem-jemalloc.so.2"
+static const char *default_library(void) {
+    static char path[4096];
+    Dl_info info;
+    if (dladdr((void *)&pool_jemalloc_api, &info) && info.dli_fname) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        size_t dir = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
+        if (dir + sizeof PRIVATE_JEMALLOC <= sizeof path) {
+            memcpy(path, info.dli_fname, dir);
+            memcpy(path + dir, PRIVATE_JEMALLOC, sizeof PRIVATE_JEMALLOC);
+            if (dir && access(path, R_OK) == 0)
+                return path;
+        }
+    }
+    return JEMALLOC_SONAME;
+}
+
 static void load(void) {
     load_result = UMF_RESULT_ERROR_DEPENDENCY_UNAVAILABLE;
     const char *path = secure_getenv("HETMEM_JEMALLOC_LIBRARY");
     if (!path || !*path)
-        path = JEMALLOC_SONAME;
+        path = default_library();
     int flags = RTLD_NOW | RTLD_LOCAL;
     if (sanitizer_runtime_present())
         LOG_INFO("sanitizer runtime present: loading %s without RTLD_DEEPBIND", path);
