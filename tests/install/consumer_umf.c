@@ -4,16 +4,21 @@
 #include <string.h>
 
 #include <umf/memory_pool.h>
+#include <umf/pools/pool_jemalloc.h>
 #include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_os_memory.h>
 
-int main(void) {
+// argv[1] "jemalloc": the jemalloc pool, in this default process (no
+// GLIBC_TUNABLES), through the installed libhetmem-jemalloc.so.2.
+int main(int argc, char **argv) {
     umf_os_memory_provider_params_handle_t pp;
     umf_memory_provider_handle_t prov;
     umf_memory_pool_handle_t pool;
     if (umfOsMemoryProviderParamsCreate(&pp) ||
         umfMemoryProviderCreate(umfOsMemoryProviderOps(), pp, &prov) ||
-        umfPoolCreate(umfScalablePoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool)) {
+        umfPoolCreate(argc > 1 && !strcmp(argv[1], "jemalloc") ? umfJemallocPoolOps()
+                                                               : umfScalablePoolOps(),
+                      prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool)) {
         printf("FAIL: pool creation\n");
         return 1;
     }

@@ -40,6 +40,11 @@ cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/
   cmake --build "$prefix/cm/build" >/dev/null || { echo "FAIL: find_package(umf) consumer"; exit 1; }
 LD_LIBRARY_PATH=$(pkg-config --variable=libdir umf) "$prefix/cm/build/consumer_umf" ||
   { echo "FAIL: consumer_umf"; exit 1; }
+# The jemalloc pool in a default process, through the installed private jemalloc.
+if [ -f "$(pkg-config --variable=libdir umf)/libhetmem-jemalloc.so.2" ]; then
+  env -u GLIBC_TUNABLES LD_LIBRARY_PATH=$(pkg-config --variable=libdir umf) \
+    "$prefix/cm/build/consumer_umf" jemalloc || { echo "FAIL: consumer_umf jemalloc"; exit 1; }
+fi
 sed -i 's/find_package(umf 0.11/find_package(umf 0.12/' "$prefix/cm/CMakeLists.txt"
 if cmake -S "$prefix/cm" -B "$prefix/cm/b2" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null 2>&1; then
   echo "FAIL: find_package(umf 0.12) accepted UMF 0.11.2"; exit 1
