@@ -25,11 +25,75 @@
 static umf_memory_pool_handle_t dram_pool(void) {
     umf_os_memory_provider_params_handle_t p = NULL;
     umf_memory_provider_handle_t prov = NULL;
-    umf_result_t rc = umfPoolGetMemoryProvider(dax, &prov);
-    const char *name = rc == UMF_RESULT_SUCCESS && prov ? umfMemoryProviderGetName(prov) : "";
-    ex_check(strstr(name, "FILE") != NULL, "the FS-DAX pool's provider is the file provider (%s)",
-             name);
-    umfPoolDestroy(dax);
+    umf_memory_pool_handle_t pool = NULL;
+    if (umfOsMemoryProviderParamsCreate(&p) != UMF_RESULT_SUCCESS)
+        return NULL;
+    umf_result_t rc = umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, &prov);
+    umfOsMemoryProviderParamsDestroy(p);
+    if (rc == UMF_RESULT_SUCCESS)
+        rc = umfPoolCreate(umfScalablePoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
+                           &pool);
+    if (rc != UMF_RESULT_SUCCESS && prov)
+        umfMemoryProviderDestroy(prov);
+    return rc == UMF_RESULT_SUCCESS ? pool : NULL;
+}
+
+static umf_memory_pool_handle_t fsdax_pool(const char *path) {
+    umf_file_memory_provider_params_handle_t p = NULL;
+    umf_memory_provider_handle_t prov = NULL;
+    umf_memory_pool_handle_t pool = NULL;
+    if (umfFileMemoryProviderParamsCreate(&p, path) != UMF_RESULT_SUCCESS)
+        return NULL;
+    // Shared: the stores reach the file (a DAX mapping is shared by nature).
+    umf_result_t rc = umfFileMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED);
+    if (rc == UMF_RESULT_SUCCESS)
+        rc = umfMemoryProviderCreate(umfFileMemoryProviderOps(), p, &prov);
+    umfFileMemoryProviderParamsDestroy(p);
+    if (rc == UMF_RESULT_SUCCESS)
+        rc = umfPoolCreate(umfDisjointPoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
+                           &pool);
+    if (rc != UMF_RESULT_SUCCESS && prov)
+        umfMemoryProviderDestroy(prov);
+    return rc == UMF_RESULT_SUCCESS ? pool : NULL;
+}
+
+// The file's whole contents contain the n bytes of want.
+static bool file_contains(const char *path, const void *want, size_t n) {
+    struct stat st;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    bool found = buf && pread(fd, buf, (size_t)st.st_size, 0) == st.st_size &&
+                 memmem(buf, (size_t)st.st_size, want, n) != NULL;
+    free(buf);
+    close(fd);
+    return found;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        return 2;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/umf_example_fsdax.%d", argv[1], (int)getpid());
+    unsigned seed = (unsigned)getpid();
+    printf("seed %u\n", seed);
+    srand(seed);
+
+    umf_memory_pool_handle_t dram = dram_pool();
+    ex_check(dram != NULL, "DRAM pool (OS provider, scalable pool)");
+    umf_memory_pool_handle_t dax = fsdax_pool(path);
+    ex_check(dax != NULL, "FS-DAX pool (file provider on %s, disjoint pool)", path);
+    if (!dram || !dax) {
+        if (dram)
+            umfPoolDestroy(dram);
+        if (dax)
+            umfPoolDestroy(dax);
         unlink(path);
         return ex_done();
     }
@@ -65,10 +129,10 @@ static umf_memory_pool_handle_t dram_pool(void) {
         free(want);
     }
     umf_memory_provider_handle_t prov = NULL;
-    ex_check(umfPoolGetMemoryProvider(dax, &prov) == UMF_RESULT_SUCCESS && prov &&
-                 strstr(umfMemoryProviderGetName(prov), "FILE") != NULL,
-             "the FS-DAX pool's provider is the file provider (%s)",
-             prov ? umfMemoryProviderGetName(prov) : "none");
+    umf_result_t rc = umfPoolGetMemoryProvider(dax, &prov);
+    const char *name = rc == UMF_RESULT_SUCCESS && prov ? umfMemoryProviderGetName(prov) : "";
+    ex_check(strstr(name, "FILE") != NULL, "the FS-DAX pool's provider is the file provider (%s)",
+             name);
     umfPoolDestroy(dax);
     umfPoolDestroy(dram);
     unlink(path);
