@@ -10,7 +10,7 @@
 # why); under HETMEM_REQUIRE_ALL=1 it exits 1 instead.
 set -euo pipefail
 build=$1 src=$2
-# shellcheck source=../test_skip.sh
+# shellcheck source=tests/test_skip.sh disable=SC1091
 . "$src/../test_skip.sh"
 prefix=$(mktemp -d /tmp/hetmem-umf-examples.XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
@@ -39,9 +39,10 @@ done
     echo "target_link_libraries($p umf::umf)"
   done
 } >"$prefix/cm/CMakeLists.txt"
-cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
-  cmake --build "$prefix/cm/build" >/dev/null ||
-  { echo "FAIL: the scenarios do not build with find_package(umf 0.11)"; exit 1; }
+if ! cmake -S "$prefix/cm" -B "$prefix/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null ||
+  ! cmake --build "$prefix/cm/build" >/dev/null; then
+  echo "FAIL: the scenarios do not build with find_package(umf 0.11)"; exit 1
+fi
 args_of() {
   case $1 in
     custom_file_provider | dram_and_fsdax) echo "$prefix/data" ;;
