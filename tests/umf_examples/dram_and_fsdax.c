@@ -22,22 +22,6 @@
 
 #include "ex_check.h"
 
-static umf_memory_pool_handle_t dram_pool(void) {
-    umf_os_memory_provider_params_handle_t p = NULL;
-    umf_memory_provider_handle_t prov = NULL;
-    umf_memory_pool_handle_t pool = NULL;
-    if (umfOsMemoryProviderParamsCreate(&p) != UMF_RESULT_SUCCESS)
-        return NULL;
-    umf_result_t rc = umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, &prov);
-    umfOsMemoryProviderParamsDestroy(p);
-    if (rc == UMF_RESULT_SUCCESS)
-        rc = umfPoolCreate(umfScalablePoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
-                           &pool);
-    if (rc != UMF_RESULT_SUCCESS && prov)
-        umfMemoryProviderDestroy(prov);
-    return rc == UMF_RESULT_SUCCESS ? pool : NULL;
-}
-
 static umf_memory_pool_handle_t fsdax_pool(const char *path) {
     umf_file_memory_provider_params_handle_t p = NULL;
     umf_memory_provider_handle_t prov = NULL;
@@ -85,7 +69,7 @@ int main(int argc, char **argv) {
     printf("seed %u\n", seed);
     srand(seed);
 
-    umf_memory_pool_handle_t dram = dram_pool();
+    umf_memory_pool_handle_t dram = ex_os_pool(UMF_MEM_MAP_PRIVATE);
     ex_check(dram != NULL, "DRAM pool (OS provider, scalable pool)");
     umf_memory_pool_handle_t dax = fsdax_pool(path);
     ex_check(dax != NULL, "FS-DAX pool (file provider on %s, disjoint pool)", path);

@@ -27,24 +27,6 @@
 #define PRODUCER_WORD(i) ((uint32_t)(i) * 2654435761u + 17u)
 #define CONSUMER_WORD(i) ((uint32_t)(i) ^ 0xc0ffee00u)
 
-static umf_memory_pool_handle_t shared_pool(void) {
-    umf_os_memory_provider_params_handle_t p = NULL;
-    umf_memory_provider_handle_t prov = NULL;
-    umf_memory_pool_handle_t pool = NULL;
-    if (umfOsMemoryProviderParamsCreate(&p) != UMF_RESULT_SUCCESS)
-        return NULL;
-    umf_result_t rc = umfOsMemoryProviderParamsSetVisibility(p, UMF_MEM_MAP_SHARED);
-    if (rc == UMF_RESULT_SUCCESS)
-        rc = umfMemoryProviderCreate(umfOsMemoryProviderOps(), p, &prov);
-    umfOsMemoryProviderParamsDestroy(p);
-    if (rc == UMF_RESULT_SUCCESS)
-        rc = umfPoolCreate(umfScalablePoolOps(), prov, NULL, UMF_POOL_CREATE_FLAG_OWN_PROVIDER,
-                           &pool);
-    if (rc != UMF_RESULT_SUCCESS && prov)
-        umfMemoryProviderDestroy(prov);
-    return rc == UMF_RESULT_SUCCESS ? pool : NULL;
-}
-
 static bool send_all(int fd, const void *buf, size_t n) {
     const char *p = buf;
     while (n) {
@@ -70,7 +52,7 @@ static bool recv_all(int fd, void *buf, size_t n) {
 }
 
 static int consumer(int fd) {
-    umf_memory_pool_handle_t pool = shared_pool();
+    umf_memory_pool_handle_t pool = ex_os_pool(UMF_MEM_MAP_SHARED);
     ex_check(pool != NULL, "consumer: pool over a shared OS provider");
     umf_ipc_handler_handle_t handler = NULL;
     umf_result_t rc = pool ? umfPoolGetIPCHandler(pool, &handler) : UMF_RESULT_ERROR_UNKNOWN;
@@ -109,7 +91,7 @@ static int producer(const char *self) {
         perror("socketpair");
         return 1;
     }
-    umf_memory_pool_handle_t pool = shared_pool();
+    umf_memory_pool_handle_t pool = ex_os_pool(UMF_MEM_MAP_SHARED);
     ex_check(pool != NULL, "producer: pool over a shared OS provider");
     uint32_t *w = pool ? umfPoolMalloc(pool, WORDS * sizeof *w) : NULL;
     ex_check(w != NULL, "producer: %zu bytes from the pool", WORDS * sizeof *w);
