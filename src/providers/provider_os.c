@@ -435,9 +435,9 @@ static umf_result_t os_free(void *provider, void *ptr, size_t size) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
     size_t len;
-    if (!unit_range(p, ptr, size, &len)) {
+    if (!unit_range(p, ptr, size, &len)) { // munmap's answer, as in UMF
         LOG_ERR("invalid free of %p, %zu bytes", ptr, size);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        return provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, EINVAL, "invalid free");
     }
     if (p->shared)
         return provider_os_shared_drop(p, ptr, len, true);
