@@ -67,8 +67,8 @@ typedef enum os_advice_t {
 /// The base page size (sysconf, read once).
 size_t os_page_size(void);
 
-/// Maps `len` bytes of anonymous memory aligned to `align` (a power of two;
-/// 0 or any value <= the page size means page-aligned). Larger alignments
+/// Maps `len` bytes of anonymous memory aligned to `align`: 0, a divider of
+/// the page size (page-aligned) or any multiple of it (EINVAL otherwise). Larger alignments
 /// are obtained by mapping more and trimming. `hint` is a hint only.
 int os_map_anon(void *hint, size_t len, size_t align, int prot, int flags, void **out);
 

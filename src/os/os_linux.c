@@ -102,8 +102,8 @@ int os_map_anon(void *hint, size_t len, size_t align, int prot, int flags, void 
     size_t unit = huge_size(flags);
     if (!out || len == 0 || !IS_ALIGNED(len, unit) || !prot_valid(prot))
         return EINVAL;
-    if (align && !is_pow2(align))
-        return EINVAL;
+    if (align && align % unit && unit % align)
+        return EINVAL; // neither a multiple nor a divider of the page
     int mflags = to_map_flags(flags) | MAP_ANONYMOUS;
     if (flags & OS_MAP_SYNC)
         return EINVAL; // MAP_SYNC needs a DAX file
@@ -114,15 +114,16 @@ int os_map_anon(void *hint, size_t len, size_t align, int prot, int flags, void 
         *out = p;
         return 0;
     }
-    // Over-map by `align` and trim both ends. Huge page mappings can't be
-    // trimmed at arbitrary points, but both ends are multiples of `unit`.
+    // Over-map by `align` (any multiple of `unit`) and trim both ends. Huge
+    // page mappings can't be trimmed at arbitrary points, but both ends are
+    // multiples of `unit`.
     size_t total;
     if (__builtin_add_overflow(len, align, &total))
         return ENOMEM;
     char *p = mmap(hint, total, to_prot(prot), mflags, -1, 0);
     if (p == MAP_FAILED)
         return errno;
-    char *a = (char *)ALIGN_UP((uintptr_t)p, align);
+    char *a = p + (align - (uintptr_t)p % align) % align;
     size_t head = (size_t)(a - p), tail = total - head - len;
     if (head)
         munmap(p, head);

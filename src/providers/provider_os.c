@@ -382,9 +382,9 @@ static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void
         LOG_ERR("invalid allocation of %zu bytes", size);
         return UMF_RESULT_ERROR_INVALID_ARGUMENT;
     }
-    if (alignment && !is_pow2(alignment)) {
-        LOG_ERR("alignment %zu is not a power of two", alignment);
-        return UMF_RESULT_ERROR_INVALID_ALIGNMENT;
+    if (alignment && alignment % p->unit && p->unit % alignment) {
+        LOG_ERR("alignment %zu is neither a multiple nor a divider of %zu", alignment, p->unit);
+        return UMF_RESULT_ERROR_INVALID_ARGUMENT; // UMF's code
     }
     size_t len, align = alignment > p->unit ? alignment : p->unit;
     if (!align_up_checked(size, p->unit, &len))
@@ -410,7 +410,7 @@ static umf_result_t os_alloc(void *provider, size_t size, size_t alignment, void
             return r;
         }
     }
-    if (unlikely(!IS_ALIGNED((uintptr_t)addr, align))) {
+    if (unlikely((uintptr_t)addr % align)) {
         // The OS layer guarantees it; a wrong address must never escape.
         LOG_ERR("mapping %p is not aligned to %zu", addr, align);
         if (p->shared)
@@ -435,9 +435,9 @@ static umf_result_t os_free(void *provider, void *ptr, size_t size) {
     if (!ptr)
         return UMF_RESULT_SUCCESS;
     size_t len;
-    if (!unit_range(p, ptr, size, &len)) {
+    if (!unit_range(p, ptr, size, &len)) { // munmap's answer, as in UMF
         LOG_ERR("invalid free of %p, %zu bytes", ptr, size);
-        return UMF_RESULT_ERROR_INVALID_ARGUMENT;
+        return provider_os_native_error(UMF_OS_RESULT_ERROR_FREE_FAILED, EINVAL, "invalid free");
     }
     if (p->shared)
         return provider_os_shared_drop(p, ptr, len, true);

@@ -156,7 +156,7 @@ static void alignment(void **state) {
         assert_int_equal(umfMemoryProviderFree(h, m, 3 * ps), UMF_RESULT_SUCCESS);
     }
     void *m = (void *)0x1;
-    assert_int_equal(umfMemoryProviderAlloc(h, ps, 3 * ps, &m), UMF_RESULT_ERROR_INVALID_ALIGNMENT);
+    assert_int_equal(umfMemoryProviderAlloc(h, ps, ps + 1, &m), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_ptr_equal(m, (void *)0x1);
     umfMemoryProviderDestroy(h);
 }
@@ -168,14 +168,23 @@ static void bad_sizes(void **state) {
     assert_int_equal(umfMemoryProviderAlloc(h, 0, 0, &m), UMF_RESULT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(umfMemoryProviderAlloc(h, SIZE_MAX, 0, &m),
                      UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
+    assert_int_equal(umfMemoryProviderAlloc(h, SIZE_MAX - os_page_size() + 1, 0, &m),
+                     UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
     assert_int_equal(umfMemoryProviderAlloc(h, SIZE_MAX / 2, 0, &m),
                      UMF_RESULT_ERROR_OUT_OF_HOST_MEMORY);
     assert_null(m);
     assert_ptr_equal(umfGetLastFailedMemoryProvider(), h);
     assert_int_equal(umfMemoryProviderAlloc(h, 4096, 0, &m), UMF_RESULT_SUCCESS);
+    // Invalid frees answer what munmap answers in UMF 0.11: FREE_FAILED, EINVAL.
+    const char *msg = NULL;
+    int32_t native = 0;
     assert_int_equal(umfMemoryProviderFree(h, (char *)m + 1, 4096),
-                     UMF_RESULT_ERROR_INVALID_ARGUMENT);
-    assert_int_equal(umfMemoryProviderFree(h, m, 0), UMF_RESULT_ERROR_INVALID_ARGUMENT);
+                     UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+    umfMemoryProviderGetLastNativeError(h, &msg, &native);
+    assert_int_equal(native, UMF_OS_RESULT_ERROR_FREE_FAILED);
+    assert_non_null(strstr(msg, strerror(EINVAL)));
+    assert_int_equal(umfMemoryProviderFree(h, m, 0), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
+    assert_int_equal(umfMemoryProviderFree(h, m, SIZE_MAX), UMF_RESULT_ERROR_MEMORY_PROVIDER_SPECIFIC);
     assert_int_equal(umfMemoryProviderFree(h, m, 4096), UMF_RESULT_SUCCESS);
     assert_int_equal(umfMemoryProviderFree(h, NULL, 4096), UMF_RESULT_SUCCESS);
     umfMemoryProviderDestroy(h);
