@@ -24,6 +24,7 @@
 #include "heap/heap_priv.h"
 #include "os/meta.h"
 #include "os/os.h"
+#include "tracker/tracker.h"
 
 #define DESC_BLOCK ((size_t)64 << 10)
 
@@ -236,14 +237,16 @@ static void limit_release(heap_limit_t *l, size_t n) {
 
 // ---- chunks ----------------------------------------------------------------------------
 
-// Nesting (docs/providers-pools.md): a chunk from memory that another
-// pool handed out covers that pool's page map entries (its block's first
-// page, at least). They are kept here and put back when the chunk goes, so
-// that the outer block is found again once the inner pool is gone; while
-// the chunk lives, its own entries answer (the innermost pool wins).
+// Nesting (docs/providers-pools.md): a chunk from memory another pool
+// handed out covers that pool's page map entries; kept here, put back when
+// the chunk goes (while it lives, its own entries answer). Fresh memory
+// covers none: the pages are scanned only once the address map has nested
+// ranges, or when the first page has an owner (an untracked inner pool).
 static bool chunk_save_covered(heap_chunk_t *c, uintptr_t base, size_t npages) {
     c->saved = NULL;
     c->nsaved = 0;
+    if (!tracker_nested() && !heap_pagemap_get(base))
+        return true;
     size_t n = heap_pagemap_collect(base, npages, NULL, 0);
     if (n == 0)
         return true;

@@ -356,7 +356,7 @@ int tracker_add(const tracker_entry_t *e) {
                                   atomic_load_explicit(&parent->nested, memory_order_relaxed) + 1,
                                   memory_order_release);
         if (lv >= tracker_map.levels)
-            tracker_map.levels = lv + 1;
+            __atomic_store_n(&tracker_map.levels, lv + 1, __ATOMIC_RELEASE); // tracker_nested
         atomic_store_explicit(&tracker_map.count,
                               atomic_load_explicit(&tracker_map.count, memory_order_relaxed) + 1,
                               memory_order_relaxed);
@@ -520,6 +520,8 @@ int tracker_resize_of(uintptr_t start, const void *owner, size_t new_size) {
     unlock_map();
     return ret;
 }
+
+bool tracker_nested(void) { return __atomic_load_n(&tracker_map.levels, __ATOMIC_ACQUIRE) > 1; }
 
 size_t tracker_count(void) {
     return atomic_load_explicit(&tracker_map.count, memory_order_relaxed);

@@ -81,6 +81,10 @@ int tracker_resize(uintptr_t start, size_t new_size);
 size_t tracker_for_each_of_pool(void *pool, void (*fn)(const tracker_entry_t *e, void *arg),
                                 void *arg);
 
+/// Whether a range was ever registered inside another (nesting exists in
+/// the process). Lock-free, one load.
+bool tracker_nested(void);
+
 /// Number of registered ranges (for tests and statistics).
 size_t tracker_count(void);
 

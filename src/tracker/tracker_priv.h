@@ -109,7 +109,7 @@ typedef struct tracker_map_t {
     alignas(CACHE_LINE) _Atomic uint64_t gen; // written under lock (release)
     alignas(CACHE_LINE) lock_t lock;          // serializes every writer (LOCK_RANK_TRACKER)
     _Atomic size_t count;                     // leaves in the trees; written under lock
-    unsigned levels;                          // protected by: lock; levels ever used
+    unsigned levels; // levels ever used: written under lock (atomic store), tracker_nested
     tracker_objpool_t nodes;                  // protected by: lock
     tracker_objpool_t leaves;                 // protected by: lock
     long fail_after;                          // protected by: lock; test hook, < 0 = off

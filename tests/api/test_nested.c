@@ -34,8 +34,9 @@ static umf_memory_pool_handle_t os_pool(void) {
     return pool;
 }
 
-// A scalable pool over a fixed provider over [buf, buf + size).
-static umf_memory_pool_handle_t fixed_pool(void *buf, size_t size) {
+// A scalable pool over a fixed provider over [buf, buf + size); untracked:
+// UMF_POOL_CREATE_FLAG_DISABLE_TRACKING (the address map never sees it).
+static umf_memory_pool_handle_t fixed_pool_flags(void *buf, size_t size, umf_pool_create_flags_t f) {
     umf_fixed_memory_provider_params_handle_t fp;
     umf_memory_provider_handle_t prov;
     umf_memory_pool_handle_t pool;
@@ -45,10 +46,35 @@ static umf_memory_pool_handle_t fixed_pool(void *buf, size_t size) {
     umf_scalable_pool_params_handle_t sp;
     assert_int_equal(umfScalablePoolParamsCreate(&sp), UMF_RESULT_SUCCESS);
     assert_int_equal(umfScalablePoolParamsSetGranularity(sp, 64 << 10), UMF_RESULT_SUCCESS);
-    assert_int_equal(umfPoolCreate(umfScalablePoolOps(), prov, sp, UMF_POOL_CREATE_FLAG_OWN_PROVIDER, &pool),
+    assert_int_equal(umfPoolCreate(umfScalablePoolOps(), prov, sp, UMF_POOL_CREATE_FLAG_OWN_PROVIDER | f, &pool),
                      UMF_RESULT_SUCCESS);
     umfScalablePoolParamsDestroy(sp);
     return pool;
+}
+
+static umf_memory_pool_handle_t fixed_pool(void *buf, size_t size) {
+    return fixed_pool_flags(buf, size, 0);
+}
+
+// First in this process, before any tracked nesting: an untracked pool over
+// a block of a pool. The address map knows nothing of it, so the outer
+// block's page map entry is kept because the inner chunk's first page has
+// an owner; once the inner pool is gone the outer block frees.
+static void untracked_over_pool(void **state) {
+    (void)state;
+    umf_memory_pool_handle_t a = os_pool();
+    const size_t bsz = 2 << 20;
+    char *b = umfPoolAlignedMalloc(a, bsz, 4096);
+    assert_non_null(b);
+    umf_memory_pool_handle_t inner = fixed_pool_flags(b, bsz, UMF_POOL_CREATE_FLAG_DISABLE_TRACKING);
+    char *x = umfPoolMalloc(inner, 5000);
+    assert_true(x >= b && x < b + bsz);
+    memset(x, 3, 5000);
+    assert_int_equal(umfPoolFree(inner, x), UMF_RESULT_SUCCESS);
+    umfPoolDestroy(inner);
+    assert_ptr_equal(umfPoolByPtr(b), a);
+    assert_int_equal(umfFree(b), UMF_RESULT_SUCCESS);
+    umfPoolDestroy(a);
 }
 
 static void fixed_over_pool(void **state) {
@@ -168,6 +194,7 @@ static void eight_levels(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(untracked_over_pool), // first: no tracked nesting yet
         cmocka_unit_test(fixed_over_pool),
         cmocka_unit_test(pool_over_pool),
         cmocka_unit_test(eight_levels),
