@@ -60,9 +60,74 @@ typedef struct exported_t {
 } exported_t;
 static exported_t *exported;        // protected by: sent_lock
 static _Atomic size_t exported_n;   // entries (read without the lock: a skip test)
-static void export_drop(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
-                        uintptr_t start, size_t size);
 
+// Copies the cached part of [start, start + size) of provider into out:
+// true on a hit.
+static bool export_cached(umf_memory_provider_handle_t provider, uintptr_t start, size_t size,
+                          void *out, size_t part) {
+    bool hit = false;
+    lock_acquire(&sent_lock);
+    for (exported_t *x = exported; x && !hit; x = x->next) {
+        if (x->provider == provider && x->start == start && x->size == size && x->part == part) {
+            memcpy(out, x->data, part);
+            hit = true;
+        }
+    }
+    lock_release(&sent_lock);
+    return hit;
+}
+
+// Caches a part the provider just made. Without memory the part is given
+// back at once after use (put_now).
+static bool export_keep(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
+                        uintptr_t start, size_t size, const void *data, size_t part) {
+    exported_t *x = meta_alloc(sizeof *x + part);
+    if (!x)
+        return false;
+    *x = (exported_t){.provider = provider, .pool = pool, .start = start, .size = size, .part = part};
+    memcpy(x->data, data, part);
+    lock_acquire(&sent_lock);
+    x->next = exported;
+    exported = x;
+    atomic_fetch_add_explicit(&exported_n, 1, memory_order_relaxed);
+    lock_release(&sent_lock);
+    return true;
+}
+
+// Releases (provider put, outside the lock) the cached parts that match:
+// a provider's range overlapping [start, start + size), or all of a pool's.
+static void export_drop(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
+                        uintptr_t start, size_t size) {
+    if (!atomic_load_explicit(&exported_n, memory_order_relaxed))
+        return;
+    exported_t *gone = NULL;
+    lock_acquire(&sent_lock);
+    for (exported_t **pp = &exported; *pp;) {
+        exported_t *x = *pp;
+        bool match = pool ? x->pool == pool
+                          : x->provider == provider && x->start < start + size &&
+                                start < x->start + x->size;
+        if (match) {
+            *pp = x->next;
+            x->next = gone;
+            gone = x;
+            atomic_fetch_sub_explicit(&exported_n, 1, memory_order_relaxed);
+        } else {
+            pp = &x->next;
+        }
+    }
+    lock_release(&sent_lock);
+    while (gone) {
+        exported_t *x = gone;
+        gone = x->next;
+        (void)umfMemoryProviderPutIPCHandle(x->provider, x->data);
+        meta_free(x, sizeof *x + x->part);
+    }
+}
+
+static void range_freed(umf_memory_provider_handle_t provider, uintptr_t start, size_t size) {
+    export_drop(provider, NULL, start, size);
+}
 
 // Handlers given out (pool pointers), under handlers_lock.
 LOCK_STATIC(handlers_lock, LOCK_RANK_IPC_HANDLERS)
@@ -149,7 +214,6 @@ static void pool_destroyed(umf_memory_pool_handle_t pool) {
 
 // The pool layer calls these through its hooks (pools never call up). They
 // are in place before main, so before any record exists.
-static void range_freed(umf_memory_provider_handle_t provider, uintptr_t start, size_t size);
 static const pool_ipc_hooks_t pool_hooks = {alloc_freed, pool_destroyed, range_freed};
 __attribute__((constructor)) static void install_pool_hooks(void) {
     pool_ipc_set_hooks(&pool_hooks);
@@ -189,8 +253,6 @@ out:
     return r;
 }
 
-// The provider part's size, refused when it would make a handle too large
-// to be accepted by an opener.
 // A live pool and a non-NULL output (one log line otherwise).
 static bool pool_args_ok(umf_memory_pool_handle_t pool, const void *out, const char *out_name,
                          const char *fn) {
@@ -201,74 +263,8 @@ static bool pool_args_ok(umf_memory_pool_handle_t pool, const void *out, const c
     return pool_handle_check(pool, fn);
 }
 
-// Copies the cached part of [start, start + size) of provider into out:
-// true on a hit.
-static bool export_cached(umf_memory_provider_handle_t provider, uintptr_t start, size_t size,
-                          void *out, size_t part) {
-    bool hit = false;
-    lock_acquire(&sent_lock);
-    for (exported_t *x = exported; x && !hit; x = x->next) {
-        if (x->provider == provider && x->start == start && x->size == size && x->part == part) {
-            memcpy(out, x->data, part);
-            hit = true;
-        }
-    }
-    lock_release(&sent_lock);
-    return hit;
-}
-
-// Caches a part the provider just made. Without memory the part is given
-// back at once after use (put_now).
-static bool export_keep(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
-                        uintptr_t start, size_t size, const void *data, size_t part) {
-    exported_t *x = meta_alloc(sizeof *x + part);
-    if (!x)
-        return false;
-    *x = (exported_t){.provider = provider, .pool = pool, .start = start, .size = size, .part = part};
-    memcpy(x->data, data, part);
-    lock_acquire(&sent_lock);
-    x->next = exported;
-    exported = x;
-    atomic_fetch_add_explicit(&exported_n, 1, memory_order_relaxed);
-    lock_release(&sent_lock);
-    return true;
-}
-
-// Releases (provider put, outside the lock) the cached parts that match:
-// a provider's range overlapping [start, start + size), or all of a pool's.
-static void export_drop(umf_memory_provider_handle_t provider, umf_memory_pool_handle_t pool,
-                        uintptr_t start, size_t size) {
-    if (!atomic_load_explicit(&exported_n, memory_order_relaxed))
-        return;
-    exported_t *gone = NULL;
-    lock_acquire(&sent_lock);
-    for (exported_t **pp = &exported; *pp;) {
-        exported_t *x = *pp;
-        bool match = pool ? x->pool == pool
-                          : x->provider == provider && x->start < start + size &&
-                                start < x->start + x->size;
-        if (match) {
-            *pp = x->next;
-            x->next = gone;
-            gone = x;
-            atomic_fetch_sub_explicit(&exported_n, 1, memory_order_relaxed);
-        } else {
-            pp = &x->next;
-        }
-    }
-    lock_release(&sent_lock);
-    while (gone) {
-        exported_t *x = gone;
-        gone = x->next;
-        (void)umfMemoryProviderPutIPCHandle(x->provider, x->data);
-        meta_free(x, sizeof *x + x->part);
-    }
-}
-
-static void range_freed(umf_memory_provider_handle_t provider, uintptr_t start, size_t size) {
-    export_drop(provider, NULL, start, size);
-}
-
+// The provider part's size, refused when it would make a handle too large
+// to be accepted by an opener.
 static umf_result_t provider_part(umf_memory_provider_handle_t provider, size_t *size) {
     umf_result_t r = umfMemoryProviderGetIPCHandleSize(provider, size);
     if (r != UMF_RESULT_SUCCESS)
