@@ -121,9 +121,9 @@ HETMEM_EXPORT umf_result_t umfMemoryProviderCreateFromMemspace(
     for (size_t i = 0; i < hMemspace->n; i++)
         list[i] = hMemspace->targets[i]->id;
     memspace_bind_t b = {.mode = mode_of(hPolicy)};
-    // HostAll without a policy: the kernel's default policy, no mbind (as
+    // HostAll without a policy: the task's own NUMA policy places it (as
     // UMF does; binding to every node would change where memory goes when
-    // the local node is full, and pin it against the task's own policy).
+    // the local node is full, and override the task's policy).
     if (!hPolicy && hMemspace == umfMemspaceHostAllGet())
         b.mode = UMF_NUMA_MODE_DEFAULT;
     if (hPolicy) {
