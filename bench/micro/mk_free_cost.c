@@ -14,40 +14,33 @@
 #include <string.h>
 #include <time.h>
 
-#define SLOTS 1000
+#include "churn.h"
+
+#define SLOTS CHURN_SLOTS
 #define ROUNDS 6
 
 typedef struct memkind *memkind_t;
 static void *(*mk_malloc)(memkind_t, size_t);
 static void (*mk_free)(memkind_t, void *);
 
-static double cpu_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
 
 // The fastest repetition of `pairs` frees (with kind, or NULL) and mallocs.
 static double run(memkind_t kind, memkind_t free_kind, int reps, long pairs) {
     static void *slot[SLOTS];
-    static uint16_t sizes[1 << 16];
-    uint64_t x = 88172645463325252ull;
-    for (unsigned i = 0; i < (1u << 16); i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        sizes[i] = (uint16_t)(16 + x % 497);
-    }
+    static uint16_t sizes[CHURN_SIZES];
+    churn_sizes(sizes);
     for (unsigned i = 0; i < SLOTS; i++)
         slot[i] = mk_malloc(kind, sizes[i]);
     double best = 1e300;
     unsigned k = 0;
     for (int r = 0; r < reps; r++) {
-        double t0 = cpu_ns();
+        double t0 = churn_cpu_ns();
         for (long i = 0; i < pairs; i++) {
             unsigned s = (unsigned)(i % SLOTS);
             mk_free(free_kind, slot[s]);
             slot[s] = mk_malloc(kind, sizes[k++ & 0xffff]);
         }
-        double t = cpu_ns() - t0;
+        double t = churn_cpu_ns() - t0;
         if (t < best)
             best = t;
     }

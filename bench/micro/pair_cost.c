@@ -11,18 +11,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "churn.h"
+
 #include <umf/memory_pool.h>
 #include <umf/memory_provider.h>
 #include <umf/pools/pool_scalable.h>
 #include <umf/providers/provider_os_memory.h>
 
-#define SLOTS 1000
+#define SLOTS CHURN_SLOTS
 
-static double cpu_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
 
 int main(int argc, char **argv) {
     int use_umffree = argc > 1 && strcmp(argv[1], "umffree") == 0;
@@ -39,18 +36,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     static void *slot[SLOTS];
-    static uint16_t sizes[1 << 16];
-    uint64_t x = 88172645463325252ull;
-    for (unsigned i = 0; i < (1u << 16); i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        sizes[i] = (uint16_t)(16 + x % 497);
-    }
+    static uint16_t sizes[CHURN_SIZES];
+    churn_sizes(sizes);
     for (unsigned i = 0; i < SLOTS; i++)
         slot[i] = umfPoolMalloc(pool, sizes[i]);
     double best = 1e300;
     unsigned k = 0;
     for (int r = 0; r < reps; r++) {
-        double t0 = cpu_ns();
+        double t0 = churn_cpu_ns();
         for (long i = 0; i < pairs; i++) {
             unsigned s = (unsigned)(i % SLOTS);
             if (use_umffree)
@@ -59,7 +52,7 @@ int main(int argc, char **argv) {
                 umfPoolFree(pool, slot[s]);
             slot[s] = umfPoolMalloc(pool, sizes[k++ & 0xffff]);
         }
-        double t = cpu_ns() - t0;
+        double t = churn_cpu_ns() - t0;
         if (t < best)
             best = t;
     }
