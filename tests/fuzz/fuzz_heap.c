@@ -272,36 +272,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifndef HETMEM_LIBFUZZER
-static uint64_t rng;
-static uint32_t next(void) { // xorshift64*
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * UINT64_C(2685821657736338717)) >> 32);
-}
+#include "fuzz_replay.h"
 
 int main(void) {
-    const char *e = getenv("HETMEM_FUZZ_RUNS"), *s = getenv("HETMEM_FUZZ_SEED");
-    if (!s)
-        s = getenv("HETMEM_TEST_SEED");
-    long runs = e ? atol(e) : 2000;
-    rng = s ? strtoull(s, NULL, 0) : UINT64_C(0x9e3779b97f4a7c15);
-    if (!rng)
-        rng = 1;
-    printf("fuzz_heap: seed %llu, %ld runs (HETMEM_FUZZ_SEED=%llu replays it)\n",
-           (unsigned long long)rng, runs, (unsigned long long)rng);
-    fflush(stdout);
+    long runs = fuzz_replay_start("fuzz_heap", 2000);
     static uint8_t in[1 + 4 * 400];
     for (long n = 0; n < runs; n++) {
-        size_t len = 1 + 4 * (1 + next() % 400);
+        size_t len = 1 + 4 * (1 + fuzz_next() % 400);
         for (size_t i = 0; i < len; i++)
-            in[i] = (uint8_t)next();
+            in[i] = (uint8_t)fuzz_next();
         in[0] = (uint8_t)(n % T_COUNT); // every target as often
         LLVMFuzzerTestOneInput(in, len);
     }
     printf("fuzz_heap: %ld inputs on %d targets, %lu operations, %lu misuses refused; no "
            "overlap, no lost contents\n",
            runs, (int)T_COUNT, st.ops, st.refused);
+    if (runs >= (long)T_COUNT && (st.ops == 0 || st.refused == 0)) {
+        printf("fuzz_heap: FAIL: the inputs tried no operation or no misuse\n");
+        return 1; // a run that checked nothing proves nothing
+    }
     return 0;
 }
 #endif

@@ -195,25 +195,10 @@ static int mappings(void) {
     return n;
 }
 
-static uint64_t rng;
-static uint32_t next(void) { // xorshift64*
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * UINT64_C(2685821657736338717)) >> 32);
-}
+#include "fuzz_replay.h"
 
 int main(void) {
-    const char *e = getenv("HETMEM_FUZZ_RUNS"), *s = getenv("HETMEM_FUZZ_SEED");
-    if (!s)
-        s = getenv("HETMEM_TEST_SEED"); // the suite's common name
-    long runs = e ? atol(e) : 3000;
-    rng = s ? strtoull(s, NULL, 0) : UINT64_C(0x9e3779b97f4a7c15);
-    if (!rng)
-        rng = 1;
-    printf("fuzz_ipc_open: seed %llu, %ld runs (HETMEM_FUZZ_SEED=%llu replays it)\n",
-           (unsigned long long)rng, runs, (unsigned long long)rng);
-    fflush(stdout);
+    long runs = fuzz_replay_start("fuzz_ipc_open", 3000);
     init();
     unsigned char in[6000];
     // Idle mappings of the open cache (an opened handle stays mapped after
@@ -221,28 +206,28 @@ int main(void) {
     int base = mappings() - (int)ipc_open_cache_count();
     for (long n = 0; n < runs; n++) {
         size_t len;
-        unsigned kind = next() % 8;
+        unsigned kind = fuzz_next() % 8;
         if (kind < 5) { // mutate a live handle: 1-8 damaged bytes
-            len = 2 + 3 * (1 + next() % 8);
+            len = 2 + 3 * (1 + fuzz_next() % 8);
             for (size_t i = 0; i < len; i++)
-                in[i] = (unsigned char)next();
+                in[i] = (unsigned char)fuzz_next();
             in[0] |= 1;
             if (kind == 0)
                 in[1] = 0; // no truncation, checksum per bit 3
             else if (kind < 4)
                 in[1] = 0, in[0] |= 8; // the checksum fixed: the providers decide
             else
-                in[1] = (unsigned char)(next() % 2 ? 0 : in[1]);
+                in[1] = (unsigned char)(fuzz_next() % 2 ? 0 : in[1]);
         } else if (kind < 7) { // a live handle, raw, maybe cut short
-            const seed_t *sd = &st.seeds[next() % 2];
-            len = 1 + sd->size - (next() % 4 ? 0 : next() % sd->size);
-            in[0] = (unsigned char)(next() & 4);
+            const seed_t *sd = &st.seeds[fuzz_next() % 2];
+            len = 1 + sd->size - (fuzz_next() % 4 ? 0 : fuzz_next() % sd->size);
+            in[0] = (unsigned char)(fuzz_next() & 4);
             memcpy(in + 1, sd->handle, len - 1);
         } else { // random bytes
-            len = 1 + next() % sizeof in;
+            len = 1 + fuzz_next() % sizeof in;
             len = len > sizeof in ? sizeof in : len;
             for (size_t i = 0; i < len; i++)
-                in[i] = (unsigned char)next();
+                in[i] = (unsigned char)fuzz_next();
             in[0] &= ~1u;
         }
         LLVMFuzzerTestOneInput(in, len);
